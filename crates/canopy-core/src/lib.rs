@@ -1,0 +1,5 @@
+//! Canopy: a sans-IO implementation of the Messaging Layer Security protocol (RFC 9420).
+#![forbid(unsafe_code)]
+
+pub mod codec;
+pub mod tree;
