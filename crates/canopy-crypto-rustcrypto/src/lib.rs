@@ -1,1 +1,288 @@
-//! x
+//! Canopy's default crypto provider: all seven RFC 9420 cipher suites (0x0001 to 0x0007) in
+//! pure Rust, on RustCrypto primitives.
+//!
+//! | suite | KEM | AEAD | hash | signature |
+//! |---|---|---|---|---|
+//! | 0x0001 | DHKEM(X25519) | AES-128-GCM | SHA-256 | Ed25519 |
+//! | 0x0002 | DHKEM(P-256) | AES-128-GCM | SHA-256 | ECDSA P-256 |
+//! | 0x0003 | DHKEM(X25519) | ChaCha20-Poly1305 | SHA-256 | Ed25519 |
+//! | 0x0004 | DHKEM(X448) | AES-256-GCM | SHA-512 | Ed448 |
+//! | 0x0005 | DHKEM(P-521) | AES-256-GCM | SHA-512 | ECDSA P-521 |
+//! | 0x0006 | DHKEM(X448) | ChaCha20-Poly1305 | SHA-512 | Ed448 |
+//! | 0x0007 | DHKEM(P-384) | AES-256-GCM | SHA-384 | ECDSA P-384 |
+//!
+//! Every primitive (curves, signatures, AEADs, hashes, HMAC, HKDF) comes from a RustCrypto or
+//! dalek crate. HPKE (RFC 9180 base mode) is composed here from those primitives, because no
+//! HPKE crate covers X448 or lets `info` be hashed once for many recipients; it is tested
+//! against the `hpke` crate and the MLS test vectors.
+//!
+//! Randomness comes from a [`RandomSource`]: the operating system by default
+//! ([`RustCryptoProvider::new`]), or any source the caller supplies (tests use a seeded one).
+#![forbid(unsafe_code)]
+
+mod aead;
+mod hash;
+mod hpke;
+mod kem;
+mod sig;
+
+use std::sync::Arc;
+
+use canopy_crypto::{
+    CipherSuite, CryptoError, CryptoProvider, HpkeCiphertext, HpkeKeyPair, HpkePrivateKey,
+    HpkePublicKey, PreparedInfo, Secret, SignatureKeyPair, SignaturePrivateKey, SignaturePublicKey,
+    SuiteOps, SuiteParams,
+};
+use zeroize::Zeroizing;
+
+/// A source of cryptographically secure random bytes.
+pub trait RandomSource: Send + Sync {
+    /// Fills `out` with random bytes.
+    ///
+    /// # Errors
+    /// [`CryptoError::Random`] if no randomness could be obtained.
+    fn fill(&self, out: &mut [u8]) -> Result<(), CryptoError>;
+}
+
+/// The operating system's random number generator (`getrandom`).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OsRandom;
+
+impl RandomSource for OsRandom {
+    fn fill(&self, out: &mut [u8]) -> Result<(), CryptoError> {
+        getrandom::fill(out).map_err(|_| CryptoError::Random)
+    }
+}
+
+/// The pure-Rust provider for all seven RFC 9420 cipher suites.
+pub struct RustCryptoProvider {
+    suites: Vec<Suite>,
+    supported: Vec<CipherSuite>,
+    rng: Arc<dyn RandomSource>,
+}
+
+impl RustCryptoProvider {
+    /// A provider that draws randomness from the operating system.
+    pub fn new() -> Self {
+        Self::with_random(Arc::new(OsRandom))
+    }
+
+    /// A provider that draws randomness from `rng` (for example a seeded generator in tests).
+    pub fn with_random(rng: Arc<dyn RandomSource>) -> Self {
+        let suites: Vec<Suite> = CipherSuite::ALL
+            .iter()
+            .filter_map(|s| s.params())
+            .map(|params| Suite {
+                params,
+                rng: Arc::clone(&rng),
+            })
+            .collect();
+        let supported = suites.iter().map(|s| s.params.suite).collect();
+        Self {
+            suites,
+            supported,
+            rng,
+        }
+    }
+}
+
+impl Default for RustCryptoProvider {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl core::fmt::Debug for RustCryptoProvider {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("RustCryptoProvider")
+            .field("supported", &self.supported)
+            .finish()
+    }
+}
+
+impl CryptoProvider for RustCryptoProvider {
+    fn supported(&self) -> &[CipherSuite] {
+        &self.supported
+    }
+
+    fn suite(&self, suite: CipherSuite) -> Result<&dyn SuiteOps, CryptoError> {
+        self.suites
+            .iter()
+            .find(|s| s.params.suite == suite)
+            .map(|s| s as &dyn SuiteOps)
+            .ok_or(CryptoError::UnsupportedSuite(suite))
+    }
+
+    fn fill_random(&self, out: &mut [u8]) -> Result<(), CryptoError> {
+        self.rng.fill(out)
+    }
+}
+
+/// The primitives of one suite.
+struct Suite {
+    params: SuiteParams,
+    rng: Arc<dyn RandomSource>,
+}
+
+impl Suite {
+    fn random(&self, len: usize) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let mut out = Zeroizing::new(vec![0u8; len]);
+        self.rng.fill(&mut out)?;
+        Ok(out)
+    }
+
+    fn kem(&self) -> kem::Dhkem {
+        kem::Dhkem::new(self.params.kem)
+    }
+}
+
+impl SuiteOps for Suite {
+    fn suite(&self) -> CipherSuite {
+        self.params.suite
+    }
+
+    fn params(&self) -> SuiteParams {
+        self.params
+    }
+
+    fn hash(&self, data: &[u8]) -> Vec<u8> {
+        hash::hash(self.params.hash, &[data])
+    }
+
+    fn hash_parts(&self, parts: &[&[u8]]) -> Vec<u8> {
+        hash::hash(self.params.hash, parts)
+    }
+
+    fn mac(&self, key: &[u8], data: &[u8]) -> Vec<u8> {
+        hash::mac(self.params.hash, key, &[data])
+    }
+
+    fn kdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Secret {
+        hash::extract(self.params.hash, salt, &[ikm])
+    }
+
+    fn kdf_expand(&self, prk: &[u8], info: &[u8], len: usize) -> Result<Secret, CryptoError> {
+        hash::expand(self.params.hash, prk, &[info], len)
+    }
+
+    fn aead_seal(
+        &self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        aead::seal(self.params.aead, key, nonce, aad, plaintext)
+    }
+
+    fn aead_open(
+        &self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        aead::open(self.params.aead, key, nonce, aad, ciphertext)
+    }
+
+    fn hpke_prepare_info(&self, info: &[u8]) -> PreparedInfo {
+        hpke::prepare_info(&self.params, info)
+    }
+
+    fn hpke_seal(
+        &self,
+        recipient: &HpkePublicKey,
+        info: &PreparedInfo,
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<HpkeCiphertext, CryptoError> {
+        // The ephemeral key is DeriveKeyPair(random(Nsk)), a uniformly random key pair.
+        let ikm = self.random(self.params.kem.private_key_len())?;
+        hpke::seal(
+            &self.params,
+            recipient.as_bytes(),
+            info,
+            aad,
+            plaintext,
+            &ikm,
+        )
+    }
+
+    fn hpke_open(
+        &self,
+        private_key: &HpkePrivateKey,
+        ciphertext: &HpkeCiphertext,
+        info: &PreparedInfo,
+        aad: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        hpke::open(&self.params, private_key.as_bytes(), ciphertext, info, aad)
+    }
+
+    fn hpke_derive_key_pair(&self, ikm: &[u8]) -> Result<HpkeKeyPair, CryptoError> {
+        self.kem().derive_key_pair(ikm)
+    }
+
+    fn hpke_generate_key_pair(&self) -> Result<HpkeKeyPair, CryptoError> {
+        let ikm = self.random(self.params.kem.private_key_len())?;
+        self.kem().derive_key_pair(&ikm)
+    }
+
+    fn hpke_public_key(&self, private_key: &HpkePrivateKey) -> Result<HpkePublicKey, CryptoError> {
+        self.kem()
+            .public_key(private_key.as_bytes())
+            .map(HpkePublicKey::new)
+    }
+
+    fn sign(
+        &self,
+        private_key: &SignaturePrivateKey,
+        message: &[u8],
+    ) -> Result<Vec<u8>, CryptoError> {
+        sig::sign(self.params.signature, private_key.as_bytes(), message)
+    }
+
+    fn verify(
+        &self,
+        public_key: &SignaturePublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError> {
+        sig::verify(
+            self.params.signature,
+            public_key.as_bytes(),
+            message,
+            signature,
+        )
+    }
+
+    fn signature_generate_key_pair(&self) -> Result<SignatureKeyPair, CryptoError> {
+        let scheme = self.params.signature;
+        let len = sig::private_key_len(scheme)?;
+        // Rejection sampling: EdDSA seeds are always valid; an ECDSA candidate is rejected
+        // only if it is zero or not below the group order (P-521: top bits are masked first).
+        for _ in 0..64 {
+            let mut candidate = self.random(len)?;
+            if scheme == canopy_crypto::SignatureScheme::ECDSA_SECP521R1_SHA512
+                && let Some(first) = candidate.first_mut()
+            {
+                *first &= 0x01;
+            }
+            if sig::is_valid_private_key(scheme, &candidate) {
+                let private = SignaturePrivateKey::from_slice(&candidate);
+                let public = SignaturePublicKey::new(sig::public_key(scheme, &candidate)?);
+                return Ok(SignatureKeyPair { private, public });
+            }
+        }
+        Err(CryptoError::Random)
+    }
+
+    fn signature_public_key(
+        &self,
+        private_key: &SignaturePrivateKey,
+    ) -> Result<SignaturePublicKey, CryptoError> {
+        sig::public_key(self.params.signature, private_key.as_bytes()).map(SignaturePublicKey::new)
+    }
+}
+
+#[cfg(test)]
+mod tests;

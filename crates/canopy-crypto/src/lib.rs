@@ -1,1 +1,200 @@
-//! x
+//! Crypto provider traits, cipher-suite identifiers and secret-holding types for Canopy.
+//!
+//! This crate is the contract between the protocol library (`canopy-core`) and a crypto
+//! backend (`canopy-crypto-rustcrypto` is the default). It holds no algorithm code:
+//!
+//! - [`CipherSuite`] names an RFC 9420 §5.1 cipher suite and knows its parameters
+//!   ([`SuiteParams`]): KEM, KDF, AEAD, hash and signature scheme, and their sizes.
+//! - [`CryptoProvider`] hands out one [`SuiteOps`] per supported suite and fills buffers with
+//!   randomness. [`SuiteOps`] exposes the raw primitives of one suite: hash, MAC, HKDF, AEAD,
+//!   HPKE base mode (RFC 9180) and signatures. MLS's labelled functions (ExpandWithLabel,
+//!   SignWithLabel, EncryptWithLabel) live in `canopy-core`, never here.
+//! - [`Secret`] and the key newtypes zeroize their bytes on drop, compare in constant time and
+//!   never print their contents.
+//!
+//! The traits are object-safe and synchronous: the core takes `&dyn CryptoProvider`.
+//!
+//! HPKE's `info` is prepared once ([`SuiteOps::hpke_prepare_info`]) and reused for every
+//! recipient ([`SuiteOps::hpke_seal`]). A Welcome seals the same multi-megabyte `info` to every
+//! new member; hashing it once keeps an add-everyone commit linear in the group size.
+#![forbid(unsafe_code)]
+
+mod error;
+mod keys;
+mod suite;
+
+pub use error::CryptoError;
+pub use keys::{
+    HpkeCiphertext, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, PreparedInfo, Secret,
+    SignatureKeyPair, SignaturePrivateKey, SignaturePublicKey,
+};
+pub use suite::{
+    AeadAlgorithm, CipherSuite, HashAlgorithm, KemAlgorithm, SignatureScheme, SuiteParams,
+};
+
+/// The entry point to a crypto backend: which suites it runs, and randomness.
+///
+/// Implementations must be thread-safe; one provider is shared by every group of a process.
+pub trait CryptoProvider: Send + Sync {
+    /// The cipher suites this provider implements, in order of preference.
+    fn supported(&self) -> &[CipherSuite];
+
+    /// The primitives of one cipher suite.
+    ///
+    /// # Errors
+    /// [`CryptoError::UnsupportedSuite`] if this provider does not implement `suite`.
+    fn suite(&self, suite: CipherSuite) -> Result<&dyn SuiteOps, CryptoError>;
+
+    /// Fills `out` with bytes from a cryptographically secure random number generator.
+    ///
+    /// # Errors
+    /// [`CryptoError::Random`] if the generator failed.
+    fn fill_random(&self, out: &mut [u8]) -> Result<(), CryptoError>;
+}
+
+/// The raw primitives of one RFC 9420 cipher suite.
+///
+/// Every method validates its inputs (key and nonce lengths, point encodings) and reports a
+/// [`CryptoError`]; none panics on malformed input.
+pub trait SuiteOps: Send + Sync {
+    /// The suite these primitives implement.
+    fn suite(&self) -> CipherSuite;
+
+    /// The suite's parameters (sizes and algorithm ids).
+    fn params(&self) -> SuiteParams {
+        self.suite().params().unwrap_or(SuiteParams::UNKNOWN)
+    }
+
+    /// `Hash(data)` with the suite's hash function.
+    fn hash(&self, data: &[u8]) -> Vec<u8>;
+
+    /// `Hash(parts[0] || parts[1] || ...)` without concatenating the parts first.
+    fn hash_parts(&self, parts: &[&[u8]]) -> Vec<u8>;
+
+    /// `MAC(key, data)`: HMAC with the suite's hash (RFC 9420 §5.1).
+    fn mac(&self, key: &[u8], data: &[u8]) -> Vec<u8>;
+
+    /// `KDF.Extract(salt, ikm)`: HKDF-Extract with the suite's hash (RFC 5869).
+    fn kdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Secret;
+
+    /// `KDF.Expand(prk, info, len)`: HKDF-Expand with the suite's hash (RFC 5869).
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidLength`] if `prk` is shorter than the hash output or `len` exceeds
+    /// 255 hash outputs.
+    fn kdf_expand(&self, prk: &[u8], info: &[u8], len: usize) -> Result<Secret, CryptoError>;
+
+    /// AEAD encryption with the suite's AEAD. Returns ciphertext with the tag appended.
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidLength`] for a key or nonce of the wrong size.
+    fn aead_seal(
+        &self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<Vec<u8>, CryptoError>;
+
+    /// AEAD decryption with the suite's AEAD.
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidLength`] for a key or nonce of the wrong size,
+    /// [`CryptoError::AeadOpenFailed`] if the ciphertext does not authenticate.
+    fn aead_open(
+        &self,
+        key: &[u8],
+        nonce: &[u8],
+        aad: &[u8],
+        ciphertext: &[u8],
+    ) -> Result<Secret, CryptoError>;
+
+    /// Computes the `info`-dependent part of the HPKE base-mode key schedule once
+    /// (RFC 9180 §5.1: `key_schedule_context = mode || psk_id_hash || info_hash`).
+    ///
+    /// The result can be passed to any number of [`SuiteOps::hpke_seal`] and
+    /// [`SuiteOps::hpke_open`] calls of this suite.
+    fn hpke_prepare_info(&self, info: &[u8]) -> PreparedInfo;
+
+    /// HPKE base-mode single-shot seal to `recipient` (RFC 9180 §6.1, `SealBase`).
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidPublicKey`] if `recipient` is not a valid KEM public key,
+    /// [`CryptoError::WrongSuite`] if `info` was prepared by another suite.
+    fn hpke_seal(
+        &self,
+        recipient: &HpkePublicKey,
+        info: &PreparedInfo,
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<HpkeCiphertext, CryptoError>;
+
+    /// HPKE base-mode single-shot open (RFC 9180 §6.1, `OpenBase`).
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidPrivateKey`], [`CryptoError::InvalidPublicKey`] for a bad
+    /// `kem_output`, [`CryptoError::AeadOpenFailed`] if the ciphertext does not authenticate.
+    fn hpke_open(
+        &self,
+        private_key: &HpkePrivateKey,
+        ciphertext: &HpkeCiphertext,
+        info: &PreparedInfo,
+        aad: &[u8],
+    ) -> Result<Secret, CryptoError>;
+
+    /// `KEM.DeriveKeyPair(ikm)` (RFC 9180 §7.1.3), used for TreeKEM node keys.
+    ///
+    /// # Errors
+    /// [`CryptoError::DeriveKeyPairFailed`] in the astronomically unlikely case that no valid
+    /// NIST-curve scalar is found in 256 attempts.
+    fn hpke_derive_key_pair(&self, ikm: &[u8]) -> Result<HpkeKeyPair, CryptoError>;
+
+    /// A fresh random HPKE key pair.
+    ///
+    /// # Errors
+    /// [`CryptoError::Random`] if the random generator failed.
+    fn hpke_generate_key_pair(&self) -> Result<HpkeKeyPair, CryptoError>;
+
+    /// The public key that belongs to `private_key`.
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidPrivateKey`] if `private_key` is not a valid KEM private key.
+    fn hpke_public_key(&self, private_key: &HpkePrivateKey) -> Result<HpkePublicKey, CryptoError>;
+
+    /// Signs `message` with the suite's signature scheme. ECDSA signatures are DER-encoded.
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidPrivateKey`] if `private_key` is malformed.
+    fn sign(
+        &self,
+        private_key: &SignaturePrivateKey,
+        message: &[u8],
+    ) -> Result<Vec<u8>, CryptoError>;
+
+    /// Verifies `signature` over `message`.
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidPublicKey`] if `public_key` is malformed,
+    /// [`CryptoError::InvalidSignature`] if the signature does not verify.
+    fn verify(
+        &self,
+        public_key: &SignaturePublicKey,
+        message: &[u8],
+        signature: &[u8],
+    ) -> Result<(), CryptoError>;
+
+    /// A fresh random signature key pair.
+    ///
+    /// # Errors
+    /// [`CryptoError::Random`] if the random generator failed.
+    fn signature_generate_key_pair(&self) -> Result<SignatureKeyPair, CryptoError>;
+
+    /// The public key that belongs to `private_key`.
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidPrivateKey`] if `private_key` is malformed.
+    fn signature_public_key(
+        &self,
+        private_key: &SignaturePrivateKey,
+    ) -> Result<SignaturePublicKey, CryptoError>;
+}

@@ -1,0 +1,294 @@
+//! The five DHKEMs of RFC 9180 §4.1 and §7.1: key derivation, serialization and Diffie-Hellman.
+//!
+//! Public keys are raw X25519/X448 strings or uncompressed SEC1 points (RFC 9180 §7.1.1).
+//! Private keys are raw X25519/X448 strings or fixed-length big-endian scalars (§7.1.2).
+//! NIST-curve private keys shorter than `Nsk` are left-padded with zeros: some encoders
+//! (and some IETF test vectors) drop a leading zero byte of P-521 scalars.
+
+use canopy_crypto::{
+    CryptoError, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, KemAlgorithm, Secret,
+};
+use zeroize::Zeroizing;
+
+use crate::hash;
+
+/// `"KEM" || I2OSP(kem_id, 2)`, the suite id of the KEM's labelled KDF calls (RFC 9180 §4.1).
+fn kem_suite_id(kem: KemAlgorithm) -> [u8; 5] {
+    let id = kem.id().to_be_bytes();
+    [b'K', b'E', b'M', id[0], id[1]]
+}
+
+/// RFC 9180 §4: `LabeledExtract(salt, label, ikm)` with the given suite id.
+pub(crate) fn labeled_extract(
+    alg: canopy_crypto::HashAlgorithm,
+    suite_id: &[u8],
+    salt: &[u8],
+    label: &[u8],
+    ikm: &[u8],
+) -> Secret {
+    hash::extract(alg, salt, &[b"HPKE-v1", suite_id, label, ikm])
+}
+
+/// RFC 9180 §4: `LabeledExpand(prk, label, info, L)` with the given suite id.
+pub(crate) fn labeled_expand(
+    alg: canopy_crypto::HashAlgorithm,
+    suite_id: &[u8],
+    prk: &[u8],
+    label: &[u8],
+    info: &[u8],
+    len: usize,
+) -> Result<Secret, CryptoError> {
+    let l = u16::try_from(len)
+        .map_err(|_| CryptoError::InvalidLength {
+            what: "LabeledExpand length",
+            got: len,
+        })?
+        .to_be_bytes();
+    hash::expand(alg, prk, &[&l, b"HPKE-v1", suite_id, label, info], len)
+}
+
+/// Left-pads a NIST-curve scalar to `nsk` bytes; rejects longer input.
+fn padded_scalar(bytes: &[u8], nsk: usize) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let pad = nsk
+        .checked_sub(bytes.len())
+        .ok_or(CryptoError::InvalidPrivateKey)?;
+    let mut out = Zeroizing::new(vec![0u8; pad]);
+    out.extend_from_slice(bytes);
+    Ok(out)
+}
+
+macro_rules! nist {
+    ($krate:ident) => {
+        mod $krate {
+            use super::*;
+
+            pub(super) fn secret(
+                sk: &[u8],
+                nsk: usize,
+            ) -> Result<::$krate::SecretKey, CryptoError> {
+                let bytes = padded_scalar(sk, nsk)?;
+                ::$krate::SecretKey::from_slice(&bytes).map_err(|_| CryptoError::InvalidPrivateKey)
+            }
+
+            pub(super) fn public(
+                pk: &[u8],
+                npk: usize,
+            ) -> Result<::$krate::PublicKey, CryptoError> {
+                // Only the uncompressed form is a valid serialization (RFC 9180 §7.1.1).
+                if pk.len() != npk || pk.first() != Some(&0x04) {
+                    return Err(CryptoError::InvalidPublicKey);
+                }
+                ::$krate::PublicKey::from_sec1_bytes(pk).map_err(|_| CryptoError::InvalidPublicKey)
+            }
+
+            pub(super) fn public_of(sk: &[u8], nsk: usize) -> Result<Vec<u8>, CryptoError> {
+                Ok(secret(sk, nsk)?.public_key().to_sec1_bytes().to_vec())
+            }
+
+            pub(super) fn dh(
+                sk: &[u8],
+                pk: &[u8],
+                nsk: usize,
+                npk: usize,
+            ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+                let sk = secret(sk, nsk)?;
+                let pk = public(pk, npk)?;
+                let shared = sk.diffie_hellman(&pk);
+                Ok(Zeroizing::new(shared.raw_secret_bytes().to_vec()))
+            }
+
+            /// Whether `candidate` is a valid scalar (non-zero and below the order).
+            pub(super) fn is_valid_scalar(candidate: &[u8]) -> bool {
+                ::$krate::SecretKey::from_slice(candidate).is_ok()
+            }
+        }
+    };
+}
+
+nist!(p256);
+nist!(p384);
+nist!(p521);
+
+/// The DHKEM operations for one KEM.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Dhkem {
+    kem: KemAlgorithm,
+    suite_id: [u8; 5],
+}
+
+impl Dhkem {
+    pub(crate) fn new(kem: KemAlgorithm) -> Self {
+        Self {
+            kem,
+            suite_id: kem_suite_id(kem),
+        }
+    }
+
+    fn nsk(&self) -> usize {
+        self.kem.private_key_len()
+    }
+
+    fn npk(&self) -> usize {
+        self.kem.public_key_len()
+    }
+
+    /// `SerializePublicKey(pk(sk))`.
+    pub(crate) fn public_key(&self, sk: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        match self.kem {
+            KemAlgorithm::DhKemX25519 => {
+                let sk: [u8; 32] = sk.try_into().map_err(|_| CryptoError::InvalidPrivateKey)?;
+                Ok(x25519_dalek::x25519(sk, x25519_dalek::X25519_BASEPOINT_BYTES).to_vec())
+            }
+            KemAlgorithm::DhKemX448 => {
+                let sk: [u8; 56] = sk.try_into().map_err(|_| CryptoError::InvalidPrivateKey)?;
+                Ok(x448::x448_unchecked(sk, x448::X448_BASEPOINT_BYTES).to_vec())
+            }
+            KemAlgorithm::DhKemP256 => p256::public_of(sk, self.nsk()),
+            KemAlgorithm::DhKemP384 => p384::public_of(sk, self.nsk()),
+            _ => p521::public_of(sk, self.nsk()),
+        }
+    }
+
+    /// `DH(sk, pk)`, rejecting invalid public keys and an all-zero output (RFC 9180 §7.1.4).
+    pub(crate) fn dh(&self, sk: &[u8], pk: &[u8]) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        let out = match self.kem {
+            KemAlgorithm::DhKemX25519 => {
+                let sk: [u8; 32] = sk.try_into().map_err(|_| CryptoError::InvalidPrivateKey)?;
+                let pk: [u8; 32] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
+                Zeroizing::new(x25519_dalek::x25519(sk, pk).to_vec())
+            }
+            KemAlgorithm::DhKemX448 => {
+                let sk: [u8; 56] = sk.try_into().map_err(|_| CryptoError::InvalidPrivateKey)?;
+                let pk: [u8; 56] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
+                // `x448` returns `None` for low-order points, whose output would be all zero.
+                Zeroizing::new(
+                    x448::x448(sk, pk)
+                        .ok_or(CryptoError::ZeroSharedSecret)?
+                        .to_vec(),
+                )
+            }
+            KemAlgorithm::DhKemP256 => p256::dh(sk, pk, self.nsk(), self.npk())?,
+            KemAlgorithm::DhKemP384 => p384::dh(sk, pk, self.nsk(), self.npk())?,
+            _ => p521::dh(sk, pk, self.nsk(), self.npk())?,
+        };
+        if out.iter().all(|b| *b == 0) {
+            return Err(CryptoError::ZeroSharedSecret);
+        }
+        Ok(out)
+    }
+
+    /// Checks that `pk` deserializes (RFC 9180 §7.1.1 `DeserializePublicKey`).
+    pub(crate) fn check_public_key(&self, pk: &[u8]) -> Result<(), CryptoError> {
+        match self.kem {
+            KemAlgorithm::DhKemX25519 | KemAlgorithm::DhKemX448 => {
+                if pk.len() == self.npk() {
+                    Ok(())
+                } else {
+                    Err(CryptoError::InvalidPublicKey)
+                }
+            }
+            KemAlgorithm::DhKemP256 => p256::public(pk, self.npk()).map(|_| ()),
+            KemAlgorithm::DhKemP384 => p384::public(pk, self.npk()).map(|_| ()),
+            _ => p521::public(pk, self.npk()).map(|_| ()),
+        }
+    }
+
+    /// `DeriveKeyPair(ikm)` (RFC 9180 §7.1.3).
+    pub(crate) fn derive_key_pair(&self, ikm: &[u8]) -> Result<HpkeKeyPair, CryptoError> {
+        let h = self.kem.hash();
+        let dkp_prk = labeled_extract(h, &self.suite_id, b"", b"dkp_prk", ikm);
+        let sk = match self.kem {
+            KemAlgorithm::DhKemX25519 | KemAlgorithm::DhKemX448 => labeled_expand(
+                h,
+                &self.suite_id,
+                dkp_prk.as_bytes(),
+                b"sk",
+                b"",
+                self.nsk(),
+            )?,
+            _ => self.derive_nist_scalar(&dkp_prk)?,
+        };
+        let public = HpkePublicKey::new(self.public_key(sk.as_bytes())?);
+        Ok(HpkeKeyPair {
+            private: HpkePrivateKey::from(sk),
+            public,
+        })
+    }
+
+    fn derive_nist_scalar(&self, dkp_prk: &Secret) -> Result<Secret, CryptoError> {
+        let bitmask = if self.kem == KemAlgorithm::DhKemP521 {
+            0x01
+        } else {
+            0xff
+        };
+        for counter in 0..=255u8 {
+            let candidate = labeled_expand(
+                self.kem.hash(),
+                &self.suite_id,
+                dkp_prk.as_bytes(),
+                b"candidate",
+                &[counter],
+                self.nsk(),
+            )?;
+            let mut bytes = candidate.into_bytes();
+            if let Some(first) = bytes.first_mut() {
+                *first &= bitmask;
+            }
+            let bytes = Secret::new(bytes);
+            let valid = match self.kem {
+                KemAlgorithm::DhKemP256 => p256::is_valid_scalar(bytes.as_bytes()),
+                KemAlgorithm::DhKemP384 => p384::is_valid_scalar(bytes.as_bytes()),
+                _ => p521::is_valid_scalar(bytes.as_bytes()),
+            };
+            if valid {
+                return Ok(bytes);
+            }
+        }
+        Err(CryptoError::DeriveKeyPairFailed)
+    }
+
+    /// `ExtractAndExpand(dh, kem_context)` (RFC 9180 §4.1).
+    fn extract_and_expand(
+        &self,
+        dh: &[u8],
+        enc: &[u8],
+        pk_r: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        let h = self.kem.hash();
+        let eae_prk = labeled_extract(h, &self.suite_id, b"", b"eae_prk", dh);
+        let mut kem_context = Vec::with_capacity(enc.len().saturating_add(pk_r.len()));
+        kem_context.extend_from_slice(enc);
+        kem_context.extend_from_slice(pk_r);
+        labeled_expand(
+            h,
+            &self.suite_id,
+            eae_prk.as_bytes(),
+            b"shared_secret",
+            &kem_context,
+            self.kem.shared_secret_len(),
+        )
+    }
+
+    /// `Encap(pkR)` with the ephemeral key derived from `ephemeral_ikm` (RFC 9180 §4.1).
+    /// Returns `(shared_secret, enc)`.
+    pub(crate) fn encap(
+        &self,
+        pk_r: &[u8],
+        ephemeral_ikm: &[u8],
+    ) -> Result<(Secret, Vec<u8>), CryptoError> {
+        self.check_public_key(pk_r)?;
+        let eph = self.derive_key_pair(ephemeral_ikm)?;
+        let dh = self.dh(eph.private.as_bytes(), pk_r)?;
+        let enc = eph.public.into_bytes();
+        let ss = self.extract_and_expand(&dh, &enc, pk_r)?;
+        Ok((ss, enc))
+    }
+
+    /// `Decap(enc, skR)` (RFC 9180 §4.1).
+    pub(crate) fn decap(&self, enc: &[u8], sk_r: &[u8]) -> Result<Secret, CryptoError> {
+        self.check_public_key(enc)?;
+        let dh = self.dh(sk_r, enc)?;
+        let pk_r = self.public_key(sk_r)?;
+        self.extract_and_expand(&dh, enc, &pk_r)
+    }
+}

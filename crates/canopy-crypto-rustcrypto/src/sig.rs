@@ -1,0 +1,152 @@
+//! Ed25519, Ed448 (RFC 8032, pure mode) and ECDSA over P-256/P-384/P-521 with SHA-256/384/512
+//! (DER-encoded signatures), the signature schemes of RFC 9420 §5.1.
+//!
+//! Private keys: Ed25519 and Ed448 seeds (32 and 57 bytes), ECDSA big-endian scalars (shorter
+//! scalars are left-padded). Public keys: raw EdDSA points, uncompressed SEC1 ECDSA points.
+
+use canopy_crypto::{CryptoError, SignatureScheme};
+use zeroize::Zeroizing;
+
+/// Left-pads an ECDSA scalar to `len` bytes.
+fn padded(bytes: &[u8], len: usize) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+    let pad = len
+        .checked_sub(bytes.len())
+        .ok_or(CryptoError::InvalidPrivateKey)?;
+    let mut out = Zeroizing::new(vec![0u8; pad]);
+    out.extend_from_slice(bytes);
+    Ok(out)
+}
+
+macro_rules! ecdsa {
+    ($krate:ident, $len:expr, $plen:expr) => {
+        mod $krate {
+            use super::*;
+            use ::$krate::ecdsa::signature::{Signer, Verifier};
+            use ::$krate::ecdsa::{DerSignature, SigningKey, VerifyingKey};
+
+            pub(super) const SCALAR_LEN: usize = $len;
+
+            pub(super) fn signing_key(sk: &[u8]) -> Result<SigningKey, CryptoError> {
+                let bytes = padded(sk, SCALAR_LEN)?;
+                SigningKey::from_slice(&bytes).map_err(|_| CryptoError::InvalidPrivateKey)
+            }
+
+            pub(super) fn sign(sk: &[u8], msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+                let sig: DerSignature = signing_key(sk)?.sign(msg);
+                Ok(sig.as_bytes().to_vec())
+            }
+
+            pub(super) fn verify(pk: &[u8], msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+                if pk.len() != $plen || pk.first() != Some(&0x04) {
+                    return Err(CryptoError::InvalidPublicKey);
+                }
+                let vk =
+                    VerifyingKey::from_sec1_bytes(pk).map_err(|_| CryptoError::InvalidPublicKey)?;
+                let sig =
+                    DerSignature::from_bytes(sig).map_err(|_| CryptoError::InvalidSignature)?;
+                vk.verify(msg, &sig)
+                    .map_err(|_| CryptoError::InvalidSignature)
+            }
+
+            pub(super) fn public(sk: &[u8]) -> Result<Vec<u8>, CryptoError> {
+                Ok(signing_key(sk)?.verifying_key().to_sec1_bytes().to_vec())
+            }
+        }
+    };
+}
+
+ecdsa!(p256, 32, 65);
+ecdsa!(p384, 48, 97);
+ecdsa!(p521, 66, 133);
+
+/// Ed448 public keys and seeds are 57 bytes; signatures 114.
+const ED448_LEN: usize = 57;
+
+fn ed25519_key(sk: &[u8]) -> Result<ed25519_dalek::SigningKey, CryptoError> {
+    let seed: &[u8; 32] = sk.try_into().map_err(|_| CryptoError::InvalidPrivateKey)?;
+    Ok(ed25519_dalek::SigningKey::from_bytes(seed))
+}
+
+fn ed448_key(sk: &[u8]) -> Result<ed448_goldilocks::SigningKey, CryptoError> {
+    if sk.len() != ED448_LEN {
+        return Err(CryptoError::InvalidPrivateKey);
+    }
+    ed448_goldilocks::SigningKey::try_from(sk).map_err(|_| CryptoError::InvalidPrivateKey)
+}
+
+/// The length of a private key of `scheme`, as generated.
+pub(crate) fn private_key_len(scheme: SignatureScheme) -> Result<usize, CryptoError> {
+    Ok(match scheme {
+        SignatureScheme::ED25519 => 32,
+        SignatureScheme::ED448 => ED448_LEN,
+        SignatureScheme::ECDSA_SECP256R1_SHA256 => p256::SCALAR_LEN,
+        SignatureScheme::ECDSA_SECP384R1_SHA384 => p384::SCALAR_LEN,
+        SignatureScheme::ECDSA_SECP521R1_SHA512 => p521::SCALAR_LEN,
+        _ => return Err(CryptoError::InvalidPrivateKey),
+    })
+}
+
+/// Whether `candidate` (of [`private_key_len`] bytes) is a valid private key.
+pub(crate) fn is_valid_private_key(scheme: SignatureScheme, candidate: &[u8]) -> bool {
+    public_key(scheme, candidate).is_ok()
+}
+
+/// Signs `msg`.
+pub(crate) fn sign(scheme: SignatureScheme, sk: &[u8], msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    match scheme {
+        SignatureScheme::ED25519 => {
+            use ed25519_dalek::Signer;
+            Ok(ed25519_key(sk)?.sign(msg).to_bytes().to_vec())
+        }
+        SignatureScheme::ED448 => Ok(ed448_key(sk)?.sign_raw(msg).to_bytes().to_vec()),
+        SignatureScheme::ECDSA_SECP256R1_SHA256 => p256::sign(sk, msg),
+        SignatureScheme::ECDSA_SECP384R1_SHA384 => p384::sign(sk, msg),
+        SignatureScheme::ECDSA_SECP521R1_SHA512 => p521::sign(sk, msg),
+        _ => Err(CryptoError::InvalidPrivateKey),
+    }
+}
+
+/// Verifies `sig` over `msg`.
+pub(crate) fn verify(
+    scheme: SignatureScheme,
+    pk: &[u8],
+    msg: &[u8],
+    sig: &[u8],
+) -> Result<(), CryptoError> {
+    match scheme {
+        SignatureScheme::ED25519 => {
+            let pk: &[u8; 32] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
+            let vk = ed25519_dalek::VerifyingKey::from_bytes(pk)
+                .map_err(|_| CryptoError::InvalidPublicKey)?;
+            let sig = ed25519_dalek::Signature::from_slice(sig)
+                .map_err(|_| CryptoError::InvalidSignature)?;
+            vk.verify_strict(msg, &sig)
+                .map_err(|_| CryptoError::InvalidSignature)
+        }
+        SignatureScheme::ED448 => {
+            let pk: [u8; ED448_LEN] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
+            let vk = ed448_goldilocks::VerifyingKey::from_bytes(&pk)
+                .map_err(|_| CryptoError::InvalidPublicKey)?;
+            let sig = ed448_goldilocks::Signature::from_slice(sig)
+                .map_err(|_| CryptoError::InvalidSignature)?;
+            vk.verify_raw(&sig, msg)
+                .map_err(|_| CryptoError::InvalidSignature)
+        }
+        SignatureScheme::ECDSA_SECP256R1_SHA256 => p256::verify(pk, msg, sig),
+        SignatureScheme::ECDSA_SECP384R1_SHA384 => p384::verify(pk, msg, sig),
+        SignatureScheme::ECDSA_SECP521R1_SHA512 => p521::verify(pk, msg, sig),
+        _ => Err(CryptoError::InvalidPublicKey),
+    }
+}
+
+/// The public key of `sk`.
+pub(crate) fn public_key(scheme: SignatureScheme, sk: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    match scheme {
+        SignatureScheme::ED25519 => Ok(ed25519_key(sk)?.verifying_key().to_bytes().to_vec()),
+        SignatureScheme::ED448 => Ok(ed448_key(sk)?.verifying_key().to_bytes().to_vec()),
+        SignatureScheme::ECDSA_SECP256R1_SHA256 => p256::public(sk),
+        SignatureScheme::ECDSA_SECP384R1_SHA384 => p384::public(sk),
+        SignatureScheme::ECDSA_SECP521R1_SHA512 => p521::public(sk),
+        _ => Err(CryptoError::InvalidPrivateKey),
+    }
+}

@@ -1,0 +1,318 @@
+//! Cipher-suite identifiers and their parameters (RFC 9420 §5.1, §17.1; RFC 9180 §7).
+
+use core::fmt;
+
+/// An MLS cipher suite identifier (RFC 9420 §17.1), as carried on the wire.
+///
+/// Any `u16` can be represented, because the wire can carry values this library does not
+/// know; [`CipherSuite::params`] tells whether it is one of RFC 9420's.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct CipherSuite(pub u16);
+
+impl CipherSuite {
+    /// `MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519` (0x0001).
+    pub const MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519: Self = Self(0x0001);
+    /// `MLS_128_DHKEMP256_AES128GCM_SHA256_P256` (0x0002).
+    pub const MLS_128_DHKEMP256_AES128GCM_SHA256_P256: Self = Self(0x0002);
+    /// `MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519` (0x0003).
+    pub const MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519: Self = Self(0x0003);
+    /// `MLS_256_DHKEMX448_AES256GCM_SHA512_Ed448` (0x0004).
+    pub const MLS_256_DHKEMX448_AES256GCM_SHA512_ED448: Self = Self(0x0004);
+    /// `MLS_256_DHKEMP521_AES256GCM_SHA512_P521` (0x0005).
+    pub const MLS_256_DHKEMP521_AES256GCM_SHA512_P521: Self = Self(0x0005);
+    /// `MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_Ed448` (0x0006).
+    pub const MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448: Self = Self(0x0006);
+    /// `MLS_256_DHKEMP384_AES256GCM_SHA384_P384` (0x0007).
+    pub const MLS_256_DHKEMP384_AES256GCM_SHA384_P384: Self = Self(0x0007);
+
+    /// The seven cipher suites of RFC 9420 §17.1, in id order.
+    pub const ALL: [Self; 7] = [
+        Self::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+        Self::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+        Self::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
+        Self::MLS_256_DHKEMX448_AES256GCM_SHA512_ED448,
+        Self::MLS_256_DHKEMP521_AES256GCM_SHA512_P521,
+        Self::MLS_256_DHKEMX448_CHACHA20POLY1305_SHA512_ED448,
+        Self::MLS_256_DHKEMP384_AES256GCM_SHA384_P384,
+    ];
+
+    /// The parameters of this suite, or `None` if it is not one of RFC 9420's seven.
+    pub const fn params(self) -> Option<SuiteParams> {
+        use AeadAlgorithm as A;
+        use HashAlgorithm as H;
+        use KemAlgorithm as K;
+        use SignatureScheme as S;
+        let (kem, hash, aead, signature) = match self.0 {
+            0x0001 => (K::DhKemX25519, H::Sha256, A::Aes128Gcm, S::ED25519),
+            0x0002 => (
+                K::DhKemP256,
+                H::Sha256,
+                A::Aes128Gcm,
+                S::ECDSA_SECP256R1_SHA256,
+            ),
+            0x0003 => (K::DhKemX25519, H::Sha256, A::ChaCha20Poly1305, S::ED25519),
+            0x0004 => (K::DhKemX448, H::Sha512, A::Aes256Gcm, S::ED448),
+            0x0005 => (
+                K::DhKemP521,
+                H::Sha512,
+                A::Aes256Gcm,
+                S::ECDSA_SECP521R1_SHA512,
+            ),
+            0x0006 => (K::DhKemX448, H::Sha512, A::ChaCha20Poly1305, S::ED448),
+            0x0007 => (
+                K::DhKemP384,
+                H::Sha384,
+                A::Aes256Gcm,
+                S::ECDSA_SECP384R1_SHA384,
+            ),
+            _ => return None,
+        };
+        Some(SuiteParams {
+            suite: self,
+            kem,
+            hash,
+            aead,
+            signature,
+        })
+    }
+}
+
+impl fmt::Debug for CipherSuite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CipherSuite(0x{:04x})", self.0)
+    }
+}
+
+impl fmt::Display for CipherSuite {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "0x{:04x}", self.0)
+    }
+}
+
+/// Everything RFC 9420 and RFC 9180 fix for one cipher suite.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SuiteParams {
+    /// The suite these parameters belong to.
+    pub suite: CipherSuite,
+    /// The HPKE KEM.
+    pub kem: KemAlgorithm,
+    /// The hash used by the suite's HKDF, HMAC and `RefHash` (and by HPKE's KDF).
+    pub hash: HashAlgorithm,
+    /// The AEAD used for messages and by HPKE.
+    pub aead: AeadAlgorithm,
+    /// The signature scheme.
+    pub signature: SignatureScheme,
+}
+
+impl SuiteParams {
+    /// Placeholder returned for unknown suites by [`crate::SuiteOps::params`]'s default.
+    pub const UNKNOWN: Self = Self {
+        suite: CipherSuite(0),
+        kem: KemAlgorithm::DhKemX25519,
+        hash: HashAlgorithm::Sha256,
+        aead: AeadAlgorithm::Aes128Gcm,
+        signature: SignatureScheme(0),
+    };
+
+    /// `KDF.Nh`: the hash (and HKDF-Extract) output length.
+    pub const fn hash_len(&self) -> usize {
+        self.hash.output_len()
+    }
+
+    /// `AEAD.Nk`: the AEAD key length.
+    pub const fn aead_key_len(&self) -> usize {
+        self.aead.key_len()
+    }
+
+    /// `AEAD.Nn`: the AEAD nonce length.
+    pub const fn aead_nonce_len(&self) -> usize {
+        12
+    }
+
+    /// The HPKE suite id `"HPKE" || kem_id || kdf_id || aead_id` (RFC 9180 §5.1).
+    pub const fn hpke_suite_id(&self) -> [u8; 10] {
+        let k = self.kem.id().to_be_bytes();
+        let d = self.hash.hkdf_id().to_be_bytes();
+        let a = self.aead.id().to_be_bytes();
+        [b'H', b'P', b'K', b'E', k[0], k[1], d[0], d[1], a[0], a[1]]
+    }
+}
+
+/// The DHKEMs of RFC 9180 §7.1 that RFC 9420's suites use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum KemAlgorithm {
+    /// DHKEM(P-256, HKDF-SHA256), 0x0010.
+    DhKemP256,
+    /// DHKEM(P-384, HKDF-SHA384), 0x0011.
+    DhKemP384,
+    /// DHKEM(P-521, HKDF-SHA512), 0x0012.
+    DhKemP521,
+    /// DHKEM(X25519, HKDF-SHA256), 0x0020.
+    DhKemX25519,
+    /// DHKEM(X448, HKDF-SHA512), 0x0021.
+    DhKemX448,
+}
+
+impl KemAlgorithm {
+    /// The RFC 9180 KEM id.
+    pub const fn id(self) -> u16 {
+        match self {
+            Self::DhKemP256 => 0x0010,
+            Self::DhKemP384 => 0x0011,
+            Self::DhKemP521 => 0x0012,
+            Self::DhKemX25519 => 0x0020,
+            Self::DhKemX448 => 0x0021,
+        }
+    }
+
+    /// The hash of the KEM's own HKDF (RFC 9180 §7.1).
+    pub const fn hash(self) -> HashAlgorithm {
+        match self {
+            Self::DhKemP256 | Self::DhKemX25519 => HashAlgorithm::Sha256,
+            Self::DhKemP384 => HashAlgorithm::Sha384,
+            Self::DhKemP521 | Self::DhKemX448 => HashAlgorithm::Sha512,
+        }
+    }
+
+    /// `Nsecret`: the KEM shared-secret length.
+    pub const fn shared_secret_len(self) -> usize {
+        self.hash().output_len()
+    }
+
+    /// `Nenc` = `Npk`: the serialized public key length.
+    pub const fn public_key_len(self) -> usize {
+        match self {
+            Self::DhKemP256 => 65,
+            Self::DhKemP384 => 97,
+            Self::DhKemP521 => 133,
+            Self::DhKemX25519 => 32,
+            Self::DhKemX448 => 56,
+        }
+    }
+
+    /// `Nsk`: the serialized private key length.
+    pub const fn private_key_len(self) -> usize {
+        match self {
+            Self::DhKemP256 | Self::DhKemX25519 => 32,
+            Self::DhKemP384 => 48,
+            Self::DhKemP521 => 66,
+            Self::DhKemX448 => 56,
+        }
+    }
+}
+
+/// The hash functions of RFC 9420's suites (and their HKDF ids in RFC 9180 §7.2).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum HashAlgorithm {
+    /// SHA-256.
+    Sha256,
+    /// SHA-384.
+    Sha384,
+    /// SHA-512.
+    Sha512,
+}
+
+impl HashAlgorithm {
+    /// The digest length in bytes.
+    pub const fn output_len(self) -> usize {
+        match self {
+            Self::Sha256 => 32,
+            Self::Sha384 => 48,
+            Self::Sha512 => 64,
+        }
+    }
+
+    /// The RFC 9180 KDF id of HKDF with this hash.
+    pub const fn hkdf_id(self) -> u16 {
+        match self {
+            Self::Sha256 => 0x0001,
+            Self::Sha384 => 0x0002,
+            Self::Sha512 => 0x0003,
+        }
+    }
+}
+
+/// The AEADs of RFC 9420's suites (RFC 9180 §7.3 ids).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum AeadAlgorithm {
+    /// AES-128-GCM, 0x0001.
+    Aes128Gcm,
+    /// AES-256-GCM, 0x0002.
+    Aes256Gcm,
+    /// ChaCha20-Poly1305, 0x0003.
+    ChaCha20Poly1305,
+}
+
+impl AeadAlgorithm {
+    /// The RFC 9180 AEAD id.
+    pub const fn id(self) -> u16 {
+        match self {
+            Self::Aes128Gcm => 0x0001,
+            Self::Aes256Gcm => 0x0002,
+            Self::ChaCha20Poly1305 => 0x0003,
+        }
+    }
+
+    /// `Nk`: the key length.
+    pub const fn key_len(self) -> usize {
+        match self {
+            Self::Aes128Gcm => 16,
+            Self::Aes256Gcm | Self::ChaCha20Poly1305 => 32,
+        }
+    }
+
+    /// `Nt`: the tag length.
+    pub const fn tag_len(self) -> usize {
+        16
+    }
+}
+
+/// A TLS 1.3 `SignatureScheme` value (RFC 8446 §4.2.3), as used by RFC 9420 suites.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct SignatureScheme(pub u16);
+
+impl SignatureScheme {
+    /// `ecdsa_secp256r1_sha256`.
+    pub const ECDSA_SECP256R1_SHA256: Self = Self(0x0403);
+    /// `ecdsa_secp384r1_sha384`.
+    pub const ECDSA_SECP384R1_SHA384: Self = Self(0x0503);
+    /// `ecdsa_secp521r1_sha512`.
+    pub const ECDSA_SECP521R1_SHA512: Self = Self(0x0603);
+    /// `ed25519`.
+    pub const ED25519: Self = Self(0x0807);
+    /// `ed448`.
+    pub const ED448: Self = Self(0x0808);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn all_seven_suites_have_params_and_others_do_not() {
+        for s in CipherSuite::ALL {
+            let p = s.params().unwrap();
+            assert_eq!(p.suite, s);
+        }
+        assert!(CipherSuite(0).params().is_none());
+        assert!(CipherSuite(8).params().is_none());
+        assert!(CipherSuite(0x0a0a).params().is_none());
+    }
+
+    #[test]
+    fn hpke_suite_ids_match_rfc_9180() {
+        let p = CipherSuite::MLS_256_DHKEMP521_AES256GCM_SHA512_P521
+            .params()
+            .unwrap();
+        assert_eq!(&p.hpke_suite_id(), b"HPKE\x00\x12\x00\x03\x00\x02");
+        let p = CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519
+            .params()
+            .unwrap();
+        assert_eq!(&p.hpke_suite_id(), b"HPKE\x00\x20\x00\x01\x00\x03");
+        assert_eq!(p.hash_len(), 32);
+        assert_eq!(p.aead_key_len(), 32);
+    }
+}
