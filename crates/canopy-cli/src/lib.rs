@@ -1,0 +1,117 @@
+//! The `canopy` command-line client.
+//!
+//! Today it runs the IETF MLS conformance vectors (`canopy vectors`); the group commands
+//! arrive with the group engine.
+#![forbid(unsafe_code)]
+
+pub mod vectors;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+/// Command-line arguments of `canopy`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "canopy",
+    version,
+    about = "Canopy: Messaging Layer Security (RFC 9420)"
+)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run IETF MLS test-vector files and report passes and failures per file.
+    Vectors {
+        /// The vector kind of every FILE (default: inferred from each file name, e.g.
+        /// `tree-math.json` is `tree-math`).
+        #[arg(long)]
+        kind: Option<String>,
+        /// Test-vector JSON files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+}
+
+/// Runs `cli`, writing the report to `out`. Returns the process exit code: failure if any case
+/// failed or any file could not be run.
+///
+/// # Errors
+/// If writing to `out` fails.
+pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Vectors { kind, files } => run_vectors(kind.as_deref(), &files, out),
+    }
+}
+
+fn run_vectors(
+    kind: Option<&str>,
+    files: &[PathBuf],
+    out: &mut dyn Write,
+) -> anyhow::Result<ExitCode> {
+    let forced = match kind {
+        Some(name) => match vectors::Kind::from_name(name) {
+            Some(k) => Some(k),
+            None => {
+                writeln!(
+                    out,
+                    "unknown vector kind `{name}`; known kinds: {}",
+                    vectors::Kind::names()
+                )?;
+                return Ok(ExitCode::FAILURE);
+            }
+        },
+        None => None,
+    };
+    let provider = canopy_crypto_rustcrypto::RustCryptoProvider::new();
+    let mut total = vectors::Tally::default();
+    let mut ok = true;
+    for path in files {
+        let name = path.display();
+        let Some(kind) = forced.or_else(|| vectors::Kind::infer(path)) else {
+            writeln!(
+                out,
+                "{name}: cannot infer the vector kind from the file name; use --kind"
+            )?;
+            ok = false;
+            continue;
+        };
+        let report = std::fs::read(path)
+            .with_context(|| format!("reading {name}"))
+            .and_then(|bytes| {
+                vectors::run_file(kind, &bytes, &provider).map_err(anyhow::Error::from)
+            });
+        match report {
+            Ok(report) => {
+                for failure in &report.failures {
+                    writeln!(
+                        out,
+                        "  FAIL {name} case {}: {}",
+                        failure.case, failure.reason
+                    )?;
+                }
+                writeln!(out, "{name} ({kind}): {}", report.tally)?;
+                ok &= report.tally.failed == 0;
+                total.add(&report.tally);
+            }
+            Err(e) => {
+                writeln!(out, "{name} ({kind}): error: {e:#}")?;
+                ok = false;
+            }
+        }
+    }
+    writeln!(out, "total: {total}")?;
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}

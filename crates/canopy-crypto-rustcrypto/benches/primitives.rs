@@ -1,0 +1,96 @@
+//! The crypto floor: every primitive of every RFC 9420 cipher suite, as the protocol uses it.
+//!
+//! `cargo bench -p canopy-crypto-rustcrypto --bench primitives`. Every protocol operation is
+//! compared against these figures.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use canopy_crypto::{CipherSuite, CryptoProvider};
+use canopy_crypto_rustcrypto::RustCryptoProvider;
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+
+const KIB: usize = 1024;
+
+fn primitives(c: &mut Criterion) {
+    let provider = RustCryptoProvider::new();
+    let msg = vec![0x5au8; KIB];
+    for suite in CipherSuite::ALL {
+        let ops = provider.suite(suite).unwrap();
+        let p = ops.params();
+        let id = format!("0x{:04x}", suite.0);
+        let mut g = c.benchmark_group(format!("suite {id}"));
+
+        g.throughput(Throughput::Bytes(KIB as u64));
+        g.bench_function(BenchmarkId::new("hash", "1KiB"), |b| {
+            b.iter(|| ops.hash(&msg))
+        });
+        g.throughput(Throughput::Elements(1));
+
+        let prk = ops.kdf_extract(&[1; 32], &[2; 32]);
+        g.bench_function("hkdf extract+expand Nh", |b| {
+            b.iter(|| {
+                let prk = ops.kdf_extract(prk.as_bytes(), &[3; 32]);
+                ops.kdf_expand(prk.as_bytes(), b"info", p.hash_len())
+                    .unwrap()
+            })
+        });
+
+        let key = vec![7u8; p.aead_key_len()];
+        let nonce = [9u8; 12];
+        let ct = ops.aead_seal(&key, &nonce, b"aad", &msg).unwrap();
+        g.bench_function("aead seal 1KiB", |b| {
+            b.iter(|| ops.aead_seal(&key, &nonce, b"aad", &msg).unwrap())
+        });
+        g.bench_function("aead open 1KiB", |b| {
+            b.iter(|| ops.aead_open(&key, &nonce, b"aad", &ct).unwrap())
+        });
+
+        let kp = ops.hpke_generate_key_pair().unwrap();
+        let info = ops.hpke_prepare_info(b"MLS 1.0 Welcome info of modest size");
+        let hct = ops.hpke_seal(&kp.public, &info, b"", &[1; 64]).unwrap();
+        g.bench_function("hpke seal 64B", |b| {
+            b.iter(|| ops.hpke_seal(&kp.public, &info, b"", &[1; 64]).unwrap())
+        });
+        g.bench_function("hpke open 64B", |b| {
+            b.iter(|| ops.hpke_open(&kp.private, &hct, &info, b"").unwrap())
+        });
+        g.bench_function("hpke derive key pair", |b| {
+            b.iter(|| ops.hpke_derive_key_pair(&[4; 32]).unwrap())
+        });
+
+        let sk = ops.signature_generate_key_pair().unwrap();
+        let sig = ops.sign(&sk.private, &msg).unwrap();
+        g.bench_function("sign 1KiB", |b| {
+            b.iter(|| ops.sign(&sk.private, &msg).unwrap())
+        });
+        g.bench_function("verify 1KiB", |b| {
+            b.iter(|| ops.verify(&sk.public, &msg, &sig).unwrap())
+        });
+        g.finish();
+    }
+}
+
+/// Preparing HPKE `info` is the one part of a Welcome seal that grows with the tree; it is done
+/// once per Welcome, not once per new member.
+fn prepared_info(c: &mut Criterion) {
+    let provider = RustCryptoProvider::new();
+    let ops = provider
+        .suite(CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519)
+        .unwrap();
+    let big = vec![0u8; 3_400_000];
+    let mut g = c.benchmark_group("hpke info 3.4MB (suite 0x0001)");
+    g.throughput(Throughput::Bytes(big.len() as u64));
+    g.bench_function("prepare once", |b| b.iter(|| ops.hpke_prepare_info(&big)));
+    g.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(30)
+}
+
+criterion_group! { name = benches; config = config(); targets = primitives, prepared_info }
+criterion_main!(benches);
