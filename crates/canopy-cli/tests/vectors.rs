@@ -164,3 +164,39 @@ fn canopy_vectors_cannot_infer_an_unknown_file_name() {
     assert!(stdout.contains("cannot infer"), "{stdout}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn key_schedule_all_7_suites_pass() {
+    assert_eq!(
+        run("key-schedule.json"),
+        Tally {
+            passed: 7,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}
+
+#[test]
+fn psk_secret_all_77_cases_pass() {
+    assert_eq!(
+        run("psk_secret.json"),
+        Tally {
+            passed: 77,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}
+
+#[test]
+fn secret_tree_all_21_cases_pass() {
+    assert_eq!(
+        run("secret-tree.json"),
+        Tally {
+            passed: 21,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}

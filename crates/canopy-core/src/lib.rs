@@ -3,4 +3,5 @@
 
 pub mod codec;
 pub mod crypto;
+pub mod schedule;
 pub mod tree;

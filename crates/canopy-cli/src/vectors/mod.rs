@@ -6,6 +6,9 @@
 
 mod crypto_basics;
 mod deserialization;
+mod key_schedule;
+mod psk_secret;
+mod secret_tree;
 mod tree_math;
 
 use std::fmt;
@@ -182,6 +185,9 @@ pub fn run_file(
         Kind::TreeMath => run_cases(json, |c| tree_math::check(&c)),
         Kind::CryptoBasics => run_cases(json, |c| crypto_basics::check(&c, provider)),
         Kind::Deserialization => run_cases(json, |c| deserialization::check(&c)),
+        Kind::KeySchedule => run_cases(json, |c| key_schedule::check(&c, provider)),
+        Kind::PskSecret => run_cases(json, |c| psk_secret::check(&c, provider)),
+        Kind::SecretTree => run_cases(json, |c| secret_tree::check(&c, provider)),
         other => Err(VectorError::NotImplemented(other)),
     }
 }
