@@ -4,3 +4,4 @@
 pub mod codec;
 pub mod crypto;
 pub mod tree;
+pub mod wire;

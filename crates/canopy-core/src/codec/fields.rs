@@ -2,7 +2,7 @@
 //! strict presence octet, and `opaque x<V>` (§2.1.2) stored in any byte newtype.
 //!
 //! tls_codec's own `Option<T>` rejects presence octets other than 0 and 1, but only with an
-//! untyped message; [`optional`] reports [`CodecError::InvalidPresence`]. [`opaque`] lets a
+//! untyped message; [`optional`] reports [`CodecError::InvalidPresence`](super::CodecError::InvalidPresence). [`opaque`] lets a
 //! wire struct hold typed byte strings (`HpkePublicKey`, `Secret`, ...) that live in crates
 //! which cannot depend on tls_codec, with exactly [`VarBytes`](super::VarBytes)'s encoding.
 
