@@ -6,6 +6,7 @@
 
 mod crypto_basics;
 mod deserialization;
+mod messages;
 mod tree_math;
 
 use std::fmt;
@@ -182,6 +183,7 @@ pub fn run_file(
         Kind::TreeMath => run_cases(json, |c| tree_math::check(&c)),
         Kind::CryptoBasics => run_cases(json, |c| crypto_basics::check(&c, provider)),
         Kind::Deserialization => run_cases(json, |c| deserialization::check(&c)),
+        Kind::Messages => run_cases(json, |c| messages::check(&c)),
         other => Err(VectorError::NotImplemented(other)),
     }
 }
