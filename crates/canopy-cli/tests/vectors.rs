@@ -59,6 +59,65 @@ fn deserialization_all_14_cases_pass() {
     );
 }
 
+#[test]
+fn messages_all_300_cases_pass() {
+    assert_eq!(
+        run("messages.json"),
+        Tally {
+            passed: 300,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}
+
+/// A corrupted messages case fails, and the failure names the field.
+#[test]
+fn a_corrupted_messages_case_fails_naming_the_field() {
+    let bytes = std::fs::read(vector_path("messages.json")).unwrap();
+    let mut cases: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    // A trailing byte after the Commit.
+    let commit = cases[4]["commit"].as_str().unwrap().to_owned();
+    cases[4]["commit"] = serde_json::Value::String(format!("{commit}00"));
+    // MLSMessage version 2.
+    let kp = cases[7]["mls_key_package"].as_str().unwrap().to_owned();
+    cases[7]["mls_key_package"] = serde_json::Value::String(format!("0002{}", &kp[4..]));
+    // A reserved (0) content type in the PrivateMessage: after the 4-byte header, group_id<V>
+    // and the epoch.
+    let pm = cases[9]["private_message"].as_str().unwrap().to_owned();
+    let group_id_len = usize::from_str_radix(&pm[8..10], 16).unwrap();
+    assert!(group_id_len < 64, "a one-byte length header");
+    let at = 8 + 2 + 2 * group_id_len + 16;
+    let corrupted = format!("{}00{}", &pm[..at], &pm[at + 2..]);
+    cases[9]["private_message"] = serde_json::Value::String(corrupted);
+    let json = serde_json::to_vec(&cases).unwrap();
+    let report = run_file(Kind::Messages, &json, &RustCryptoProvider::new()).unwrap();
+    assert_eq!(
+        report.tally,
+        Tally {
+            passed: 297,
+            failed: 3,
+            skipped: 0
+        }
+    );
+    let reasons: Vec<(usize, &str)> = report
+        .failures
+        .iter()
+        .map(|f| (f.case, f.reason.as_str()))
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            (
+                4,
+                "commit: decode: 1 trailing bytes after the decoded value"
+            ),
+            (7, "mls_key_package: decode: unsupported protocol version 2"),
+            (9, "private_message: decode: invalid ContentType value 0"),
+        ]
+    );
+}
+
 /// A corrupted vector must be reported as a failure, not a pass.
 #[test]
 fn a_corrupted_crypto_basics_case_fails() {
@@ -113,6 +172,7 @@ fn canopy_vectors_prints_per_file_and_total_lines() {
         "tree-math.json",
         "crypto-basics.json",
         "deserialization.json",
+        "messages.json",
     ]
     .iter()
     .map(|f| vector_path(f).display().to_string())
@@ -134,7 +194,11 @@ fn canopy_vectors_prints_per_file_and_total_lines() {
         lines[2].ends_with("(deserialization): 14 passed, 0 failed"),
         "{stdout}"
     );
-    assert_eq!(lines[3], "total: 31 passed, 0 failed");
+    assert!(
+        lines[3].ends_with("(messages): 300 passed, 0 failed"),
+        "{stdout}"
+    );
+    assert_eq!(lines[4], "total: 331 passed, 0 failed");
 }
 
 #[test]

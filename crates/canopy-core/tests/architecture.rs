@@ -73,8 +73,16 @@ fn reachable(name: &str) -> BTreeSet<String> {
 #[test]
 fn the_graph_walk_sees_real_edges() {
     let cli = reachable("canopy-cli");
-    for expected in ["canopy-core", "canopy-crypto-rustcrypto", "tls_codec", "p256"] {
-        assert!(cli.contains(expected), "canopy-cli should reach {expected}: {cli:?}");
+    for expected in [
+        "canopy-core",
+        "canopy-crypto-rustcrypto",
+        "tls_codec",
+        "p256",
+    ] {
+        assert!(
+            cli.contains(expected),
+            "canopy-cli should reach {expected}: {cli:?}"
+        );
     }
 }
 

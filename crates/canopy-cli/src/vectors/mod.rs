@@ -7,6 +7,7 @@
 mod crypto_basics;
 mod deserialization;
 mod key_schedule;
+mod messages;
 mod psk_secret;
 mod secret_tree;
 mod tree_math;
@@ -188,6 +189,7 @@ pub fn run_file(
         Kind::KeySchedule => run_cases(json, |c| key_schedule::check(&c, provider)),
         Kind::PskSecret => run_cases(json, |c| psk_secret::check(&c, provider)),
         Kind::SecretTree => run_cases(json, |c| secret_tree::check(&c, provider)),
+        Kind::Messages => run_cases(json, |c| messages::check(&c)),
         other => Err(VectorError::NotImplemented(other)),
     }
 }

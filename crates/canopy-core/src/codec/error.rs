@@ -4,8 +4,78 @@
 //! [`CodecError::tag`] and [`CodecError::from_tag`], so the two directions cannot drift; a test
 //! round-trips every variant.
 
+use core::fmt;
+
 /// Marks a tls_codec error message as one of ours (see [`CodecError`]).
 const TAG_PREFIX: &str = "canopy-codec: ";
+
+/// The closed RFC 9420 code points whose undefined values [`CodecError::InvalidCode`] reports.
+///
+/// Each is a `select` discriminant or an enum that RFC 9420 closes: a value outside the listed
+/// cases either cannot be delimited (the body that follows it has no known shape) or is
+/// declared `reserved(0)`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[non_exhaustive]
+pub enum CodeKind {
+    /// RFC 9420 §6 (`uint16 WireFormat`, §17.2 registry): only the five RFC 9420 wire formats
+    /// can be decoded.
+    WireFormat,
+    /// RFC 9420 §6 `ContentType`: application(1), proposal(2), commit(3).
+    ContentType,
+    /// RFC 9420 §6 `SenderType`: member(1) to new_member_commit(4).
+    SenderType,
+    /// RFC 9420 §7.2 `LeafNodeSource`: key_package(1), update(2), commit(3).
+    LeafNodeSource,
+    /// RFC 9420 §7.8 `NodeType`: leaf(1), parent(2).
+    NodeType,
+    /// RFC 9420 §8.4 `PSKType`: external(1), resumption(2).
+    PskType,
+    /// RFC 9420 §8.4 `ResumptionPSKUsage`: application(1), reinit(2), branch(3).
+    ResumptionPskUsage,
+    /// RFC 9420 §12.4 `ProposalOrRefType`: proposal(1), reference(2).
+    ProposalOrRefType,
+    /// RFC 9420 §12.1 `ProposalType` inside a `Proposal`: only the seven RFC 9420 proposal
+    /// bodies can be delimited.
+    ProposalType,
+    /// RFC 9420 §5.3 `CredentialType` inside a `Credential`: only basic(1) and x509(2) bodies
+    /// can be delimited.
+    CredentialType,
+}
+
+/// Every [`CodeKind`] with its RFC 9420 name, for display and for the tls_codec tag.
+const CODE_KINDS: [(CodeKind, &str); 10] = [
+    (CodeKind::WireFormat, "WireFormat"),
+    (CodeKind::ContentType, "ContentType"),
+    (CodeKind::SenderType, "SenderType"),
+    (CodeKind::LeafNodeSource, "LeafNodeSource"),
+    (CodeKind::NodeType, "NodeType"),
+    (CodeKind::PskType, "PSKType"),
+    (CodeKind::ResumptionPskUsage, "ResumptionPSKUsage"),
+    (CodeKind::ProposalOrRefType, "ProposalOrRefType"),
+    (CodeKind::ProposalType, "ProposalType"),
+    (CodeKind::CredentialType, "CredentialType"),
+];
+
+impl CodeKind {
+    /// The RFC 9420 name of the code point type, e.g. `"PSKType"`.
+    pub fn name(self) -> &'static str {
+        CODE_KINDS
+            .iter()
+            .find(|(k, _)| *k == self)
+            .map_or("?", |(_, n)| n)
+    }
+
+    /// Inverse of [`Self::name`].
+    fn from_name(name: &str) -> Option<Self> {
+        CODE_KINDS.iter().find(|(_, n)| *n == name).map(|(k, _)| *k)
+    }
+}
+
+impl fmt::Display for CodeKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
 
 /// Why encoding or decoding an RFC 9420 §2.1 presentation-language value failed.
 ///
@@ -17,8 +87,9 @@ const TAG_PREFIX: &str = "canopy-codec: ";
 /// equivalent for ([`NonMinimalVarint`](Self::NonMinimalVarint),
 /// [`ReservedVarintPrefix`](Self::ReservedVarintPrefix), [`LengthTooLarge`](Self::LengthTooLarge),
 /// [`VectorLengthMismatch`](Self::VectorLengthMismatch),
-/// [`ZeroSizedElement`](Self::ZeroSizedElement)) travel as `DecodingError`/`EncodingError`
-/// whose message is `"canopy-codec: "` plus a fixed tag. The `From<tls_codec::Error>` impl,
+/// [`ZeroSizedElement`](Self::ZeroSizedElement) and the RFC 9420 value checks from
+/// [`InvalidPresence`](Self::InvalidPresence) on) travel as `DecodingError`/`EncodingError`
+/// whose message is `"canopy-codec: "` plus a tag naming the variant and its payload. The `From<tls_codec::Error>` impl,
 /// which [`decode_exact`](super::decode_exact) and [`encode`](super::encode) go through,
 /// recognises exactly those messages and restores the variant. The rest map natively:
 /// `EndOfStream` is [`Truncated`](Self::Truncated), `UnknownValue` is
@@ -57,6 +128,38 @@ pub enum CodecError {
     /// RFC 9420 §2.1: an enum discriminant not defined for the type.
     #[error("invalid enum value {0}")]
     InvalidEnumValue(u64),
+    /// RFC 9420 §2.1.1: an `optional<T>` presence octet other than 0 or 1.
+    #[error("optional presence octet {0} is neither 0 nor 1")]
+    InvalidPresence(u8),
+    /// RFC 9420 §6: an MLSMessage whose `version` is not mls10 (1).
+    #[error("unsupported protocol version {0}")]
+    UnsupportedVersion(u16),
+    /// RFC 9420: a reserved or undefined value of a closed code point (see [`CodeKind`]).
+    #[error("invalid {kind} value {value}")]
+    InvalidCode {
+        /// Which code point.
+        kind: CodeKind,
+        /// The value found on the wire.
+        value: u16,
+    },
+    /// RFC 9420 §13: a list of extensions holds two extensions of the same type.
+    #[error("duplicate extension type {0}")]
+    DuplicateExtension(u16),
+    /// RFC 9420 §12.4.3.3: a `ratchet_tree` is empty or its last node is blank.
+    #[error("ratchet tree is empty or ends with a blank node")]
+    TrailingBlankNode,
+    /// RFC 9420 §12.4.3.3 and Appendix C: a ratchet-tree node whose type does not match its
+    /// position (leaves sit at even indices, parents at odd ones).
+    #[error("ratchet tree node {0} has the wrong node type for its position")]
+    MisplacedNode(u32),
+    /// RFC 9420 §6.3.1: the padding of a PrivateMessageContent holds a non-zero byte.
+    #[error("non-zero byte in PrivateMessageContent padding")]
+    NonZeroPadding,
+    /// RFC 9420 §6.1, §6.2: encoding a value whose conditional field disagrees with the field
+    /// that selects it (a `confirmation_tag` without a commit, a `membership_tag` without a
+    /// member sender, or the reverse), which would produce bytes no decoder accepts.
+    #[error("a conditional field is present when it must be absent, or the reverse")]
+    FieldPresenceMismatch,
     /// RFC 9420 §2.1: any other malformed input, as reported by tls_codec.
     #[error("malformed input: {0}")]
     Malformed(String),
@@ -67,31 +170,63 @@ pub enum CodecError {
 
 impl CodecError {
     /// The tag that carries this variant through a tls_codec error message, if it has one.
-    fn tag(&self) -> Option<&'static str> {
-        match self {
-            Self::NonMinimalVarint => Some("non-minimal varint"),
-            Self::ReservedVarintPrefix => Some("reserved varint prefix"),
-            Self::LengthTooLarge => Some("length too large"),
-            Self::VectorLengthMismatch => Some("vector length mismatch"),
-            Self::ZeroSizedElement => Some("zero-sized element"),
+    fn tag(&self) -> Option<String> {
+        let tag = match self {
+            Self::NonMinimalVarint => "non-minimal varint".to_string(),
+            Self::ReservedVarintPrefix => "reserved varint prefix".to_string(),
+            Self::LengthTooLarge => "length too large".to_string(),
+            Self::VectorLengthMismatch => "vector length mismatch".to_string(),
+            Self::ZeroSizedElement => "zero-sized element".to_string(),
+            Self::InvalidPresence(b) => format!("invalid presence {b}"),
+            Self::UnsupportedVersion(v) => format!("unsupported version {v}"),
+            Self::InvalidCode { kind, value } => format!("invalid code {kind} {value}"),
+            Self::DuplicateExtension(t) => format!("duplicate extension {t}"),
+            Self::TrailingBlankNode => "trailing blank node".to_string(),
+            Self::MisplacedNode(i) => format!("misplaced node {i}"),
+            Self::NonZeroPadding => "non-zero padding".to_string(),
+            Self::FieldPresenceMismatch => "field presence mismatch".to_string(),
             Self::Truncated
             | Self::TrailingBytes { .. }
             | Self::InvalidEnumValue(_)
             | Self::Malformed(_)
-            | Self::Encoding(_) => None,
-        }
+            | Self::Encoding(_) => return None,
+        };
+        Some(tag)
     }
 
     /// Inverse of [`Self::tag`].
     fn from_tag(tag: &str) -> Option<Self> {
-        match tag {
+        let fixed = match tag {
             "non-minimal varint" => Some(Self::NonMinimalVarint),
             "reserved varint prefix" => Some(Self::ReservedVarintPrefix),
             "length too large" => Some(Self::LengthTooLarge),
             "vector length mismatch" => Some(Self::VectorLengthMismatch),
             "zero-sized element" => Some(Self::ZeroSizedElement),
+            "trailing blank node" => Some(Self::TrailingBlankNode),
+            "non-zero padding" => Some(Self::NonZeroPadding),
+            "field presence mismatch" => Some(Self::FieldPresenceMismatch),
             _ => None,
+        };
+        if fixed.is_some() {
+            return fixed;
         }
+        if let Some(b) = tag.strip_prefix("invalid presence ") {
+            return b.parse().ok().map(Self::InvalidPresence);
+        }
+        if let Some(v) = tag.strip_prefix("unsupported version ") {
+            return v.parse().ok().map(Self::UnsupportedVersion);
+        }
+        if let Some(t) = tag.strip_prefix("duplicate extension ") {
+            return t.parse().ok().map(Self::DuplicateExtension);
+        }
+        if let Some(i) = tag.strip_prefix("misplaced node ") {
+            return i.parse().ok().map(Self::MisplacedNode);
+        }
+        let (kind, value) = tag.strip_prefix("invalid code ")?.split_once(' ')?;
+        Some(Self::InvalidCode {
+            kind: CodeKind::from_name(kind)?,
+            value: value.parse().ok()?,
+        })
     }
 
     /// Converts to the error type tls_codec's traits require, for a failure while decoding.

@@ -41,13 +41,14 @@
 #![warn(clippy::arithmetic_side_effects)]
 
 mod error;
+pub(crate) mod fields;
 mod varint;
 mod vectors;
 
 #[cfg(test)]
 mod tests;
 
-pub use error::CodecError;
+pub use error::{CodeKind, CodecError};
 pub use varint::{VARINT_MAX, decode_varint, encode_varint};
 pub use vectors::{VarBytes, VarVec};
 

@@ -395,13 +395,52 @@ fn errors_survive_the_trip_through_tls_codec() {
         CodecError::VectorLengthMismatch,
         CodecError::ZeroSizedElement,
         CodecError::InvalidEnumValue(42),
+        CodecError::InvalidPresence(2),
+        CodecError::InvalidPresence(255),
+        CodecError::UnsupportedVersion(0),
+        CodecError::UnsupportedVersion(65535),
+        CodecError::DuplicateExtension(0x0A0A),
+        CodecError::TrailingBlankNode,
+        CodecError::MisplacedNode(0),
+        CodecError::MisplacedNode(u32::MAX),
+        CodecError::NonZeroPadding,
+        CodecError::FieldPresenceMismatch,
         CodecError::Malformed("bad".to_string()),
         CodecError::Encoding("worse".to_string()),
     ];
-    for e in all {
+    let codes = [
+        CodeKind::WireFormat,
+        CodeKind::ContentType,
+        CodeKind::SenderType,
+        CodeKind::LeafNodeSource,
+        CodeKind::NodeType,
+        CodeKind::PskType,
+        CodeKind::ResumptionPskUsage,
+        CodeKind::ProposalOrRefType,
+        CodeKind::ProposalType,
+        CodeKind::CredentialType,
+    ]
+    .into_iter()
+    .flat_map(|kind| [0, 7, u16::MAX].map(|value| CodecError::InvalidCode { kind, value }));
+    for e in all.into_iter().chain(codes) {
         assert_eq!(CodecError::from(e.clone().into_tls_decoding()), e);
         assert_eq!(CodecError::from(e.clone().into_tls_encoding()), e);
     }
+    // A tag with a payload that does not parse is not ours.
+    assert_eq!(
+        CodecError::from(tls_codec::Error::DecodingError(
+            "canopy-codec: invalid code NoSuchKind 3".to_string()
+        )),
+        CodecError::Malformed("canopy-codec: invalid code NoSuchKind 3".to_string())
+    );
+    assert_eq!(
+        CodecError::InvalidCode {
+            kind: CodeKind::PskType,
+            value: 0
+        }
+        .to_string(),
+        "invalid PSKType value 0"
+    );
     assert_eq!(
         CodecError::from(CodecError::TrailingBytes { count: 3 }.into_tls_decoding()),
         CodecError::Malformed("trailing data".to_string())

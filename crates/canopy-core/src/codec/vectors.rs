@@ -27,12 +27,12 @@ use super::varint::{encode_varint, split_vector, varint_len};
 ///
 /// `Size` cannot fail, so an oversize body is given the 4-byte header; serialising it then
 /// fails with [`CodecError::LengthTooLarge`].
-fn framed_len(body_len: usize) -> usize {
+pub(super) fn framed_len(body_len: usize) -> usize {
     varint_len(body_len).unwrap_or(4).saturating_add(body_len)
 }
 
 /// The varint header for a vector whose body is `body_len` bytes.
-fn header(body_len: usize) -> Result<Vec<u8>, tls_codec::Error> {
+pub(super) fn header(body_len: usize) -> Result<Vec<u8>, tls_codec::Error> {
     let mut out = Vec::with_capacity(4);
     encode_varint(body_len, &mut out).map_err(CodecError::into_tls_encoding)?;
     Ok(out)

@@ -1,0 +1,130 @@
+//! The MLSMessage envelope (RFC 9420 §6): a protocol version, a wire format and the message it
+//! selects. This is the entry point for bytes received from the network.
+//!
+//! Decoding rejects, with typed [`CodecError`]s:
+//! - a `version` other than mls10 ([`CodecError::UnsupportedVersion`]);
+//! - a reserved or unknown wire format ([`CodecError::InvalidCode`]);
+//! - any trailing byte after the message ([`CodecError::TrailingBytes`]).
+
+use std::io::Write;
+
+use tls_codec::{DeserializeBytes, Serialize, Size};
+
+use super::framing::{PrivateMessage, PublicMessage};
+use super::group_info::GroupInfo;
+use super::key_package::KeyPackage;
+use super::primitives::{ProtocolVersion, WireFormat};
+use super::welcome::Welcome;
+use crate::codec::{CodecError, decode_exact, encode};
+
+/// RFC 9420 §6 `MLSMessage`. The `version` is always mls10: it is written on encode and
+/// checked on decode, so it is not stored.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MlsMessage {
+    /// `mls_public_message`.
+    PublicMessage(Box<PublicMessage>),
+    /// `mls_private_message`.
+    PrivateMessage(PrivateMessage),
+    /// `mls_welcome`.
+    Welcome(Welcome),
+    /// `mls_group_info`.
+    GroupInfo(Box<GroupInfo>),
+    /// `mls_key_package`.
+    KeyPackage(Box<KeyPackage>),
+}
+
+impl MlsMessage {
+    /// RFC 9420 §6: decodes one complete MLSMessage from `bytes`.
+    ///
+    /// # Errors
+    /// [`CodecError::UnsupportedVersion`] for a version other than mls10,
+    /// [`CodecError::InvalidCode`] for an unknown wire format or any other closed code point,
+    /// [`CodecError::TrailingBytes`] if bytes remain after the message, and any other decoding
+    /// error of the inner message.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Self, CodecError> {
+        decode_exact(bytes)
+    }
+
+    /// RFC 9420 §6: encodes this message.
+    ///
+    /// # Errors
+    /// [`CodecError::LengthTooLarge`] for a vector longer than 2^30 - 1 bytes;
+    /// [`CodecError::FieldPresenceMismatch`] for a PublicMessage whose optional fields do not
+    /// match their selectors.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, CodecError> {
+        encode(self)
+    }
+
+    /// RFC 9420 §6: the protocol version, always mls10.
+    pub fn version(&self) -> ProtocolVersion {
+        ProtocolVersion::MLS10
+    }
+
+    /// RFC 9420 §6: the wire format of the carried message.
+    pub fn wire_format(&self) -> WireFormat {
+        match self {
+            Self::PublicMessage(_) => WireFormat::PublicMessage,
+            Self::PrivateMessage(_) => WireFormat::PrivateMessage,
+            Self::Welcome(_) => WireFormat::Welcome,
+            Self::GroupInfo(_) => WireFormat::GroupInfo,
+            Self::KeyPackage(_) => WireFormat::KeyPackage,
+        }
+    }
+}
+
+impl Size for MlsMessage {
+    fn tls_serialized_len(&self) -> usize {
+        let body = match self {
+            Self::PublicMessage(m) => m.tls_serialized_len(),
+            Self::PrivateMessage(m) => m.tls_serialized_len(),
+            Self::Welcome(m) => m.tls_serialized_len(),
+            Self::GroupInfo(m) => m.tls_serialized_len(),
+            Self::KeyPackage(m) => m.tls_serialized_len(),
+        };
+        body.saturating_add(4)
+    }
+}
+
+impl Serialize for MlsMessage {
+    fn tls_serialize<W: Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
+        let head = self
+            .version()
+            .tls_serialize(writer)?
+            .saturating_add(self.wire_format().tls_serialize(writer)?);
+        let body = match self {
+            Self::PublicMessage(m) => m.tls_serialize(writer)?,
+            Self::PrivateMessage(m) => m.tls_serialize(writer)?,
+            Self::Welcome(m) => m.tls_serialize(writer)?,
+            Self::GroupInfo(m) => m.tls_serialize(writer)?,
+            Self::KeyPackage(m) => m.tls_serialize(writer)?,
+        };
+        Ok(head.saturating_add(body))
+    }
+}
+
+/// Decodes a `T` and wraps it with `wrap`.
+fn body<T: DeserializeBytes>(
+    bytes: &[u8],
+    wrap: impl FnOnce(T) -> MlsMessage,
+) -> Result<(MlsMessage, &[u8]), tls_codec::Error> {
+    let (value, rest) = T::tls_deserialize_bytes(bytes)?;
+    Ok((wrap(value), rest))
+}
+
+impl DeserializeBytes for MlsMessage {
+    fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
+        let (version, rest) = ProtocolVersion::tls_deserialize_bytes(bytes)?;
+        if version != ProtocolVersion::MLS10 {
+            return Err(CodecError::UnsupportedVersion(version.0).into_tls_decoding());
+        }
+        let (wire_format, rest) = WireFormat::tls_deserialize_bytes(rest)?;
+        match wire_format {
+            WireFormat::PublicMessage => body(rest, |m| Self::PublicMessage(Box::new(m))),
+            WireFormat::PrivateMessage => body(rest, Self::PrivateMessage),
+            WireFormat::Welcome => body(rest, Self::Welcome),
+            WireFormat::GroupInfo => body(rest, |m| Self::GroupInfo(Box::new(m))),
+            WireFormat::KeyPackage => body(rest, |m| Self::KeyPackage(Box::new(m))),
+        }
+    }
+}

@@ -1,0 +1,247 @@
+//! Ratchet-tree nodes on the wire (RFC 9420 §7.1, §7.6, §12.4.3.3): [`ParentNode`], [`Node`],
+//! the `ratchet_tree` extension's [`RatchetTree`], and the [`UpdatePath`] of a Commit with its
+//! [`HpkeCiphertext`]s.
+//!
+//! [`RatchetTree`] is the array representation of Appendix C with trailing blank nodes
+//! stripped. Its invariants, checked on decode and by [`RatchetTree::new`]:
+//! - it holds at least one node and its last node is non-blank (§12.4.3.3: "The receiver MUST
+//!   check that the last node in `ratchet_tree` is non-blank"), else
+//!   [`CodecError::TrailingBlankNode`];
+//! - every non-blank node at an even index is a leaf and at an odd index a parent (Appendix C),
+//!   else [`CodecError::MisplacedNode`].
+//!
+//! Decoding is one pass over the input; each node's byte strings are copied once.
+
+use std::io::Write;
+
+use canopy_crypto::HpkePublicKey;
+use tls_codec::{DeserializeBytes, Serialize, Size, TlsDeserializeBytes, TlsSerialize, TlsSize};
+
+use super::extensions::extension_view;
+use super::leaf_node::LeafNode;
+use super::primitives::{ExtensionType, closed_enum};
+use crate::codec::fields::{optional, vector};
+use crate::codec::{CodecError, VarBytes, VarVec};
+
+/// RFC 9420 §7.1 `ParentNode`.
+#[derive(Clone, Debug, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
+pub struct ParentNode {
+    /// `HPKEPublicKey encryption_key`.
+    #[tls_codec(with = "crate::codec::fields::opaque")]
+    pub encryption_key: HpkePublicKey,
+    /// `opaque parent_hash<V>`.
+    pub parent_hash: VarBytes,
+    /// `uint32 unmerged_leaves<V>`: leaf indices, which MUST be in increasing order (checked
+    /// by tree validation, not here).
+    pub unmerged_leaves: VarVec<u32>,
+}
+
+closed_enum!(
+    /// RFC 9420 §7.8 `NodeType`.
+    pub enum NodeType: u8, NodeType {
+        /// `leaf(1)`.
+        Leaf = 1,
+        /// `parent(2)`.
+        Parent = 2,
+    }
+);
+
+/// RFC 9420 §12.4.3.3 `Node`: a `NodeType` and the leaf or parent it selects.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Node {
+    /// `leaf`: a [`LeafNode`].
+    Leaf(LeafNode),
+    /// `parent`: a [`ParentNode`].
+    Parent(ParentNode),
+}
+
+impl Node {
+    /// RFC 9420 §7.8: the `node_type` this node is encoded with.
+    pub fn node_type(&self) -> NodeType {
+        match self {
+            Self::Leaf(_) => NodeType::Leaf,
+            Self::Parent(_) => NodeType::Parent,
+        }
+    }
+}
+
+impl Size for Node {
+    fn tls_serialized_len(&self) -> usize {
+        let body = match self {
+            Self::Leaf(leaf) => leaf.tls_serialized_len(),
+            Self::Parent(parent) => parent.tls_serialized_len(),
+        };
+        body.saturating_add(1)
+    }
+}
+
+impl Serialize for Node {
+    fn tls_serialize<W: Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
+        let head = self.node_type().tls_serialize(writer)?;
+        let body = match self {
+            Self::Leaf(leaf) => leaf.tls_serialize(writer)?,
+            Self::Parent(parent) => parent.tls_serialize(writer)?,
+        };
+        Ok(head.saturating_add(body))
+    }
+}
+
+impl DeserializeBytes for Node {
+    fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
+        let (node_type, rest) = NodeType::tls_deserialize_bytes(bytes)?;
+        match node_type {
+            NodeType::Leaf => {
+                let (leaf, rest) = LeafNode::tls_deserialize_bytes(rest)?;
+                Ok((Self::Leaf(leaf), rest))
+            }
+            NodeType::Parent => {
+                let (parent, rest) = ParentNode::tls_deserialize_bytes(rest)?;
+                Ok((Self::Parent(parent), rest))
+            }
+        }
+    }
+}
+
+/// RFC 9420 §12.4.3.3 `optional<Node> ratchet_tree<V>`: the nodes in array order (Appendix
+/// C), `None` for a blank node, with trailing blanks stripped (see the module docs for the
+/// invariants).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RatchetTree(Vec<Option<Node>>);
+
+impl RatchetTree {
+    /// RFC 9420 §12.4.3.3: a tree from its nodes in array order.
+    ///
+    /// # Errors
+    /// [`CodecError::TrailingBlankNode`] if `nodes` is empty or ends with a blank;
+    /// [`CodecError::MisplacedNode`] if a leaf sits at an odd index or a parent at an even one.
+    pub fn new(nodes: Vec<Option<Node>>) -> Result<Self, CodecError> {
+        for (index, node) in nodes.iter().enumerate() {
+            check_position(index, node.as_ref())?;
+        }
+        if !matches!(nodes.last(), Some(Some(_))) {
+            return Err(CodecError::TrailingBlankNode);
+        }
+        Ok(Self(nodes))
+    }
+
+    /// RFC 9420 §12.4.3.3: the nodes in array order, without trailing blanks.
+    pub fn nodes(&self) -> &[Option<Node>] {
+        &self.0
+    }
+
+    /// RFC 9420 §12.4.3.3: the nodes in array order, without trailing blanks.
+    pub fn into_nodes(self) -> Vec<Option<Node>> {
+        self.0
+    }
+
+    fn body_len(&self) -> usize {
+        self.0.iter().fold(0usize, |acc, node| {
+            acc.saturating_add(optional::tls_serialized_len(node))
+        })
+    }
+}
+
+/// Appendix C: leaves at even indices, parents at odd ones.
+fn check_position(index: usize, node: Option<&Node>) -> Result<(), CodecError> {
+    let even = index & 1 == 0;
+    let misplaced = match node {
+        Some(Node::Leaf(_)) => !even,
+        Some(Node::Parent(_)) => even,
+        None => false,
+    };
+    if misplaced {
+        return Err(CodecError::MisplacedNode(
+            u32::try_from(index).unwrap_or(u32::MAX),
+        ));
+    }
+    Ok(())
+}
+
+impl Size for RatchetTree {
+    fn tls_serialized_len(&self) -> usize {
+        vector::tls_serialized_len(self.body_len())
+    }
+}
+
+impl Serialize for RatchetTree {
+    fn tls_serialize<W: Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
+        let mut written = vector::write_header(self.body_len(), writer)?;
+        for node in &self.0 {
+            written = written.saturating_add(optional::tls_serialize(node, writer)?);
+        }
+        Ok(written)
+    }
+}
+
+impl DeserializeBytes for RatchetTree {
+    fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
+        let (mut body, rest) = vector::split(bytes)?;
+        let mut nodes = Vec::new();
+        while !body.is_empty() {
+            let (node, remaining) =
+                optional::tls_deserialize_bytes::<Node>(body).map_err(|e| match e {
+                    // The body is fully present: a node running out wanted bytes past it.
+                    tls_codec::Error::EndOfStream => {
+                        CodecError::VectorLengthMismatch.into_tls_decoding()
+                    }
+                    other => other,
+                })?;
+            check_position(nodes.len(), node.as_ref()).map_err(CodecError::into_tls_decoding)?;
+            nodes.push(node);
+            body = remaining;
+        }
+        if !matches!(nodes.last(), Some(Some(_))) {
+            return Err(CodecError::TrailingBlankNode.into_tls_decoding());
+        }
+        Ok((Self(nodes), rest))
+    }
+}
+
+extension_view!(RatchetTree, ExtensionType::RATCHET_TREE);
+
+/// RFC 9420 §7.6 `HPKECiphertext`: an HPKE encapsulation and AEAD ciphertext.
+#[derive(Clone, Debug, Default, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
+pub struct HpkeCiphertext {
+    /// `opaque kem_output<V>`.
+    pub kem_output: VarBytes,
+    /// `opaque ciphertext<V>`.
+    pub ciphertext: VarBytes,
+}
+
+impl From<canopy_crypto::HpkeCiphertext> for HpkeCiphertext {
+    fn from(ct: canopy_crypto::HpkeCiphertext) -> Self {
+        Self {
+            kem_output: VarBytes(ct.kem_output),
+            ciphertext: VarBytes(ct.ciphertext),
+        }
+    }
+}
+
+impl From<HpkeCiphertext> for canopy_crypto::HpkeCiphertext {
+    fn from(ct: HpkeCiphertext) -> Self {
+        Self {
+            kem_output: ct.kem_output.0,
+            ciphertext: ct.ciphertext.0,
+        }
+    }
+}
+
+/// RFC 9420 §7.6 `UpdatePathNode`: a new public key on the committer's filtered direct path
+/// and its path secret encrypted to each node of the copath child's resolution.
+#[derive(Clone, Debug, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
+pub struct UpdatePathNode {
+    /// `HPKEPublicKey encryption_key`.
+    #[tls_codec(with = "crate::codec::fields::opaque")]
+    pub encryption_key: HpkePublicKey,
+    /// `HPKECiphertext encrypted_path_secret<V>`.
+    pub encrypted_path_secret: VarVec<HpkeCiphertext>,
+}
+
+/// RFC 9420 §7.6 `UpdatePath`: the committer's new leaf and filtered-direct-path nodes.
+#[derive(Clone, Debug, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
+pub struct UpdatePath {
+    /// `LeafNode leaf_node`.
+    pub leaf_node: LeafNode,
+    /// `UpdatePathNode nodes<V>`, in filtered-direct-path order.
+    pub nodes: VarVec<UpdatePathNode>,
+}
