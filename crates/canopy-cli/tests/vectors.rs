@@ -264,3 +264,15 @@ fn secret_tree_all_21_cases_pass() {
         }
     );
 }
+
+#[test]
+fn transcript_hashes_all_7_suites_pass() {
+    assert_eq!(
+        run("transcript-hashes.json"),
+        Tally {
+            passed: 7,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}

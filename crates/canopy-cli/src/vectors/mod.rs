@@ -10,6 +10,7 @@ mod key_schedule;
 mod messages;
 mod psk_secret;
 mod secret_tree;
+mod transcript_hashes;
 mod tree_math;
 
 use std::fmt;
@@ -190,6 +191,7 @@ pub fn run_file(
         Kind::PskSecret => run_cases(json, |c| psk_secret::check(&c, provider)),
         Kind::SecretTree => run_cases(json, |c| secret_tree::check(&c, provider)),
         Kind::Messages => run_cases(json, |c| messages::check(&c)),
+        Kind::TranscriptHashes => run_cases(json, |c| transcript_hashes::check(&c, provider)),
         other => Err(VectorError::NotImplemented(other)),
     }
 }
