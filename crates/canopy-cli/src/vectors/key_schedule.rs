@@ -6,7 +6,7 @@ use canopy_core::schedule::{EpochSecrets, JoinerSecrets};
 use canopy_crypto::{CryptoProvider, Secret, SuiteOps};
 use serde::Deserialize;
 
-use super::{Hex, Outcome, expect_eq, suite_ops};
+use super::{Hex, Outcome, expect_eq, with_suite};
 
 #[derive(Deserialize)]
 pub(crate) struct Case {
@@ -48,13 +48,7 @@ struct Exporter {
 }
 
 pub(crate) fn check(c: &Case, provider: &dyn CryptoProvider) -> Outcome {
-    let Some(ops) = suite_ops(provider, c.cipher_suite) else {
-        return Outcome::Skip;
-    };
-    match run(c, ops) {
-        Ok(()) => Outcome::Pass,
-        Err(e) => Outcome::Fail(format!("suite {}: {e}", c.cipher_suite)),
-    }
+    with_suite(provider, c.cipher_suite, String::new, |ops| run(c, ops))
 }
 
 /// `GroupContext` (RFC 9420 §8.1) with no extensions.

@@ -216,9 +216,21 @@ fn run_cases<C: DeserializeOwned>(
     Ok(report)
 }
 
-/// Looks up the suite of a case: `Ok(None)` means the provider does not run it (skip).
-pub(crate) fn suite_ops(provider: &dyn CryptoProvider, suite: u16) -> Option<&dyn SuiteOps> {
-    provider.suite(CipherSuite(suite)).ok()
+/// Runs `check` with the primitives of the case's `suite`. A suite the provider does not run is
+/// skipped; a failure is prefixed with the suite and `context()`.
+pub(crate) fn with_suite(
+    provider: &dyn CryptoProvider,
+    suite: u16,
+    context: impl FnOnce() -> String,
+    check: impl FnOnce(&dyn SuiteOps) -> Result<(), String>,
+) -> Outcome {
+    let Ok(ops) = provider.suite(CipherSuite(suite)) else {
+        return Outcome::Skip;
+    };
+    match check(ops) {
+        Ok(()) => Outcome::Pass,
+        Err(e) => Outcome::Fail(format!("suite {suite}{}: {e}", context())),
+    }
 }
 
 /// Hex-encoded bytes in a vector file.

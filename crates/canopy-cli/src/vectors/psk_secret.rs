@@ -4,7 +4,7 @@ use canopy_core::schedule::{PskInput, external_psk_id, psk_secret};
 use canopy_crypto::{CryptoProvider, Secret, SuiteOps};
 use serde::Deserialize;
 
-use super::{Hex, Outcome, expect_eq, suite_ops};
+use super::{Hex, Outcome, expect_eq, with_suite};
 
 #[derive(Deserialize)]
 pub(crate) struct Case {
@@ -21,17 +21,12 @@ struct Psk {
 }
 
 pub(crate) fn check(c: &Case, provider: &dyn CryptoProvider) -> Outcome {
-    let Some(ops) = suite_ops(provider, c.cipher_suite) else {
-        return Outcome::Skip;
-    };
-    match run(c, ops) {
-        Ok(()) => Outcome::Pass,
-        Err(e) => Outcome::Fail(format!(
-            "suite {}, {} PSKs: {e}",
-            c.cipher_suite,
-            c.psks.len()
-        )),
-    }
+    with_suite(
+        provider,
+        c.cipher_suite,
+        || format!(", {} PSKs", c.psks.len()),
+        |ops| run(c, ops),
+    )
 }
 
 fn run(c: &Case, ops: &dyn SuiteOps) -> Result<(), String> {

@@ -6,7 +6,7 @@ use canopy_core::tree::math::{LeafCount, LeafIndex};
 use canopy_crypto::{CryptoProvider, Secret, SuiteOps};
 use serde::Deserialize;
 
-use super::{Hex, Outcome, expect_eq, suite_ops};
+use super::{Hex, Outcome, expect_eq, with_suite};
 
 #[derive(Deserialize)]
 pub(crate) struct Case {
@@ -34,17 +34,12 @@ struct Generation {
 }
 
 pub(crate) fn check(c: &Case, provider: &dyn CryptoProvider) -> Outcome {
-    let Some(ops) = suite_ops(provider, c.cipher_suite) else {
-        return Outcome::Skip;
-    };
-    match run(c, ops) {
-        Ok(()) => Outcome::Pass,
-        Err(e) => Outcome::Fail(format!(
-            "suite {}, {} leaves: {e}",
-            c.cipher_suite,
-            c.leaves.len()
-        )),
-    }
+    with_suite(
+        provider,
+        c.cipher_suite,
+        || format!(", {} leaves", c.leaves.len()),
+        |ops| run(c, ops),
+    )
 }
 
 fn run(c: &Case, ops: &dyn SuiteOps) -> Result<(), String> {

@@ -8,7 +8,7 @@ use canopy_core::wire::AuthenticatedContent;
 use canopy_crypto::{CryptoProvider, Secret, SuiteOps};
 use serde::Deserialize;
 
-use super::{Hex, Outcome, expect_eq, suite_ops};
+use super::{Hex, Outcome, expect_eq, with_suite};
 
 #[derive(Deserialize)]
 pub(crate) struct Case {
@@ -21,13 +21,7 @@ pub(crate) struct Case {
 }
 
 pub(crate) fn check(c: &Case, provider: &dyn CryptoProvider) -> Outcome {
-    let Some(ops) = suite_ops(provider, c.cipher_suite) else {
-        return Outcome::Skip;
-    };
-    match run(c, ops) {
-        Ok(()) => Outcome::Pass,
-        Err(e) => Outcome::Fail(format!("suite {}: {e}", c.cipher_suite)),
-    }
+    with_suite(provider, c.cipher_suite, String::new, |ops| run(c, ops))
 }
 
 fn run(c: &Case, ops: &dyn SuiteOps) -> Result<(), String> {
