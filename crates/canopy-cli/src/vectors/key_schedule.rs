@@ -1,9 +1,10 @@
 //! `key-schedule.json`: RFC 9420 §8 over five chained epochs per suite, with the exporter and
 //! the external public key.
 
-use canopy_core::codec::encode_varint;
+use canopy_core::codec::VarBytes;
 use canopy_core::schedule::{EpochSecrets, JoinerSecrets};
-use canopy_crypto::{CryptoProvider, Secret, SuiteOps};
+use canopy_core::wire::{Extensions, GroupContext, ProtocolVersion};
+use canopy_crypto::{CipherSuite, CryptoProvider, Secret, SuiteOps};
 use serde::Deserialize;
 
 use super::{Hex, Outcome, expect_eq, with_suite};
@@ -51,7 +52,7 @@ pub(crate) fn check(c: &Case, provider: &dyn CryptoProvider) -> Outcome {
     with_suite(provider, c.cipher_suite, String::new, |ops| run(c, ops))
 }
 
-/// `GroupContext` (RFC 9420 §8.1) with no extensions.
+/// `GroupContext` (RFC 9420 §8.1) with no extensions, serialized.
 fn group_context(
     suite: u16,
     group_id: &[u8],
@@ -59,18 +60,17 @@ fn group_context(
     tree_hash: &[u8],
     cth: &[u8],
 ) -> Result<Vec<u8>, String> {
-    let mut out = Vec::new();
-    out.extend_from_slice(&1u16.to_be_bytes());
-    out.extend_from_slice(&suite.to_be_bytes());
-    for (i, field) in [group_id, tree_hash, cth].into_iter().enumerate() {
-        encode_varint(field.len(), &mut out).map_err(|e| e.to_string())?;
-        out.extend_from_slice(field);
-        if i == 0 {
-            out.extend_from_slice(&epoch.to_be_bytes());
-        }
+    GroupContext {
+        version: ProtocolVersion::MLS10,
+        cipher_suite: CipherSuite(suite),
+        group_id: VarBytes::from(group_id.to_vec()),
+        epoch,
+        tree_hash: VarBytes::from(tree_hash.to_vec()),
+        confirmed_transcript_hash: VarBytes::from(cth.to_vec()),
+        extensions: Extensions::default(),
     }
-    out.push(0);
-    Ok(out)
+    .to_bytes()
+    .map_err(|e| e.to_string())
 }
 
 fn run(c: &Case, ops: &dyn SuiteOps) -> Result<(), String> {
