@@ -276,3 +276,39 @@ fn transcript_hashes_all_7_suites_pass() {
         }
     );
 }
+
+#[test]
+fn message_protection_all_7_suites_pass() {
+    assert_eq!(
+        run("message-protection.json"),
+        Tally {
+            passed: 7,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}
+
+#[test]
+fn a_message_protection_case_with_a_wrong_key_fails() {
+    let bytes = std::fs::read(vector_path("message-protection.json")).unwrap();
+    let mut cases: Vec<serde_json::Value> = serde_json::from_slice(&bytes).unwrap();
+    cases.truncate(2);
+    // Another membership key fails the proposal's membership tag; another sender data secret
+    // fails the first PrivateMessage.
+    cases[0]["membership_key"] = serde_json::Value::String("00".repeat(32));
+    cases[1]["sender_data_secret"] = serde_json::Value::String("00".repeat(32));
+    let json = serde_json::to_vec(&cases).unwrap();
+    let report = run_file(Kind::MessageProtection, &json, &RustCryptoProvider::new()).unwrap();
+    assert_eq!(report.tally.failed, 2, "{:?}", report.failures);
+    assert!(
+        report.failures[0].reason.contains("membership tag"),
+        "{:?}",
+        report.failures
+    );
+    assert!(
+        report.failures[1].reason.contains("sender data"),
+        "{:?}",
+        report.failures
+    );
+}

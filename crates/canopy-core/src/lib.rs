@@ -3,6 +3,7 @@
 
 pub mod codec;
 pub mod crypto;
+pub mod framing;
 pub mod schedule;
 pub mod tree;
 pub mod wire;

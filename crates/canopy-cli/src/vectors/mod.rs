@@ -7,6 +7,7 @@
 mod crypto_basics;
 mod deserialization;
 mod key_schedule;
+mod message_protection;
 mod messages;
 mod psk_secret;
 mod secret_tree;
@@ -191,6 +192,7 @@ pub fn run_file(
         Kind::PskSecret => run_cases(json, |c| psk_secret::check(&c, provider)),
         Kind::SecretTree => run_cases(json, |c| secret_tree::check(&c, provider)),
         Kind::Messages => run_cases(json, |c| messages::check(&c)),
+        Kind::MessageProtection => run_cases(json, |c| message_protection::check(&c, provider)),
         Kind::TranscriptHashes => run_cases(json, |c| transcript_hashes::check(&c, provider)),
         other => Err(VectorError::NotImplemented(other)),
     }

@@ -422,6 +422,13 @@ impl PublicMessage {
         Ok(out)
     }
 
+    /// Appends the encoded `auth` to `out`: with the FramedContentTBS already in `out`, this
+    /// completes the AuthenticatedContentTBM (§6.2) without encoding the content twice.
+    pub(crate) fn append_auth(&self, out: &mut Vec<u8>) -> Result<(), CodecError> {
+        self.auth.write(self.content.content_type(), out)?;
+        Ok(())
+    }
+
     /// RFC 9420 §6.2: the AuthenticatedContent this message carries (wire format
     /// `mls_public_message`), dropping the membership tag.
     pub fn into_authenticated_content(self) -> AuthenticatedContent {

@@ -1,0 +1,199 @@
+//! Message protection (RFC 9420 §6): signing content, the PublicMessage membership tag, and
+//! PrivateMessage encryption with sender-data encryption, reuse guard and padding.
+//!
+//! ```text
+//!  sending                                     receiving
+//!  -------                                     ---------
+//!  FramedContent                               MlsMessage bytes
+//!       | sign_content (FramedContentTBS)            | wire::MlsMessage::from_bytes
+//!       v                                            v
+//!  AuthenticatedContent  (+ confirmation_tag     PublicMessage         PrivateMessage
+//!       |                  for a commit)              | open_public        | open_private
+//!       +--> protect_public --> PublicMessage         |  group, epoch,     |  group, epoch,
+//!       |      (+ membership_tag if member)          |  §6.2 sender and   |  sender data,
+//!       |                                            |  content rules,    |  content AEAD
+//!       +--> protect_private --> PrivateMessage      |  membership tag    |  (staged key)
+//!              (secret tree key, reuse guard,        v                    v
+//!               padding, sender data AEAD)      UnverifiedContent    DecryptedMessage
+//!                                                    | verify(sender's key)  | verify
+//!                                                    v                       v
+//!                                              VerifiedContent    VerifiedContent + PendingDecryption
+//!                                                                      (commit it to the SecretTree)
+//! ```
+//!
+//! The one-shot [`unprotect_public`] and [`unprotect_private`] run the whole receiving column
+//! and are all-or-nothing: on any error the secret tree is unchanged, so a forged or
+//! corrupted message cannot burn a key that the genuine message needs later.
+//!
+//! Who the sender is, and which key verifies its signature, is group state (the ratchet
+//! tree, the `external_senders` extension, or the content itself for new members), so the
+//! caller supplies the key. [`VerifiedContent`] can only be made by verifying a signature: it
+//! is the proof value later layers take.
+//!
+//! Invariants: no function here panics on any input; a `VerifiedContent` always carries a
+//! signature that verified under the key it was checked with, over the exact bytes received.
+
+mod error;
+mod private;
+mod public;
+
+#[cfg(test)]
+mod tests;
+
+pub use error::FramingError;
+pub use private::{DecryptedMessage, Padding, open_private, protect_private, unprotect_private};
+pub use public::{open_public, protect_public, unprotect_public};
+
+use canopy_crypto::{SignaturePrivateKey, SignaturePublicKey, SuiteOps};
+
+use crate::codec::VarBytes;
+use crate::crypto::{MlsCryptoError, sign_with_label, verify_with_label};
+use crate::wire::{
+    AuthenticatedContent, FramedContent, FramedContentAuthData, GroupContext, Sender, WireFormat,
+};
+
+/// The label of a FramedContent signature (RFC 9420 §6.1).
+const FRAMED_CONTENT_LABEL: &[u8] = b"FramedContentTBS";
+
+/// Whether a sender's `FramedContentTBS` includes the GroupContext (RFC 9420 §6.1): members
+/// and new members committing externally sign it; external senders and new members proposing
+/// to join do not.
+fn signs_group_context(sender: &Sender) -> bool {
+    matches!(sender, Sender::Member(_) | Sender::NewMemberCommit)
+}
+
+/// The encoded `FramedContentTBS` of `content` sent as `wire_format` (RFC 9420 §6.1), with
+/// `context` included exactly when the sender type requires it.
+fn tbs_bytes(
+    content: &FramedContent,
+    wire_format: WireFormat,
+    context: Option<&GroupContext>,
+) -> Result<Vec<u8>, FramingError> {
+    let context = if signs_group_context(&content.sender) {
+        Some(context.ok_or(FramingError::MissingGroupContext)?)
+    } else {
+        None
+    };
+    Ok(content.tbs_bytes(wire_format, context)?)
+}
+
+/// Signs `content` for sending as `wire_format` (RFC 9420 §6.1): `SignWithLabel(signer,
+/// "FramedContentTBS", FramedContentTBS)`.
+///
+/// `context` is the group's current GroupContext. It is required for `member` and
+/// `new_member_commit` senders and ignored for the others (an external sender or a joiner may
+/// not know it).
+///
+/// For a commit the returned content has no confirmation tag yet: the tag depends on the
+/// confirmed transcript hash, which covers this signature (§8.2). Set
+/// `auth.confirmation_tag` before protecting it.
+///
+/// # Errors
+/// [`FramingError::MissingGroupContext`], encoding errors for oversize fields, backend errors
+/// for a malformed key.
+pub fn sign_content(
+    ops: &dyn SuiteOps,
+    wire_format: WireFormat,
+    content: FramedContent,
+    signer: &SignaturePrivateKey,
+    context: Option<&GroupContext>,
+) -> Result<AuthenticatedContent, FramingError> {
+    let tbs = tbs_bytes(&content, wire_format, context)?;
+    let signature = sign_with_label(ops, signer, FRAMED_CONTENT_LABEL, &tbs)?;
+    Ok(AuthenticatedContent {
+        wire_format,
+        content,
+        auth: FramedContentAuthData {
+            signature: VarBytes(signature),
+            confirmation_tag: None,
+        },
+    })
+}
+
+/// Received content whose framing checks passed but whose signature is not verified yet.
+///
+/// Look at [`Self::sender`] (and, for new members, at the content itself) to find the
+/// signature key, then call [`Self::verify`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UnverifiedContent {
+    content: AuthenticatedContent,
+    tbs: Vec<u8>,
+}
+
+impl UnverifiedContent {
+    /// Who claims to have sent the content.
+    pub fn sender(&self) -> &Sender {
+        &self.content.content.sender
+    }
+
+    /// The content, for finding the key that should verify it (for example the LeafNode of a
+    /// new member's Add proposal or external commit). Nothing in it is authenticated yet.
+    pub fn unverified(&self) -> &AuthenticatedContent {
+        &self.content
+    }
+
+    /// Verifies the signature with the sender's `key` (RFC 9420 §6.1).
+    ///
+    /// # Errors
+    /// [`FramingError::BadSignature`] if it does not verify; [`FramingError::Crypto`] for a
+    /// malformed key.
+    pub fn verify(
+        self,
+        ops: &dyn SuiteOps,
+        key: &SignaturePublicKey,
+    ) -> Result<VerifiedContent, FramingError> {
+        verify_with_label(
+            ops,
+            key,
+            FRAMED_CONTENT_LABEL,
+            &self.tbs,
+            self.content.auth.signature.as_slice(),
+        )
+        .map_err(|e| match e {
+            MlsCryptoError::Crypto(canopy_crypto::CryptoError::InvalidSignature) => {
+                FramingError::BadSignature
+            }
+            other => FramingError::Crypto(other),
+        })?;
+        Ok(VerifiedContent(self.content))
+    }
+}
+
+/// Content whose signature verified: the proof value that the group layer takes.
+///
+/// It can only be made by [`UnverifiedContent::verify`] (or the one-shot `unprotect_*`
+/// functions). For a commit the confirmation tag is *not* checked here: that needs the next
+/// epoch's confirmation key (§6.1, §8.2).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VerifiedContent(AuthenticatedContent);
+
+impl VerifiedContent {
+    /// The verified content.
+    pub fn content(&self) -> &AuthenticatedContent {
+        &self.0
+    }
+
+    /// Unwraps the verified content.
+    pub fn into_inner(self) -> AuthenticatedContent {
+        self.0
+    }
+}
+
+/// Checks that the message belongs to the group and epoch of `context` (RFC 9420 §6.1,
+/// §6.2: "the recipient MUST verify that ... group_id ... epoch ...").
+fn check_group_and_epoch(
+    group_id: &[u8],
+    epoch: u64,
+    context: &GroupContext,
+) -> Result<(), FramingError> {
+    if group_id != context.group_id.as_slice() {
+        return Err(FramingError::WrongGroup);
+    }
+    if epoch != context.epoch {
+        return Err(FramingError::WrongEpoch {
+            expected: context.epoch,
+            got: epoch,
+        });
+    }
+    Ok(())
+}

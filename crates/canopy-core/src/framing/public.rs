@@ -1,0 +1,135 @@
+//! PublicMessage protection (RFC 9420 §6.2): the membership tag and the sender rules.
+
+use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
+
+use super::{FramingError, UnverifiedContent, VerifiedContent, check_group_and_epoch, tbs_bytes};
+use crate::codec::VarBytes;
+use crate::schedule::{membership_tag, verify_mac};
+use crate::wire::{
+    AuthenticatedContent, ContentType, FramedContentBody, GroupContext, Proposal, PublicMessage,
+    Sender, WireFormat,
+};
+
+/// RFC 9420 §6 and §6.2: which content each sender type may send in a PublicMessage.
+///
+/// - application data never travels as a PublicMessage (§6.2);
+/// - `new_member_commit` sends only commits, `new_member_proposal` only Add proposals, and
+///   `external` only proposals (§6: "used by ... to propose", "to commit").
+fn check_sender_and_content(sender: &Sender, body: &FramedContentBody) -> Result<(), FramingError> {
+    let allowed = match (sender, body) {
+        (_, FramedContentBody::Application(_)) => {
+            return Err(FramingError::ApplicationDataInPublicMessage);
+        }
+        (Sender::Member(_), _) => true,
+        (Sender::External(_), body) => body.content_type() == ContentType::Proposal,
+        (Sender::NewMemberProposal, FramedContentBody::Proposal(p)) => {
+            matches!(p, Proposal::Add(_))
+        }
+        (Sender::NewMemberProposal, _) => false,
+        (Sender::NewMemberCommit, body) => body.content_type() == ContentType::Commit,
+    };
+    if allowed {
+        Ok(())
+    } else {
+        Err(FramingError::SenderCannotSend {
+            sender: sender.sender_type(),
+            content: body.content_type(),
+        })
+    }
+}
+
+/// Protects signed `content` as a PublicMessage (RFC 9420 §6.2).
+///
+/// A member's message gets `membership_tag = MAC(membership_key, AuthenticatedContentTBM)`;
+/// `membership_key` and `context` are required for members and ignored otherwise.
+///
+/// # Errors
+/// [`FramingError::WireFormatMismatch`] unless the content was signed for
+/// `mls_public_message`; [`FramingError::ApplicationDataInPublicMessage`];
+/// [`FramingError::SenderCannotSend`]; [`FramingError::MissingMembershipKey`]; encoding errors
+/// (a commit without its confirmation tag is [`crate::codec::CodecError::FieldPresenceMismatch`]).
+pub fn protect_public(
+    ops: &dyn SuiteOps,
+    content: AuthenticatedContent,
+    context: &GroupContext,
+    membership_key: Option<&Secret>,
+) -> Result<PublicMessage, FramingError> {
+    if content.wire_format != WireFormat::PublicMessage {
+        return Err(FramingError::WireFormatMismatch);
+    }
+    check_sender_and_content(&content.content.sender, &content.content.body)?;
+    let mut message = PublicMessage {
+        content: content.content,
+        auth: content.auth,
+        membership_tag: None,
+    };
+    if matches!(message.content.sender, Sender::Member(_)) {
+        let key = membership_key.ok_or(FramingError::MissingMembershipKey)?;
+        let tbm = message.tbm_bytes(context)?;
+        message.membership_tag = Some(VarBytes(membership_tag(ops, key, &tbm)));
+    }
+    Ok(message)
+}
+
+/// Checks a received PublicMessage against the epoch of `context` (RFC 9420 §6.2): group and
+/// epoch, the sender and content rules, and for a member the membership tag with
+/// `membership_key`. The signature is checked by [`UnverifiedContent::verify`].
+///
+/// # Errors
+/// [`FramingError::WrongGroup`], [`FramingError::WrongEpoch`],
+/// [`FramingError::ApplicationDataInPublicMessage`], [`FramingError::SenderCannotSend`],
+/// [`FramingError::MissingMembershipKey`], [`FramingError::BadMembershipTag`], encoding errors.
+pub fn open_public(
+    ops: &dyn SuiteOps,
+    message: PublicMessage,
+    context: &GroupContext,
+    membership_key: Option<&Secret>,
+) -> Result<UnverifiedContent, FramingError> {
+    let content = &message.content;
+    check_group_and_epoch(content.group_id.as_slice(), content.epoch, context)?;
+    check_sender_and_content(&content.sender, &content.body)?;
+    let tbs = tbs_bytes(content, WireFormat::PublicMessage, Some(context))?;
+    if matches!(content.sender, Sender::Member(_)) {
+        let received = message
+            .membership_tag
+            .as_ref()
+            .ok_or(FramingError::BadMembershipTag)?;
+        let key = membership_key.ok_or(FramingError::MissingMembershipKey)?;
+        // AuthenticatedContentTBM = FramedContentTBS || auth (§6.2); reuse the TBS bytes.
+        let mut tbm = Vec::with_capacity(
+            tbs.len()
+                .saturating_add(message.auth.signature.len())
+                .saturating_add(80),
+        );
+        tbm.extend_from_slice(&tbs);
+        message.append_auth(&mut tbm)?;
+        let expected = membership_tag(ops, key, &tbm);
+        if !verify_mac(&expected, received.as_slice()) {
+            return Err(FramingError::BadMembershipTag);
+        }
+    }
+    Ok(UnverifiedContent {
+        content: message.into_authenticated_content(),
+        tbs,
+    })
+}
+
+/// Opens and verifies a PublicMessage in one step: [`open_public`], then the signature with
+/// the key `key_of` returns for the claimed sender (`None`: an unknown sender).
+///
+/// # Errors
+/// As [`open_public`] and [`UnverifiedContent::verify`], and
+/// [`FramingError::UnknownSender`].
+pub fn unprotect_public(
+    ops: &dyn SuiteOps,
+    message: PublicMessage,
+    context: &GroupContext,
+    membership_key: Option<&Secret>,
+    key_of: impl FnOnce(&UnverifiedContent) -> Option<SignaturePublicKey>,
+) -> Result<VerifiedContent, FramingError> {
+    let unverified = open_public(ops, message, context, membership_key)?;
+    let key = key_of(&unverified).ok_or_else(|| FramingError::UnknownSender {
+        sender: *unverified.sender(),
+    })?;
+    unverified.verify(ops, &key)
+}
