@@ -139,7 +139,11 @@ impl<'a> Floor<'a> {
             .ops
             .aead_seal(&self.key, &[9; 12], b"aad", &self.data)
             .unwrap();
-        black_box(self.ops.aead_open(&self.key, &[9; 12], b"aad", &ct).unwrap());
+        black_box(
+            self.ops
+                .aead_open(&self.key, &[9; 12], b"aad", &ct)
+                .unwrap(),
+        );
     }
 }
 
