@@ -5,7 +5,13 @@
 //! `cargo bench -p canopy-core --bench framing`. Besides criterion's figures it prints, per
 //! suite, the ratio of protect+unprotect to the floor, timed interleaved in the same run so
 //! machine noise hits both alike.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+// The clock ban of canopy-core's clippy.toml guards the sans-IO library, not its benchmarks.
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::disallowed_methods
+)]
 
 use std::hint::black_box;
 use std::time::{Duration, Instant};
