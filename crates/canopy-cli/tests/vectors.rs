@@ -312,3 +312,32 @@ fn a_message_protection_case_with_a_wrong_key_fails() {
         report.failures
     );
 }
+
+#[test]
+fn welcome_all_7_suites_pass() {
+    assert_eq!(
+        run("welcome.json"),
+        Tally {
+            passed: 7,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}
+
+#[test]
+fn a_welcome_case_with_the_wrong_signer_fails() {
+    let bytes = std::fs::read(vector_path("welcome.json")).unwrap();
+    let mut cases: Vec<serde_json::Value> = serde_json::from_slice(&bytes).unwrap();
+    cases.truncate(1);
+    let other = cases[0]["signer_pub"].as_str().unwrap().replace('a', "b");
+    cases[0]["signer_pub"] = serde_json::Value::String(other);
+    let json = serde_json::to_vec(&cases).unwrap();
+    let report = run_file(Kind::Welcome, &json, &RustCryptoProvider::new()).unwrap();
+    assert_eq!(report.tally.failed, 1, "{:?}", report.failures);
+    assert!(
+        report.failures[0].reason.contains("signature"),
+        "{:?}",
+        report.failures
+    );
+}

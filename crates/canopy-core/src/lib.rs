@@ -4,6 +4,7 @@
 pub mod codec;
 pub mod crypto;
 pub mod framing;
+pub mod join;
 pub mod schedule;
 pub mod tree;
 pub mod wire;

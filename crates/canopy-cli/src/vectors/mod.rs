@@ -13,6 +13,7 @@ mod psk_secret;
 mod secret_tree;
 mod transcript_hashes;
 mod tree_math;
+mod welcome;
 
 use std::fmt;
 use std::path::Path;
@@ -193,6 +194,7 @@ pub fn run_file(
         Kind::SecretTree => run_cases(json, |c| secret_tree::check(&c, provider)),
         Kind::Messages => run_cases(json, |c| messages::check(&c)),
         Kind::MessageProtection => run_cases(json, |c| message_protection::check(&c, provider)),
+        Kind::Welcome => run_cases(json, |c| welcome::check(&c, provider)),
         Kind::TranscriptHashes => run_cases(json, |c| transcript_hashes::check(&c, provider)),
         other => Err(VectorError::NotImplemented(other)),
     }
