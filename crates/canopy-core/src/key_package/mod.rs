@@ -29,6 +29,41 @@
 //! that allows them when [`LeafNodeParams::grease`] is set; received ones are processed with
 //! the normal rules for unknown values, so GREASE is tolerated without special cases.
 //!
+//! ```
+//! use canopy_core::key_package::{
+//!     BasicCredentialValidator, GroupRequirements, KeyPackageParams, LeafNodeParams,
+//!     LifetimePolicy, create_key_package, validate_key_package,
+//! };
+//! use canopy_core::wire::{Credential, KeyPackage, Lifetime};
+//! use canopy_crypto::{CipherSuite, CryptoProvider};
+//! use canopy_crypto_rustcrypto::RustCryptoProvider;
+//!
+//! let provider = RustCryptoProvider::new();
+//! let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+//! let ops = provider.suite(suite)?;
+//! let signer = ops.signature_generate_key_pair()?;
+//! let now = 1_700_000_000;
+//!
+//! // Alice publishes a KeyPackage (with GREASE, as RFC 9420 §13.5 recommends).
+//! let credential = Credential::Basic { identity: b"alice".to_vec().into() };
+//! let lifetime = Lifetime { not_before: now - 3_600, not_after: now + 30 * 86_400 };
+//! let params = KeyPackageParams::new(LeafNodeParams::new(credential, suite), lifetime);
+//! let bundle = create_key_package(&provider, suite, &params, &signer.private)?;
+//! let bytes = bundle.key_package.to_bytes()?;
+//!
+//! // Bob downloads and validates it before adding Alice.
+//! let received = KeyPackage::from_bytes(&bytes)?;
+//! let valid = validate_key_package(
+//!     ops,
+//!     received,
+//!     &GroupRequirements::mls10(),
+//!     &LifetimePolicy::at(now).with_max_total(90 * 86_400),
+//!     &BasicCredentialValidator::new(),
+//! )?;
+//! assert_eq!(valid.reference(), &bundle.reference(ops)?);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! Invariants: nothing here reads a clock (time is [`LifetimePolicy::now`]) or draws
 //! randomness except through the [`CryptoProvider`](canopy_crypto::CryptoProvider); no
 //! function panics on any input; a [`ValidatedKeyPackage`] exists only for a KeyPackage that

@@ -1,23 +1,5 @@
-//! LeafNode validation (RFC 9420 §7.3), as one function for the checks that need only the leaf
-//! and the group's parameters, plus helpers for the checks that need the other members.
-//!
-//! [`validate_leaf_node`] runs, in order (cheap and structural first, the application last):
-//!
-//! 1. `leaf_node_source` matches where the leaf appears ([`LeafNodeRole`]);
-//! 2. `encryption_key` has the length of the suite's KEM public keys;
-//! 3. the signature verifies under `signature_key` (with `group_id` and `leaf_index` for the
-//!    `update` and `commit` sources);
-//! 4. the credential type is in the leaf's own `capabilities.credentials` (§7.2);
-//! 5. the group's protocol version and cipher suite are in its capabilities (§11.1);
-//! 6. each extension in `extensions` may appear in a LeafNode (§17.3) and, unless default, is
-//!    listed in `capabilities.extensions` (§7.2, §7.3);
-//! 7. the group's `required_capabilities` are satisfied (§11.1) and every non-default
-//!    GroupContext extension is supported (§13.4);
-//! 8. for a `key_package` source, the lifetime is well-formed, within the application's
-//!    maximum, and contains `now` (§7.2, §7.3), as the [`LifetimePolicy`] asks;
-//! 9. an Update changes the `encryption_key` (§7.3);
-//! 10. the application's [`CredentialValidator`] accepts the credential, and, where a leaf with
-//!     another credential is replaced, accepts the new one as its successor (§5.3.1).
+//! LeafNode validation (RFC 9420 §7.3): [`validate_leaf_node`] runs the checks that need only
+//! the leaf and the group's parameters (listed, in order, on the function).
 //!
 //! The §7.3 checks against the other members of the group are separate functions taking an
 //! iterator over their leaves, for the ratchet tree to call:
@@ -208,9 +190,26 @@ impl LifetimePolicy {
 
 /// RFC 9420 §7.3: validates `leaf` as it appears in `role`, for a group with cipher suite
 /// `ops.suite()` and requirements `group`, checking lifetimes per `lifetime` and the
-/// credential with `validator`. See the [module docs](self) for the checks and their order;
-/// credential-type compatibility and key uniqueness need the other members and are
-/// [`check_credential_types_supported`] and [`check_keys_unique`].
+/// credential with `validator`. Credential-type compatibility and key uniqueness need the
+/// other members and are [`check_credential_types_supported`] and [`check_keys_unique`].
+///
+/// The checks, in order (cheap and structural first, the application last):
+///
+/// 1. `leaf_node_source` matches where the leaf appears ([`LeafNodeRole`]);
+/// 2. `encryption_key` has the length of the suite's KEM public keys;
+/// 3. the signature verifies under `signature_key` (with `group_id` and `leaf_index` for the
+///    `update` and `commit` sources);
+/// 4. the credential type is in the leaf's own `capabilities.credentials` (§7.2);
+/// 5. the group's protocol version and cipher suite are in its capabilities (§11.1);
+/// 6. each extension in `extensions` may appear in a LeafNode (§17.3) and, unless default, is
+///    listed in `capabilities.extensions` (§7.2, §7.3);
+/// 7. the group's `required_capabilities` are satisfied (§11.1) and every non-default
+///    GroupContext extension is supported (§13.4);
+/// 8. for a `key_package` source, the lifetime is well-formed, within the application's
+///    maximum, and contains `now` (§7.2, §7.3), as the [`LifetimePolicy`] asks;
+/// 9. an Update changes the `encryption_key` (§7.3);
+/// 10. the application's [`CredentialValidator`] accepts the credential, and, where a leaf with
+///     another credential is replaced, accepts the new one as its successor (§5.3.1).
 ///
 /// # Errors
 /// The [`KeyPackageError`] variant of the first rule broken;
