@@ -16,7 +16,7 @@ use canopy_crypto::{
 
 use super::KeyPackageError;
 use super::capabilities::{
-    GreasePicker, complete_capabilities, default_capabilities, strip_grease,
+    GreasePicker, Place, allowed_in, complete_capabilities, default_capabilities, strip_grease,
 };
 use crate::codec::VarBytes;
 use crate::crypto::sign_with_label;
@@ -108,7 +108,9 @@ pub enum NewLeafSource<'a> {
 ///
 /// # Errors
 /// [`KeyPackageError::Crypto`] if `suite` is not supported by `provider`, key generation or
-/// signing fails; [`KeyPackageError::Codec`] for oversized fields.
+/// signing fails; [`KeyPackageError::ExtensionNotAllowedInLeafNode`] if `params` carries an
+/// extension that RFC 9420 §17.3 places elsewhere; [`KeyPackageError::Codec`] for oversized
+/// fields.
 pub fn generate_leaf_node(
     provider: &dyn CryptoProvider,
     suite: CipherSuite,
@@ -175,6 +177,15 @@ pub(crate) fn build_leaf(
     grease: Option<&mut GreasePicker>,
     key_package_extensions: &[Extension],
 ) -> Result<LeafNode, KeyPackageError> {
+    if let Some(t) = params
+        .extensions
+        .as_slice()
+        .iter()
+        .map(|e| e.extension_type)
+        .find(|&t| !allowed_in(t, Place::LeafNode))
+    {
+        return Err(KeyPackageError::ExtensionNotAllowedInLeafNode(t));
+    }
     let mut grease = grease;
     let extensions = match grease.as_mut() {
         Some(g) => g.grease_extensions(&params.extensions)?,

@@ -105,13 +105,24 @@ impl KeyPackageBundle {
 /// # Errors
 /// [`KeyPackageError::Crypto`] if `suite` is not supported by `provider`, or key generation,
 /// randomness or signing fails; [`KeyPackageError::InitKeyIsEncryptionKey`] if the two fresh
-/// keys collide (a broken generator); [`KeyPackageError::Codec`] for oversized fields.
+/// keys collide (a broken generator); [`KeyPackageError::ExtensionNotAllowedInKeyPackage`] or
+/// [`KeyPackageError::ExtensionNotAllowedInLeafNode`] for an extension that RFC 9420 §17.3
+/// places elsewhere; [`KeyPackageError::Codec`] for oversized fields.
 pub fn create_key_package(
     provider: &dyn CryptoProvider,
     suite: CipherSuite,
     params: &KeyPackageParams,
     signer: &SignaturePrivateKey,
 ) -> Result<KeyPackageBundle, KeyPackageError> {
+    if let Some(t) = params
+        .extensions
+        .as_slice()
+        .iter()
+        .map(|e| e.extension_type)
+        .find(|&t| !allowed_in(t, Place::KeyPackage))
+    {
+        return Err(KeyPackageError::ExtensionNotAllowedInKeyPackage(t));
+    }
     let ops = provider.suite(suite)?;
     let init = ops.hpke_generate_key_pair()?;
     let encryption = ops.hpke_generate_key_pair()?;

@@ -1145,3 +1145,31 @@ proptest! {
         })?;
     }
 }
+
+#[test]
+fn creation_refuses_extensions_registered_for_other_messages() {
+    let provider = RustCryptoProvider::new();
+    let signer = provider
+        .suite(SUITE)
+        .unwrap()
+        .signature_generate_key_pair()
+        .unwrap();
+    let ratchet_tree =
+        Extensions::new(vec![Extension::new(ExtensionType::RATCHET_TREE, vec![])]).unwrap();
+    let mut params = KeyPackageParams::new(LeafNodeParams::new(basic("a"), SUITE), LIFETIME);
+    params.extensions = ratchet_tree.clone();
+    assert_eq!(
+        create_key_package(&provider, SUITE, &params, &signer.private),
+        Err(KeyPackageError::ExtensionNotAllowedInKeyPackage(
+            ExtensionType::RATCHET_TREE
+        ))
+    );
+    params.extensions = Extensions::default();
+    params.leaf.extensions = ratchet_tree;
+    assert_eq!(
+        create_key_package(&provider, SUITE, &params, &signer.private),
+        Err(KeyPackageError::ExtensionNotAllowedInLeafNode(
+            ExtensionType::RATCHET_TREE
+        ))
+    );
+}
