@@ -5,6 +5,7 @@ pub mod codec;
 pub mod crypto;
 pub mod framing;
 pub mod join;
+pub mod key_package;
 pub mod schedule;
 pub mod tree;
 pub mod wire;

@@ -1,0 +1,117 @@
+//! Credential validation (RFC 9420 §5.3.1): the Authentication Service as an
+//! application-supplied [`CredentialValidator`], and [`BasicCredentialValidator`], a small
+//! policy for basic credentials.
+//!
+//! MLS itself cannot know who is who. It asks the validator two questions: is this credential
+//! acceptable for this signature key (every time a credential enters the group), and may this
+//! new credential replace that old one (Update, Commit, external-join resync).
+
+use canopy_crypto::SignaturePublicKey;
+
+use crate::wire::Credential;
+
+/// Why the application's Authentication Service rejected a credential (RFC 9420 §5.3.1).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("credential rejected: {reason}")]
+pub struct CredentialRejected {
+    reason: String,
+}
+
+impl CredentialRejected {
+    /// A rejection with a human-readable `reason` (logged, never parsed).
+    pub fn new(reason: impl Into<String>) -> Self {
+        Self {
+            reason: reason.into(),
+        }
+    }
+
+    /// The reason given by the validator.
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+}
+
+/// The application's Authentication Service (RFC 9420 §5.3.1, RFC 9750 §4).
+///
+/// Object-safe: validation functions take `&dyn CredentialValidator`. Implementations should
+/// be deterministic for a given input and must not panic; they may consult application state
+/// (a contact list, a certificate store) but canopy-core calls them synchronously.
+pub trait CredentialValidator: Send + Sync {
+    /// RFC 9420 §5.3.1: whether `credential` legitimately binds its presented identities to
+    /// `signature_key` and those identities are acceptable to the application. Called for
+    /// every credential that enters a group: KeyPackages, Add, Update and Commit leaves, and
+    /// every leaf of a tree being joined.
+    ///
+    /// # Errors
+    /// [`CredentialRejected`] with the application's reason.
+    fn validate(
+        &self,
+        credential: &Credential,
+        signature_key: &SignaturePublicKey,
+    ) -> Result<(), CredentialRejected>;
+
+    /// RFC 9420 §5.3.1: whether `new` is a valid successor of `old` for the same member
+    /// ("the AS MUST also verify that the set of presented identifiers in the new credential
+    /// is valid as a successor"). Called only when an Update or Commit leaf replaces a leaf
+    /// with a different credential.
+    fn valid_successor(&self, old: &Credential, new: &Credential) -> bool;
+}
+
+/// A minimal Authentication Service: accepts any basic credential, and a successor only if
+/// it presents the same identity. Rejects X.509 credentials unless
+/// [`dangerous_accept_unverified_x509`](Self::dangerous_accept_unverified_x509) was called.
+///
+/// Basic credentials are bare assertions (§5.3): this validator authenticates nobody. It suits
+/// tests and applications that authenticate identities out of band (e.g. by comparing
+/// signature-key fingerprints).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct BasicCredentialValidator {
+    accept_x509: bool,
+}
+
+impl BasicCredentialValidator {
+    /// Accepts basic credentials only.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Also accepts X.509 credentials with a non-empty chain, **without** verifying the chain,
+    /// its validity period, or that the end-entity key equals the leaf's `signature_key`
+    /// (§5.3 requires that; canopy-core has no X.509 parser). A successor X.509 credential is
+    /// accepted only if it is identical to the old one.
+    pub fn dangerous_accept_unverified_x509(self) -> Self {
+        Self { accept_x509: true }
+    }
+}
+
+impl CredentialValidator for BasicCredentialValidator {
+    fn validate(
+        &self,
+        credential: &Credential,
+        _signature_key: &SignaturePublicKey,
+    ) -> Result<(), CredentialRejected> {
+        match credential {
+            Credential::Basic { .. } => Ok(()),
+            Credential::X509 { certificates } if self.accept_x509 => {
+                if certificates.as_slice().is_empty() {
+                    Err(CredentialRejected::new(
+                        "x509 credential without certificates",
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            Credential::X509 { .. } => Err(CredentialRejected::new(
+                "x509 credentials are not accepted by this validator",
+            )),
+        }
+    }
+
+    fn valid_successor(&self, old: &Credential, new: &Credential) -> bool {
+        match (old, new) {
+            (Credential::Basic { identity: a }, Credential::Basic { identity: b }) => a == b,
+            (Credential::X509 { .. }, Credential::X509 { .. }) => self.accept_x509 && old == new,
+            _ => false,
+        }
+    }
+}
