@@ -12,6 +12,7 @@ mod psk_secret;
 mod secret_tree;
 mod transcript_hashes;
 mod tree_math;
+mod tree_validation;
 
 use std::fmt;
 use std::path::Path;
@@ -192,6 +193,7 @@ pub fn run_file(
         Kind::SecretTree => run_cases(json, |c| secret_tree::check(&c, provider)),
         Kind::Messages => run_cases(json, |c| messages::check(&c)),
         Kind::TranscriptHashes => run_cases(json, |c| transcript_hashes::check(&c, provider)),
+        Kind::TreeValidation => run_cases(json, |c| tree_validation::check(&c, provider)),
         other => Err(VectorError::NotImplemented(other)),
     }
 }
