@@ -12,6 +12,7 @@ mod psk_secret;
 mod secret_tree;
 mod transcript_hashes;
 mod tree_math;
+mod tree_operations;
 mod tree_validation;
 
 use std::fmt;
@@ -194,6 +195,7 @@ pub fn run_file(
         Kind::Messages => run_cases(json, |c| messages::check(&c)),
         Kind::TranscriptHashes => run_cases(json, |c| transcript_hashes::check(&c, provider)),
         Kind::TreeValidation => run_cases(json, |c| tree_validation::check(&c, provider)),
+        Kind::TreeOperations => run_cases(json, |c| tree_operations::check(&c, provider)),
         other => Err(VectorError::NotImplemented(other)),
     }
 }
