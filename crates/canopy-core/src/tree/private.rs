@@ -73,6 +73,39 @@ impl PrivateTree {
         Ok(())
     }
 
+    /// RFC 9420 §12.4.3.1: from the path secret of `node` (a joiner's GroupSecrets), sets the
+    /// key of `node` and of every non-blank node above it in `tree` (the rest of the
+    /// committer's filtered direct path), deriving `path_secret[n+1] =
+    /// DeriveSecret(path_secret[n], "path")`, and checks each key against the tree.
+    ///
+    /// # Errors
+    /// [`TreeError::PrivateKeyMismatch`] if a derived key is not the node's public key;
+    /// crypto errors.
+    pub fn insert_path_secret_chain<T: TreeRead + ?Sized>(
+        &mut self,
+        ops: &dyn SuiteOps,
+        tree: &T,
+        node: NodeIndex,
+        path_secret: &[u8],
+    ) -> Result<(), TreeError> {
+        let above = direct_path(node, tree.leaf_count()).unwrap_or_default();
+        let mut secret = canopy_crypto::Secret::from_slice(path_secret);
+        let mut keys = Vec::new();
+        for x in core::iter::once(node).chain(above) {
+            let Some(p) = tree.parent_node(x) else {
+                continue;
+            };
+            let pair = derive_node_key(ops, secret.as_bytes())?;
+            if pair.public != p.encryption_key {
+                return Err(TreeError::PrivateKeyMismatch { node: x.value() });
+            }
+            keys.push((x, pair));
+            secret = crate::crypto::derive_secret(ops, secret.as_bytes(), b"path")?;
+        }
+        self.insert_keys(keys.into_iter());
+        Ok(())
+    }
+
     /// RFC 9420 §7.5: stores the keys a received UpdatePath gave this member.
     pub fn apply(&mut self, decrypted: &DecryptedPath) {
         self.insert_keys(decrypted.keys.iter().cloned());
