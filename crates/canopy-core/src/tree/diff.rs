@@ -90,7 +90,7 @@ impl<'a> TreeDiff<'a> {
             None => {
                 let old = self.leaf_count.value();
                 self.extend()?;
-                LeafIndex::new(old).ok_or(TreeError::TooLarge { len: self.width() })?
+                LeafIndex::new(old).ok_or_else(|| TreeError::TooLarge { len: self.width() })?
             }
         };
         let path = direct_path(at.node(), self.leaf_count).ok_or(TreeError::Internal("add"))?;
@@ -242,7 +242,7 @@ impl<'a> TreeDiff<'a> {
     /// RFC 9420 §12.1.2, §12.1.3, §7.5: blanks every node on the direct path of `leaf`.
     pub(crate) fn blank_direct_path(&mut self, leaf: LeafIndex) -> Result<(), TreeError> {
         let path = direct_path(leaf.node(), self.leaf_count)
-            .ok_or(TreeError::LeafOutOfRange { leaf: leaf.value() })?;
+            .ok_or_else(|| TreeError::LeafOutOfRange { leaf: leaf.value() })?;
         for x in path {
             if self.node(x).is_some() {
                 self.set_node(x, None);
@@ -272,7 +272,7 @@ impl<'a> TreeDiff<'a> {
         let new = old
             .checked_mul(2)
             .and_then(LeafCount::new)
-            .ok_or(TreeError::TooLarge { len: self.width() })?;
+            .ok_or_else(|| TreeError::TooLarge { len: self.width() })?;
         self.leaf_count = new;
         self.blank.extend(old..new.value());
         Ok(())
@@ -324,6 +324,22 @@ impl TreeRead for TreeDiff<'_> {
             return None;
         }
         self.base.node(x)
+    }
+
+    fn resolution_is_empty(&self, x: NodeIndex) -> bool {
+        if ix(x) >= self.width() {
+            return true;
+        }
+        if ix(x) < self.min_width && !self.dirty.contains(&x) {
+            return !self.base.is_occupied(x);
+        }
+        if self.node(x).is_some() {
+            return false;
+        }
+        match (left(x), right(x)) {
+            (Some(l), Some(r)) => self.resolution_is_empty(l) && self.resolution_is_empty(r),
+            _ => true,
+        }
     }
 }
 

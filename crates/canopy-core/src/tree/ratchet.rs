@@ -4,7 +4,8 @@
 //!
 //! Invariants, established by the constructors and kept by [`RatchetTree::merge`]:
 //! - `nodes.len() == hashes.len() == leaf_count.width()`;
-//! - `hashes[x]` is the tree hash of node `x` in the current tree;
+//! - `hashes[x]` is the tree hash of node `x` in the current tree, and `occupied[x]` whether
+//!   its subtree holds a non-blank node;
 //! - `blank_leaves` holds exactly the blank leaves;
 //! - `encryption_keys` / `signature_keys` map every key in use to a node (the first one that
 //!   holds it when a received tree has duplicates, which validation rejects).
@@ -30,6 +31,8 @@ pub struct RatchetTree {
     leaf_count: LeafCount,
     nodes: Vec<Option<Node>>,
     hashes: Vec<Vec<u8>>,
+    /// `occupied[x]`: whether the subtree of `x` holds a non-blank node.
+    occupied: Vec<bool>,
     blank_leaves: BTreeSet<u32>,
     encryption_keys: BTreeMap<HpkePublicKey, NodeIndex>,
     signature_keys: BTreeMap<SignaturePublicKey, LeafIndex>,
@@ -88,17 +91,24 @@ impl RatchetTree {
             .ok_or(TreeError::TooLarge { len })?;
         nodes.resize(ix_width(leaf_count), None);
         let hashes = all_tree_hashes(ops, &nodes, leaf_count)?;
+        let width = nodes.len();
         let mut tree = Self {
             suite: ops.suite(),
             leaf_count,
             nodes,
             hashes,
+            occupied: vec![false; width],
             blank_leaves: BTreeSet::new(),
             encryption_keys: BTreeMap::new(),
             signature_keys: BTreeMap::new(),
             generation: 0,
         };
         tree.rebuild_indexes();
+        let mut all: Vec<NodeIndex> = (0..width)
+            .filter_map(|i| u32::try_from(i).ok().and_then(NodeIndex::new))
+            .collect();
+        all.sort_by_key(|x| x.level());
+        tree.refresh_occupied(all);
         Ok(tree)
     }
 
@@ -118,9 +128,11 @@ impl RatchetTree {
         }
         self.nodes.truncate(keep);
         self.hashes.truncate(keep);
+        self.occupied.truncate(keep);
         let width = ix_width(staged.leaf_count);
         self.nodes.resize(width, None);
         self.hashes.resize(width, Vec::new());
+        self.occupied.resize(width, false);
         let old_count = self.leaf_count.value();
         self.leaf_count = staged.leaf_count;
         let new_count = staged.leaf_count.value();
@@ -142,11 +154,17 @@ impl RatchetTree {
             }
             self.index(i);
         }
+        // The staged hashes cover exactly the nodes whose subtree changed (and any new
+        // region), which are also the nodes whose occupancy may have changed.
+        let mut touched: Vec<NodeIndex> = Vec::with_capacity(staged.hashes.len());
         for (x, h) in staged.hashes {
             if let Some(slot) = self.hashes.get_mut(ix(x)) {
                 *slot = h;
+                touched.push(x);
             }
         }
+        touched.sort_by_key(|x| x.level());
+        self.refresh_occupied(touched);
         self.generation = self.generation.wrapping_add(1);
         Ok(())
     }
@@ -275,6 +293,24 @@ impl RatchetTree {
         self.nodes.len()
     }
 
+    /// Recomputes `occupied` for `nodes`, which must be sorted by level (children first).
+    fn refresh_occupied(&mut self, nodes: Vec<NodeIndex>) {
+        for x in nodes {
+            let below = |c: Option<NodeIndex>| {
+                c.and_then(|c| self.occupied.get(ix(c)).copied())
+                    .unwrap_or(false)
+            };
+            let value = self.node(x).is_some() || below(left(x)) || below(right(x));
+            if let Some(slot) = self.occupied.get_mut(ix(x)) {
+                *slot = value;
+            }
+        }
+    }
+
+    pub(crate) fn is_occupied(&self, x: NodeIndex) -> bool {
+        self.occupied.get(ix(x)).copied().unwrap_or(false)
+    }
+
     fn rebuild_indexes(&mut self) {
         self.blank_leaves.clear();
         self.encryption_keys.clear();
@@ -334,15 +370,15 @@ impl RatchetTree {
             Some(Some(Node::Parent(p))) => (Some(p.encryption_key.clone()), None),
             _ => (None, None),
         };
-        if let Some(k) = enc {
-            if self.encryption_keys.get(&k) == Some(&x) {
-                self.encryption_keys.remove(&k);
-            }
+        if let Some(k) = enc
+            && self.encryption_keys.get(&k) == Some(&x)
+        {
+            self.encryption_keys.remove(&k);
         }
-        if let (Some(k), Some(l)) = (sig, x.leaf()) {
-            if self.signature_keys.get(&k) == Some(&l) {
-                self.signature_keys.remove(&k);
-            }
+        if let (Some(k), Some(l)) = (sig, x.leaf())
+            && self.signature_keys.get(&k) == Some(&l)
+        {
+            self.signature_keys.remove(&k);
         }
         if let Some(l) = x.leaf() {
             self.blank_leaves.remove(&l.value());
@@ -357,6 +393,10 @@ impl TreeRead for RatchetTree {
 
     fn node(&self, x: NodeIndex) -> Option<&Node> {
         self.nodes.get(ix(x)).and_then(Option::as_ref)
+    }
+
+    fn resolution_is_empty(&self, x: NodeIndex) -> bool {
+        !self.is_occupied(x)
     }
 }
 

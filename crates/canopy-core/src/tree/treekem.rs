@@ -260,13 +260,13 @@ impl TreeDiff<'_> {
                 });
             }
         }
-        if let Some(holder) = self.signature_key_holder(&leaf.signature_key) {
-            if holder != sender {
-                return Err(TreeError::DuplicateSignatureKey {
-                    leaf: sender.value(),
-                    first: holder.value(),
-                });
-            }
+        if let Some(holder) = self.signature_key_holder(&leaf.signature_key)
+            && holder != sender
+        {
+            return Err(TreeError::DuplicateSignatureKey {
+                leaf: sender.value(),
+                first: holder.value(),
+            });
         }
         Ok(())
     }
@@ -275,10 +275,10 @@ impl TreeDiff<'_> {
     /// for unchanged nodes, a scan of the (few) changed nodes otherwise.
     fn encryption_key_holder(&self, key: &[u8]) -> Option<NodeIndex> {
         let k = HpkePublicKey::new(key.to_vec());
-        if let Some(x) = self.base().find_encryption_key(&k) {
-            if self.node(x).is_some_and(|n| node_key(n) == key) {
-                return Some(x);
-            }
+        if let Some(x) = self.base().find_encryption_key(&k)
+            && self.node(x).is_some_and(|n| node_key(n) == key)
+        {
+            return Some(x);
         }
         self.changed_nodes()
             .find(|(_, n)| n.is_some_and(|n| node_key(n) == key))
@@ -287,10 +287,10 @@ impl TreeDiff<'_> {
 
     /// The leaf holding signature key `key` in the tree with these changes.
     fn signature_key_holder(&self, key: &SignaturePublicKey) -> Option<LeafIndex> {
-        if let Some(l) = self.base().find_signature_key(key) {
-            if self.leaf(l).is_some_and(|n| &n.signature_key == key) {
-                return Some(l);
-            }
+        if let Some(l) = self.base().find_signature_key(key)
+            && self.leaf(l).is_some_and(|n| &n.signature_key == key)
+        {
+            return Some(l);
         }
         self.changed_nodes().find_map(|(x, n)| match n {
             Some(Node::Leaf(leaf)) if &leaf.signature_key == key => x.leaf(),
@@ -486,14 +486,14 @@ pub fn decrypt_path<T: TreeRead + ?Sized>(
             mine = Some((i, x, resolution));
         }
     }
-    let (start, x, resolution) = mine.ok_or(TreeError::NoDecryptionKey {
+    let (start, x, resolution) = mine.ok_or_else(|| TreeError::NoDecryptionKey {
         node: ancestor.value(),
     })?;
     let (k, key) = resolution
         .iter()
         .enumerate()
         .find_map(|(k, &r)| private.key_for(view, r).map(|key| (k, key)))
-        .ok_or(TreeError::NoDecryptionKey { node: x.value() })?;
+        .ok_or_else(|| TreeError::NoDecryptionKey { node: x.value() })?;
     let ct = nodes
         .get(start)
         .and_then(|n| n.encrypted_path_secret.as_slice().get(k))

@@ -150,7 +150,7 @@ impl RatchetTree {
                     node: x.value(),
                     leaf: u,
                 };
-                let leaf = LeafIndex::new(u).ok_or(not_below.clone())?;
+                let leaf = LeafIndex::new(u).ok_or_else(|| not_below.clone())?;
                 if !n.contains(leaf) || !in_subtree(leaf.node(), x) {
                     return Err(not_below);
                 }
@@ -162,14 +162,14 @@ impl RatchetTree {
                 }
                 let path = direct_path(leaf.node(), n).ok_or(not_below)?;
                 for y in path.into_iter().take_while(|&y| y != x) {
-                    if let Some(q) = self.parent_node(y) {
-                        if q.unmerged_leaves.as_slice().binary_search(&u).is_err() {
-                            return Err(TreeError::UnmergedLeafMissingBelow {
-                                node: x.value(),
-                                leaf: u,
-                                missing_at: y.value(),
-                            });
-                        }
+                    if let Some(q) = self.parent_node(y)
+                        && q.unmerged_leaves.as_slice().binary_search(&u).is_err()
+                    {
+                        return Err(TreeError::UnmergedLeafMissingBelow {
+                            node: x.value(),
+                            leaf: u,
+                            missing_at: y.value(),
+                        });
                     }
                 }
             }
@@ -222,7 +222,7 @@ impl RatchetTree {
         for (l, leaf) in &leaves {
             in_use
                 .entry(leaf.credential.credential_type())
-                .or_insert(l.value());
+                .or_insert_with(|| l.value());
         }
         let check = |&(l, leaf): &(LeafIndex, &LeafNode)| {
             check_leaf(ops, group_id, policy, &in_use, l, leaf)
@@ -306,10 +306,10 @@ pub(crate) fn check_leaf_lifetime(
     if now < lifetime.not_before || now > lifetime.not_after {
         return Err(TreeError::LifetimeExpired { leaf: l.value() });
     }
-    if let Some(max) = max_total {
-        if lifetime.not_after.saturating_sub(lifetime.not_before) > max {
-            return Err(TreeError::LifetimeTooLong { leaf: l.value() });
-        }
+    if let Some(max) = max_total
+        && lifetime.not_after.saturating_sub(lifetime.not_before) > max
+    {
+        return Err(TreeError::LifetimeTooLong { leaf: l.value() });
     }
     Ok(())
 }

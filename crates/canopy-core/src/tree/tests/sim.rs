@@ -9,9 +9,10 @@ use canopy_crypto_rustcrypto::RustCryptoProvider;
 
 use crate::codec::{VarBytes, VarVec};
 use crate::crypto::sign_with_label;
-use crate::tree::math::{LeafIndex, common_ancestor};
+use crate::tree::math::{LeafIndex, NodeIndex, common_ancestor};
 use crate::tree::{
     LeafTemplate, PrivateTree, RatchetTree, TreeDiff, TreeRead, ValidationPolicy, decrypt_path,
+    in_subtree,
 };
 use crate::wire::{
     Capabilities, Credential, CredentialType, Extensions, GroupContext, LeafNode, LeafNodeSource,
@@ -255,6 +256,15 @@ impl Sim {
             self.tree.leftmost_blank_leaf_scan()
         );
         assert_eq!(self.tree.member_count() as usize, self.members.len());
+        // The occupancy cache agrees with a scan of every subtree.
+        let nodes = self.tree.nodes();
+        for i in 0..nodes.len() {
+            let x = NodeIndex::new(i as u32).unwrap();
+            let occupied = nodes.iter().enumerate().any(|(j, n)| {
+                n.is_some() && in_subtree(NodeIndex::new(j as u32).unwrap(), x)
+            });
+            assert_eq!(self.tree.resolution_is_empty(x), !occupied, "node {i}");
+        }
         for (l, member) in &self.members {
             assert!(self.tree.leaf(leaf_index(*l)).is_some());
             member.private.check(&self.tree).unwrap();
