@@ -8,7 +8,9 @@
 //! (apply with signature and parent-hash checks, provisional tree hash, one decryption with
 //! the ciphertext-count checks, stage, merge), creating one UpdatePath (path keys, parent
 //! hashes, signed leaf, tree hash, every HPKE encryption), and validating the whole tree as a
-//! joiner does. The sender of the measured paths is the last leaf; the receiver is leaf 0.
+//! joiner does. The sender of the measured paths is leaf 1, whose filtered direct path is the
+//! whole direct path (log2 of the leaf count); the receiver is leaf 0, which decrypts at the
+//! lowest node and so derives every key of the path.
 //!
 //! `cargo bench -p canopy-core --bench tree`; `CANOPY_BENCH_SIZES=1000,10000` picks sizes.
 #![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
@@ -74,12 +76,12 @@ fn member(ops: &dyn SuiteOps, i: u32) -> Member {
     }
 }
 
-/// A tree, the last leaf's signer, and leaf 0's private state.
+/// A tree, the measured sender and its signer, and leaf 0's private state.
 struct Group {
     tree: RatchetTree,
-    /// The last member's leaf, the sender of measured paths.
+    /// The sender of measured paths (leaf 1).
     sender: u32,
-    last_signer: SignaturePrivateKey,
+    sender_signer: SignaturePrivateKey,
     receiver: PrivateTree,
 }
 
@@ -127,8 +129,8 @@ fn full_tree(provider: &dyn CryptoProvider, ops: &dyn SuiteOps, n: u32) -> Group
     }
     Group {
         tree,
-        sender: n - 1,
-        last_signer: members[n as usize - 1].signer.clone(),
+        sender: 1,
+        sender_signer: members[1].signer.clone(),
         receiver,
     }
 }
@@ -143,13 +145,13 @@ fn one_commit_tree(provider: &dyn CryptoProvider, ops: &dyn SuiteOps, n: u32) ->
     commit_unencrypted(provider, ops, &mut tree, 0, &members[0].signer, adds, Some(&mut receiver));
     Group {
         tree,
-        sender: n - 1,
-        last_signer: members[n as usize - 1].signer.clone(),
+        sender: 1,
+        sender_signer: members[1].signer.clone(),
         receiver,
     }
 }
 
-/// A complete UpdatePath from the last member.
+/// A complete UpdatePath from the measured sender.
 fn create_path(
     provider: &dyn CryptoProvider,
     ops: &dyn SuiteOps,
@@ -159,7 +161,7 @@ fn create_path(
     let mut diff = g.tree.diff();
     let template = LeafTemplate::from_leaf(g.tree.leaf(s).unwrap());
     let pending = diff
-        .create_update_path(provider, ops, s, GROUP_ID, template, &g.last_signer)
+        .create_update_path(provider, ops, s, GROUP_ID, template, &g.sender_signer)
         .unwrap();
     let _tree_hash = diff.tree_hash(ops).unwrap();
     pending.encrypt(&diff, ops, CONTEXT, &[]).unwrap()
@@ -219,7 +221,7 @@ fn tree(c: &mut Criterion) {
             eprintln!(
                 "setup {shape} n={n}: {:.1?}; path from leaf {}: {} nodes, {cts} ciphertexts",
                 started.elapsed(),
-                n - 1,
+                g.sender,
                 path.nodes.len(),
             );
 

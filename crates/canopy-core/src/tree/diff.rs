@@ -62,6 +62,12 @@ impl StagedTree {
     pub fn changed_nodes(&self) -> usize {
         self.changes.len()
     }
+
+    /// The number of tree hashes this diff recomputed (the nodes whose subtree changed, plus
+    /// any new region): O(log n) for an UpdatePath.
+    pub fn rehashed_nodes(&self) -> usize {
+        self.hashes.len()
+    }
 }
 
 impl<'a> TreeDiff<'a> {

@@ -140,7 +140,7 @@ pub(crate) fn all_tree_hashes(
                     let child = |c: Option<NodeIndex>| -> Result<&[u8], TreeError> {
                         let c = c.ok_or(TreeError::Internal("parent without children"))?;
                         hashes
-                            .get(c.value() as usize)
+                            .get(super::view::ix(c))
                             .map(Vec::as_slice)
                             .ok_or(TreeError::Internal("child outside the tree"))
                     };

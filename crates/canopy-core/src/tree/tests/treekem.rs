@@ -4,7 +4,7 @@
 use super::sim::{GROUP_ID, Sim, ops, provider, sign_leaf};
 use crate::codec::VarBytes;
 use crate::tree::math::LeafIndex;
-use crate::tree::{LeafTemplate, TreeError, TreeRead, decrypt_path};
+use crate::tree::{LeafTemplate, RatchetTree, TreeError, TreeRead, decrypt_path};
 use crate::wire::{LeafNodeSource, UpdatePath};
 
 /// A fresh UpdatePath from `sender` over `sim`'s tree, encrypted under context `b"ctx"`.
@@ -203,6 +203,79 @@ fn merging_a_path_hashes_only_the_path() {
     diff.apply_update_path(ops(), LeafIndex::new(9).unwrap(), &path, GROUP_ID)
         .unwrap();
     let staged = diff.stage(ops()).unwrap();
-    // A leaf and its direct path (5 parents) in a 32-leaf tree.
+    // A leaf and its direct path (5 parents) in a 32-leaf tree, and only their hashes.
     assert_eq!(staged.changed_nodes(), 6);
+    assert_eq!(staged.rehashed_nodes(), 6);
+}
+
+#[test]
+fn staging_never_touches_the_base_tree() {
+    let sim = Sim::chain(6);
+    let before_nodes = sim.tree.nodes().to_vec();
+    let before_hash = sim.tree.tree_hash().to_vec();
+    {
+        let mut diff = sim.tree.diff();
+        diff.remove_leaf(LeafIndex::new(5).unwrap()).unwrap();
+        diff.add_leaf(sim.tree.leaf(LeafIndex::new(5).unwrap()).unwrap().clone())
+            .unwrap();
+        let _ = diff.tree_hash(ops()).unwrap();
+        let _staged = diff.stage(ops()).unwrap();
+        let path = path_from(&sim, 2);
+        let mut diff = sim.tree.diff();
+        diff.apply_update_path(ops(), LeafIndex::new(2).unwrap(), &path, GROUP_ID)
+            .unwrap();
+        let _staged = diff.stage(ops()).unwrap();
+    }
+    assert_eq!(sim.tree.nodes(), before_nodes.as_slice());
+    assert_eq!(sim.tree.tree_hash(), before_hash.as_slice());
+}
+
+/// Truncating and re-extending (and the reverse) inside one diff gives the same tree as
+/// building it from scratch.
+#[test]
+fn truncate_and_extend_within_one_diff() {
+    let sim = Sim::chain(5);
+    let (a, _, _) = super::sim::key_package_leaf(900);
+    let (b, _, _) = super::sim::key_package_leaf(901);
+    let (c, _, _) = super::sim::key_package_leaf(902);
+
+    // 5 members in 8 leaves: removing leaf 4 truncates to 4 leaves; two adds extend to 8.
+    let mut tree = sim.tree.clone();
+    let mut diff = tree.diff();
+    diff.remove_leaf(LeafIndex::new(4).unwrap()).unwrap();
+    assert_eq!(diff.leaf_count().value(), 4);
+    assert_eq!(diff.add_leaf(a).unwrap().value(), 4);
+    assert_eq!(diff.add_leaf(b).unwrap().value(), 5);
+    let staged = diff.stage(ops()).unwrap();
+    tree.merge(staged).unwrap();
+    assert_eq!(tree.tree_hash(), tree.tree_hash_from_scratch(ops()).unwrap().as_slice());
+    let rebuilt = RatchetTree::from_wire(ops(), tree.to_wire().unwrap()).unwrap();
+    assert_eq!(rebuilt.nodes(), tree.nodes());
+    assert_eq!(tree.leftmost_blank_leaf(), tree.leftmost_blank_leaf_scan());
+    tree.validate(ops(), GROUP_ID, &crate::tree::ValidationPolicy::ignoring_lifetimes())
+        .unwrap();
+
+    // Extending to 16 leaves, truncating back and extending again in the same diff.
+    let mut tree = tree.clone();
+    let mut diff = tree.diff();
+    for k in 0..3 {
+        let (leaf, _, _) = super::sim::key_package_leaf(910 + k);
+        diff.add_leaf(leaf).unwrap();
+    }
+    assert_eq!(diff.leaf_count().value(), 16);
+    diff.remove_leaf(LeafIndex::new(8).unwrap()).unwrap();
+    assert_eq!(diff.leaf_count().value(), 8);
+    // Leaves 0..8 are full again, so the next Add re-extends into the dropped half.
+    assert_eq!(diff.add_leaf(c).unwrap().value(), 8);
+    let staged = diff.stage(ops()).unwrap();
+    tree.merge(staged).unwrap();
+    assert_eq!(tree.leaf_count().value(), 16);
+    assert_eq!(tree.tree_hash(), tree.tree_hash_from_scratch(ops()).unwrap().as_slice());
+    let rebuilt = RatchetTree::from_wire(ops(), tree.to_wire().unwrap()).unwrap();
+    assert_eq!(rebuilt.nodes(), tree.nodes());
+    assert_eq!(tree.leftmost_blank_leaf(), tree.leftmost_blank_leaf_scan());
+    for x in 0..tree.nodes().len() as u32 {
+        let x = crate::tree::math::NodeIndex::new(x).unwrap();
+        assert_eq!(tree.resolution_is_empty(x), rebuilt.resolution(x).is_empty());
+    }
 }
