@@ -332,7 +332,11 @@ fn corrupted_tree_cases_fail() {
     )
     .unwrap();
     assert_eq!(report.tally.failed, 1);
-    assert!(report.failures[0].reason.contains("tree hash of node"), "{:?}", report.failures);
+    assert!(
+        report.failures[0].reason.contains("tree hash of node"),
+        "{:?}",
+        report.failures
+    );
 
     let bytes = std::fs::read(vector_path("treekem.json")).unwrap();
     let mut cases: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
@@ -345,5 +349,9 @@ fn corrupted_tree_cases_fail() {
     )
     .unwrap();
     assert_eq!(report.tally.failed, 1);
-    assert!(report.failures[0].reason.contains("commit secret"), "{:?}", report.failures);
+    assert!(
+        report.failures[0].reason.contains("commit secret"),
+        "{:?}",
+        report.failures
+    );
 }

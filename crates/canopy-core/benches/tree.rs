@@ -13,7 +13,14 @@
 //! lowest node and so derives every key of the path.
 //!
 //! `cargo bench -p canopy-core --bench tree`; `CANOPY_BENCH_SIZES=1000,10000` picks sizes.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    // The bench reports its setup time; the sans-IO clock ban is for the library.
+    clippy::disallowed_methods
+)]
 
 use std::time::{Duration, Instant};
 
@@ -27,9 +34,7 @@ use canopy_core::wire::{
     Capabilities, Credential, CredentialType, Extensions, LeafNode, LeafNodeSource, Lifetime,
     ProtocolVersion, UpdatePath,
 };
-use canopy_crypto::{
-    CipherSuite, CryptoProvider, HpkePrivateKey, SignaturePrivateKey, SuiteOps,
-};
+use canopy_crypto::{CipherSuite, CryptoProvider, HpkePrivateKey, SignaturePrivateKey, SuiteOps};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 
@@ -125,7 +130,15 @@ fn full_tree(provider: &dyn CryptoProvider, ops: &dyn SuiteOps, n: u32) -> Group
         PrivateTree::new(ops, LeafIndex::new(0).unwrap(), members[0].enc.clone()).unwrap();
     for i in (0..n).step_by(2).rev() {
         let private = (i == 0).then_some(&mut receiver);
-        commit_unencrypted(provider, ops, &mut tree, i, &members[i as usize].signer, Vec::new(), private);
+        commit_unencrypted(
+            provider,
+            ops,
+            &mut tree,
+            i,
+            &members[i as usize].signer,
+            Vec::new(),
+            private,
+        );
     }
     Group {
         tree,
@@ -142,7 +155,15 @@ fn one_commit_tree(provider: &dyn CryptoProvider, ops: &dyn SuiteOps, n: u32) ->
     let mut receiver =
         PrivateTree::new(ops, LeafIndex::new(0).unwrap(), members[0].enc.clone()).unwrap();
     let adds = members[1..].iter().map(|m| m.leaf.clone()).collect();
-    commit_unencrypted(provider, ops, &mut tree, 0, &members[0].signer, adds, Some(&mut receiver));
+    commit_unencrypted(
+        provider,
+        ops,
+        &mut tree,
+        0,
+        &members[0].signer,
+        adds,
+        Some(&mut receiver),
+    );
     Group {
         tree,
         sender: 1,
@@ -152,11 +173,7 @@ fn one_commit_tree(provider: &dyn CryptoProvider, ops: &dyn SuiteOps, n: u32) ->
 }
 
 /// A complete UpdatePath from the measured sender.
-fn create_path(
-    provider: &dyn CryptoProvider,
-    ops: &dyn SuiteOps,
-    g: &Group,
-) -> UpdatePath {
+fn create_path(provider: &dyn CryptoProvider, ops: &dyn SuiteOps, g: &Group) -> UpdatePath {
     let s = LeafIndex::new(g.sender).unwrap();
     let mut diff = g.tree.diff();
     let template = LeafTemplate::from_leaf(g.tree.leaf(s).unwrap());

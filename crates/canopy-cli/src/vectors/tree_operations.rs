@@ -26,7 +26,8 @@ pub(crate) fn check(c: &Case, provider: &dyn CryptoProvider) -> Outcome {
 }
 
 fn run(c: &Case, ops: &dyn SuiteOps) -> Result<(), String> {
-    let before = wire::RatchetTree::from_bytes(&c.tree_before).map_err(|e| format!("tree_before: {e}"))?;
+    let before =
+        wire::RatchetTree::from_bytes(&c.tree_before).map_err(|e| format!("tree_before: {e}"))?;
     let mut tree = RatchetTree::from_wire(ops, before).map_err(|e| format!("tree_before: {e}"))?;
     expect_eq("tree_hash_before", &c.tree_hash_before, tree.tree_hash())?;
     let proposal = Proposal::from_bytes(&c.proposal).map_err(|e| format!("proposal: {e}"))?;
@@ -45,9 +46,14 @@ fn run(c: &Case, ops: &dyn SuiteOps) -> Result<(), String> {
     let staged = diff.stage(ops).map_err(|e| e.to_string())?;
     expect_eq("staged tree hash", &c.tree_hash_after, staged.tree_hash())?;
     tree.merge(staged).map_err(|e| e.to_string())?;
-    let after = tree.to_wire().and_then(|t| Ok(t.to_bytes()?)).map_err(|e| e.to_string())?;
+    let after = tree
+        .to_wire()
+        .and_then(|t| Ok(t.to_bytes()?))
+        .map_err(|e| e.to_string())?;
     expect_eq("tree_after", &c.tree_after, &after)?;
     expect_eq("tree_hash_after", &c.tree_hash_after, tree.tree_hash())?;
-    let scratch = tree.tree_hash_from_scratch(ops).map_err(|e| e.to_string())?;
+    let scratch = tree
+        .tree_hash_from_scratch(ops)
+        .map_err(|e| e.to_string())?;
     expect_eq("tree hash from scratch", &c.tree_hash_after, &scratch)
 }

@@ -40,8 +40,7 @@ fn run(c: &Case, ops: &dyn SuiteOps) -> Result<(), String> {
             c.resolutions.len()
         ));
     }
-    for (i, (expected_res, expected_hash)) in
-        (0u32..).zip(c.resolutions.iter().zip(&c.tree_hashes))
+    for (i, (expected_res, expected_hash)) in (0u32..).zip(c.resolutions.iter().zip(&c.tree_hashes))
     {
         let x = NodeIndex::new(i).ok_or("node index")?;
         let res: Vec<u32> = tree.resolution(x).iter().map(|n| n.value()).collect();

@@ -82,7 +82,8 @@ fn run(c: &Case, provider: &dyn CryptoProvider, ops: &dyn SuiteOps) -> Result<()
         members.push((private, lp));
     }
     for (k, pc) in c.update_paths.iter().enumerate() {
-        check_given_path(c, ops, &tree, &members, pc).map_err(|e| format!("update path {k}: {e}"))?;
+        check_given_path(c, ops, &tree, &members, pc)
+            .map_err(|e| format!("update path {k}: {e}"))?;
         check_fresh_path(c, provider, ops, &tree, &members, pc.sender)
             .map_err(|e| format!("fresh path from {}: {e}", pc.sender))?;
     }

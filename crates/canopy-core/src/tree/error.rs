@@ -76,7 +76,9 @@ pub enum TreeError {
     },
     /// RFC 9420 §7.2, §7.3: a non-default extension of the leaf is missing from its
     /// `capabilities.extensions`.
-    #[error("leaf {leaf} carries extension type {extension_type:#06x} it does not list as supported")]
+    #[error(
+        "leaf {leaf} carries extension type {extension_type:#06x} it does not list as supported"
+    )]
     UnsupportedExtension {
         /// The leaf index.
         leaf: u32,
@@ -94,7 +96,9 @@ pub enum TreeError {
     },
     /// RFC 9420 §7.3: a credential type in use by some member is missing from this leaf's
     /// `capabilities.credentials`.
-    #[error("leaf {leaf} does not support credential type {credential_type:#06x} used by leaf {used_by}")]
+    #[error(
+        "leaf {leaf} does not support credential type {credential_type:#06x} used by leaf {used_by}"
+    )]
     CredentialTypeUnsupported {
         /// The leaf whose capabilities lack the type.
         leaf: u32,

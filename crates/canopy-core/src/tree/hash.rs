@@ -121,8 +121,9 @@ pub(crate) fn all_tree_hashes(
             .ok_or(TreeError::Internal("level out of range"))?;
         let indices: Vec<usize> = (first..width).step_by(step).collect();
         let hash_one = |&x: &usize| -> Result<Vec<u8>, TreeError> {
-            let node = NodeIndex::new(u32::try_from(x).map_err(|_| TreeError::TooLarge { len: width })?)
-                .ok_or(TreeError::TooLarge { len: width })?;
+            let node =
+                NodeIndex::new(u32::try_from(x).map_err(|_| TreeError::TooLarge { len: width })?)
+                    .ok_or(TreeError::TooLarge { len: width })?;
             let content = nodes.get(x).and_then(Option::as_ref);
             match node.leaf() {
                 Some(leaf) => {

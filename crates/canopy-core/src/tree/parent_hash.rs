@@ -21,7 +21,10 @@ use crate::wire::{LeafNodeSource, Node, ParentNode};
 /// # Errors
 /// [`TreeError::ParentHashInvalid`] or [`TreeError::ParentHashAmbiguous`] naming the first
 /// failing parent (in node order); [`TreeError::Codec`].
-pub(crate) fn verify_parent_hashes(tree: &RatchetTree, ops: &dyn SuiteOps) -> Result<(), TreeError> {
+pub(crate) fn verify_parent_hashes(
+    tree: &RatchetTree,
+    ops: &dyn SuiteOps,
+) -> Result<(), TreeError> {
     for (i, node) in tree.nodes().iter().enumerate() {
         let Some(Node::Parent(p)) = node else {
             continue;

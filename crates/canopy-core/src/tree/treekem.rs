@@ -105,7 +105,10 @@ pub struct DecryptedPath {
 impl core::fmt::Debug for DecryptedPath {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("DecryptedPath")
-            .field("nodes", &self.keys.iter().map(|(x, _)| *x).collect::<Vec<_>>())
+            .field(
+                "nodes",
+                &self.keys.iter().map(|(x, _)| *x).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -114,7 +117,10 @@ impl core::fmt::Debug for DecryptedPath {
 ///
 /// # Errors
 /// A crypto error from the backend.
-pub(crate) fn derive_node_key(ops: &dyn SuiteOps, path_secret: &[u8]) -> Result<HpkeKeyPair, TreeError> {
+pub(crate) fn derive_node_key(
+    ops: &dyn SuiteOps,
+    path_secret: &[u8],
+) -> Result<HpkeKeyPair, TreeError> {
     let node_secret = derive_secret(ops, path_secret, b"node")?;
     Ok(ops.hpke_derive_key_pair(node_secret.as_bytes())?)
 }
@@ -244,7 +250,8 @@ impl TreeDiff<'_> {
         filtered: &[(NodeIndex, NodeIndex)],
     ) -> Result<(), TreeError> {
         let leaf = &path.leaf_node;
-        let mut fresh: Vec<(&[u8], NodeIndex)> = vec![(leaf.encryption_key.as_bytes(), sender.node())];
+        let mut fresh: Vec<(&[u8], NodeIndex)> =
+            vec![(leaf.encryption_key.as_bytes(), sender.node())];
         for ((x, _), n) in filtered.iter().zip(path.nodes.as_slice()) {
             fresh.push((n.encryption_key.as_bytes(), *x));
         }
@@ -498,8 +505,14 @@ pub fn decrypt_path<T: TreeRead + ?Sized>(
         .get(start)
         .and_then(|n| n.encrypted_path_secret.as_slice().get(k))
         .ok_or(TreeError::Internal("ciphertext index"))?;
-    let path_secret = decrypt_with_label(ops, key, UPDATE_PATH_NODE, group_context, &ct.clone().into())
-        .map_err(|_| TreeError::PathSecretDecryption { node: x.value() })?;
+    let path_secret = decrypt_with_label(
+        ops,
+        key,
+        UPDATE_PATH_NODE,
+        group_context,
+        &ct.clone().into(),
+    )
+    .map_err(|_| TreeError::PathSecretDecryption { node: x.value() })?;
     let mut current = path_secret.clone();
     let mut keys = Vec::new();
     for (&(y, _), node) in filtered.iter().zip(nodes).skip(start) {

@@ -126,7 +126,7 @@ pub trait TreeRead {
         if !n.contains(leaf) {
             return Err(out_of_range);
         }
-        let path = direct_path(leaf.node(), n).ok_or(out_of_range.clone())?;
+        let path = direct_path(leaf.node(), n).ok_or_else(|| out_of_range.clone())?;
         let co = copath(leaf.node(), n).ok_or(out_of_range)?;
         Ok(path
             .into_iter()

@@ -55,7 +55,10 @@ fn bad_leaf_signature() {
     let mut nodes = stripped(&sim.tree);
     let sig = &mut leaf_mut(&mut nodes, 2).signature.0;
     sig[0] ^= 1;
-    assert_eq!(validate(nodes), Err(TreeError::BadLeafSignature { leaf: 2 }));
+    assert_eq!(
+        validate(nodes),
+        Err(TreeError::BadLeafSignature { leaf: 2 })
+    );
 }
 
 #[test]
@@ -65,7 +68,10 @@ fn leaf_signed_for_another_position() {
     let signer = &sim.members[&2].signer;
     // A commit leaf's signature binds its leaf index: signed as leaf 1, it fails at leaf 2.
     sign_leaf(leaf_mut(&mut nodes, 2), signer, 1);
-    assert_eq!(validate(nodes), Err(TreeError::BadLeafSignature { leaf: 2 }));
+    assert_eq!(
+        validate(nodes),
+        Err(TreeError::BadLeafSignature { leaf: 2 })
+    );
 }
 
 #[test]
@@ -87,7 +93,10 @@ fn parent_without_any_chain() {
     let mut nodes = stripped(&sim.tree);
     // A fresh key at the root: nothing below links to it.
     parent_mut(&mut nodes, 3).encryption_key = ops().hpke_generate_key_pair().unwrap().public;
-    assert_eq!(validate(nodes), Err(TreeError::ParentHashInvalid { node: 3 }));
+    assert_eq!(
+        validate(nodes),
+        Err(TreeError::ParentHashInvalid { node: 3 })
+    );
 }
 
 #[test]
@@ -208,9 +217,8 @@ fn not_truncated() {
     let mut nodes = stripped(&sim.tree);
     assert_eq!(nodes.len(), 3);
     // A root over an all-blank right half: 4 leaves where 2 would do.
-    let mut root = match nodes[1].clone() {
-        Some(Node::Parent(p)) => p,
-        _ => unreachable!(),
+    let Some(Node::Parent(mut root)) = nodes[1].clone() else {
+        unreachable!()
     };
     root.encryption_key = ops().hpke_generate_key_pair().unwrap().public;
     nodes.push(Some(Node::Parent(root)));
@@ -227,10 +235,16 @@ fn size_and_parity_are_checked_on_construction() {
     assert_eq!(validate(trailing), Err(TreeError::TrailingBlank));
     let mut misplaced = nodes.clone();
     misplaced.swap(0, 1);
-    assert_eq!(validate(misplaced), Err(TreeError::MisplacedNode { node: 0 }));
+    assert_eq!(
+        validate(misplaced),
+        Err(TreeError::MisplacedNode { node: 0 })
+    );
     let mut misplaced = nodes;
     misplaced[1] = misplaced[0].clone();
-    assert_eq!(validate(misplaced), Err(TreeError::MisplacedNode { node: 1 }));
+    assert_eq!(
+        validate(misplaced),
+        Err(TreeError::MisplacedNode { node: 1 })
+    );
 }
 
 /// A two-leaf tree whose second leaf (a key-package leaf) is `leaf`, re-signed.
@@ -274,7 +288,8 @@ fn lifetime_policy() {
 #[test]
 fn extension_not_in_capabilities() {
     let nodes = with_second_leaf(|l| {
-        l.extensions = Extensions::new(vec![Extension::new(ExtensionType(0xff00), vec![])]).unwrap();
+        l.extensions =
+            Extensions::new(vec![Extension::new(ExtensionType(0xff00), vec![])]).unwrap();
     });
     assert_eq!(
         validate(nodes),
@@ -373,7 +388,10 @@ fn operations_on_blank_or_missing_leaves_fail() {
     let sim = Sim::chain(3);
     let mut diff = sim.tree.diff();
     let blank = LeafIndex::new(3).unwrap();
-    assert_eq!(diff.remove_leaf(blank), Err(TreeError::BlankLeaf { leaf: 3 }));
+    assert_eq!(
+        diff.remove_leaf(blank),
+        Err(TreeError::BlankLeaf { leaf: 3 })
+    );
     let outside = LeafIndex::new(9).unwrap();
     assert_eq!(
         diff.remove_leaf(outside),

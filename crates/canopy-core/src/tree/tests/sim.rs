@@ -207,7 +207,8 @@ impl Sim {
             }
             theirs.apply_update_path(ops(), s, &path, GROUP_ID).unwrap();
             assert_eq!(theirs.tree_hash(ops()).unwrap(), tree_hash);
-            let got = decrypt_path(&theirs, ops(), &member.private, s, &path, &added, &ctx).unwrap();
+            let got =
+                decrypt_path(&theirs, ops(), &member.private, s, &path, &added, &ctx).unwrap();
             assert_eq!(&got.commit_secret, pending.commit_secret(), "leaf {l}");
             decrypted.push((l, got));
         }
@@ -247,8 +248,7 @@ impl Sim {
             self.tree.tree_hash(),
             self.tree.tree_hash_from_scratch(ops()).unwrap().as_slice()
         );
-        let round_trip =
-            RatchetTree::from_wire(ops(), self.tree.to_wire().unwrap()).unwrap();
+        let round_trip = RatchetTree::from_wire(ops(), self.tree.to_wire().unwrap()).unwrap();
         assert_eq!(round_trip.tree_hash(), self.tree.tree_hash());
         assert_eq!(round_trip.nodes(), self.tree.nodes());
         assert_eq!(
@@ -260,9 +260,10 @@ impl Sim {
         let nodes = self.tree.nodes();
         for i in 0..nodes.len() {
             let x = NodeIndex::new(i as u32).unwrap();
-            let occupied = nodes.iter().enumerate().any(|(j, n)| {
-                n.is_some() && in_subtree(NodeIndex::new(j as u32).unwrap(), x)
-            });
+            let occupied = nodes
+                .iter()
+                .enumerate()
+                .any(|(j, n)| n.is_some() && in_subtree(NodeIndex::new(j as u32).unwrap(), x));
             assert_eq!(self.tree.resolution_is_empty(x), !occupied, "node {i}");
         }
         for (l, member) in &self.members {

@@ -13,7 +13,14 @@ fn path_from(sim: &Sim, sender: u32) -> UpdatePath {
     let mut diff = sim.tree.diff();
     let template = LeafTemplate::from_leaf(sim.tree.leaf(s).unwrap());
     let pending = diff
-        .create_update_path(provider(), ops(), s, GROUP_ID, template, &sim.members[&sender].signer)
+        .create_update_path(
+            provider(),
+            ops(),
+            s,
+            GROUP_ID,
+            template,
+            &sim.members[&sender].signer,
+        )
         .unwrap();
     pending.encrypt(&diff, ops(), b"ctx", &[]).unwrap()
 }
@@ -40,7 +47,10 @@ fn a_fresh_path_applies_and_decrypts() {
         decrypt_path(&diff, ops(), &m.private, s, &path, &[], b"ctx").unwrap();
         // The wrong context does not decrypt.
         let err = decrypt_path(&diff, ops(), &m.private, s, &path, &[], b"ctX").unwrap_err();
-        assert!(matches!(err, TreeError::PathSecretDecryption { .. }), "{err:?}");
+        assert!(
+            matches!(err, TreeError::PathSecretDecryption { .. }),
+            "{err:?}"
+        );
     }
 }
 
@@ -65,7 +75,10 @@ fn bad_path_leaf_signature() {
     let sim = Sim::chain(4);
     let mut path = path_from(&sim, 0);
     path.leaf_node.signature.0[3] ^= 0x10;
-    assert_eq!(apply(&sim, 0, &path), Err(TreeError::BadLeafSignature { leaf: 0 }));
+    assert_eq!(
+        apply(&sim, 0, &path),
+        Err(TreeError::BadLeafSignature { leaf: 0 })
+    );
 }
 
 #[test]
@@ -141,8 +154,16 @@ fn ciphertext_count_mismatch() {
     path.nodes.0[1].encrypted_path_secret.0.pop();
     let mut diff = sim.tree.diff();
     diff.apply_update_path(ops(), s, &path, GROUP_ID).unwrap();
-    let err = decrypt_path(&diff, ops(), &sim.members[&2].private, s, &path, &[], b"ctx")
-        .unwrap_err();
+    let err = decrypt_path(
+        &diff,
+        ops(),
+        &sim.members[&2].private,
+        s,
+        &path,
+        &[],
+        b"ctx",
+    )
+    .unwrap_err();
     assert_eq!(
         err,
         TreeError::CiphertextCountMismatch {
@@ -165,8 +186,16 @@ fn tampered_node_key_is_caught_by_the_receiver() {
     diff.apply_update_path(ops(), s, &path, GROUP_ID).unwrap();
     let mut forged = path.clone();
     forged.nodes.0[1].encryption_key = ops().hpke_generate_key_pair().unwrap().public;
-    let err = decrypt_path(&diff, ops(), &sim.members[&1].private, s, &forged, &[], b"ctx")
-        .unwrap_err();
+    let err = decrypt_path(
+        &diff,
+        ops(),
+        &sim.members[&1].private,
+        s,
+        &forged,
+        &[],
+        b"ctx",
+    )
+    .unwrap_err();
     assert_eq!(err, TreeError::PathKeyMismatch { node: 3 });
 }
 
@@ -240,7 +269,7 @@ fn truncate_and_extend_within_one_diff() {
     let (c, _, _) = super::sim::key_package_leaf(902);
 
     // 5 members in 8 leaves: removing leaf 4 truncates to 4 leaves; two adds extend to 8.
-    let mut tree = sim.tree.clone();
+    let mut tree = sim.tree;
     let mut diff = tree.diff();
     diff.remove_leaf(LeafIndex::new(4).unwrap()).unwrap();
     assert_eq!(diff.leaf_count().value(), 4);
@@ -248,15 +277,21 @@ fn truncate_and_extend_within_one_diff() {
     assert_eq!(diff.add_leaf(b).unwrap().value(), 5);
     let staged = diff.stage(ops()).unwrap();
     tree.merge(staged).unwrap();
-    assert_eq!(tree.tree_hash(), tree.tree_hash_from_scratch(ops()).unwrap().as_slice());
+    assert_eq!(
+        tree.tree_hash(),
+        tree.tree_hash_from_scratch(ops()).unwrap().as_slice()
+    );
     let rebuilt = RatchetTree::from_wire(ops(), tree.to_wire().unwrap()).unwrap();
     assert_eq!(rebuilt.nodes(), tree.nodes());
     assert_eq!(tree.leftmost_blank_leaf(), tree.leftmost_blank_leaf_scan());
-    tree.validate(ops(), GROUP_ID, &crate::tree::ValidationPolicy::ignoring_lifetimes())
-        .unwrap();
+    tree.validate(
+        ops(),
+        GROUP_ID,
+        &crate::tree::ValidationPolicy::ignoring_lifetimes(),
+    )
+    .unwrap();
 
     // Extending to 16 leaves, truncating back and extending again in the same diff.
-    let mut tree = tree.clone();
     let mut diff = tree.diff();
     for k in 0..3 {
         let (leaf, _, _) = super::sim::key_package_leaf(910 + k);
@@ -270,12 +305,18 @@ fn truncate_and_extend_within_one_diff() {
     let staged = diff.stage(ops()).unwrap();
     tree.merge(staged).unwrap();
     assert_eq!(tree.leaf_count().value(), 16);
-    assert_eq!(tree.tree_hash(), tree.tree_hash_from_scratch(ops()).unwrap().as_slice());
+    assert_eq!(
+        tree.tree_hash(),
+        tree.tree_hash_from_scratch(ops()).unwrap().as_slice()
+    );
     let rebuilt = RatchetTree::from_wire(ops(), tree.to_wire().unwrap()).unwrap();
     assert_eq!(rebuilt.nodes(), tree.nodes());
     assert_eq!(tree.leftmost_blank_leaf(), tree.leftmost_blank_leaf_scan());
     for x in 0..tree.nodes().len() as u32 {
         let x = crate::tree::math::NodeIndex::new(x).unwrap();
-        assert_eq!(tree.resolution_is_empty(x), rebuilt.resolution(x).is_empty());
+        assert_eq!(
+            tree.resolution_is_empty(x),
+            rebuilt.resolution(x).is_empty()
+        );
     }
 }
