@@ -208,7 +208,7 @@ fn canopy_vectors_fails_on_unknown_or_unimplemented_kinds() {
     assert!(!ok);
     assert!(stdout.contains("unknown vector kind"), "{stdout}");
 
-    let (ok, stdout) = canopy(&["vectors", "--kind", "treekem", &path]);
+    let (ok, stdout) = canopy(&["vectors", "--kind", "passive-client", &path]);
     assert!(!ok);
     assert!(stdout.contains("not implemented"), "{stdout}");
 
@@ -337,6 +337,85 @@ fn a_welcome_case_with_the_wrong_signer_fails() {
     assert_eq!(report.tally.failed, 1, "{:?}", report.failures);
     assert!(
         report.failures[0].reason.contains("signature"),
+        "{:?}",
+        report.failures
+    );
+}
+
+#[test]
+fn tree_validation_all_98_cases_pass() {
+    assert_eq!(
+        run("tree-validation.json"),
+        Tally {
+            passed: 98,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}
+
+#[test]
+fn tree_operations_all_5_cases_pass() {
+    assert_eq!(
+        run("tree-operations.json"),
+        Tally {
+            passed: 5,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}
+
+#[test]
+fn treekem_all_77_cases_pass() {
+    assert_eq!(
+        run("treekem.json"),
+        Tally {
+            passed: 77,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}
+
+/// A tree-validation case with a flipped signature byte fails validation, and a treekem case
+/// with a wrong expected commit secret fails, each naming what differed.
+#[test]
+fn corrupted_tree_cases_fail() {
+    let bytes = std::fs::read(vector_path("tree-validation.json")).unwrap();
+    let mut cases: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let one: Vec<serde_json::Value> = vec![cases[0].take()];
+    let mut case = serde_json::Value::Array(one);
+    // The last byte of the serialized tree is the last byte of the last leaf's signature.
+    let tree = case[0]["tree"].as_str().unwrap().to_owned();
+    let last = u8::from_str_radix(&tree[tree.len() - 2..], 16).unwrap() ^ 1;
+    case[0]["tree"] = serde_json::Value::String(format!("{}{last:02x}", &tree[..tree.len() - 2]));
+    let report = run_file(
+        Kind::TreeValidation,
+        &serde_json::to_vec(&case).unwrap(),
+        &RustCryptoProvider::new(),
+    )
+    .unwrap();
+    assert_eq!(report.tally.failed, 1);
+    assert!(
+        report.failures[0].reason.contains("tree hash of node"),
+        "{:?}",
+        report.failures
+    );
+
+    let bytes = std::fs::read(vector_path("treekem.json")).unwrap();
+    let mut cases: serde_json::Value = serde_json::from_slice(&bytes).unwrap();
+    let mut case = serde_json::Value::Array(vec![cases[0].take()]);
+    case[0]["update_paths"][0]["commit_secret"] = serde_json::Value::String("00".repeat(32));
+    let report = run_file(
+        Kind::TreeKem,
+        &serde_json::to_vec(&case).unwrap(),
+        &RustCryptoProvider::new(),
+    )
+    .unwrap();
+    assert_eq!(report.tally.failed, 1);
+    assert!(
+        report.failures[0].reason.contains("commit secret"),
         "{:?}",
         report.failures
     );

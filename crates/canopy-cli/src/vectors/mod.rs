@@ -13,6 +13,9 @@ mod psk_secret;
 mod secret_tree;
 mod transcript_hashes;
 mod tree_math;
+mod tree_operations;
+mod tree_validation;
+mod treekem;
 mod welcome;
 
 use std::fmt;
@@ -196,6 +199,9 @@ pub fn run_file(
         Kind::MessageProtection => run_cases(json, |c| message_protection::check(&c, provider)),
         Kind::Welcome => run_cases(json, |c| welcome::check(&c, provider)),
         Kind::TranscriptHashes => run_cases(json, |c| transcript_hashes::check(&c, provider)),
+        Kind::TreeValidation => run_cases(json, |c| tree_validation::check(&c, provider)),
+        Kind::TreeOperations => run_cases(json, |c| tree_operations::check(&c, provider)),
+        Kind::TreeKem => run_cases(json, |c| treekem::check(&c, provider)),
         other => Err(VectorError::NotImplemented(other)),
     }
 }
@@ -321,8 +327,8 @@ mod tests {
     fn unimplemented_kinds_are_errors_not_passes() {
         let p = canopy_crypto_rustcrypto::RustCryptoProvider::new();
         assert!(matches!(
-            run_file(Kind::TreeKem, b"[]", &p),
-            Err(VectorError::NotImplemented(Kind::TreeKem))
+            run_file(Kind::PassiveClient, b"[]", &p),
+            Err(VectorError::NotImplemented(Kind::PassiveClient))
         ));
     }
 }

@@ -2,7 +2,6 @@
 //! GroupInfo under the welcome key, and opening them as a joiner.
 
 use canopy_crypto::{HpkePrivateKey, HpkePublicKey, Secret, SuiteOps};
-use rayon::prelude::*;
 
 use super::JoinError;
 use crate::codec::{self, VarBytes, VarVec};
@@ -19,6 +18,7 @@ const WELCOME_LABEL: &[u8] = b"Welcome";
 
 /// Below this many recipients a Welcome is sealed on the calling thread: spreading a few
 /// HPKE operations over threads costs more than it saves.
+#[cfg(feature = "parallel")]
 const PARALLEL_RECIPIENTS: usize = 16;
 
 /// One new member of a Welcome.
@@ -103,14 +103,19 @@ pub fn seal_welcome(
             encrypted_group_secrets: ct.into(),
         })
     };
+    #[cfg(feature = "parallel")]
     let secrets: Vec<EncryptedGroupSecrets> = if recipients.len() < PARALLEL_RECIPIENTS {
         recipients.iter().map(seal_one).collect::<Result<_, _>>()?
     } else {
+        use rayon::prelude::*;
         recipients
             .par_iter()
             .map(seal_one)
             .collect::<Result<_, _>>()?
     };
+    #[cfg(not(feature = "parallel"))]
+    let secrets: Vec<EncryptedGroupSecrets> =
+        recipients.iter().map(seal_one).collect::<Result<_, _>>()?;
     Ok(Welcome {
         cipher_suite: ops.suite(),
         secrets: secrets.into(),

@@ -1,0 +1,174 @@
+//! Tree hashes (RFC 9420 §7.8) and parent hashes (§7.9): the hash inputs, encoded by hand so
+//! that each node is serialized once per hash.
+//!
+//! Invariant: a node's tree hash depends only on the nodes of its subtree, and in a full
+//! left-balanced tree the subtree of node `x` is fixed by `x` alone (not by the tree size), so a
+//! cached hash stays valid when the tree is extended or truncated.
+
+use canopy_crypto::SuiteOps;
+use tls_codec::Serialize;
+
+use super::error::TreeError;
+use super::math::{LeafCount, LeafIndex, NodeIndex, left, right};
+use crate::codec::{CodecError, encode_varint};
+use crate::wire::{LeafNode, Node, ParentNode};
+
+/// RFC 9420 §7.8 `NodeType`: `leaf(1)`.
+const LEAF: u8 = 1;
+/// RFC 9420 §7.8 `NodeType`: `parent(2)`.
+const PARENT: u8 = 2;
+
+/// Appends `opaque value<V>`.
+fn put_opaque(out: &mut Vec<u8>, value: &[u8]) -> Result<(), TreeError> {
+    encode_varint(value.len(), out)?;
+    out.extend_from_slice(value);
+    Ok(())
+}
+
+/// RFC 9420 §7.8: the tree hash of leaf `leaf_index`, `Hash(TreeHashInput)` with a
+/// `LeafNodeHashInput` (`leaf_node` absent when the leaf is blank).
+///
+/// # Errors
+/// [`TreeError::Codec`] if the leaf cannot be encoded.
+pub(crate) fn leaf_tree_hash(
+    ops: &dyn SuiteOps,
+    leaf_index: LeafIndex,
+    leaf: Option<&LeafNode>,
+) -> Result<Vec<u8>, TreeError> {
+    let mut input = Vec::with_capacity(256);
+    input.push(LEAF);
+    input.extend_from_slice(&leaf_index.value().to_be_bytes());
+    match leaf {
+        None => input.push(0),
+        Some(leaf) => {
+            input.push(1);
+            leaf.tls_serialize(&mut input).map_err(CodecError::from)?;
+        }
+    }
+    Ok(ops.hash(&input))
+}
+
+/// RFC 9420 §7.8: the tree hash of a parent node, `Hash(TreeHashInput)` with a
+/// `ParentNodeHashInput` over its (optional) content and its children's tree hashes.
+///
+/// # Errors
+/// [`TreeError::Codec`] if the node cannot be encoded.
+pub(crate) fn parent_tree_hash(
+    ops: &dyn SuiteOps,
+    parent: Option<&ParentNode>,
+    left_hash: &[u8],
+    right_hash: &[u8],
+) -> Result<Vec<u8>, TreeError> {
+    let mut input = Vec::with_capacity(256);
+    input.push(PARENT);
+    match parent {
+        None => input.push(0),
+        Some(parent) => {
+            input.push(1);
+            parent.tls_serialize(&mut input).map_err(CodecError::from)?;
+        }
+    }
+    put_opaque(&mut input, left_hash)?;
+    put_opaque(&mut input, right_hash)?;
+    Ok(ops.hash(&input))
+}
+
+/// RFC 9420 §7.9: `Hash(ParentHashInput{encryption_key, parent_hash,
+/// original_sibling_tree_hash})`.
+///
+/// # Errors
+/// [`TreeError::Codec`] for a field longer than 2^30 - 1 bytes.
+pub(crate) fn parent_hash(
+    ops: &dyn SuiteOps,
+    encryption_key: &[u8],
+    parent_hash: &[u8],
+    original_sibling_tree_hash: &[u8],
+) -> Result<Vec<u8>, TreeError> {
+    let mut input = Vec::with_capacity(
+        encryption_key
+            .len()
+            .saturating_add(parent_hash.len())
+            .saturating_add(original_sibling_tree_hash.len())
+            .saturating_add(12),
+    );
+    put_opaque(&mut input, encryption_key)?;
+    put_opaque(&mut input, parent_hash)?;
+    put_opaque(&mut input, original_sibling_tree_hash)?;
+    Ok(ops.hash(&input))
+}
+
+/// RFC 9420 §7.8: the tree hash of every node of a full tree from scratch, level by level
+/// (leaves first). `nodes` has exactly `n_leaves.width()` entries. Each level's hashes are
+/// independent, so with the `parallel` feature they are computed on the rayon pool.
+///
+/// # Errors
+/// [`TreeError::Codec`] if a node cannot be encoded.
+pub(crate) fn all_tree_hashes(
+    ops: &dyn SuiteOps,
+    nodes: &[Option<Node>],
+    n_leaves: LeafCount,
+) -> Result<Vec<Vec<u8>>, TreeError> {
+    let width = nodes.len();
+    let mut hashes: Vec<Vec<u8>> = vec![Vec::new(); width];
+    for level in 0..=n_leaves.depth() {
+        // Nodes at `level` are `2^level - 1 + i * 2^(level + 1)`.
+        let first = 1usize
+            .checked_shl(level)
+            .and_then(|p| p.checked_sub(1))
+            .ok_or(TreeError::Internal("level out of range"))?;
+        let step = 1usize
+            .checked_shl(level.saturating_add(1))
+            .ok_or(TreeError::Internal("level out of range"))?;
+        let indices: Vec<usize> = (first..width).step_by(step).collect();
+        let hash_one = |&x: &usize| -> Result<Vec<u8>, TreeError> {
+            let node =
+                NodeIndex::new(u32::try_from(x).map_err(|_| TreeError::TooLarge { len: width })?)
+                    .ok_or(TreeError::TooLarge { len: width })?;
+            let content = nodes.get(x).and_then(Option::as_ref);
+            match node.leaf() {
+                Some(leaf) => {
+                    let leaf_node = match content {
+                        Some(Node::Leaf(l)) => Some(l),
+                        _ => None,
+                    };
+                    leaf_tree_hash(ops, leaf, leaf_node)
+                }
+                None => {
+                    let parent = match content {
+                        Some(Node::Parent(p)) => Some(p),
+                        _ => None,
+                    };
+                    let child = |c: Option<NodeIndex>| -> Result<&[u8], TreeError> {
+                        let c = c.ok_or(TreeError::Internal("parent without children"))?;
+                        hashes
+                            .get(super::view::ix(c))
+                            .map(Vec::as_slice)
+                            .ok_or(TreeError::Internal("child outside the tree"))
+                    };
+                    parent_tree_hash(ops, parent, child(left(node))?, child(right(node))?)
+                }
+            }
+        };
+        #[cfg(feature = "parallel")]
+        let level_hashes: Vec<Vec<u8>> = {
+            use rayon::prelude::*;
+            if indices.len() >= PARALLEL_MIN {
+                indices.par_iter().map(hash_one).collect::<Result<_, _>>()?
+            } else {
+                indices.iter().map(hash_one).collect::<Result<_, _>>()?
+            }
+        };
+        #[cfg(not(feature = "parallel"))]
+        let level_hashes: Vec<Vec<u8>> = indices.iter().map(hash_one).collect::<Result<_, _>>()?;
+        for (x, h) in indices.into_iter().zip(level_hashes) {
+            if let Some(slot) = hashes.get_mut(x) {
+                *slot = h;
+            }
+        }
+    }
+    Ok(hashes)
+}
+
+/// Below this many independent items, work stays on the calling thread.
+#[cfg(feature = "parallel")]
+pub(crate) const PARALLEL_MIN: usize = 64;

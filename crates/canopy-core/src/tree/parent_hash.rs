@@ -1,0 +1,113 @@
+//! Parent hashes (RFC 9420 §7.9): computing the chain for an UpdatePath, and verifying that
+//! every non-blank parent of a received tree is parent-hash valid (§7.9.2).
+
+use canopy_crypto::SuiteOps;
+
+use super::error::TreeError;
+use super::hash::parent_hash;
+use super::math::{LeafIndex, NodeIndex, left, right};
+use super::ratchet::RatchetTree;
+use super::view::{TreeRead, in_subtree};
+use crate::wire::{LeafNodeSource, Node, ParentNode};
+
+/// RFC 9420 §7.9.2: checks that every non-blank parent node is parent-hash valid, "top down":
+/// exactly one descendant D of each non-blank parent P has a `parent_hash` equal to the parent
+/// hash of P with copath child S, where D is in the resolution of the other child C and P's
+/// unmerged leaves below C are exactly the rest of that resolution.
+///
+/// Parent hashes are only computed for structurally matching candidates, and original sibling
+/// tree hashes reuse the cached hashes of subtrees without unmerged leaves of P.
+///
+/// # Errors
+/// [`TreeError::ParentHashInvalid`] or [`TreeError::ParentHashAmbiguous`] naming the first
+/// failing parent (in node order); [`TreeError::Codec`].
+pub(crate) fn verify_parent_hashes(
+    tree: &RatchetTree,
+    ops: &dyn SuiteOps,
+) -> Result<(), TreeError> {
+    for (i, node) in tree.nodes().iter().enumerate() {
+        let Some(Node::Parent(p)) = node else {
+            continue;
+        };
+        let x = u32::try_from(i)
+            .ok()
+            .and_then(NodeIndex::new)
+            .ok_or(TreeError::Internal("node index"))?;
+        match links_to(tree, ops, x, p)? {
+            0 => return Err(TreeError::ParentHashInvalid { node: x.value() }),
+            1 => {}
+            _ => return Err(TreeError::ParentHashAmbiguous { node: x.value() }),
+        }
+    }
+    Ok(())
+}
+
+/// How many descendants of the parent `p` at `x` are linked to it by a valid parent hash.
+fn links_to(
+    tree: &RatchetTree,
+    ops: &dyn SuiteOps,
+    x: NodeIndex,
+    p: &ParentNode,
+) -> Result<usize, TreeError> {
+    let (l, r) = left(x)
+        .zip(right(x))
+        .ok_or(TreeError::Internal("parent without children"))?;
+    let mut unmerged: Vec<LeafIndex> = p
+        .unmerged_leaves
+        .as_slice()
+        .iter()
+        .filter_map(|&u| LeafIndex::new(u))
+        .collect();
+    unmerged.sort_unstable();
+    let mut found = 0usize;
+    for (c, s) in [(l, r), (r, l)] {
+        let Some(d) = linked_candidate(tree, c, &unmerged) else {
+            continue;
+        };
+        let claimed = match tree.node(d) {
+            Some(Node::Parent(dp)) => dp.parent_hash.as_slice(),
+            Some(Node::Leaf(leaf)) => match &leaf.leaf_node_source {
+                LeafNodeSource::Commit(ph) => ph.as_slice(),
+                _ => continue,
+            },
+            None => continue,
+        };
+        let sibling = tree.tree_hash_excluding(ops, s, &unmerged)?;
+        let expected = parent_hash(
+            ops,
+            p.encryption_key.as_bytes(),
+            p.parent_hash.as_slice(),
+            &sibling,
+        )?;
+        if claimed == expected.as_slice() {
+            found = found.saturating_add(1);
+        }
+    }
+    Ok(found)
+}
+
+/// RFC 9420 §7.9.2: the node D of the resolution of `c` such that the resolution without D is
+/// exactly P's unmerged leaves below `c`, if there is one.
+fn linked_candidate(tree: &RatchetTree, c: NodeIndex, unmerged: &[LeafIndex]) -> Option<NodeIndex> {
+    let mut below: Vec<NodeIndex> = unmerged
+        .iter()
+        .map(|u| u.node())
+        .filter(|&n| in_subtree(n, c))
+        .collect();
+    let resolution = tree.resolution(c);
+    if resolution.len() != below.len().checked_add(1)? {
+        return None;
+    }
+    below.sort_unstable();
+    let mut rest = Vec::with_capacity(below.len());
+    let mut d = None;
+    for n in resolution {
+        if below.binary_search(&n).is_ok() {
+            rest.push(n);
+        } else if d.replace(n).is_some() {
+            return None;
+        }
+    }
+    rest.sort_unstable();
+    (rest == below).then_some(d).flatten()
+}

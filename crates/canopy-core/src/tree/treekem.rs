@@ -1,0 +1,531 @@
+//! TreeKEM (RFC 9420 §7.4–§7.6): creating an UpdatePath, applying a received one to a
+//! [`TreeDiff`], and decrypting its path secret.
+//!
+//! Creating a path is split in two because the HPKE context is the provisional GroupContext,
+//! which holds the tree hash *after* the path is merged (§12.4.1):
+//!
+//! ```text
+//! diff.create_update_path(..)  -> PendingUpdatePath   (new keys, parent hashes, signed leaf)
+//! diff.tree_hash(ops)          -> provisional tree hash -> caller builds GroupContext bytes
+//! pending.encrypt(&diff, ..)   -> UpdatePath          (one HPKE seal per resolution node)
+//! ```
+//!
+//! A receiver runs [`TreeDiff::apply_update_path`] (checks the leaf, key uniqueness and the
+//! parent-hash chain, installs the nodes), computes the provisional context the same way, and
+//! calls [`decrypt_path`] with its [`PrivateTree`](super::PrivateTree).
+//!
+//! The encryptions of one path are independent; with the `parallel` feature and enough
+//! recipients they run on the rayon pool.
+
+use canopy_crypto::{
+    CryptoProvider, HpkeKeyPair, HpkePublicKey, PreparedInfo, Secret, SignaturePrivateKey,
+    SignaturePublicKey, SuiteOps,
+};
+
+use super::diff::{TreeDiff, fresh_parent};
+use super::error::TreeError;
+use super::hash::parent_hash;
+use super::math::{LeafIndex, NodeIndex, common_ancestor};
+use super::private::PrivateTree;
+use super::validate::{check_leaf_capabilities, verify_leaf_signature};
+use super::view::TreeRead;
+use crate::codec::{VarBytes, VarVec};
+use crate::crypto::{
+    decrypt_with_label, derive_secret, encrypt_with_prepared, prepare_encrypt_context,
+    sign_with_label,
+};
+use crate::wire::{
+    Capabilities, Credential, Extensions, HpkeCiphertext, LeafNode, LeafNodeSource, Node,
+    UpdatePath, UpdatePathNode,
+};
+
+/// RFC 9420 §7.6: the HPKE label of encrypted path secrets.
+const UPDATE_PATH_NODE: &[u8] = b"UpdatePathNode";
+
+/// RFC 9420 §7.5: the fields of a committer's new LeafNode that it chooses; the encryption
+/// key, source (`commit` with the parent hash) and signature are filled in by
+/// [`TreeDiff::create_update_path`].
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeafTemplate {
+    /// `signature_key`.
+    pub signature_key: SignaturePublicKey,
+    /// `credential`.
+    pub credential: Credential,
+    /// `capabilities`.
+    pub capabilities: Capabilities,
+    /// `extensions`.
+    pub extensions: Extensions,
+}
+
+impl LeafTemplate {
+    /// Keeps everything of `leaf` that the committer may keep.
+    pub fn from_leaf(leaf: &LeafNode) -> Self {
+        Self {
+            signature_key: leaf.signature_key.clone(),
+            credential: leaf.credential.clone(),
+            capabilities: leaf.capabilities.clone(),
+            extensions: leaf.extensions.clone(),
+        }
+    }
+}
+
+/// RFC 9420 §7.4, §7.5: a new path installed in a diff, before its path secrets are
+/// encrypted. Holds the secrets; never printed.
+#[must_use = "the path secrets must be encrypted with `encrypt`"]
+pub struct PendingUpdatePath {
+    sender: LeafIndex,
+    leaf_node: LeafNode,
+    filtered: Vec<(NodeIndex, NodeIndex)>,
+    path_secrets: Vec<Secret>,
+    node_keys: Vec<HpkeKeyPair>,
+    leaf_key: HpkeKeyPair,
+    commit_secret: Secret,
+}
+
+impl core::fmt::Debug for PendingUpdatePath {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("PendingUpdatePath")
+            .field("sender", &self.sender)
+            .field("filtered", &self.filtered)
+            .finish_non_exhaustive()
+    }
+}
+
+/// RFC 9420 §7.5: what a receiver learns from an UpdatePath.
+pub struct DecryptedPath {
+    /// The path secret it decrypted (for the lowest node of the sender's filtered direct path
+    /// above the receiver).
+    pub path_secret: Secret,
+    /// RFC 9420 §12.4.2: `commit_secret`, derived from the last path secret.
+    pub commit_secret: Secret,
+    /// The key pairs of the nodes from the decrypted one to the root.
+    pub keys: Vec<(NodeIndex, HpkeKeyPair)>,
+}
+
+impl core::fmt::Debug for DecryptedPath {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("DecryptedPath")
+            .field(
+                "nodes",
+                &self.keys.iter().map(|(x, _)| *x).collect::<Vec<_>>(),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+/// RFC 9420 §7.4: `KEM.DeriveKeyPair(DeriveSecret(path_secret, "node"))`.
+///
+/// # Errors
+/// A crypto error from the backend.
+pub(crate) fn derive_node_key(
+    ops: &dyn SuiteOps,
+    path_secret: &[u8],
+) -> Result<HpkeKeyPair, TreeError> {
+    let node_secret = derive_secret(ops, path_secret, b"node")?;
+    Ok(ops.hpke_derive_key_pair(node_secret.as_bytes())?)
+}
+
+impl TreeDiff<'_> {
+    /// RFC 9420 §7.4, §7.5: refreshes the direct path of `sender` in this diff: blanks it,
+    /// derives path secrets from a random leaf secret (`path_secret[n+1] =
+    /// DeriveSecret(path_secret[n], "path")`), sets the filtered-direct-path nodes with their
+    /// parent hashes, and signs the new `commit` LeafNode built from `template`.
+    ///
+    /// Call it after the Commit's proposals are applied to this diff.
+    ///
+    /// # Errors
+    /// [`TreeError::BlankLeaf`] / [`TreeError::LeafOutOfRange`] for a bad sender, crypto and
+    /// encoding errors.
+    pub fn create_update_path(
+        &mut self,
+        provider: &dyn CryptoProvider,
+        ops: &dyn SuiteOps,
+        sender: LeafIndex,
+        group_id: &[u8],
+        template: LeafTemplate,
+        signer: &SignaturePrivateKey,
+    ) -> Result<PendingUpdatePath, TreeError> {
+        self.require_member(sender)?;
+        let filtered = self.filtered_direct_path(sender)?;
+        let mut leaf_secret = vec![0u8; ops.params().hash_len()];
+        provider.fill_random(&mut leaf_secret)?;
+        let leaf_secret = Secret::new(leaf_secret);
+        let leaf_key = derive_node_key(ops, leaf_secret.as_bytes())?;
+        let mut path_secrets = Vec::with_capacity(filtered.len());
+        let mut node_keys = Vec::with_capacity(filtered.len());
+        let mut current = derive_secret(ops, leaf_secret.as_bytes(), b"path")?;
+        for _ in &filtered {
+            node_keys.push(derive_node_key(ops, current.as_bytes())?);
+            let next = derive_secret(ops, current.as_bytes(), b"path")?;
+            path_secrets.push(core::mem::replace(&mut current, next));
+        }
+        let publics: Vec<HpkePublicKey> = node_keys.iter().map(|k| k.public.clone()).collect();
+        let leaf_parent_hash = self.install_path(ops, sender, &filtered, &publics)?;
+        let mut leaf_node = LeafNode {
+            encryption_key: leaf_key.public.clone(),
+            signature_key: template.signature_key,
+            credential: template.credential,
+            capabilities: template.capabilities,
+            leaf_node_source: LeafNodeSource::Commit(VarBytes(leaf_parent_hash)),
+            extensions: template.extensions,
+            signature: VarBytes(Vec::new()),
+        };
+        let tbs = leaf_node.tbs_bytes(group_id, sender.value())?;
+        leaf_node.signature = VarBytes(sign_with_label(ops, signer, b"LeafNodeTBS", &tbs)?);
+        self.set_node(sender.node(), Some(Node::Leaf(leaf_node.clone())));
+        Ok(PendingUpdatePath {
+            sender,
+            leaf_node,
+            filtered,
+            path_secrets,
+            node_keys,
+            leaf_key,
+            commit_secret: current,
+        })
+    }
+
+    /// RFC 9420 §7.5, §7.9.2, §12.4.2: validates an UpdatePath received from `sender` and
+    /// merges it into this diff (after the Commit's proposals): the new LeafNode must have
+    /// source `commit`, a valid signature and a new encryption key; no key of the path may
+    /// already be in the tree; the UpdatePath must have one node per filtered-direct-path node;
+    /// and the leaf's `parent_hash` must match the recomputed chain.
+    ///
+    /// # Errors
+    /// The [`TreeError`] naming the failed check; the diff may then hold part of the path and
+    /// should be dropped.
+    pub fn apply_update_path(
+        &mut self,
+        ops: &dyn SuiteOps,
+        sender: LeafIndex,
+        path: &UpdatePath,
+        group_id: &[u8],
+    ) -> Result<(), TreeError> {
+        self.require_member(sender)?;
+        let leaf = &path.leaf_node;
+        let s = sender.value();
+        let LeafNodeSource::Commit(claimed) = &leaf.leaf_node_source else {
+            return Err(TreeError::WrongLeafSource {
+                leaf: s,
+                found: leaf.leaf_node_source.value(),
+                expected: 3,
+            });
+        };
+        if self
+            .leaf(sender)
+            .is_some_and(|old| old.encryption_key == leaf.encryption_key)
+        {
+            return Err(TreeError::EncryptionKeyUnchanged { leaf: s });
+        }
+        verify_leaf_signature(ops, group_id, sender, leaf)?;
+        check_leaf_capabilities(sender, leaf, None)?;
+        let filtered = self.filtered_direct_path(sender)?;
+        if filtered.len() != path.nodes.len() {
+            return Err(TreeError::PathLengthMismatch {
+                leaf: s,
+                expected: filtered.len(),
+                got: path.nodes.len(),
+            });
+        }
+        self.check_new_keys(sender, path, &filtered)?;
+        let publics: Vec<HpkePublicKey> = path
+            .nodes
+            .as_slice()
+            .iter()
+            .map(|n| n.encryption_key.clone())
+            .collect();
+        let expected = self.install_path(ops, sender, &filtered, &publics)?;
+        if expected.as_slice() != claimed.as_slice() {
+            return Err(TreeError::LeafParentHashMismatch { leaf: s });
+        }
+        self.set_node(sender.node(), Some(Node::Leaf(leaf.clone())));
+        Ok(())
+    }
+
+    /// RFC 9420 §12.4.2: none of the path's encryption keys may be in the tree already (nor
+    /// twice in the path), and a new signature key may not belong to another leaf.
+    fn check_new_keys(
+        &self,
+        sender: LeafIndex,
+        path: &UpdatePath,
+        filtered: &[(NodeIndex, NodeIndex)],
+    ) -> Result<(), TreeError> {
+        let leaf = &path.leaf_node;
+        let mut fresh: Vec<(&[u8], NodeIndex)> =
+            vec![(leaf.encryption_key.as_bytes(), sender.node())];
+        for ((x, _), n) in filtered.iter().zip(path.nodes.as_slice()) {
+            fresh.push((n.encryption_key.as_bytes(), *x));
+        }
+        for (i, &(key, x)) in fresh.iter().enumerate() {
+            let earlier = fresh.iter().take(i).find(|(k, _)| *k == key);
+            let existing = earlier
+                .map(|&(_, y)| y)
+                .or_else(|| self.encryption_key_holder(key));
+            if let Some(first) = existing {
+                return Err(TreeError::DuplicateEncryptionKey {
+                    node: x.value(),
+                    first: first.value(),
+                });
+            }
+        }
+        if let Some(holder) = self.signature_key_holder(&leaf.signature_key)
+            && holder != sender
+        {
+            return Err(TreeError::DuplicateSignatureKey {
+                leaf: sender.value(),
+                first: holder.value(),
+            });
+        }
+        Ok(())
+    }
+
+    /// The node holding encryption key `key` in the tree with these changes: the base index
+    /// for unchanged nodes, a scan of the (few) changed nodes otherwise.
+    fn encryption_key_holder(&self, key: &[u8]) -> Option<NodeIndex> {
+        let k = HpkePublicKey::new(key.to_vec());
+        if let Some(x) = self.base().find_encryption_key(&k)
+            && self.node(x).is_some_and(|n| node_key(n) == key)
+        {
+            return Some(x);
+        }
+        self.changed_nodes()
+            .find(|(_, n)| n.is_some_and(|n| node_key(n) == key))
+            .map(|(x, _)| x)
+    }
+
+    /// The leaf holding signature key `key` in the tree with these changes.
+    fn signature_key_holder(&self, key: &SignaturePublicKey) -> Option<LeafIndex> {
+        if let Some(l) = self.base().find_signature_key(key)
+            && self.leaf(l).is_some_and(|n| &n.signature_key == key)
+        {
+            return Some(l);
+        }
+        self.changed_nodes().find_map(|(x, n)| match n {
+            Some(Node::Leaf(leaf)) if &leaf.signature_key == key => x.leaf(),
+            _ => None,
+        })
+    }
+
+    /// RFC 9420 §7.5, §7.9: blanks the direct path of `sender` and sets the filtered nodes to
+    /// `publics` with empty unmerged leaves, computing parent hashes from the root down.
+    /// Returns the parent hash the sender's LeafNode must carry.
+    fn install_path(
+        &mut self,
+        ops: &dyn SuiteOps,
+        sender: LeafIndex,
+        filtered: &[(NodeIndex, NodeIndex)],
+        publics: &[HpkePublicKey],
+    ) -> Result<Vec<u8>, TreeError> {
+        self.blank_direct_path(sender)?;
+        let mut above = Vec::new();
+        for (&(x, sibling), key) in filtered.iter().zip(publics).rev() {
+            // The copath subtree is untouched by this path, so its hash is final.
+            let sibling_hash = self.node_hash(ops, sibling)?;
+            let ph = parent_hash(ops, key.as_bytes(), &above, &sibling_hash)?;
+            self.set_node(x, Some(Node::Parent(fresh_parent(key.clone(), above))));
+            above = ph;
+        }
+        Ok(above)
+    }
+}
+
+/// The encryption key of a node.
+fn node_key(node: &Node) -> &[u8] {
+    match node {
+        Node::Leaf(l) => l.encryption_key.as_bytes(),
+        Node::Parent(p) => p.encryption_key.as_bytes(),
+    }
+}
+
+impl PendingUpdatePath {
+    /// RFC 9420 §7.5, §7.6: encrypts each path secret to every node of the resolution of its
+    /// copath child in `view` (the diff the path was created in), leaving out `new_leaves`
+    /// (the members added by this Commit), with `EncryptWithLabel(pk, "UpdatePathNode",
+    /// group_context, path_secret)`. `group_context` is the encoded provisional GroupContext.
+    ///
+    /// # Errors
+    /// Crypto errors (an invalid recipient key).
+    pub fn encrypt<T: TreeRead + ?Sized>(
+        &self,
+        view: &T,
+        ops: &dyn SuiteOps,
+        group_context: &[u8],
+        new_leaves: &[LeafIndex],
+    ) -> Result<UpdatePath, TreeError> {
+        let mut excluded = new_leaves.to_vec();
+        excluded.sort_unstable();
+        excluded.dedup();
+        let prepared = prepare_encrypt_context(ops, UPDATE_PATH_NODE, group_context)?;
+        let mut jobs: Vec<(usize, HpkePublicKey)> = Vec::new();
+        let mut counts = Vec::with_capacity(self.filtered.len());
+        for (i, &(_, child)) in self.filtered.iter().enumerate() {
+            let resolution = view.resolution_excluding(child, &excluded);
+            counts.push(resolution.len());
+            for r in resolution {
+                let key = view
+                    .node(r)
+                    .map(node_key)
+                    .ok_or(TreeError::Internal("blank node in a resolution"))?;
+                jobs.push((i, HpkePublicKey::new(key.to_vec())));
+            }
+        }
+        let mut ciphertexts = self.seal_all(ops, &prepared, &jobs)?.into_iter();
+        let mut nodes = Vec::with_capacity(self.filtered.len());
+        for (count, key) in counts.into_iter().zip(&self.node_keys) {
+            let cts: Vec<HpkeCiphertext> = ciphertexts.by_ref().take(count).collect();
+            nodes.push(UpdatePathNode {
+                encryption_key: key.public.clone(),
+                encrypted_path_secret: VarVec(cts),
+            });
+        }
+        Ok(UpdatePath {
+            leaf_node: self.leaf_node.clone(),
+            nodes: VarVec(nodes),
+        })
+    }
+
+    /// Runs every HPKE seal, in parallel when there are many.
+    fn seal_all(
+        &self,
+        ops: &dyn SuiteOps,
+        prepared: &PreparedInfo,
+        jobs: &[(usize, HpkePublicKey)],
+    ) -> Result<Vec<HpkeCiphertext>, TreeError> {
+        let seal = |(i, pk): &(usize, HpkePublicKey)| -> Result<HpkeCiphertext, TreeError> {
+            let secret = self
+                .path_secrets
+                .get(*i)
+                .ok_or(TreeError::Internal("path secret index"))?;
+            Ok(encrypt_with_prepared(ops, pk, prepared, secret.as_bytes())?.into())
+        };
+        #[cfg(feature = "parallel")]
+        {
+            use rayon::prelude::*;
+            if jobs.len() >= super::hash::PARALLEL_MIN {
+                return jobs.par_iter().map(seal).collect();
+            }
+        }
+        jobs.iter().map(seal).collect()
+    }
+
+    /// RFC 9420 §12.4.1: `commit_secret`, the path secret after the last one.
+    pub fn commit_secret(&self) -> &Secret {
+        &self.commit_secret
+    }
+
+    /// The committer's new, signed LeafNode.
+    pub fn leaf_node(&self) -> &LeafNode {
+        &self.leaf_node
+    }
+
+    /// RFC 9420 §12.4.3.1: the path secret of `node` (for a joiner's GroupSecrets), if it is
+    /// on the filtered direct path.
+    pub fn path_secret(&self, node: NodeIndex) -> Option<&Secret> {
+        self.filtered
+            .iter()
+            .position(|&(x, _)| x == node)
+            .and_then(|i| self.path_secrets.get(i))
+    }
+
+    /// The committer's private state after the path: its new leaf key and the keys of its
+    /// filtered direct path, merged into `private`.
+    pub fn update_private(&self, private: &mut PrivateTree) {
+        if private.leaf() != self.sender {
+            return;
+        }
+        private.set_leaf_key(self.leaf_key.clone());
+        let keys = self
+            .filtered
+            .iter()
+            .map(|&(x, _)| x)
+            .zip(self.node_keys.iter().cloned());
+        private.insert_keys(keys);
+    }
+}
+
+/// RFC 9420 §7.5: decrypts the path secret of an UpdatePath from `sender` that was applied to
+/// `view` (with [`TreeDiff::apply_update_path`]), derives the keys up to the root, checks
+/// them against the UpdatePath, and derives the commit secret. `new_leaves` are the members
+/// added by the Commit (left out of resolutions); `group_context` is the encoded provisional
+/// GroupContext. Every UpdatePath node must carry one ciphertext per resolution node.
+///
+/// # Errors
+/// [`TreeError::OwnPath`], [`TreeError::PathLengthMismatch`],
+/// [`TreeError::CiphertextCountMismatch`], [`TreeError::NoDecryptionKey`],
+/// [`TreeError::PathSecretDecryption`], [`TreeError::PathKeyMismatch`].
+pub fn decrypt_path<T: TreeRead + ?Sized>(
+    view: &T,
+    ops: &dyn SuiteOps,
+    private: &PrivateTree,
+    sender: LeafIndex,
+    path: &UpdatePath,
+    new_leaves: &[LeafIndex],
+    group_context: &[u8],
+) -> Result<DecryptedPath, TreeError> {
+    let me = private.leaf();
+    if me == sender {
+        return Err(TreeError::OwnPath { leaf: me.value() });
+    }
+    let mut excluded = new_leaves.to_vec();
+    excluded.sort_unstable();
+    excluded.dedup();
+    let filtered = view.filtered_direct_path(sender)?;
+    let nodes = path.nodes.as_slice();
+    if filtered.len() != nodes.len() {
+        return Err(TreeError::PathLengthMismatch {
+            leaf: sender.value(),
+            expected: filtered.len(),
+            got: nodes.len(),
+        });
+    }
+    let ancestor = common_ancestor(sender.node(), me.node());
+    let mut mine = None;
+    for (i, (&(x, child), node)) in filtered.iter().zip(nodes).enumerate() {
+        let resolution = view.resolution_excluding(child, &excluded);
+        let got = node.encrypted_path_secret.len();
+        if resolution.len() != got {
+            return Err(TreeError::CiphertextCountMismatch {
+                node: x.value(),
+                expected: resolution.len(),
+                got,
+            });
+        }
+        if x == ancestor {
+            mine = Some((i, x, resolution));
+        }
+    }
+    let (start, x, resolution) = mine.ok_or_else(|| TreeError::NoDecryptionKey {
+        node: ancestor.value(),
+    })?;
+    let (k, key) = resolution
+        .iter()
+        .enumerate()
+        .find_map(|(k, &r)| private.key_for(view, r).map(|key| (k, key)))
+        .ok_or_else(|| TreeError::NoDecryptionKey { node: x.value() })?;
+    let ct = nodes
+        .get(start)
+        .and_then(|n| n.encrypted_path_secret.as_slice().get(k))
+        .ok_or(TreeError::Internal("ciphertext index"))?;
+    let path_secret = decrypt_with_label(
+        ops,
+        key,
+        UPDATE_PATH_NODE,
+        group_context,
+        &ct.clone().into(),
+    )
+    .map_err(|_| TreeError::PathSecretDecryption { node: x.value() })?;
+    let mut current = path_secret.clone();
+    let mut keys = Vec::new();
+    for (&(y, _), node) in filtered.iter().zip(nodes).skip(start) {
+        let pair = derive_node_key(ops, current.as_bytes())?;
+        if pair.public != node.encryption_key {
+            return Err(TreeError::PathKeyMismatch { node: y.value() });
+        }
+        keys.push((y, pair));
+        current = derive_secret(ops, current.as_bytes(), b"path")?;
+    }
+    Ok(DecryptedPath {
+        path_secret,
+        commit_secret: current,
+        keys,
+    })
+}
