@@ -4,6 +4,7 @@
 pub mod codec;
 pub mod crypto;
 pub mod framing;
+pub mod group;
 pub mod join;
 pub mod key_package;
 pub mod schedule;

@@ -1,0 +1,735 @@
+//! Receiving (RFC 9420 §6, §12.4.2): opening messages of the current and past epochs,
+//! caching proposals, staging commits, and merging a staged commit.
+
+use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
+
+use super::proposals::{CachedProposal, Committer, MemberCredentials, Resolved, requires_path};
+use super::{Env, EpochState, Group, GroupError, PastEpoch};
+use crate::crypto::proposal_ref;
+use crate::framing::{open_private, open_public};
+use crate::join::psk_secret_of;
+use crate::schedule::{
+    JoinerSecrets, SecretTree, confirmation_tag, confirmed_transcript_hash,
+    interim_transcript_hash, verify_mac,
+};
+use crate::tree::math::LeafIndex;
+use crate::tree::{DecryptedPath, PendingUpdatePath, StagedTree, TreeDiff, TreeRead, decrypt_path};
+use crate::wire::{
+    AuthenticatedContent, Commit, ContentType, Extensions, ExternalSenders, FramedContentBody,
+    GroupContext, KeyPackage, MlsMessage, PreSharedKeyId, PrivateMessage, Proposal, ProposalOrRef,
+    PublicMessage, ReInit, Sender,
+};
+
+/// What a processed message was.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ProcessedMessage {
+    /// Application data from a member (RFC 9420 §6.3).
+    Application {
+        /// The sender's leaf.
+        sender: LeafIndex,
+        /// The epoch it was sent in (the current one or a retained past one).
+        epoch: u64,
+        /// The application data.
+        data: Vec<u8>,
+        /// The message's `authenticated_data`.
+        authenticated_data: Vec<u8>,
+    },
+    /// A valid proposal, now cached until a commit references it (RFC 9420 §12.1).
+    Proposal {
+        /// Who proposed it.
+        sender: Sender,
+        /// The proposal.
+        proposal: Proposal,
+    },
+    /// A valid commit from another member, staged: inspect it, then merge it with
+    /// [`Group::merge_staged_commit`] or drop it.
+    Commit(Box<StagedCommit>),
+    /// The Delivery Service's echo of our own pending commit: it was accepted; merge it with
+    /// [`Group::merge_pending_commit`].
+    OwnCommit,
+}
+
+/// What a commit changes, for the application to inspect before merging.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CommitSummary {
+    /// Who committed (a member, or a new member joining externally).
+    pub committer: Option<Sender>,
+    /// The leaves of the added members.
+    pub added: Vec<LeafIndex>,
+    /// The leaves removed.
+    pub removed: Vec<LeafIndex>,
+    /// The leaves whose members sent an Update.
+    pub updated: Vec<LeafIndex>,
+    /// The PSKs injected, in order.
+    pub psks: Vec<PreSharedKeyId>,
+    /// The ReInit, if the commit ends this group (RFC 9420 §11.2).
+    pub reinit: Option<ReInit>,
+    /// Whether the GroupContext extensions changed.
+    pub extensions_changed: bool,
+    /// Whether the commit carried an UpdatePath.
+    pub has_path: bool,
+    /// Whether this member is removed by the commit.
+    pub self_removed: bool,
+    /// The epoch the commit starts.
+    pub new_epoch: u64,
+}
+
+/// How our private tree state changes with a commit.
+pub(crate) enum PrivateChange {
+    None,
+    Decrypted(DecryptedPath),
+    Own(Box<PendingUpdatePath>),
+}
+
+/// A validated commit, ready to merge: the tree diff, the new GroupContext and the new
+/// epoch's secrets. Holds no copy of the tree: merging costs O(changed nodes).
+#[must_use = "a staged commit changes nothing until merged"]
+pub struct StagedCommit {
+    pub(crate) base_epoch: u64,
+    pub(crate) context: GroupContext,
+    pub(crate) tree: StagedTree,
+    pub(crate) private: PrivateChange,
+    pub(crate) epoch: Option<EpochState>,
+    pub(crate) summary: CommitSummary,
+}
+
+impl core::fmt::Debug for StagedCommit {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("StagedCommit")
+            .field("summary", &self.summary)
+            .finish_non_exhaustive()
+    }
+}
+
+impl StagedCommit {
+    /// What the commit changes.
+    pub fn summary(&self) -> &CommitSummary {
+        &self.summary
+    }
+
+    /// The GroupContext of the new epoch.
+    pub fn new_context(&self) -> &GroupContext {
+        &self.context
+    }
+
+    /// The epoch authenticator of the new epoch, or `None` if this member is removed.
+    pub fn epoch_authenticator(&self) -> Option<&[u8]> {
+        self.epoch
+            .as_ref()
+            .map(|e| e.secrets.epoch_authenticator.as_bytes())
+    }
+}
+
+/// The result of merging a commit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[must_use = "a removed member must stop using the group"]
+pub enum Merged {
+    /// The group is in the new epoch.
+    Member {
+        /// The new epoch.
+        epoch: u64,
+    },
+    /// This member was removed: the group can no longer be used.
+    Removed,
+}
+
+/// The proposals a commit applies, sorted into what they do (RFC 9420 §12.3).
+#[derive(Default)]
+pub(crate) struct Applied {
+    pub(crate) extensions: Option<Extensions>,
+    pub(crate) added: Vec<(LeafIndex, KeyPackage)>,
+    pub(crate) removed: Vec<LeafIndex>,
+    pub(crate) updated: Vec<LeafIndex>,
+    pub(crate) psks: Vec<PreSharedKeyId>,
+    pub(crate) reinit: Option<ReInit>,
+    pub(crate) external_init: Option<Vec<u8>>,
+}
+
+impl Applied {
+    pub(crate) fn new_leaves(&self) -> Vec<LeafIndex> {
+        self.added.iter().map(|(l, _)| *l).collect()
+    }
+}
+
+/// RFC 9420 §12.3: applies `list` to `diff` in the RFC's order: GroupContextExtensions,
+/// Updates, Removes, Adds (in list order), then notes PSKs, ExternalInit and ReInit.
+pub(crate) fn apply_proposals(
+    diff: &mut TreeDiff<'_>,
+    list: &[Resolved],
+) -> Result<Applied, GroupError> {
+    let mut applied = Applied::default();
+    for r in list {
+        if let Proposal::GroupContextExtensions(gce) = &r.proposal {
+            applied.extensions = Some(gce.extensions.clone());
+        }
+    }
+    for r in list {
+        if let (Proposal::Update(update), Sender::Member(l)) = (&r.proposal, &r.sender) {
+            let leaf = LeafIndex::new(*l).ok_or(GroupError::UnknownSender)?;
+            diff.update_leaf(leaf, update.leaf_node.clone())?;
+            applied.updated.push(leaf);
+        }
+    }
+    for r in list {
+        if let Proposal::Remove(remove) = &r.proposal {
+            let leaf =
+                LeafIndex::new(remove.removed).ok_or(super::ProposalRule::RemoveNonMember {
+                    leaf: remove.removed,
+                })?;
+            diff.remove_leaf(leaf)?;
+            applied.removed.push(leaf);
+        }
+    }
+    for r in list {
+        match &r.proposal {
+            Proposal::Add(add) => {
+                let leaf = diff.add_leaf(add.key_package.leaf_node.clone())?;
+                applied.added.push((leaf, add.key_package.clone()));
+            }
+            Proposal::PreSharedKey(psk) => applied.psks.push(psk.psk.clone()),
+            Proposal::ExternalInit(init) => {
+                applied.external_init = Some(init.kem_output.0.clone());
+            }
+            Proposal::ReInit(reinit) => applied.reinit = Some(reinit.clone()),
+            _ => {}
+        }
+    }
+    Ok(applied)
+}
+
+impl Group {
+    /// Processes a message received for this group (RFC 9420 §6, §12): a PublicMessage or
+    /// PrivateMessage of the current epoch, or application data of a retained past epoch.
+    ///
+    /// Application data and proposals are accepted here (the ratchet advances, the proposal
+    /// is cached); a commit is returned staged and changes nothing until merged. On any
+    /// error the group is unchanged.
+    ///
+    /// # Errors
+    /// [`GroupError::Codec`] for bytes that do not decode, [`GroupError::Framing`] for a
+    /// message that fails authentication or decryption, [`GroupError::WrongGroup`],
+    /// [`GroupError::UnknownEpoch`], [`GroupError::PastEpochHandshake`],
+    /// [`GroupError::UnknownSender`], and every proposal and commit check.
+    pub fn process_message(
+        &mut self,
+        env: &Env<'_>,
+        bytes: &[u8],
+    ) -> Result<ProcessedMessage, GroupError> {
+        if self
+            .pending
+            .as_ref()
+            .is_some_and(|p| p.message.as_slice() == bytes)
+        {
+            return Ok(ProcessedMessage::OwnCommit);
+        }
+        match MlsMessage::from_bytes(bytes)? {
+            MlsMessage::PublicMessage(m) => self.process_public(env, *m),
+            MlsMessage::PrivateMessage(m) => self.process_private(env, &m),
+            _ => Err(GroupError::NotAGroupMessage),
+        }
+    }
+
+    fn check_epoch(&self, group_id: &[u8], epoch: u64) -> Result<(), GroupError> {
+        if group_id != self.context.group_id.as_slice() {
+            return Err(GroupError::WrongGroup);
+        }
+        if epoch != self.context.epoch {
+            if self.past.iter().any(|p| p.context.epoch == epoch) {
+                return Err(GroupError::PastEpochHandshake);
+            }
+            return Err(GroupError::UnknownEpoch {
+                epoch,
+                current: self.context.epoch,
+            });
+        }
+        Ok(())
+    }
+
+    fn process_public(
+        &mut self,
+        env: &Env<'_>,
+        message: PublicMessage,
+    ) -> Result<ProcessedMessage, GroupError> {
+        self.check_epoch(message.content.group_id.as_slice(), message.content.epoch)?;
+        let ops = env.ops(self.cipher_suite())?;
+        let unverified = open_public(
+            ops,
+            message,
+            &self.context,
+            Some(&self.epoch.secrets.membership_key),
+        )?;
+        let key = self.sender_key(unverified.unverified())?;
+        let verified = unverified.verify(ops, &key)?;
+        let (processed, cached) = self.handle_verified(env, ops, verified.into_inner())?;
+        if let Some(c) = cached {
+            self.proposals.push(c);
+        }
+        Ok(processed)
+    }
+
+    fn process_private(
+        &mut self,
+        env: &Env<'_>,
+        message: &PrivateMessage,
+    ) -> Result<ProcessedMessage, GroupError> {
+        if message.group_id.as_slice() != self.context.group_id.as_slice() {
+            return Err(GroupError::WrongGroup);
+        }
+        let ops = env.ops(self.cipher_suite())?;
+        if message.epoch != self.context.epoch {
+            return self.process_past_private(ops, message);
+        }
+        let decrypted = open_private(
+            ops,
+            message,
+            &self.context,
+            &self.epoch.secrets.sender_data_secret,
+            &self.epoch.secret_tree,
+        )?;
+        let key = self.member_key(decrypted.sender_leaf())?;
+        let (verified, pending) = decrypted.verify(ops, &key)?;
+        let (processed, cached) = self.handle_verified(env, ops, verified.into_inner())?;
+        self.epoch.secret_tree.commit_decryption(pending)?;
+        if let Some(c) = cached {
+            self.proposals.push(c);
+        }
+        Ok(processed)
+    }
+
+    /// Application data of a retained past epoch (RFC 9420 §9.2 lets late messages be
+    /// read). The sender's key is taken from the current tree.
+    fn process_past_private(
+        &mut self,
+        ops: &dyn SuiteOps,
+        message: &PrivateMessage,
+    ) -> Result<ProcessedMessage, GroupError> {
+        let current = self.context.epoch;
+        let Some(index) = self
+            .past
+            .iter()
+            .position(|p| p.context.epoch == message.epoch)
+        else {
+            return Err(GroupError::UnknownEpoch {
+                epoch: message.epoch,
+                current,
+            });
+        };
+        if message.content_type != ContentType::Application {
+            return Err(GroupError::PastEpochHandshake);
+        }
+        let past = self
+            .past
+            .get(index)
+            .ok_or(GroupError::Internal("past epoch index"))?;
+        let decrypted = open_private(
+            ops,
+            message,
+            &past.context,
+            &past.sender_data_secret,
+            &past.secret_tree,
+        )?;
+        let leaf = decrypted.sender_leaf();
+        let key = self.member_key(leaf)?;
+        let (verified, pending) = decrypted.verify(ops, &key)?;
+        let content = verified.into_inner();
+        let FramedContentBody::Application(data) = content.content.body else {
+            return Err(GroupError::PastEpochHandshake);
+        };
+        let epoch = past.context.epoch;
+        self.past
+            .get_mut(index)
+            .ok_or(GroupError::Internal("past epoch index"))?
+            .secret_tree
+            .commit_decryption(pending)?;
+        Ok(ProcessedMessage::Application {
+            sender: leaf,
+            epoch,
+            data: data.0,
+            authenticated_data: content.content.authenticated_data.0,
+        })
+    }
+
+    /// The signature key of the member at `leaf`.
+    fn member_key(&self, leaf: LeafIndex) -> Result<SignaturePublicKey, GroupError> {
+        self.tree
+            .leaf(leaf)
+            .map(|l| l.signature_key.clone())
+            .ok_or(GroupError::UnknownSender)
+    }
+
+    /// RFC 9420 §6.1: the key that verifies content from its claimed sender: a member's leaf,
+    /// an external sender of the `external_senders` extension, or the new member's own key
+    /// (its KeyPackage's leaf for an Add, its path's leaf for an external commit).
+    fn sender_key(&self, content: &AuthenticatedContent) -> Result<SignaturePublicKey, GroupError> {
+        match (&content.content.sender, &content.content.body) {
+            (Sender::Member(l), _) => {
+                self.member_key(LeafIndex::new(*l).ok_or(GroupError::UnknownSender)?)
+            }
+            (Sender::External(i), _) => {
+                let senders: ExternalSenders =
+                    super::typed(&self.context.extensions)?.ok_or(GroupError::UnknownSender)?;
+                let index = usize::try_from(*i).map_err(|_| GroupError::UnknownSender)?;
+                senders
+                    .senders
+                    .as_slice()
+                    .get(index)
+                    .map(|s| s.signature_key.clone())
+                    .ok_or(GroupError::UnknownSender)
+            }
+            (Sender::NewMemberProposal, FramedContentBody::Proposal(Proposal::Add(add))) => {
+                Ok(add.key_package.leaf_node.signature_key.clone())
+            }
+            (Sender::NewMemberCommit, FramedContentBody::Commit(commit)) => commit
+                .path
+                .as_ref()
+                .map(|p| p.leaf_node.signature_key.clone())
+                .ok_or(GroupError::PathRequired),
+            _ => Err(GroupError::UnknownSender),
+        }
+    }
+
+    /// Turns verified content into a processed message, and the proposal to cache if any.
+    fn handle_verified(
+        &self,
+        env: &Env<'_>,
+        ops: &dyn SuiteOps,
+        content: AuthenticatedContent,
+    ) -> Result<(ProcessedMessage, Option<CachedProposal>), GroupError> {
+        let sender = content.content.sender;
+        match &content.content.body {
+            FramedContentBody::Application(data) => {
+                let Sender::Member(l) = sender else {
+                    return Err(GroupError::UnknownSender);
+                };
+                let processed = ProcessedMessage::Application {
+                    sender: LeafIndex::new(l).ok_or(GroupError::UnknownSender)?,
+                    epoch: content.content.epoch,
+                    data: data.0.clone(),
+                    authenticated_data: content.content.authenticated_data.0.clone(),
+                };
+                Ok((processed, None))
+            }
+            FramedContentBody::Proposal(proposal) => {
+                self.check_proposal(env, ops, proposal, &sender)?;
+                let reference = proposal_ref(ops, &content.to_bytes()?)?;
+                let cached = CachedProposal {
+                    reference,
+                    proposal: proposal.clone(),
+                    sender,
+                };
+                let processed = ProcessedMessage::Proposal {
+                    sender,
+                    proposal: proposal.clone(),
+                };
+                Ok((processed, Some(cached)))
+            }
+            FramedContentBody::Commit(_) => {
+                let staged = self.stage_commit(env, ops, &content)?;
+                Ok((ProcessedMessage::Commit(Box::new(staged)), None))
+            }
+        }
+    }
+
+    /// Resolves a commit's proposals: references from the cache, values as sent by the
+    /// committer.
+    fn resolve(&self, commit: &Commit, committer: Sender) -> Result<Vec<Resolved>, GroupError> {
+        commit
+            .proposals
+            .as_slice()
+            .iter()
+            .map(|p| match p {
+                ProposalOrRef::Proposal(proposal) => Ok(Resolved {
+                    proposal: proposal.clone(),
+                    sender: committer,
+                    by_reference: false,
+                }),
+                ProposalOrRef::Reference(r) => self
+                    .proposals
+                    .iter()
+                    .find(|c| c.reference.as_slice() == r.as_slice())
+                    .map(|c| Resolved {
+                        proposal: c.proposal.clone(),
+                        sender: c.sender,
+                        by_reference: true,
+                    })
+                    .ok_or(GroupError::UnknownProposalRef),
+            })
+            .collect()
+    }
+
+    /// Checks each proposal that was not checked on receipt (those sent by value), in
+    /// parallel when there are many (an add-everyone commit).
+    pub(crate) fn check_by_value(
+        &self,
+        env: &Env<'_>,
+        ops: &dyn SuiteOps,
+        list: &[Resolved],
+    ) -> Result<(), GroupError> {
+        let check = |r: &Resolved| -> Result<(), GroupError> {
+            if r.by_reference {
+                Ok(())
+            } else {
+                self.check_proposal(env, ops, &r.proposal, &r.sender)
+            }
+        };
+        #[cfg(feature = "parallel")]
+        if list.len() >= 32 {
+            use rayon::prelude::*;
+            return list.par_iter().try_for_each(check);
+        }
+        list.iter().try_for_each(check)
+    }
+
+    /// RFC 9420 §12.4.2: validates a commit from another member and computes the next epoch
+    /// without changing the group.
+    fn stage_commit(
+        &self,
+        env: &Env<'_>,
+        ops: &dyn SuiteOps,
+        content: &AuthenticatedContent,
+    ) -> Result<StagedCommit, GroupError> {
+        let FramedContentBody::Commit(commit) = &content.content.body else {
+            return Err(GroupError::Internal("not a commit"));
+        };
+        let sender = content.content.sender;
+        let committer = match sender {
+            Sender::Member(l) => {
+                let leaf = LeafIndex::new(l).ok_or(GroupError::UnknownSender)?;
+                if leaf == self.own_leaf() {
+                    // Our own commit, but not the one we have pending.
+                    return Err(GroupError::NoPendingCommit);
+                }
+                Committer::Member(leaf)
+            }
+            Sender::NewMemberCommit => Committer::NewMember,
+            _ => return Err(GroupError::UnknownSender),
+        };
+        let list = self.resolve(commit, sender)?;
+        self.check_by_value(env, ops, &list)?;
+        self.check_proposal_list(&list, committer)?;
+        let path_required = list.is_empty() || list.iter().any(|r| requires_path(&r.proposal));
+        if path_required && commit.path.is_none() {
+            return Err(GroupError::PathRequired);
+        }
+
+        let mut diff = self.tree.diff();
+        let applied = apply_proposals(&mut diff, &list)?;
+        let extensions = applied
+            .extensions
+            .clone()
+            .unwrap_or_else(|| self.context.extensions.clone());
+        if !applied.added.is_empty() {
+            let creds = MemberCredentials::of(&diff);
+            for (_, kp) in &applied.added {
+                creds.check(&kp.leaf_node)?;
+            }
+        }
+        let Committer::Member(committer_leaf) = committer else {
+            return Err(GroupError::Unsupported("external commits"));
+        };
+        let own = self.own_leaf();
+        let self_removed = diff.leaf(own).is_none();
+        let mut provisional = GroupContext {
+            version: self.context.version,
+            cipher_suite: self.context.cipher_suite,
+            group_id: self.context.group_id.clone(),
+            epoch: self
+                .context
+                .epoch
+                .checked_add(1)
+                .ok_or(GroupError::Internal("epoch overflow"))?,
+            tree_hash: Default::default(),
+            confirmed_transcript_hash: self.context.confirmed_transcript_hash.clone(),
+            extensions,
+        };
+        let new_leaves = applied.new_leaves();
+        let mut private = PrivateChange::None;
+        let nh = ops.params().hash_len();
+        let mut commit_secret = Secret::zero(nh);
+        if let Some(path) = &commit.path {
+            if let Some(old) = self.tree.leaf(committer_leaf)
+                && !env
+                    .credentials
+                    .valid_successor(&old.credential, &path.leaf_node.credential)
+            {
+                return Err(crate::key_package::KeyPackageError::InvalidCredentialSuccessor.into());
+            }
+            env.credentials
+                .validate(&path.leaf_node.credential, &path.leaf_node.signature_key)
+                .map_err(crate::key_package::KeyPackageError::from)?;
+            diff.apply_update_path(ops, committer_leaf, path, self.context.group_id.as_slice())?;
+            provisional.tree_hash = diff.tree_hash(ops)?.into();
+            if !self_removed {
+                let ctx = provisional.to_bytes()?;
+                let decrypted = decrypt_path(
+                    &diff,
+                    ops,
+                    &self.private,
+                    committer_leaf,
+                    path,
+                    &new_leaves,
+                    &ctx,
+                )?;
+                commit_secret = decrypted.commit_secret.clone();
+                private = PrivateChange::Decrypted(decrypted);
+            }
+        } else {
+            provisional.tree_hash = diff.tree_hash(ops)?.into();
+        }
+        let staged_tree = diff.stage(ops)?;
+        let summary = CommitSummary {
+            committer: Some(sender),
+            added: new_leaves,
+            removed: applied.removed.clone(),
+            updated: applied.updated.clone(),
+            psks: applied.psks.clone(),
+            reinit: applied.reinit.clone(),
+            extensions_changed: applied.extensions.is_some(),
+            has_path: commit.path.is_some(),
+            self_removed,
+            new_epoch: provisional.epoch,
+        };
+        if self_removed {
+            return Ok(StagedCommit {
+                base_epoch: self.context.epoch,
+                context: provisional,
+                tree: staged_tree,
+                private,
+                epoch: None,
+                summary,
+            });
+        }
+
+        let (context, epoch, _) = self.next_epoch(
+            ops,
+            content,
+            provisional,
+            &commit_secret,
+            &applied.psks,
+            &staged_tree,
+        )?;
+        let expected_tag = content
+            .auth
+            .confirmation_tag
+            .as_ref()
+            .ok_or(GroupError::BadConfirmationTag)?;
+        let tag = confirmation_tag(
+            ops,
+            &epoch.secrets.confirmation_key,
+            context.confirmed_transcript_hash.as_slice(),
+        );
+        if !verify_mac(&tag, expected_tag.as_slice()) {
+            return Err(GroupError::BadConfirmationTag);
+        }
+        Ok(StagedCommit {
+            base_epoch: self.context.epoch,
+            context,
+            tree: staged_tree,
+            private,
+            epoch: Some(epoch),
+            summary,
+        })
+    }
+
+    /// RFC 9420 §8, §8.2: the new GroupContext (with the confirmed transcript hash over
+    /// `content`, signed but without its confirmation tag), the key schedule of the new
+    /// epoch, and its secret tree. The interim transcript hash uses the confirmation tag the
+    /// new epoch's key produces, which the caller compares with or sets on the content.
+    pub(crate) fn next_epoch(
+        &self,
+        ops: &dyn SuiteOps,
+        content: &AuthenticatedContent,
+        mut provisional: GroupContext,
+        commit_secret: &Secret,
+        psks: &[PreSharedKeyId],
+        tree: &StagedTree,
+    ) -> Result<(GroupContext, EpochState, JoinerSecrets), GroupError> {
+        let input = content.confirmed_transcript_hash_input()?;
+        let confirmed = confirmed_transcript_hash(ops, &self.epoch.interim_transcript_hash, &input);
+        provisional.confirmed_transcript_hash = confirmed.clone().into();
+        let context = provisional;
+        let context_bytes = context.to_bytes()?;
+        let values = psks
+            .iter()
+            .map(|id| self.psk_value(id))
+            .collect::<Result<Vec<_>, _>>()?;
+        let psk_secret = psk_secret_of(ops, psks, &values)?;
+        let joiner = JoinerSecrets::from_commit(
+            ops,
+            &self.epoch.secrets.init_secret,
+            commit_secret,
+            &psk_secret,
+            &context_bytes,
+        )?;
+        let secrets = joiner.epoch_secrets(ops, &context_bytes)?;
+        let tag = confirmation_tag(ops, &secrets.confirmation_key, &confirmed);
+        let interim = interim_transcript_hash(ops, &confirmed, &tag)?;
+        let secret_tree = SecretTree::new(
+            secrets.encryption_secret.clone(),
+            tree.leaf_count,
+            self.config.out_of_order,
+        );
+        Ok((
+            context,
+            EpochState {
+                secrets,
+                secret_tree,
+                interim_transcript_hash: interim,
+            },
+            joiner,
+        ))
+    }
+
+    /// Merges a commit staged by [`Group::process_message`] (RFC 9420 §12.4.2): the tree
+    /// diff, our new path keys and the new epoch. The current epoch is retained (up to
+    /// [`GroupConfig::past_epochs`](super::GroupConfig::past_epochs)) for late application
+    /// messages and its resumption PSK.
+    ///
+    /// # Errors
+    /// [`GroupError::StaleCommit`] if the group is no longer in the epoch the commit was
+    /// staged for; the group is then unchanged.
+    pub fn merge_staged_commit(&mut self, staged: StagedCommit) -> Result<Merged, GroupError> {
+        if staged.base_epoch != self.context.epoch {
+            return Err(GroupError::StaleCommit);
+        }
+        self.apply_staged(staged)
+    }
+
+    pub(crate) fn apply_staged(&mut self, staged: StagedCommit) -> Result<Merged, GroupError> {
+        let StagedCommit {
+            context,
+            tree,
+            private,
+            epoch,
+            summary,
+            ..
+        } = staged;
+        self.tree.merge(tree).map_err(|_| GroupError::StaleCommit)?;
+        self.pending = None;
+        self.proposals.clear();
+        let Some(epoch) = epoch.filter(|_| !summary.self_removed) else {
+            return Ok(Merged::Removed);
+        };
+        match private {
+            PrivateChange::None => {}
+            PrivateChange::Decrypted(d) => self.private.apply(&d),
+            PrivateChange::Own(p) => p.update_private(&mut self.private),
+        }
+        self.private.prune(&self.tree);
+        let old_context = core::mem::replace(&mut self.context, context);
+        let old = core::mem::replace(&mut self.epoch, epoch);
+        if self.config.past_epochs > 0 {
+            self.past.push_front(PastEpoch {
+                context: old_context,
+                sender_data_secret: old.secrets.sender_data_secret,
+                secret_tree: old.secret_tree,
+                resumption_psk: old.secrets.resumption_psk,
+            });
+            self.past.truncate(self.config.past_epochs);
+        }
+        Ok(Merged::Member {
+            epoch: self.context.epoch,
+        })
+    }
+}

@@ -1,0 +1,368 @@
+use std::collections::BTreeMap;
+
+use canopy_crypto::{CipherSuite, CryptoProvider, SignatureKeyPair};
+use canopy_crypto_rustcrypto::RustCryptoProvider;
+
+use super::*;
+use crate::key_package::{
+    BasicCredentialValidator, KeyPackageParams, LeafNodeParams, create_key_package,
+};
+use crate::wire::{Credential, Lifetime, MlsMessage, Proposal, Remove};
+
+const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+
+struct World {
+    provider: RustCryptoProvider,
+    validator: BasicCredentialValidator,
+}
+
+impl World {
+    fn new() -> Self {
+        Self {
+            provider: RustCryptoProvider::new(),
+            validator: BasicCredentialValidator::new(),
+        }
+    }
+
+    fn env(&self) -> Env<'_> {
+        Env {
+            crypto: &self.provider,
+            credentials: &self.validator,
+            now: None,
+        }
+    }
+
+    fn signer(&self) -> SignatureKeyPair {
+        self.provider
+            .suite(SUITE)
+            .unwrap()
+            .signature_generate_key_pair()
+            .unwrap()
+    }
+
+    fn leaf(name: &str) -> LeafNodeParams {
+        LeafNodeParams::new(
+            Credential::Basic {
+                identity: VarBytes(name.as_bytes().to_vec()),
+            },
+            SUITE,
+        )
+    }
+
+    fn key_package(&self, name: &str) -> (KeyPackageBundle, SignatureKeyPair) {
+        let signer = self.signer();
+        let params = KeyPackageParams::new(
+            Self::leaf(name),
+            Lifetime {
+                not_before: 0,
+                not_after: u64::MAX,
+            },
+        );
+        let bundle = create_key_package(&self.provider, SUITE, &params, &signer.private).unwrap();
+        (bundle, signer)
+    }
+
+    fn create(&self, name: &str, config: GroupConfig) -> Group {
+        Group::create(
+            &self.env(),
+            config,
+            SUITE,
+            b"group".to_vec(),
+            &Self::leaf(name),
+            self.signer().private,
+            Extensions::default(),
+        )
+        .unwrap()
+    }
+
+    /// `creator` adds `names` in one commit; returns the joined groups.
+    fn add(&self, creator: &mut Group, names: &[&str], config: GroupConfig) -> Vec<Group> {
+        let kps: Vec<_> = names.iter().map(|n| self.key_package(n)).collect();
+        let out = creator
+            .commit(
+                &self.env(),
+                CommitOptions {
+                    add: kps.iter().map(|(b, _)| b.key_package.clone()).collect(),
+                    ..CommitOptions::default()
+                },
+            )
+            .unwrap();
+        assert!(matches!(
+            creator.process_message(&self.env(), &out.commit).unwrap(),
+            ProcessedMessage::OwnCommit
+        ));
+        let _ = creator.merge_pending_commit().unwrap();
+        let MlsMessage::Welcome(welcome) = MlsMessage::from_bytes(&out.welcome.unwrap()).unwrap()
+        else {
+            panic!("not a welcome");
+        };
+        kps.into_iter()
+            .map(|(bundle, signer)| {
+                Group::join(
+                    &self.env(),
+                    config,
+                    &welcome,
+                    &bundle,
+                    signer.private,
+                    None,
+                    &BTreeMap::new(),
+                    &[],
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+}
+
+fn assert_agree(groups: &[&Group]) {
+    let first = groups[0];
+    for g in groups {
+        assert_eq!(g.epoch(), first.epoch());
+        assert_eq!(g.epoch_authenticator(), first.epoch_authenticator());
+        assert_eq!(g.tree().tree_hash(), first.tree().tree_hash());
+    }
+}
+
+/// Delivers `commit` to every group in `others` and merges it.
+fn deliver(w: &World, commit: &[u8], others: &mut [&mut Group]) -> Vec<Merged> {
+    others
+        .iter_mut()
+        .map(|g| match g.process_message(&w.env(), commit).unwrap() {
+            ProcessedMessage::Commit(staged) => g.merge_staged_commit(*staged).unwrap(),
+            other => panic!("expected a commit, got {other:?}"),
+        })
+        .collect()
+}
+
+fn three_members(w: &World, config: GroupConfig) -> (Group, Group, Group) {
+    let mut alice = w.create("alice", config);
+    let mut joined = w.add(&mut alice, &["bob", "carol"], config);
+    let carol = joined.pop().unwrap();
+    let bob = joined.pop().unwrap();
+    (alice, bob, carol)
+}
+
+#[test]
+fn three_members_share_an_epoch_and_read_each_other() {
+    let w = World::new();
+    for handshake in [HandshakeFormat::Public, HandshakeFormat::Private] {
+        let config = GroupConfig {
+            handshake,
+            ..GroupConfig::default()
+        };
+        let (mut alice, mut bob, mut carol) = three_members(&w, config);
+        assert_eq!(alice.epoch(), 1);
+        assert_eq!(alice.member_count(), 3);
+        assert_agree(&[&alice, &bob, &carol]);
+
+        let m = bob.encrypt_application(&w.env(), b"hello", b"ad").unwrap();
+        for g in [&mut alice, &mut carol] {
+            match g.process_message(&w.env(), &m).unwrap() {
+                ProcessedMessage::Application {
+                    sender,
+                    data,
+                    authenticated_data,
+                    ..
+                } => {
+                    assert_eq!(sender.value(), 1);
+                    assert_eq!(data, b"hello");
+                    assert_eq!(authenticated_data, b"ad");
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+
+        // Bob updates (a commit with a path), Alice and Carol follow.
+        let out = bob
+            .commit(
+                &w.env(),
+                CommitOptions {
+                    force_path: true,
+                    ..CommitOptions::default()
+                },
+            )
+            .unwrap();
+        deliver(&w, &out.commit, &mut [&mut alice, &mut carol]);
+        assert!(matches!(
+            bob.process_message(&w.env(), &out.commit).unwrap(),
+            ProcessedMessage::OwnCommit
+        ));
+        let _ = bob.merge_pending_commit().unwrap();
+        assert_agree(&[&alice, &bob, &carol]);
+        assert_eq!(alice.epoch(), 2);
+
+        // Alice removes Carol.
+        let carol_leaf = carol.own_leaf();
+        let out = alice
+            .commit(
+                &w.env(),
+                CommitOptions {
+                    remove: vec![carol_leaf],
+                    ..CommitOptions::default()
+                },
+            )
+            .unwrap();
+        let merged = deliver(&w, &out.commit, &mut [&mut bob, &mut carol]);
+        assert_eq!(merged, vec![Merged::Member { epoch: 3 }, Merged::Removed]);
+        let _ = alice.merge_pending_commit().unwrap();
+        assert_agree(&[&alice, &bob]);
+        assert_eq!(alice.member_count(), 2);
+
+        // Carol cannot read the new epoch.
+        let m = alice.encrypt_application(&w.env(), b"secret", b"").unwrap();
+        assert!(carol.process_message(&w.env(), &m).is_err());
+        assert!(matches!(
+            bob.process_message(&w.env(), &m).unwrap(),
+            ProcessedMessage::Application { .. }
+        ));
+    }
+}
+
+#[test]
+fn proposals_by_reference_are_committed_by_another_member() {
+    let w = World::new();
+    let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
+    let carol_leaf = carol.own_leaf();
+    let proposal = bob
+        .propose(
+            &w.env(),
+            Proposal::Remove(Remove {
+                removed: carol_leaf.value(),
+            }),
+        )
+        .unwrap();
+    for g in [&mut alice, &mut carol] {
+        assert!(matches!(
+            g.process_message(&w.env(), &proposal).unwrap(),
+            ProcessedMessage::Proposal { .. }
+        ));
+    }
+    let out = alice.commit(&w.env(), CommitOptions::default()).unwrap();
+    let merged = deliver(&w, &out.commit, &mut [&mut bob, &mut carol]);
+    assert_eq!(merged[1], Merged::Removed);
+    let _ = alice.merge_pending_commit().unwrap();
+    assert_agree(&[&alice, &bob]);
+    assert_eq!(bob.member_count(), 2);
+}
+
+#[test]
+fn bad_commits_are_rejected_and_leave_the_group_unchanged() {
+    let w = World::new();
+    let (mut alice, mut bob, _carol) = three_members(&w, GroupConfig::default());
+    let out = alice
+        .commit(
+            &w.env(),
+            CommitOptions {
+                force_path: true,
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    let before = bob.epoch_authenticator().to_vec();
+    // Flip the last byte (inside the membership tag) and a byte of the signature region.
+    for i in [out.commit.len() - 1, out.commit.len() - 40, 20] {
+        let mut bad = out.commit.clone();
+        bad[i] ^= 1;
+        assert!(bob.process_message(&w.env(), &bad).is_err());
+        assert_eq!(bob.epoch_authenticator(), before.as_slice());
+        assert_eq!(bob.epoch(), 1);
+    }
+    // A message for another epoch.
+    let _ = alice.merge_pending_commit().unwrap();
+    let out2 = alice
+        .commit(
+            &w.env(),
+            CommitOptions {
+                force_path: true,
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        bob.process_message(&w.env(), &out2.commit).unwrap_err(),
+        GroupError::UnknownEpoch {
+            epoch: 2,
+            current: 1
+        }
+    ));
+    // The genuine commit still applies.
+    deliver(&w, &out.commit, &mut [&mut bob]);
+    assert_eq!(bob.epoch(), 2);
+}
+
+#[test]
+fn a_discarded_commit_leaves_the_epoch_and_late_messages_still_decrypt() {
+    let w = World::new();
+    let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
+    let late = carol.encrypt_application(&w.env(), b"late", b"").unwrap();
+    let out = alice.commit(&w.env(), CommitOptions::default()).unwrap();
+    assert!(alice.has_pending_commit());
+    // Bob's commit wins the epoch; Alice discards hers and processes Bob's.
+    let won = bob.commit(&w.env(), CommitOptions::default()).unwrap();
+    assert!(alice.discard_pending_commit());
+    deliver(&w, &won.commit, &mut [&mut alice, &mut carol]);
+    let _ = bob.merge_pending_commit().unwrap();
+    assert_agree(&[&alice, &bob, &carol]);
+    assert!(alice.process_message(&w.env(), &out.commit).is_err());
+    // Carol's message of the previous epoch is still readable.
+    match bob.process_message(&w.env(), &late).unwrap() {
+        ProcessedMessage::Application { epoch, data, .. } => {
+            assert_eq!(epoch, 1);
+            assert_eq!(data, b"late");
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn a_larger_group_stays_in_sync_through_adds_updates_and_removes() {
+    let w = World::new();
+    let config = GroupConfig::default();
+    let mut creator = w.create("m0", config);
+    let names: Vec<String> = (1..12).map(|i| format!("m{i}")).collect();
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let mut members = vec![creator];
+    let joined = {
+        let c = &mut members[0];
+        w.add(c, &refs, config)
+    };
+    members.extend(joined);
+    creator = members.remove(0);
+    members.insert(0, creator);
+    for round in 0..6 {
+        let committer = (round * 5) % members.len();
+        let options = if round % 2 == 0 {
+            CommitOptions {
+                force_path: true,
+                ..CommitOptions::default()
+            }
+        } else {
+            let victim = (committer + 1) % members.len();
+            CommitOptions {
+                remove: vec![members[victim].own_leaf()],
+                ..CommitOptions::default()
+            }
+        };
+        let out = members[committer].commit(&w.env(), options).unwrap();
+        let mut removed = Vec::new();
+        for (i, g) in members.iter_mut().enumerate() {
+            if i == committer {
+                continue;
+            }
+            let ProcessedMessage::Commit(staged) =
+                g.process_message(&w.env(), &out.commit).unwrap()
+            else {
+                panic!("not a commit");
+            };
+            if g.merge_staged_commit(*staged).unwrap() == Merged::Removed {
+                removed.push(i);
+            }
+        }
+        let _ = members[committer].merge_pending_commit().unwrap();
+        for i in removed.into_iter().rev() {
+            members.remove(i);
+        }
+        let refs: Vec<&Group> = members.iter().collect();
+        assert_agree(&refs);
+    }
+}
