@@ -202,7 +202,7 @@ fn canopy_vectors_prints_per_file_and_total_lines() {
 }
 
 #[test]
-fn canopy_vectors_fails_on_unknown_or_unimplemented_kinds() {
+fn canopy_vectors_fails_on_unknown_kinds_and_mismatched_files() {
     let path = vector_path("tree-math.json").display().to_string();
     let (ok, stdout) = canopy(&["vectors", "--kind", "no-such-kind", &path]);
     assert!(!ok);
@@ -210,7 +210,7 @@ fn canopy_vectors_fails_on_unknown_or_unimplemented_kinds() {
 
     let (ok, stdout) = canopy(&["vectors", "--kind", "passive-client", &path]);
     assert!(!ok);
-    assert!(stdout.contains("not implemented"), "{stdout}");
+    assert!(stdout.contains("malformed"), "{stdout}");
 
     // tree-math data read as deserialization cases does not parse: an error, not a pass.
     let (ok, stdout) = canopy(&["vectors", "--kind", "deserialization", &path]);
@@ -416,6 +416,68 @@ fn corrupted_tree_cases_fail() {
     assert_eq!(report.tally.failed, 1);
     assert!(
         report.failures[0].reason.contains("commit secret"),
+        "{:?}",
+        report.failures
+    );
+}
+
+#[test]
+fn passive_client_welcome_all_56_cases_pass() {
+    assert_eq!(
+        run("passive-client-welcome.json"),
+        Tally {
+            passed: 56,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}
+
+#[test]
+fn passive_client_handling_commit_all_91_cases_pass() {
+    assert_eq!(
+        run("passive-client-handling-commit.json"),
+        Tally {
+            passed: 91,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}
+
+#[test]
+fn passive_client_random_200_epochs_pass() {
+    assert_eq!(
+        run("passive-client-random.json"),
+        Tally {
+            passed: 1,
+            failed: 0,
+            skipped: 0
+        }
+    );
+}
+
+#[test]
+fn a_passive_client_case_with_a_wrong_epoch_authenticator_fails() {
+    let bytes = std::fs::read(vector_path("passive-client-handling-commit.json")).unwrap();
+    let mut cases: Vec<serde_json::Value> = serde_json::from_slice(&bytes).unwrap();
+    cases.truncate(2);
+    cases[0]["epochs"][1]["epoch_authenticator"] = serde_json::Value::String("00".repeat(32));
+    cases[1]["initial_epoch_authenticator"] = serde_json::Value::String("11".repeat(32));
+    let json = serde_json::to_vec(&cases).unwrap();
+    let report = run_file(Kind::PassiveClient, &json, &RustCryptoProvider::new()).unwrap();
+    assert_eq!(report.tally.failed, 2, "{:?}", report.failures);
+    assert!(
+        report.failures[0]
+            .reason
+            .contains("epoch 1: epoch_authenticator"),
+        "{:?}",
+        report.failures
+    );
+    assert!(
+        report.failures[1]
+            .reason
+            .contains("initial_epoch_authenticator"),
         "{:?}",
         report.failures
     );
