@@ -24,12 +24,13 @@ pub(crate) fn prepare_info(params: &SuiteParams, info: &[u8]) -> PreparedInfo {
     PreparedInfo::new(params.suite, ctx)
 }
 
-/// The AEAD key and base nonce of the key schedule (RFC 9180 §5.1), for `psk = ""`.
-fn key_and_nonce(
+/// The key schedule's `secret` (RFC 9180 §5.1) for `psk = ""`, checking the suite of
+/// `info`.
+fn schedule_secret(
     params: &SuiteParams,
     shared_secret: &Secret,
     info: &PreparedInfo,
-) -> Result<(Secret, Secret), CryptoError> {
+) -> Result<Secret, CryptoError> {
     if info.suite() != params.suite {
         return Err(CryptoError::WrongSuite {
             prepared: info.suite(),
@@ -37,13 +38,82 @@ fn key_and_nonce(
         });
     }
     let suite_id = params.hpke_suite_id();
-    let secret = labeled_extract(
+    Ok(labeled_extract(
         params.hash,
         &suite_id,
         shared_secret.as_bytes(),
         b"secret",
         b"",
-    );
+    ))
+}
+
+/// `Export(exporter_context, length)` of the context whose key schedule used
+/// `shared_secret` and `info` (RFC 9180 §5.3): `exporter_secret = LabeledExpand(secret,
+/// "exp", key_schedule_context, Nh)`, then `LabeledExpand(exporter_secret, "sec",
+/// exporter_context, length)`.
+fn export(
+    params: &SuiteParams,
+    shared_secret: &Secret,
+    info: &PreparedInfo,
+    exporter_context: &[u8],
+    length: usize,
+) -> Result<Secret, CryptoError> {
+    let secret = schedule_secret(params, shared_secret, info)?;
+    let suite_id = params.hpke_suite_id();
+    let exporter_secret = labeled_expand(
+        params.hash,
+        &suite_id,
+        secret.as_bytes(),
+        b"exp",
+        info.key_schedule_context(),
+        params.hash_len(),
+    )?;
+    labeled_expand(
+        params.hash,
+        &suite_id,
+        exporter_secret.as_bytes(),
+        b"sec",
+        exporter_context,
+        length,
+    )
+}
+
+/// `SetupBaseS(pkR, info)` then `Export`, with the ephemeral key derived from
+/// `ephemeral_ikm`.
+pub(crate) fn export_seal(
+    params: &SuiteParams,
+    recipient: &[u8],
+    info: &PreparedInfo,
+    exporter_context: &[u8],
+    length: usize,
+    ephemeral_ikm: &[u8],
+) -> Result<(Vec<u8>, Secret), CryptoError> {
+    let (shared_secret, kem_output) = Dhkem::new(params.kem).encap(recipient, ephemeral_ikm)?;
+    let exported = export(params, &shared_secret, info, exporter_context, length)?;
+    Ok((kem_output, exported))
+}
+
+/// `SetupBaseR(enc, skR, info)` then `Export`.
+pub(crate) fn export_open(
+    params: &SuiteParams,
+    private_key: &[u8],
+    kem_output: &[u8],
+    info: &PreparedInfo,
+    exporter_context: &[u8],
+    length: usize,
+) -> Result<Secret, CryptoError> {
+    let shared_secret = Dhkem::new(params.kem).decap(kem_output, private_key)?;
+    export(params, &shared_secret, info, exporter_context, length)
+}
+
+/// The AEAD key and base nonce of the key schedule (RFC 9180 §5.1), for `psk = ""`.
+fn key_and_nonce(
+    params: &SuiteParams,
+    shared_secret: &Secret,
+    info: &PreparedInfo,
+) -> Result<(Secret, Secret), CryptoError> {
+    let secret = schedule_secret(params, shared_secret, info)?;
+    let suite_id = params.hpke_suite_id();
     let ctx = info.key_schedule_context();
     let key = labeled_expand(
         params.hash,

@@ -218,6 +218,42 @@ impl SuiteOps for Suite {
         hpke::open(&self.params, private_key.as_bytes(), ciphertext, info, aad)
     }
 
+    fn hpke_export_seal(
+        &self,
+        recipient: &HpkePublicKey,
+        info: &PreparedInfo,
+        exporter_context: &[u8],
+        length: usize,
+    ) -> Result<(Vec<u8>, Secret), CryptoError> {
+        let ikm = self.random(self.params.kem.private_key_len())?;
+        hpke::export_seal(
+            &self.params,
+            recipient.as_bytes(),
+            info,
+            exporter_context,
+            length,
+            &ikm,
+        )
+    }
+
+    fn hpke_export_open(
+        &self,
+        private_key: &HpkePrivateKey,
+        kem_output: &[u8],
+        info: &PreparedInfo,
+        exporter_context: &[u8],
+        length: usize,
+    ) -> Result<Secret, CryptoError> {
+        hpke::export_open(
+            &self.params,
+            private_key.as_bytes(),
+            kem_output,
+            info,
+            exporter_context,
+            length,
+        )
+    }
+
     fn hpke_derive_key_pair(&self, ikm: &[u8]) -> Result<HpkeKeyPair, CryptoError> {
         self.kem().derive_key_pair(ikm)
     }

@@ -265,6 +265,27 @@ macro_rules! differential {
                 )
                 .unwrap();
                 assert_eq!(pt, b"from canopy");
+
+                // Exporter (RFC 9180 §5.3): our sender export against the crate's receiver
+                // context, and the reverse.
+                let (kem_output, ours_secret) = ops
+                    .hpke_export_seal(&ours.public, &prepared, b"exporter ctx", 32)
+                    .unwrap();
+                let enc = <$kem as ::hpke::Kem>::EncappedKey::from_bytes(&kem_output).unwrap();
+                let ctx =
+                    ::hpke::setup_receiver::<$aead, $kdf, $kem>(&OpModeR::Base, &sk, &enc, &info)
+                        .unwrap();
+                let mut theirs = [0u8; 32];
+                ctx.export(b"exporter ctx", &mut theirs).unwrap();
+                assert_eq!(ours_secret.as_bytes(), theirs.as_slice());
+                let (enc, ctx) =
+                    ::hpke::setup_sender::<$aead, $kdf, $kem>(&OpModeS::Base, &pk, &info).unwrap();
+                let mut theirs = [0u8; 48];
+                ctx.export(b"other", &mut theirs).unwrap();
+                let ours_secret = ops
+                    .hpke_export_open(&ours.private, &enc.to_bytes(), &prepared, b"other", 48)
+                    .unwrap();
+                assert_eq!(ours_secret.as_bytes(), theirs.as_slice());
             }
         }
     };

@@ -142,6 +142,36 @@ pub trait SuiteOps: Send + Sync {
         aad: &[u8],
     ) -> Result<Secret, CryptoError>;
 
+    /// HPKE base-mode sender export (RFC 9180 §5.3, §6.2): `SetupBaseS(recipient, info)`,
+    /// then `Export(exporter_context, length)`. Returns the KEM output and the exported
+    /// secret. MLS uses it for external joins (RFC 9420 §8.3).
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidPublicKey`], [`CryptoError::WrongSuite`], and
+    /// [`CryptoError::InvalidLength`] for a `length` above 255 hash outputs.
+    fn hpke_export_seal(
+        &self,
+        recipient: &HpkePublicKey,
+        info: &PreparedInfo,
+        exporter_context: &[u8],
+        length: usize,
+    ) -> Result<(Vec<u8>, Secret), CryptoError>;
+
+    /// HPKE base-mode receiver export (RFC 9180 §5.3, §6.2): `SetupBaseR(kem_output,
+    /// private_key, info)`, then `Export(exporter_context, length)`.
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidPrivateKey`], [`CryptoError::InvalidPublicKey`] for a bad
+    /// `kem_output`, [`CryptoError::WrongSuite`], [`CryptoError::InvalidLength`].
+    fn hpke_export_open(
+        &self,
+        private_key: &HpkePrivateKey,
+        kem_output: &[u8],
+        info: &PreparedInfo,
+        exporter_context: &[u8],
+        length: usize,
+    ) -> Result<Secret, CryptoError>;
+
     /// `KEM.DeriveKeyPair(ikm)` (RFC 9180 §7.1.3), used for TreeKEM node keys.
     ///
     /// # Errors
