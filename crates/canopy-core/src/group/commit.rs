@@ -237,6 +237,7 @@ impl Group {
             &commit_secret,
             &applied.psks,
             &staged_tree,
+            None,
         )?;
         let tag = crate::schedule::confirmation_tag(
             ops,

@@ -34,6 +34,7 @@
 
 mod commit;
 mod error;
+mod external;
 mod process;
 mod proposals;
 

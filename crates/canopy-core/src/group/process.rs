@@ -12,7 +12,7 @@ use crate::schedule::{
     JoinerSecrets, SecretTree, confirmation_tag, confirmed_transcript_hash,
     interim_transcript_hash, verify_mac,
 };
-use crate::tree::math::LeafIndex;
+use crate::tree::math::{LeafCount, LeafIndex};
 use crate::tree::{DecryptedPath, PendingUpdatePath, StagedTree, TreeDiff, TreeRead, decrypt_path};
 use crate::wire::{
     AuthenticatedContent, Commit, ContentType, Extensions, ExternalSenders, FramedContentBody,
@@ -525,9 +525,6 @@ impl Group {
                 creds.check(&kp.leaf_node)?;
             }
         }
-        let Committer::Member(committer_leaf) = committer else {
-            return Err(GroupError::Unsupported("external commits"));
-        };
         let own = self.own_leaf();
         let self_removed = diff.leaf(own).is_none();
         let mut provisional = GroupContext {
@@ -547,8 +544,34 @@ impl Group {
         let mut private = PrivateChange::None;
         let nh = ops.params().hash_len();
         let mut commit_secret = Secret::zero(nh);
+        // RFC 9420 §8.3: an external commit's init_secret comes from its ExternalInit.
+        let external_init = match (&committer, &applied.external_init) {
+            (Committer::NewMember, Some(kem_output)) => {
+                let external = self.epoch.secrets.external_key_pair(ops)?;
+                let info = ops.hpke_prepare_info(b"");
+                Some(
+                    ops.hpke_export_open(
+                        &external.private,
+                        kem_output,
+                        &info,
+                        EXTERNAL_INIT_LABEL,
+                        nh,
+                    )
+                    .map_err(|_| super::ProposalRule::ExternalInit)?,
+                )
+            }
+            (Committer::NewMember, None) => return Err(super::ProposalRule::ExternalInit.into()),
+            _ => None,
+        };
+        let mut joined = None;
         if let Some(path) = &commit.path {
-            if let Some(old) = self.tree.leaf(committer_leaf)
+            // The leaf the path replaces: the committer's own, or for an external resync the
+            // removed old leaf of the joiner (RFC 9420 §12.2).
+            let replaced = match committer {
+                Committer::Member(l) => self.tree.leaf(l),
+                Committer::NewMember => applied.removed.first().and_then(|l| self.tree.leaf(*l)),
+            };
+            if let Some(old) = replaced
                 && !env
                     .credentials
                     .valid_successor(&old.credential, &path.leaf_node.credential)
@@ -558,19 +581,27 @@ impl Group {
             env.credentials
                 .validate(&path.leaf_node.credential, &path.leaf_node.signature_key)
                 .map_err(crate::key_package::KeyPackageError::from)?;
-            diff.apply_update_path(ops, committer_leaf, path, self.context.group_id.as_slice())?;
+            let leaf = match committer {
+                Committer::Member(l) => {
+                    diff.apply_update_path(ops, l, path, self.context.group_id.as_slice())?;
+                    l
+                }
+                Committer::NewMember => {
+                    MemberCredentials::of(&diff).check(&path.leaf_node)?;
+                    let l = diff.apply_external_update_path(
+                        ops,
+                        path,
+                        self.context.group_id.as_slice(),
+                    )?;
+                    joined = Some(l);
+                    l
+                }
+            };
             provisional.tree_hash = diff.tree_hash(ops)?.into();
             if !self_removed {
                 let ctx = provisional.to_bytes()?;
-                let decrypted = decrypt_path(
-                    &diff,
-                    ops,
-                    &self.private,
-                    committer_leaf,
-                    path,
-                    &new_leaves,
-                    &ctx,
-                )?;
+                let decrypted =
+                    decrypt_path(&diff, ops, &self.private, leaf, path, &new_leaves, &ctx)?;
                 commit_secret = decrypted.commit_secret.clone();
                 private = PrivateChange::Decrypted(decrypted);
             }
@@ -578,9 +609,11 @@ impl Group {
             provisional.tree_hash = diff.tree_hash(ops)?.into();
         }
         let staged_tree = diff.stage(ops)?;
+        let mut added = new_leaves;
+        added.extend(joined);
         let summary = CommitSummary {
             committer: Some(sender),
-            added: new_leaves,
+            added,
             removed: applied.removed.clone(),
             updated: applied.updated.clone(),
             psks: applied.psks.clone(),
@@ -608,6 +641,7 @@ impl Group {
             &commit_secret,
             &applied.psks,
             &staged_tree,
+            external_init.as_ref(),
         )?;
         let expected_tag = content
             .auth
@@ -632,53 +666,37 @@ impl Group {
         })
     }
 
-    /// RFC 9420 §8, §8.2: the new GroupContext (with the confirmed transcript hash over
-    /// `content`, signed but without its confirmation tag), the key schedule of the new
-    /// epoch, and its secret tree. The interim transcript hash uses the confirmation tag the
-    /// new epoch's key produces, which the caller compares with or sets on the content.
+    /// RFC 9420 §8, §8.2: the next epoch from this one: [`advance_epoch`] with our interim
+    /// transcript hash, our `init_secret` (or `init_secret` from an ExternalInit), and the
+    /// PSK secret of `psks`.
     pub(crate) fn next_epoch(
         &self,
         ops: &dyn SuiteOps,
         content: &AuthenticatedContent,
-        mut provisional: GroupContext,
+        provisional: GroupContext,
         commit_secret: &Secret,
         psks: &[PreSharedKeyId],
         tree: &StagedTree,
+        init_secret: Option<&Secret>,
     ) -> Result<(GroupContext, EpochState, JoinerSecrets), GroupError> {
-        let input = content.confirmed_transcript_hash_input()?;
-        let confirmed = confirmed_transcript_hash(ops, &self.epoch.interim_transcript_hash, &input);
-        provisional.confirmed_transcript_hash = confirmed.clone().into();
-        let context = provisional;
-        let context_bytes = context.to_bytes()?;
         let values = psks
             .iter()
             .map(|id| self.psk_value(id))
             .collect::<Result<Vec<_>, _>>()?;
         let psk_secret = psk_secret_of(ops, psks, &values)?;
-        let joiner = JoinerSecrets::from_commit(
+        advance_epoch(
             ops,
-            &self.epoch.secrets.init_secret,
-            commit_secret,
-            &psk_secret,
-            &context_bytes,
-        )?;
-        let secrets = joiner.epoch_secrets(ops, &context_bytes)?;
-        let tag = confirmation_tag(ops, &secrets.confirmation_key, &confirmed);
-        let interim = interim_transcript_hash(ops, &confirmed, &tag)?;
-        let secret_tree = SecretTree::new(
-            secrets.encryption_secret.clone(),
-            tree.leaf_count,
-            self.config.out_of_order,
-        );
-        Ok((
-            context,
-            EpochState {
-                secrets,
-                secret_tree,
-                interim_transcript_hash: interim,
+            content,
+            provisional,
+            &EpochInputs {
+                interim_before: &self.epoch.interim_transcript_hash,
+                init_secret: init_secret.unwrap_or(&self.epoch.secrets.init_secret),
+                commit_secret,
+                psk_secret: &psk_secret,
+                leaf_count: tree.leaf_count,
+                policy: self.config.out_of_order,
             },
-            joiner,
-        ))
+        )
     }
 
     /// Merges a commit staged by [`Group::process_message`] (RFC 9420 §12.4.2): the tree
@@ -732,4 +750,58 @@ impl Group {
             epoch: self.context.epoch,
         })
     }
+}
+
+/// RFC 9420 §8.3: the exporter label of an external commit's `init_secret`.
+pub(crate) const EXTERNAL_INIT_LABEL: &[u8] = b"MLS 1.0 external init secret";
+
+/// What the key schedule of a new epoch starts from (RFC 9420 §8).
+pub(crate) struct EpochInputs<'a> {
+    pub(crate) interim_before: &'a [u8],
+    pub(crate) init_secret: &'a Secret,
+    pub(crate) commit_secret: &'a Secret,
+    pub(crate) psk_secret: &'a Secret,
+    pub(crate) leaf_count: LeafCount,
+    pub(crate) policy: crate::schedule::OutOfOrderPolicy,
+}
+
+/// RFC 9420 §8, §8.2: the new GroupContext (with the confirmed transcript hash over
+/// `content`, signed but without its confirmation tag), the key schedule of the new epoch,
+/// and its secret tree. The interim transcript hash uses the confirmation tag the new
+/// epoch's key produces, which the caller compares with or sets on the content.
+pub(crate) fn advance_epoch(
+    ops: &dyn SuiteOps,
+    content: &AuthenticatedContent,
+    mut provisional: GroupContext,
+    inputs: &EpochInputs<'_>,
+) -> Result<(GroupContext, EpochState, JoinerSecrets), GroupError> {
+    let input = content.confirmed_transcript_hash_input()?;
+    let confirmed = confirmed_transcript_hash(ops, inputs.interim_before, &input);
+    provisional.confirmed_transcript_hash = confirmed.clone().into();
+    let context = provisional;
+    let context_bytes = context.to_bytes()?;
+    let joiner = JoinerSecrets::from_commit(
+        ops,
+        inputs.init_secret,
+        inputs.commit_secret,
+        inputs.psk_secret,
+        &context_bytes,
+    )?;
+    let secrets = joiner.epoch_secrets(ops, &context_bytes)?;
+    let tag = confirmation_tag(ops, &secrets.confirmation_key, &confirmed);
+    let interim = interim_transcript_hash(ops, &confirmed, &tag)?;
+    let secret_tree = SecretTree::new(
+        secrets.encryption_secret.clone(),
+        inputs.leaf_count,
+        inputs.policy,
+    );
+    Ok((
+        context,
+        EpochState {
+            secrets,
+            secret_tree,
+            interim_transcript_hash: interim,
+        },
+        joiner,
+    ))
 }

@@ -366,3 +366,108 @@ fn a_larger_group_stays_in_sync_through_adds_updates_and_removes() {
         assert_agree(&refs);
     }
 }
+
+#[test]
+fn external_joins_and_resyncs_keep_everyone_in_sync() {
+    let w = World::new();
+    let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
+    let info_bytes = alice.group_info(&w.env(), true).unwrap();
+    let MlsMessage::GroupInfo(info) = MlsMessage::from_bytes(&info_bytes).unwrap() else {
+        panic!("not a GroupInfo");
+    };
+    let (mut dave, commit) = Group::join_external(
+        &w.env(),
+        GroupConfig::default(),
+        &info,
+        None,
+        &World::leaf("dave"),
+        w.signer().private,
+        None,
+        &[],
+    )
+    .unwrap();
+    for g in [&mut alice, &mut bob, &mut carol] {
+        let ProcessedMessage::Commit(staged) = g.process_message(&w.env(), &commit).unwrap() else {
+            panic!("not a commit");
+        };
+        assert_eq!(staged.summary().added, vec![dave.own_leaf()]);
+        let _ = g.merge_staged_commit(*staged).unwrap();
+    }
+    assert_eq!(dave.member_count(), 4);
+    assert_agree(&[&alice, &bob, &carol, &dave]);
+    let m = dave
+        .encrypt_application(&w.env(), b"hi from dave", b"")
+        .unwrap();
+    assert!(matches!(
+        carol.process_message(&w.env(), &m).unwrap(),
+        ProcessedMessage::Application { .. }
+    ));
+
+    // Bob lost his state and rejoins, removing his old leaf (a resync).
+    let old_bob = bob.own_leaf();
+    let info_bytes = carol.group_info(&w.env(), true).unwrap();
+    let MlsMessage::GroupInfo(info) = MlsMessage::from_bytes(&info_bytes).unwrap() else {
+        panic!("not a GroupInfo");
+    };
+    let (mut new_bob, commit) = Group::join_external(
+        &w.env(),
+        GroupConfig::default(),
+        &info,
+        None,
+        &World::leaf("bob"),
+        w.signer().private,
+        Some(old_bob),
+        &[],
+    )
+    .unwrap();
+    for g in [&mut alice, &mut carol, &mut dave] {
+        let ProcessedMessage::Commit(staged) = g.process_message(&w.env(), &commit).unwrap() else {
+            panic!("not a commit");
+        };
+        assert_eq!(staged.summary().removed, vec![old_bob]);
+        let _ = g.merge_staged_commit(*staged).unwrap();
+    }
+    assert_eq!(new_bob.member_count(), 4);
+    assert_agree(&[&alice, &carol, &dave, &new_bob]);
+    // Another member commits; the rejoined Bob follows.
+    let out = alice
+        .commit(
+            &w.env(),
+            CommitOptions {
+                force_path: true,
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    deliver(&w, &out.commit, &mut [&mut carol, &mut dave, &mut new_bob]);
+    let _ = alice.merge_pending_commit().unwrap();
+    assert_agree(&[&alice, &carol, &dave, &new_bob]);
+}
+
+#[test]
+fn a_resync_under_another_identity_is_rejected() {
+    let w = World::new();
+    let (mut alice, bob, _carol) = three_members(&w, GroupConfig::default());
+    let MlsMessage::GroupInfo(info) =
+        MlsMessage::from_bytes(&alice.group_info(&w.env(), true).unwrap()).unwrap()
+    else {
+        panic!("not a GroupInfo");
+    };
+    let (_, commit) = Group::join_external(
+        &w.env(),
+        GroupConfig::default(),
+        &info,
+        None,
+        &World::leaf("mallory"),
+        w.signer().private,
+        Some(bob.own_leaf()),
+        &[],
+    )
+    .unwrap();
+    let epoch = alice.epoch();
+    assert!(matches!(
+        alice.process_message(&w.env(), &commit).unwrap_err(),
+        GroupError::KeyPackage(crate::key_package::KeyPackageError::InvalidCredentialSuccessor)
+    ));
+    assert_eq!(alice.epoch(), epoch);
+}

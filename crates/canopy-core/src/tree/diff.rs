@@ -273,7 +273,7 @@ impl<'a> TreeDiff<'a> {
     }
 
     /// RFC 9420 §7.7: doubles the number of leaves; the new right half is blank.
-    fn extend(&mut self) -> Result<(), TreeError> {
+    pub(crate) fn extend(&mut self) -> Result<(), TreeError> {
         let old = self.leaf_count.value();
         let new = old
             .checked_mul(2)

@@ -53,6 +53,15 @@ impl PrivateTree {
         })
     }
 
+    /// The private state of the member at `leaf` with the key pair `leaf_key`.
+    pub(crate) fn from_key_pair(leaf: LeafIndex, leaf_key: HpkeKeyPair) -> Self {
+        Self {
+            leaf,
+            leaf_key,
+            path: BTreeMap::new(),
+        }
+    }
+
     /// The member's leaf.
     pub fn leaf(&self) -> LeafIndex {
         self.leaf

@@ -241,6 +241,64 @@ impl TreeDiff<'_> {
         Ok(())
     }
 
+    /// RFC 9420 §12.4.2, §12.4.3.2: applies the UpdatePath of an external commit (after the
+    /// commit's proposals): the new member takes the leftmost blank leaf, or a new leaf on
+    /// the right if there is none, and its path is checked and merged as
+    /// [`apply_update_path`](Self::apply_update_path) does. Returns the new member's leaf.
+    ///
+    /// # Errors
+    /// As [`apply_update_path`](Self::apply_update_path), and [`TreeError::TooLarge`] if the
+    /// tree cannot grow.
+    pub fn apply_external_update_path(
+        &mut self,
+        ops: &dyn SuiteOps,
+        path: &UpdatePath,
+        group_id: &[u8],
+    ) -> Result<LeafIndex, TreeError> {
+        let sender = match self.leftmost_blank_leaf() {
+            Some(l) => l,
+            None => {
+                let old = self.leaf_count().value();
+                self.extend()?;
+                LeafIndex::new(old).ok_or_else(|| TreeError::TooLarge {
+                    len: usize::try_from(old).unwrap_or(usize::MAX),
+                })?
+            }
+        };
+        let leaf = &path.leaf_node;
+        let s = sender.value();
+        let LeafNodeSource::Commit(claimed) = &leaf.leaf_node_source else {
+            return Err(TreeError::WrongLeafSource {
+                leaf: s,
+                found: leaf.leaf_node_source.value(),
+                expected: 3,
+            });
+        };
+        verify_leaf_signature(ops, group_id, sender, leaf)?;
+        check_leaf_capabilities(sender, leaf, None)?;
+        let filtered = self.filtered_direct_path(sender)?;
+        if filtered.len() != path.nodes.len() {
+            return Err(TreeError::PathLengthMismatch {
+                leaf: s,
+                expected: filtered.len(),
+                got: path.nodes.len(),
+            });
+        }
+        self.check_new_keys(sender, path, &filtered)?;
+        let publics: Vec<HpkePublicKey> = path
+            .nodes
+            .as_slice()
+            .iter()
+            .map(|n| n.encryption_key.clone())
+            .collect();
+        let expected = self.install_path(ops, sender, &filtered, &publics)?;
+        if expected.as_slice() != claimed.as_slice() {
+            return Err(TreeError::LeafParentHashMismatch { leaf: s });
+        }
+        self.set_node(sender.node(), Some(Node::Leaf(leaf.clone())));
+        Ok(sender)
+    }
+
     /// RFC 9420 §12.4.2: none of the path's encryption keys may be in the tree already (nor
     /// twice in the path), and a new signature key may not belong to another leaf.
     fn check_new_keys(
@@ -424,6 +482,14 @@ impl PendingUpdatePath {
             .iter()
             .position(|&(x, _)| x == node)
             .and_then(|i| self.path_secrets.get(i))
+    }
+
+    /// The committer's whole private state after the path, for a member who has no other
+    /// (a new member joining with an external commit, RFC 9420 §12.4.3.2).
+    pub fn to_private(&self) -> PrivateTree {
+        let mut private = PrivateTree::from_key_pair(self.sender, self.leaf_key.clone());
+        self.update_private(&mut private);
+        private
     }
 
     /// The committer's private state after the path: its new leaf key and the keys of its

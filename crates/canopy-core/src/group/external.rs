@@ -1,0 +1,238 @@
+//! External joins (RFC 9420 §12.4.3.2): publishing a GroupInfo with `external_pub`, and
+//! joining a group with an external commit, including a resync that removes the joiner's
+//! old leaf.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use canopy_crypto::{Secret, SignaturePrivateKey};
+
+use super::process::{EXTERNAL_INIT_LABEL, EpochInputs, advance_epoch};
+use super::{Env, Group, GroupConfig, GroupError, typed};
+use crate::codec::VarBytes;
+use crate::framing::{protect_public, sign_content};
+use crate::join::{psk_secret_of, sign_group_info, verify_group_info};
+use crate::key_package::{LeafNodeParams, NewLeafSource, generate_leaf_node};
+use crate::schedule::{confirmation_tag, interim_transcript_hash};
+use crate::tree::math::LeafIndex;
+use crate::tree::{LeafTemplate, RatchetTree, TreeRead};
+use crate::wire::{
+    self, Commit, ExtensionView, Extensions, ExternalInit, ExternalPub, FramedContent,
+    FramedContentBody, GroupContext, GroupInfo, LeafNodeSource, MlsMessage, PreSharedKey,
+    PreSharedKeyId, Proposal, ProposalOrRef, Remove, Sender, WireFormat,
+};
+
+impl Group {
+    /// A signed GroupInfo of the current epoch (RFC 9420 §12.4.3) with the `external_pub`
+    /// extension, so that anyone holding it can join with an external commit, and the
+    /// ratchet tree if `with_tree`.
+    ///
+    /// # Errors
+    /// Crypto and encoding errors.
+    pub fn group_info(&self, env: &Env<'_>, with_tree: bool) -> Result<Vec<u8>, GroupError> {
+        let ops = env.ops(self.cipher_suite())?;
+        let mut extensions = Vec::new();
+        if with_tree {
+            extensions.push(self.tree.to_wire()?.to_extension()?);
+        }
+        let external = self.epoch.secrets.external_key_pair(ops)?;
+        extensions.push(
+            ExternalPub {
+                external_pub: external.public,
+            }
+            .to_extension()?,
+        );
+        let tag = confirmation_tag(
+            ops,
+            &self.epoch.secrets.confirmation_key,
+            self.context.confirmed_transcript_hash.as_slice(),
+        );
+        let info = sign_group_info(
+            ops,
+            self.context.clone(),
+            Extensions::new(extensions)?,
+            tag,
+            self.own_leaf().value(),
+            &self.signer,
+        )?;
+        Ok(MlsMessage::GroupInfo(Box::new(info)).to_bytes()?)
+    }
+
+    /// Joins a group with an external commit (RFC 9420 §12.4.3.2) from its GroupInfo: checks
+    /// the GroupInfo and the ratchet tree (from its `ratchet_tree` extension or
+    /// `ratchet_tree`), derives the `init_secret` from the `external_pub` extension, and
+    /// commits an ExternalInit, a Remove of `resync` (our old leaf, when rejoining) and
+    /// `psks`, with a path for our new leaf built from `leaf`.
+    ///
+    /// Returns the group in the new epoch and the commit to send. If the Delivery Service
+    /// rejects the commit, drop the returned group.
+    ///
+    /// # Errors
+    /// [`GroupError::Join`] for a bad GroupInfo signature, [`GroupError::Tree`] for an
+    /// invalid tree, [`GroupError::TreeHashMismatch`], [`GroupError::MissingRatchetTree`],
+    /// [`GroupError::MissingPsk`], [`GroupError::Unsupported`] without `external_pub`.
+    pub fn join_external(
+        env: &Env<'_>,
+        config: GroupConfig,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<wire::RatchetTree>,
+        leaf: &LeafNodeParams,
+        signer: SignaturePrivateKey,
+        resync: Option<LeafIndex>,
+        psks: &[(PreSharedKeyId, Secret)],
+    ) -> Result<(Self, Vec<u8>), GroupError> {
+        let context = &group_info.group_context;
+        let suite = context.cipher_suite;
+        let ops = env.ops(suite)?;
+        let nh = ops.params().hash_len();
+        let wire_tree = match typed::<wire::RatchetTree>(&group_info.extensions)? {
+            Some(t) => t,
+            None => ratchet_tree.ok_or(GroupError::MissingRatchetTree)?,
+        };
+        let tree = RatchetTree::from_wire(ops, wire_tree)?;
+        if tree.tree_hash() != context.tree_hash.as_slice() {
+            return Err(GroupError::TreeHashMismatch);
+        }
+        tree.validate(ops, context.group_id.as_slice(), &env.tree_policy(context)?)?;
+        let signer_leaf = LeafIndex::new(group_info.signer)
+            .and_then(|l| tree.leaf(l))
+            .ok_or(GroupError::UnknownSender)?;
+        verify_group_info(ops, group_info, &signer_leaf.signature_key)?;
+        let external_pub: ExternalPub = typed(&group_info.extensions)?
+            .ok_or(GroupError::Unsupported("a GroupInfo without external_pub"))?;
+        let (kem_output, init_secret) = ops
+            .hpke_export_seal(
+                &external_pub.external_pub,
+                &ops.hpke_prepare_info(b""),
+                EXTERNAL_INIT_LABEL,
+                nh,
+            )
+            .map_err(|e| GroupError::Crypto(e.into()))?;
+
+        let mut proposals = vec![Proposal::ExternalInit(ExternalInit {
+            kem_output: VarBytes(kem_output),
+        })];
+        let mut diff = tree.diff();
+        if let Some(old) = resync {
+            diff.remove_leaf(old)?;
+            proposals.push(Proposal::Remove(Remove {
+                removed: old.value(),
+            }));
+        }
+        proposals.extend(
+            psks.iter()
+                .map(|(psk, _)| Proposal::PreSharedKey(PreSharedKey { psk: psk.clone() })),
+        );
+        // Our new leaf: a placeholder takes the leftmost blank leaf; the path replaces it.
+        let (placeholder, _) = generate_leaf_node(
+            env.crypto,
+            suite,
+            leaf,
+            NewLeafSource::KeyPackage {
+                lifetime: wire::Lifetime {
+                    not_before: 0,
+                    not_after: u64::MAX,
+                },
+            },
+            &signer,
+        )?;
+        let template = LeafTemplate::from_leaf(&placeholder);
+        let own = diff.add_leaf(placeholder)?;
+        let pending = diff.create_update_path(
+            env.crypto,
+            ops,
+            own,
+            context.group_id.as_slice(),
+            template,
+            &signer,
+        )?;
+        if !matches!(
+            pending.leaf_node().leaf_node_source,
+            LeafNodeSource::Commit(_)
+        ) {
+            return Err(GroupError::Internal("path leaf source"));
+        }
+        let mut provisional = GroupContext {
+            epoch: context
+                .epoch
+                .checked_add(1)
+                .ok_or(GroupError::Internal("epoch overflow"))?,
+            tree_hash: diff.tree_hash(ops)?.into(),
+            ..context.clone()
+        };
+        let ctx = provisional.to_bytes()?;
+        let path = pending.encrypt(&diff, ops, &ctx, &[])?;
+        let staged = diff.stage(ops)?;
+        provisional.tree_hash = VarBytes(staged.tree_hash().to_vec());
+
+        let commit = Commit {
+            proposals: proposals
+                .into_iter()
+                .map(ProposalOrRef::Proposal)
+                .collect::<Vec<_>>()
+                .into(),
+            path: Some(path),
+        };
+        let content = FramedContent {
+            group_id: context.group_id.clone(),
+            epoch: context.epoch,
+            sender: Sender::NewMemberCommit,
+            authenticated_data: VarBytes(Vec::new()),
+            body: FramedContentBody::Commit(Box::new(commit)),
+        };
+        let mut signed = sign_content(
+            ops,
+            WireFormat::PublicMessage,
+            content,
+            &signer,
+            Some(context),
+        )?;
+        let interim_before = interim_transcript_hash(
+            ops,
+            context.confirmed_transcript_hash.as_slice(),
+            group_info.confirmation_tag.as_slice(),
+        )?;
+        let psk_ids: Vec<PreSharedKeyId> = psks.iter().map(|(id, _)| id.clone()).collect();
+        let psk_values: Vec<Secret> = psks.iter().map(|(_, v)| v.clone()).collect();
+        let psk_secret = psk_secret_of(ops, &psk_ids, &psk_values)?;
+        let (new_context, epoch, _) = advance_epoch(
+            ops,
+            &signed,
+            provisional,
+            &EpochInputs {
+                interim_before: &interim_before,
+                init_secret: &init_secret,
+                commit_secret: pending.commit_secret(),
+                psk_secret: &psk_secret,
+                leaf_count: staged.leaf_count,
+                policy: config.out_of_order,
+            },
+        )?;
+        let tag = confirmation_tag(
+            ops,
+            &epoch.secrets.confirmation_key,
+            new_context.confirmed_transcript_hash.as_slice(),
+        );
+        signed.auth.confirmation_tag = Some(VarBytes(tag));
+        let message =
+            MlsMessage::PublicMessage(Box::new(protect_public(ops, signed, context, None)?))
+                .to_bytes()?;
+
+        let mut tree = tree;
+        tree.merge(staged)?;
+        let private = pending.to_private();
+        private.check(&tree)?;
+        let group = Self {
+            config,
+            context: new_context,
+            tree,
+            private,
+            signer,
+            epoch,
+            proposals: Vec::new(),
+            past: VecDeque::new(),
+            psks: BTreeMap::new(),
+            pending: None,
+        };
+        Ok((group, message))
+    }
+}
