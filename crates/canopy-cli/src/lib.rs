@@ -1,9 +1,10 @@
 //! The `canopy` command-line client.
 //!
-//! Today it runs the IETF MLS conformance vectors (`canopy vectors`); the group commands
-//! arrive with the group engine.
+//! `canopy demo` runs a whole group life in one process; `canopy vectors` runs the IETF MLS
+//! conformance vectors.
 #![forbid(unsafe_code)]
 
+pub mod demo;
 pub mod vectors;
 
 use std::io::Write;
@@ -29,6 +30,22 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// Run a whole group life in one process: N members, an add-everyone commit, joins from
+    /// the Welcome, application messages, updates and removals, with timings per operation.
+    Demo {
+        /// Members of the group, creator included.
+        #[arg(long, default_value_t = 100)]
+        members: u32,
+        /// Application messages each active member sends.
+        #[arg(long, default_value_t = 3)]
+        messages: u32,
+        /// Members simulated with full state (the rest are in the tree only).
+        #[arg(long, default_value_t = 8)]
+        active: u32,
+        /// Cipher suite (1 to 7).
+        #[arg(long, default_value_t = 1)]
+        suite: u16,
+    },
     /// Run IETF MLS test-vector files and report passes and failures per file.
     Vectors {
         /// The vector kind of every FILE (default: inferred from each file name, e.g.
@@ -49,6 +66,23 @@ pub enum Command {
 pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Vectors { kind, files } => run_vectors(kind.as_deref(), &files, out),
+        Command::Demo {
+            members,
+            messages,
+            active,
+            suite,
+        } => {
+            demo::run(
+                demo::DemoOptions {
+                    members,
+                    messages,
+                    active,
+                    suite: canopy_crypto::CipherSuite(suite),
+                },
+                out,
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
 }
 
