@@ -1,0 +1,211 @@
+//! The group engine's core operations at n = 2, 100, 1,000 and 10,000 members (50,000 with
+//! `CANOPY_BENCH_50K=1`), suite 0x0001, handshake as PublicMessage, in a tree left by one
+//! add-everyone commit:
+//!
+//! - adding n-1 members in one commit (commit + Welcome);
+//! - joining from that Welcome (tree validation included);
+//! - an update commit (a commit with a path) created by a member, and processed by another;
+//! - a remove commit created, and processed by another member;
+//! - a 1 KiB application message encrypted by one member and decrypted by another.
+//!
+//! `cargo bench -p canopy-core --bench group`.
+#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use canopy_core::codec::VarBytes;
+use canopy_core::group::{CommitOptions, Env, Group, GroupConfig, ProcessedMessage};
+use canopy_core::key_package::{
+    BasicCredentialValidator, KeyPackageBundle, KeyPackageParams, LeafNodeParams,
+    create_key_package,
+};
+use canopy_core::wire::{Credential, Extensions, KeyPackage, Lifetime, MlsMessage, Welcome};
+use canopy_crypto::{CipherSuite, CryptoProvider, SignaturePrivateKey};
+use canopy_crypto_rustcrypto::RustCryptoProvider;
+use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+
+const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+
+fn sizes() -> Vec<u32> {
+    let mut n = vec![2, 100, 1_000, 10_000];
+    if std::env::var_os("CANOPY_BENCH_50K").is_some() {
+        n.push(50_000);
+    }
+    n
+}
+
+fn credential(i: u32) -> Credential {
+    Credential::Basic {
+        identity: VarBytes(format!("member {i}").into_bytes()),
+    }
+}
+
+struct Fixture {
+    provider: RustCryptoProvider,
+    validator: BasicCredentialValidator,
+}
+
+impl Fixture {
+    fn env(&self) -> Env<'_> {
+        Env {
+            crypto: &self.provider,
+            credentials: &self.validator,
+            now: None,
+        }
+    }
+
+    fn member(&self, i: u32) -> (KeyPackageBundle, SignaturePrivateKey) {
+        let ops = self.provider.suite(SUITE).unwrap();
+        let signer = ops.signature_generate_key_pair().unwrap();
+        let params = KeyPackageParams::new(
+            LeafNodeParams::new(credential(i), SUITE),
+            Lifetime {
+                not_before: 0,
+                not_after: u64::MAX,
+            },
+        );
+        let bundle = create_key_package(&self.provider, SUITE, &params, &signer.private).unwrap();
+        (bundle, signer.private)
+    }
+
+    fn creator(&self) -> Group {
+        let ops = self.provider.suite(SUITE).unwrap();
+        Group::create(
+            &self.env(),
+            GroupConfig::default(),
+            SUITE,
+            b"bench group".to_vec(),
+            &LeafNodeParams::new(credential(0), SUITE),
+            ops.signature_generate_key_pair().unwrap().private,
+            Extensions::default(),
+        )
+        .unwrap()
+    }
+
+    fn join(&self, welcome: &Welcome, member: &(KeyPackageBundle, SignaturePrivateKey)) -> Group {
+        Group::join(
+            &self.env(),
+            GroupConfig::default(),
+            welcome,
+            &member.0,
+            member.1.clone(),
+            None,
+            &BTreeMap::new(),
+            &[],
+        )
+        .unwrap()
+    }
+}
+
+fn add_all(key_packages: &[KeyPackage]) -> CommitOptions {
+    CommitOptions {
+        add: key_packages.to_vec(),
+        ..CommitOptions::default()
+    }
+}
+
+fn group_ops(c: &mut Criterion) {
+    let f = Fixture {
+        provider: RustCryptoProvider::new(),
+        validator: BasicCredentialValidator::new(),
+    };
+    let env = f.env();
+    for n in sizes() {
+        let members: Vec<_> = (1..n).map(|i| f.member(i)).collect();
+        let key_packages: Vec<KeyPackage> =
+            members.iter().map(|(b, _)| b.key_package.clone()).collect();
+        let mut g = c.benchmark_group(format!("group n={n}"));
+        g.sample_size(10)
+            .warm_up_time(Duration::from_millis(500))
+            .measurement_time(Duration::from_secs(if n >= 10_000 { 20 } else { 5 }));
+
+        // Adding everyone: commit + Welcome, then discarded so the next iteration starts over.
+        let mut creator = f.creator();
+        g.bench_function("add n-1 members (commit + Welcome)", |b| {
+            b.iter_batched(
+                || add_all(&key_packages),
+                |options| {
+                    let out = creator.commit(&env, options).unwrap();
+                    assert!(creator.discard_pending_commit());
+                    out
+                },
+                BatchSize::PerIteration,
+            )
+        });
+
+        // The real add, merged; a member in the middle of the tree joins.
+        let out = creator.commit(&env, add_all(&key_packages)).unwrap();
+        let _ = creator.merge_pending_commit().unwrap();
+        let MlsMessage::Welcome(welcome) = MlsMessage::from_bytes(&out.welcome.unwrap()).unwrap()
+        else {
+            panic!("not a Welcome");
+        };
+        let middle = members.len() / 2;
+        g.bench_function("join from the Welcome", |b| {
+            b.iter(|| f.join(&welcome, &members[middle]))
+        });
+        let mut member = f.join(&welcome, &members[middle]);
+
+        // An update commit by the member, processed by the creator.
+        let update = CommitOptions {
+            force_path: true,
+            ..CommitOptions::default()
+        };
+        g.bench_function("update commit (create)", |b| {
+            b.iter(|| {
+                let out = member.commit(&env, update.clone()).unwrap();
+                assert!(member.discard_pending_commit());
+                out
+            })
+        });
+        let update_commit = member.commit(&env, update.clone()).unwrap().commit;
+        g.bench_function("update commit (process by another member)", |b| {
+            b.iter(|| match creator.process_message(&env, &update_commit).unwrap() {
+                ProcessedMessage::Commit(staged) => staged,
+                other => panic!("{other:?}"),
+            })
+        });
+        assert!(member.discard_pending_commit());
+
+        // A remove commit by the creator, processed by the member.
+        if n > 2 {
+            let victim = canopy_core::tree::math::LeafIndex::new(n - 1).unwrap();
+            let remove = CommitOptions {
+                remove: vec![victim],
+                ..CommitOptions::default()
+            };
+            g.bench_function("remove commit (create)", |b| {
+                b.iter(|| {
+                    let out = creator.commit(&env, remove.clone()).unwrap();
+                    assert!(creator.discard_pending_commit());
+                    out
+                })
+            });
+            let remove_commit = creator.commit(&env, remove).unwrap().commit;
+            g.bench_function("remove commit (process by another member)", |b| {
+                b.iter(|| match member.process_message(&env, &remove_commit).unwrap() {
+                    ProcessedMessage::Commit(staged) => staged,
+                    other => panic!("{other:?}"),
+                })
+            });
+            assert!(creator.discard_pending_commit());
+        }
+
+        // A 1 KiB application message, encrypted by the creator and decrypted by the member.
+        let data = vec![0x42u8; 1024];
+        g.bench_function("1 KiB application message round trip", |b| {
+            b.iter(|| {
+                let m = creator.encrypt_application(&env, &data, b"").unwrap();
+                match member.process_message(&env, &m).unwrap() {
+                    ProcessedMessage::Application { data, .. } => data,
+                    other => panic!("{other:?}"),
+                }
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, group_ops);
+criterion_main!(benches);
