@@ -161,10 +161,12 @@ fn group_ops(c: &mut Criterion) {
         });
         let update_commit = member.commit(&env, update.clone()).unwrap().commit;
         g.bench_function("update commit (process by another member)", |b| {
-            b.iter(|| match creator.process_message(&env, &update_commit).unwrap() {
-                ProcessedMessage::Commit(staged) => staged,
-                other => panic!("{other:?}"),
-            })
+            b.iter(
+                || match creator.process_message(&env, &update_commit).unwrap() {
+                    ProcessedMessage::Commit(staged) => staged,
+                    other => panic!("{other:?}"),
+                },
+            )
         });
         assert!(member.discard_pending_commit());
 
@@ -184,10 +186,12 @@ fn group_ops(c: &mut Criterion) {
             });
             let remove_commit = creator.commit(&env, remove).unwrap().commit;
             g.bench_function("remove commit (process by another member)", |b| {
-                b.iter(|| match member.process_message(&env, &remove_commit).unwrap() {
-                    ProcessedMessage::Commit(staged) => staged,
-                    other => panic!("{other:?}"),
-                })
+                b.iter(
+                    || match member.process_message(&env, &remove_commit).unwrap() {
+                        ProcessedMessage::Commit(staged) => staged,
+                        other => panic!("{other:?}"),
+                    },
+                )
             });
             assert!(creator.discard_pending_commit());
         }

@@ -89,6 +89,9 @@ impl Group {
         if self.pending.is_some() {
             return Err(GroupError::CommitPending);
         }
+        if self.ended.is_some() {
+            return Err(GroupError::GroupEnded);
+        }
         let ops = env.ops(self.cipher_suite())?;
         let own = self.own_leaf();
         if self.tree.leaf(own).is_none() {
@@ -434,6 +437,9 @@ impl Group {
         let own = self.own_leaf();
         if self.tree.leaf(own).is_none() {
             return Err(GroupError::NotAMember);
+        }
+        if self.ended.is_some() {
+            return Err(GroupError::GroupEnded);
         }
         let content = FramedContent {
             group_id: self.context.group_id.clone(),

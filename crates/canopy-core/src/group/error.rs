@@ -89,6 +89,13 @@ pub enum GroupError {
     /// A staged or pending commit is for another epoch than the group's current one.
     #[error("the staged commit is for another epoch")]
     StaleCommit,
+    /// RFC 9420 §11.2: the group ended with a ReInit; nothing more may be sent in it.
+    #[error("the group ended with a ReInit")]
+    GroupEnded,
+    /// RFC 9420 §11.2, §11.3: the successor group does not match the ReInit, or its Welcome
+    /// lacks the resumption PSK that ties it to the old group.
+    #[error("not a valid successor of the old group: {0}")]
+    InvalidSuccessor(&'static str),
     /// This member was removed from the group and cannot send.
     #[error("this member is no longer in the group")]
     NotAMember,

@@ -232,6 +232,8 @@ impl Group {
             past: VecDeque::new(),
             psks: BTreeMap::new(),
             pending: None,
+            ended: None,
+            successor_psk: None,
         };
         Ok((group, message))
     }

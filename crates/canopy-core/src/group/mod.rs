@@ -37,6 +37,7 @@ mod error;
 mod external;
 mod process;
 mod proposals;
+mod successor;
 
 #[cfg(test)]
 mod tests;
@@ -190,6 +191,11 @@ pub struct Group {
     past: VecDeque<PastEpoch>,
     psks: BTreeMap<Vec<u8>, Secret>,
     pending: Option<Box<commit::PendingCommit>>,
+    /// RFC 9420 §11.2: the ReInit this group ended with; nothing more may be sent.
+    ended: Option<wire::ReInit>,
+    /// RFC 9420 §11.2, §11.3: the resumption PSK (usage `reinit` or `branch`) that the first
+    /// commit of a successor group injects, with its value from the old group.
+    successor_psk: Option<(PreSharedKeyId, Secret)>,
 }
 
 impl core::fmt::Debug for Group {
@@ -269,6 +275,8 @@ impl Group {
             past: VecDeque::new(),
             psks: BTreeMap::new(),
             pending: None,
+            ended: None,
+            successor_psk: None,
         })
     }
 
@@ -295,6 +303,30 @@ impl Group {
         external_psks: &BTreeMap<Vec<u8>, Secret>,
         resumption_psks: &[(Vec<u8>, u64, Secret)],
     ) -> Result<Self, GroupError> {
+        Self::join_inner(
+            env,
+            config,
+            welcome,
+            bundle,
+            signer,
+            ratchet_tree,
+            external_psks,
+            resumption_psks,
+        )
+        .map(|(group, _)| group)
+    }
+
+    /// [`Group::join`], also returning the PSKs the Welcome named.
+    fn join_inner(
+        env: &Env<'_>,
+        config: GroupConfig,
+        welcome: &Welcome,
+        bundle: &KeyPackageBundle,
+        signer: SignaturePrivateKey,
+        ratchet_tree: Option<wire::RatchetTree>,
+        external_psks: &BTreeMap<Vec<u8>, Secret>,
+        resumption_psks: &[(Vec<u8>, u64, Secret)],
+    ) -> Result<(Self, Vec<PreSharedKeyId>), GroupError> {
         let suite = welcome.cipher_suite;
         let ops = env.ops(suite)?;
         if bundle.key_package.cipher_suite != suite {
@@ -355,7 +387,7 @@ impl Group {
             tree.leaf_count(),
             config.out_of_order,
         );
-        Ok(Self {
+        let group = Self {
             config,
             context,
             tree,
@@ -370,7 +402,10 @@ impl Group {
             past: VecDeque::new(),
             psks: external_psks.clone(),
             pending: None,
-        })
+            ended: None,
+            successor_psk: None,
+        };
+        Ok((group, secrets.psks.0))
     }
 
     /// The group's id.
@@ -475,7 +510,18 @@ impl Group {
             )
         }))
         .collect();
+        if let Some((successor, value)) = &self.successor_psk
+            && successor == id
+        {
+            return Ok(value.clone());
+        }
         lookup_psk(id, &self.psks, &own, Some(ResumptionPskUsage::Application))
+    }
+
+    /// RFC 9420 §11.2: the ReInit this group ended with, if a commit with a ReInit proposal
+    /// was merged. The group can then only be used to create or join its successor.
+    pub fn reinit(&self) -> Option<&wire::ReInit> {
+        self.ended.as_ref()
     }
 }
 

@@ -735,6 +735,10 @@ impl Group {
             PrivateChange::Own(p) => p.update_private(&mut self.private),
         }
         self.private.prune(&self.tree);
+        self.successor_psk = None;
+        if let Some(reinit) = summary.reinit {
+            self.ended = Some(reinit);
+        }
         let old_context = core::mem::replace(&mut self.context, context);
         let old = core::mem::replace(&mut self.epoch, epoch);
         if self.config.past_epochs > 0 {

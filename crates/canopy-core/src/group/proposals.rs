@@ -176,8 +176,15 @@ impl Group {
                 if psk.psk.psk_nonce.len() != ops.params().hash_len() {
                     return Err(ProposalRule::InvalidPsk.into());
                 }
+                // RFC 9420 §8.4: `reinit` and `branch` resumption PSKs appear only in the first
+                // commit of a successor group.
+                let successor = self
+                    .successor_psk
+                    .as_ref()
+                    .is_some_and(|(id, _)| *id == psk.psk);
                 if let Psk::Resumption { usage, .. } = &psk.psk.psk
                     && *usage != ResumptionPskUsage::Application
+                    && !successor
                 {
                     return Err(ProposalRule::InvalidPsk.into());
                 }

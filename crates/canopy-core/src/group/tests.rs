@@ -7,7 +7,7 @@ use super::*;
 use crate::key_package::{
     BasicCredentialValidator, KeyPackageParams, LeafNodeParams, create_key_package,
 };
-use crate::wire::{Credential, Lifetime, MlsMessage, Proposal, Remove};
+use crate::wire::{Credential, Lifetime, MlsMessage, Proposal, ReInit, Remove};
 
 const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 
@@ -470,4 +470,189 @@ fn a_resync_under_another_identity_is_rejected() {
         GroupError::KeyPackage(crate::key_package::KeyPackageError::InvalidCredentialSuccessor)
     ));
     assert_eq!(alice.epoch(), epoch);
+}
+
+fn welcome_of(out: &CommitOutput) -> Welcome {
+    let MlsMessage::Welcome(w) = MlsMessage::from_bytes(out.welcome.as_ref().unwrap()).unwrap()
+    else {
+        panic!("not a Welcome");
+    };
+    w
+}
+
+#[test]
+fn reinit_ends_the_group_and_its_successor_is_joined_with_the_reinit_psk() {
+    let w = World::new();
+    let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
+    let reinit = ReInit {
+        group_id: VarBytes(b"group v2".to_vec()),
+        version: ProtocolVersion::MLS10,
+        cipher_suite: CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519,
+        extensions: Extensions::default(),
+    };
+    let out = alice
+        .commit(
+            &w.env(),
+            CommitOptions {
+                reinit: Some(reinit.clone()),
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    deliver(&w, &out.commit, &mut [&mut bob, &mut carol]);
+    let _ = alice.merge_pending_commit().unwrap();
+    assert_agree(&[&alice, &bob, &carol]);
+    for g in [&alice, &bob, &carol] {
+        assert_eq!(g.reinit(), Some(&reinit));
+    }
+    assert_eq!(
+        alice.encrypt_application(&w.env(), b"x", b"").unwrap_err(),
+        GroupError::GroupEnded
+    );
+    assert_eq!(
+        alice
+            .commit(&w.env(), CommitOptions::default())
+            .unwrap_err(),
+        GroupError::GroupEnded
+    );
+
+    // Bob creates the new group (suite 3) with fresh KeyPackages of Alice and Carol.
+    let suite3 = CipherSuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_ED25519;
+    let kp = |name: &str| {
+        let signer = w
+            .provider
+            .suite(suite3)
+            .unwrap()
+            .signature_generate_key_pair()
+            .unwrap();
+        let params = KeyPackageParams::new(
+            LeafNodeParams::new(
+                Credential::Basic {
+                    identity: VarBytes(name.as_bytes().to_vec()),
+                },
+                suite3,
+            ),
+            Lifetime {
+                not_before: 0,
+                not_after: u64::MAX,
+            },
+        );
+        (
+            create_key_package(&w.provider, suite3, &params, &signer.private).unwrap(),
+            signer,
+        )
+    };
+    let (a_kp, a_sig) = kp("alice");
+    let (c_kp, c_sig) = kp("carol");
+    let bob_signer = w
+        .provider
+        .suite(suite3)
+        .unwrap()
+        .signature_generate_key_pair()
+        .unwrap();
+    let bob_leaf = LeafNodeParams::new(
+        Credential::Basic {
+            identity: VarBytes(b"bob".to_vec()),
+        },
+        suite3,
+    );
+    let (mut bob2, out) = Group::reinit_successor(
+        &w.env(),
+        &bob,
+        GroupConfig::default(),
+        &bob_leaf,
+        bob_signer.private,
+        vec![a_kp.key_package.clone(), c_kp.key_package.clone()],
+    )
+    .unwrap();
+    let _ = bob2.merge_pending_commit().unwrap();
+    let welcome = welcome_of(&out);
+    let alice2 = Group::join_successor(
+        &w.env(),
+        &alice,
+        GroupConfig::default(),
+        &welcome,
+        &a_kp,
+        a_sig.private,
+        None,
+    )
+    .unwrap();
+    let carol2 = Group::join_successor(
+        &w.env(),
+        &carol,
+        GroupConfig::default(),
+        &welcome,
+        &c_kp,
+        c_sig.private,
+        None,
+    )
+    .unwrap();
+    assert_eq!(alice2.group_id(), b"group v2");
+    assert_eq!(alice2.cipher_suite(), suite3);
+    assert_agree(&[&alice2, &bob2, &carol2]);
+
+    // A plain join of that Welcome, without the old group's PSK, fails.
+    let (d_kp, d_sig) = kp("dave");
+    assert!(matches!(
+        Group::join(
+            &w.env(),
+            GroupConfig::default(),
+            &welcome,
+            &d_kp,
+            d_sig.private,
+            None,
+            &BTreeMap::new(),
+            &[],
+        )
+        .unwrap_err(),
+        GroupError::Join(_)
+    ));
+}
+
+#[test]
+fn a_branch_is_joined_with_the_branch_psk_and_checked() {
+    let w = World::new();
+    let (alice, bob, carol) = three_members(&w, GroupConfig::default());
+    let (b_kp, b_sig) = w.key_package("bob");
+    let (mut sub, out) = Group::branch(
+        &w.env(),
+        &alice,
+        GroupConfig::default(),
+        b"subgroup".to_vec(),
+        Extensions::default(),
+        &World::leaf("alice"),
+        w.signer().private,
+        vec![b_kp.key_package.clone()],
+    )
+    .unwrap();
+    let _ = sub.merge_pending_commit().unwrap();
+    let welcome = welcome_of(&out);
+    let bob_sub = Group::join_successor(
+        &w.env(),
+        &bob,
+        GroupConfig::default(),
+        &welcome,
+        &b_kp,
+        b_sig.private.clone(),
+        None,
+    )
+    .unwrap();
+    assert_agree(&[&sub, &bob_sub]);
+    assert_eq!(bob_sub.member_count(), 2);
+    // Joining with another group as the "old" one fails: its PSK is not there.
+    let unrelated = w.create("zed", GroupConfig::default());
+    assert_eq!(
+        Group::join_successor(
+            &w.env(),
+            &unrelated,
+            GroupConfig::default(),
+            &welcome,
+            &b_kp,
+            b_sig.private,
+            None,
+        )
+        .unwrap_err(),
+        GroupError::MissingPsk
+    );
+    drop(carol);
 }

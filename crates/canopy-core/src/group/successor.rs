@@ -1,0 +1,208 @@
+//! Successor groups (RFC 9420 §11.2, §11.3): re-initializing a group after a ReInit commit,
+//! and branching a subgroup. Both start a new group whose first commit injects the old
+//! group's resumption PSK (usage `reinit` or `branch`), and whose joiners check that PSK.
+
+use std::collections::BTreeMap;
+
+use canopy_crypto::{Secret, SignaturePrivateKey};
+
+use super::{CommitOptions, CommitOutput, Env, Group, GroupConfig, GroupError};
+use crate::codec::VarBytes;
+use crate::key_package::{KeyPackageBundle, LeafNodeParams};
+use crate::wire::{self, Extensions, KeyPackage, PreSharedKeyId, Psk, ResumptionPskUsage, Welcome};
+
+impl Group {
+    /// RFC 9420 §11.2: creates the group that replaces `old` after its ReInit commit was
+    /// merged, with the ReInit's group id, cipher suite and extensions, and adds
+    /// `key_packages` (the old group's members, under the new suite) in a first commit that
+    /// injects `old`'s resumption PSK with usage `reinit`. The commit stays pending in the
+    /// returned group as for [`Group::commit`].
+    ///
+    /// # Errors
+    /// [`GroupError::InvalidSuccessor`] if `old` did not end with a ReInit, and the errors of
+    /// [`Group::create`] and [`Group::commit`].
+    pub fn reinit_successor(
+        env: &Env<'_>,
+        old: &Self,
+        config: GroupConfig,
+        leaf: &LeafNodeParams,
+        signer: SignaturePrivateKey,
+        key_packages: Vec<KeyPackage>,
+    ) -> Result<(Self, CommitOutput), GroupError> {
+        let reinit = old.ended.clone().ok_or(GroupError::InvalidSuccessor(
+            "the group did not end with a ReInit",
+        ))?;
+        Self::successor(
+            env,
+            old,
+            config,
+            SuccessorParams {
+                group_id: reinit.group_id.0,
+                suite: reinit.cipher_suite,
+                extensions: reinit.extensions,
+                usage: ResumptionPskUsage::Reinit,
+            },
+            leaf,
+            signer,
+            key_packages,
+        )
+    }
+
+    /// RFC 9420 §11.3: creates a subgroup of `old` with id `group_id` (same cipher suite), and
+    /// adds `key_packages` (of members of `old`) in a first commit that injects `old`'s
+    /// current resumption PSK with usage `branch`. The commit stays pending in the returned
+    /// group as for [`Group::commit`].
+    ///
+    /// # Errors
+    /// The errors of [`Group::create`] and [`Group::commit`].
+    pub fn branch(
+        env: &Env<'_>,
+        old: &Self,
+        config: GroupConfig,
+        group_id: Vec<u8>,
+        extensions: Extensions,
+        leaf: &LeafNodeParams,
+        signer: SignaturePrivateKey,
+        key_packages: Vec<KeyPackage>,
+    ) -> Result<(Self, CommitOutput), GroupError> {
+        Self::successor(
+            env,
+            old,
+            config,
+            SuccessorParams {
+                group_id,
+                suite: old.cipher_suite(),
+                extensions,
+                usage: ResumptionPskUsage::Branch,
+            },
+            leaf,
+            signer,
+            key_packages,
+        )
+    }
+
+    fn successor(
+        env: &Env<'_>,
+        old: &Self,
+        config: GroupConfig,
+        params: SuccessorParams,
+        leaf: &LeafNodeParams,
+        signer: SignaturePrivateKey,
+        key_packages: Vec<KeyPackage>,
+    ) -> Result<(Self, CommitOutput), GroupError> {
+        let mut group = Self::create(
+            env,
+            config,
+            params.suite,
+            params.group_id,
+            leaf,
+            signer,
+            params.extensions,
+        )?;
+        let nh = env.ops(params.suite)?.params().hash_len();
+        let id = PreSharedKeyId {
+            psk: Psk::Resumption {
+                usage: params.usage,
+                psk_group_id: old.context.group_id.clone(),
+                psk_epoch: old.context.epoch,
+            },
+            psk_nonce: VarBytes(env.random(nh)?),
+        };
+        group.successor_psk = Some((id.clone(), old.epoch.secrets.resumption_psk.clone()));
+        let out = group.commit(
+            env,
+            CommitOptions {
+                add: key_packages,
+                psks: vec![id],
+                ..CommitOptions::default()
+            },
+        )?;
+        Ok((group, out))
+    }
+
+    /// RFC 9420 §11.2, §11.3: joins the successor of `old` (after a ReInit, or a branch) from
+    /// its Welcome, with `old`'s resumption PSKs, and checks that the Welcome injects a
+    /// `reinit` or `branch` PSK of `old`; for a ReInit, that the new group has the ReInit's
+    /// group id, cipher suite and extensions.
+    ///
+    /// # Errors
+    /// [`GroupError::InvalidSuccessor`], and the errors of [`Group::join`].
+    pub fn join_successor(
+        env: &Env<'_>,
+        old: &Self,
+        config: GroupConfig,
+        welcome: &Welcome,
+        bundle: &KeyPackageBundle,
+        signer: SignaturePrivateKey,
+        ratchet_tree: Option<wire::RatchetTree>,
+    ) -> Result<Self, GroupError> {
+        let resumption: Vec<(Vec<u8>, u64, Secret)> = core::iter::once((
+            old.context.group_id.0.clone(),
+            old.context.epoch,
+            old.epoch.secrets.resumption_psk.clone(),
+        ))
+        .chain(old.past.iter().map(|p| {
+            (
+                p.context.group_id.0.clone(),
+                p.context.epoch,
+                p.resumption_psk.clone(),
+            )
+        }))
+        .collect();
+        let (group, psks) = Self::join_inner(
+            env,
+            config,
+            welcome,
+            bundle,
+            signer,
+            ratchet_tree,
+            &BTreeMap::new(),
+            &resumption,
+        )?;
+        let wanted = if old.ended.is_some() {
+            ResumptionPskUsage::Reinit
+        } else {
+            ResumptionPskUsage::Branch
+        };
+        let tied = psks.iter().any(|id| match &id.psk {
+            Psk::Resumption {
+                usage,
+                psk_group_id,
+                ..
+            } => *usage == wanted && psk_group_id.as_slice() == old.group_id(),
+            Psk::External { .. } => false,
+        });
+        if !tied {
+            return Err(GroupError::InvalidSuccessor(
+                "the Welcome has no resumption PSK of the old group",
+            ));
+        }
+        if let Some(reinit) = &old.ended {
+            // RFC 9420 §11.2: the ReInit fixes the version, suite, id and extensions.
+            let ctx = &group.context;
+            if ctx.group_id != reinit.group_id
+                || ctx.cipher_suite != reinit.cipher_suite
+                || ctx.version != reinit.version
+                || ctx.extensions != reinit.extensions
+            {
+                return Err(GroupError::InvalidSuccessor(
+                    "the new group does not match the ReInit",
+                ));
+            }
+        } else if group.cipher_suite() != old.cipher_suite() {
+            // RFC 9420 §11.3: a branch keeps the version and cipher suite.
+            return Err(GroupError::InvalidSuccessor(
+                "a branch changed the cipher suite",
+            ));
+        }
+        Ok(group)
+    }
+}
+
+/// What a successor group is created with.
+struct SuccessorParams {
+    group_id: Vec<u8>,
+    suite: canopy_crypto::CipherSuite,
+    extensions: Extensions,
+    usage: ResumptionPskUsage,
+}
