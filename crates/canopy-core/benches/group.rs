@@ -9,7 +9,13 @@
 //! - a 1 KiB application message encrypted by one member and decrypted by another.
 //!
 //! `cargo bench -p canopy-core --bench group`.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::collections::BTreeMap;
 use std::time::Duration;
