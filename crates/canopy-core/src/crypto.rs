@@ -157,8 +157,9 @@ pub fn derive_tree_secret(
     expand_with_label(ops, secret, label, &generation.to_be_bytes(), length)
 }
 
-/// `SignContent` for `label` and `content` (RFC 9420 §5.1.2).
-fn sign_content(label: &[u8], content: &[u8]) -> Result<Vec<u8>, CodecError> {
+/// `SignContent` for `label` and `content` (RFC 9420 §5.1.2): the bytes a `SignWithLabel`
+/// signature covers.
+pub(crate) fn sign_content(label: &[u8], content: &[u8]) -> Result<Vec<u8>, CodecError> {
     labelled_pair(LABEL_PREFIX, label, content)
 }
 

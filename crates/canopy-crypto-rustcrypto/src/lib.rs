@@ -277,6 +277,13 @@ impl SuiteOps for Suite {
         sig::sign(self.params.signature, private_key.as_bytes(), message)
     }
 
+    fn verify_batch(
+        &self,
+        checks: &[canopy_crypto::SignatureCheck<'_>],
+    ) -> Result<(), CryptoError> {
+        sig::verify_batch(self.params.signature, checks)
+    }
+
     fn verify(
         &self,
         public_key: &SignaturePublicKey,

@@ -326,3 +326,49 @@ differential!(
     ::hpke::kdf::HkdfSha384,
     ::hpke::aead::AesGcm256
 );
+
+#[test]
+fn batch_verification_accepts_good_batches_and_rejects_any_bad_signature() {
+    let p = provider();
+    for suite in [CipherSuite(1), CipherSuite(2)] {
+        let ops = p.suite(suite).unwrap();
+        let keys: Vec<_> = (0..9)
+            .map(|_| ops.signature_generate_key_pair().unwrap())
+            .collect();
+        let msgs: Vec<Vec<u8>> = (0..9u8).map(|i| vec![i; 40 + usize::from(i)]).collect();
+        let sigs: Vec<Vec<u8>> = keys
+            .iter()
+            .zip(&msgs)
+            .map(|(k, m)| ops.sign(&k.private, m).unwrap())
+            .collect();
+        fn checks<'a>(
+            keys: &'a [SignatureKeyPair],
+            msgs: &'a [Vec<u8>],
+            sigs: &'a [Vec<u8>],
+        ) -> Vec<canopy_crypto::SignatureCheck<'a>> {
+            keys.iter()
+                .zip(msgs)
+                .zip(sigs)
+                .map(|((k, m), s)| canopy_crypto::SignatureCheck {
+                    public_key: &k.public,
+                    message: m,
+                    signature: s,
+                })
+                .collect()
+        }
+        ops.verify_batch(&checks(&keys, &msgs, &sigs)).unwrap();
+        for bad in [0usize, 4, 8] {
+            let mut tampered = sigs.clone();
+            let last = tampered[bad].len() - 1;
+            tampered[bad][last] ^= 1;
+            assert!(
+                ops.verify_batch(&checks(&keys, &msgs, &tampered)).is_err(),
+                "suite {suite:?}"
+            );
+        }
+        // A signature moved to another message fails too.
+        let mut swapped = sigs.clone();
+        swapped.swap(1, 2);
+        assert!(ops.verify_batch(&checks(&keys, &msgs, &swapped)).is_err());
+    }
+}

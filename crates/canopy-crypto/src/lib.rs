@@ -52,6 +52,17 @@ pub trait CryptoProvider: Send + Sync {
     fn fill_random(&self, out: &mut [u8]) -> Result<(), CryptoError>;
 }
 
+/// One signature to verify in [`SuiteOps::verify_batch`].
+#[derive(Clone, Copy, Debug)]
+pub struct SignatureCheck<'a> {
+    /// The signer's public key.
+    pub public_key: &'a SignaturePublicKey,
+    /// The signed message.
+    pub message: &'a [u8],
+    /// The signature.
+    pub signature: &'a [u8],
+}
+
 /// The raw primitives of one RFC 9420 cipher suite.
 ///
 /// Every method validates its inputs (key and nonce lengths, point encodings) and reports a
@@ -212,6 +223,19 @@ pub trait SuiteOps: Send + Sync {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), CryptoError>;
+
+    /// Verifies many signatures at once: `Ok` only if every one verifies. A failure does not
+    /// say which signature failed; verify them one by one to find out. Backends may use batch
+    /// verification (Ed25519); the default verifies each with [`SuiteOps::verify`].
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidPublicKey`] or [`CryptoError::InvalidSignature`] if any check
+    /// fails.
+    fn verify_batch(&self, checks: &[SignatureCheck<'_>]) -> Result<(), CryptoError> {
+        checks
+            .iter()
+            .try_for_each(|c| self.verify(c.public_key, c.message, c.signature))
+    }
 
     /// A fresh random signature key pair.
     ///
