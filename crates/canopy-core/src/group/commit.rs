@@ -265,6 +265,7 @@ impl Group {
                     .to_extension()?,
                 );
             }
+            gi_extensions.push(super::grease_extension(env)?);
             let group_info = sign_group_info(
                 ops,
                 context.clone(),

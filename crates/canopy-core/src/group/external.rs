@@ -41,6 +41,7 @@ impl Group {
             }
             .to_extension()?,
         );
+        extensions.push(super::grease_extension(env)?);
         let tag = confirmation_tag(
             ops,
             &self.epoch.secrets.confirmation_key,

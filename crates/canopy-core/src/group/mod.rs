@@ -569,6 +569,16 @@ fn find_own_leaf(tree: &RatchetTree, leaf: &LeafNode) -> Result<LeafIndex, Group
     Ok(index)
 }
 
+/// RFC 9420 §13.5: a random GREASE extension (empty data) for a GroupInfo, which joiners
+/// must ignore; sending one keeps them honest.
+fn grease_extension(env: &Env<'_>) -> Result<wire::Extension, GroupError> {
+    let pick = env.random(1)?;
+    let values = crate::key_package::GREASE_VALUES;
+    let index = usize::from(pick.first().copied().unwrap_or(0)) % values.len();
+    let value = values.get(index).copied().unwrap_or(0x0A0A);
+    Ok(wire::Extension::new(wire::ExtensionType(value), Vec::new()))
+}
+
 /// The value of an `ExtensionView` in `extensions`, if present.
 fn typed<T: ExtensionView>(extensions: &Extensions) -> Result<Option<T>, GroupError> {
     Ok(extensions.typed::<T>()?)

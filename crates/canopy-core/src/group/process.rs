@@ -526,7 +526,8 @@ impl Group {
             }
         }
         let own = self.own_leaf();
-        let self_removed = diff.leaf(own).is_none();
+        // Our leaf may already hold a new member (Adds fill removed leaves first).
+        let self_removed = applied.removed.contains(&own);
         let mut provisional = GroupContext {
             version: self.context.version,
             cipher_suite: self.context.cipher_suite,

@@ -656,3 +656,150 @@ fn a_branch_is_joined_with_the_branch_psk_and_checked() {
     );
     drop(carol);
 }
+
+#[test]
+fn external_senders_and_new_members_propose_and_members_commit_by_reference() {
+    use crate::framing::{protect_public, sign_content};
+    use crate::wire::{
+        Add, ExtensionView, ExternalSender, ExternalSenders, FramedContent, FramedContentBody,
+        Sender, WireFormat,
+    };
+    let w = World::new();
+    let ops = w.provider.suite(SUITE).unwrap();
+    let ds = w.signer();
+    let senders = ExternalSenders {
+        senders: vec![ExternalSender {
+            signature_key: ds.public.clone(),
+            credential: Credential::Basic {
+                identity: VarBytes(b"delivery service".to_vec()),
+            },
+        }]
+        .into(),
+    };
+    let extensions = Extensions::new(vec![senders.to_extension().unwrap()]).unwrap();
+    let mut alice = Group::create(
+        &w.env(),
+        GroupConfig::default(),
+        SUITE,
+        b"ext".to_vec(),
+        &World::leaf("alice"),
+        w.signer().private,
+        extensions,
+    )
+    .unwrap();
+    let mut bob = w
+        .add(&mut alice, &["bob"], GroupConfig::default())
+        .pop()
+        .unwrap();
+
+    // The external sender proposes to remove Bob; Bob himself cannot be the committer.
+    let content = FramedContent {
+        group_id: alice.context().group_id.clone(),
+        epoch: alice.epoch(),
+        sender: Sender::External(0),
+        authenticated_data: VarBytes(Vec::new()),
+        body: FramedContentBody::Proposal(Proposal::Remove(Remove {
+            removed: bob.own_leaf().value(),
+        })),
+    };
+    let signed = sign_content(ops, WireFormat::PublicMessage, content, &ds.private, None).unwrap();
+    let message = MlsMessage::PublicMessage(Box::new(
+        protect_public(ops, signed, alice.context(), None).unwrap(),
+    ))
+    .to_bytes()
+    .unwrap();
+    for g in [&mut alice, &mut bob] {
+        assert!(matches!(
+            g.process_message(&w.env(), &message).unwrap(),
+            ProcessedMessage::Proposal {
+                sender: Sender::External(0),
+                ..
+            }
+        ));
+    }
+
+    // A new member proposes to add itself.
+    let (carol_kp, _) = w.key_package("carol");
+    let content = FramedContent {
+        group_id: alice.context().group_id.clone(),
+        epoch: alice.epoch(),
+        sender: Sender::NewMemberProposal,
+        authenticated_data: VarBytes(Vec::new()),
+        body: FramedContentBody::Proposal(Proposal::Add(Box::new(Add {
+            key_package: carol_kp.key_package.clone(),
+        }))),
+    };
+    // Signed with Carol's own key, which is in her KeyPackage.
+    let carol_signer = {
+        let (bundle, signer) = w.key_package("carol");
+        (bundle, signer)
+    };
+    let signed = sign_content(
+        ops,
+        WireFormat::PublicMessage,
+        FramedContent {
+            body: FramedContentBody::Proposal(Proposal::Add(Box::new(Add {
+                key_package: carol_signer.0.key_package.clone(),
+            }))),
+            ..content
+        },
+        &carol_signer.1.private,
+        None,
+    )
+    .unwrap();
+    let message = MlsMessage::PublicMessage(Box::new(
+        protect_public(ops, signed, alice.context(), None).unwrap(),
+    ))
+    .to_bytes()
+    .unwrap();
+    for g in [&mut alice, &mut bob] {
+        assert!(matches!(
+            g.process_message(&w.env(), &message).unwrap(),
+            ProcessedMessage::Proposal {
+                sender: Sender::NewMemberProposal,
+                ..
+            }
+        ));
+    }
+
+    // Alice commits both by reference; Bob is removed, Carol added.
+    let out = alice.commit(&w.env(), CommitOptions::default()).unwrap();
+    let ProcessedMessage::Commit(staged) = bob.process_message(&w.env(), &out.commit).unwrap()
+    else {
+        panic!("not a commit");
+    };
+    assert_eq!(staged.summary().removed, vec![bob.own_leaf()]);
+    assert_eq!(staged.summary().added.len(), 1);
+    assert_eq!(bob.merge_staged_commit(*staged).unwrap(), Merged::Removed);
+    let _ = alice.merge_pending_commit().unwrap();
+    assert_eq!(alice.member_count(), 2);
+    assert!(out.welcome.is_some());
+
+    // A proposal signed by a stranger claiming to be the external sender is refused.
+    let stranger = w.signer();
+    let content = FramedContent {
+        group_id: alice.context().group_id.clone(),
+        epoch: alice.epoch(),
+        sender: Sender::External(0),
+        authenticated_data: VarBytes(Vec::new()),
+        body: FramedContentBody::Proposal(Proposal::Remove(Remove { removed: 0 })),
+    };
+    let signed = sign_content(
+        ops,
+        WireFormat::PublicMessage,
+        content,
+        &stranger.private,
+        None,
+    )
+    .unwrap();
+    let message = MlsMessage::PublicMessage(Box::new(
+        protect_public(ops, signed, alice.context(), None).unwrap(),
+    ))
+    .to_bytes()
+    .unwrap();
+    assert_eq!(
+        alice.process_message(&w.env(), &message).unwrap_err(),
+        GroupError::Framing(crate::framing::FramingError::BadSignature)
+    );
+    drop(carol_kp);
+}
