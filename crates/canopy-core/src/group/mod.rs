@@ -37,6 +37,7 @@ mod error;
 mod external;
 mod process;
 mod proposals;
+mod state;
 
 #[cfg(test)]
 mod tests;
@@ -49,6 +50,7 @@ pub use commit::{CommitOptions, CommitOutput};
 pub use error::{GroupError, ProposalRule};
 pub use process::{CommitSummary, Merged, ProcessedMessage, StagedCommit};
 use proposals::CachedProposal;
+pub use state::STATE_FORMAT_VERSION;
 
 use crate::codec::VarBytes;
 use crate::framing::Padding;
