@@ -213,3 +213,83 @@ impl SecretTree {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use canopy_crypto::{CipherSuite, CryptoProvider};
+    use canopy_crypto_rustcrypto::RustCryptoProvider;
+
+    use super::*;
+    use crate::codec::{decode_exact, encode};
+    use crate::schedule::ContentKind;
+
+    fn used_tree(ops: &dyn SuiteOps) -> SecretTree {
+        let mut tree = SecretTree::new(
+            Secret::from_slice(&[7; 32]),
+            LeafCount::new(8).unwrap(),
+            OutOfOrderPolicy::default(),
+        );
+        let leaf = LeafIndex::new(5).unwrap();
+        let _ = tree
+            .next_encryption_key(ops, leaf, ContentKind::Handshake)
+            .unwrap();
+        let pending = tree
+            .prepare_decryption(ops, LeafIndex::new(2).unwrap(), ContentKind::Application, 3)
+            .unwrap();
+        tree.commit_decryption(pending).unwrap();
+        tree
+    }
+
+    #[test]
+    fn a_used_tree_round_trips_byte_exact() {
+        let provider = RustCryptoProvider::new();
+        let ops = provider.suite(CipherSuite(1)).unwrap();
+        let tree = used_tree(ops);
+        let bytes = encode(&tree.to_record()).unwrap();
+        let back = SecretTree::from_record(ops, decode_exact(&bytes).unwrap()).unwrap();
+        assert_eq!(back.leaves(), tree.leaves());
+        assert_eq!(back.frontier, tree.frontier);
+        assert_eq!(back.ratchets, tree.ratchets);
+        assert_eq!(encode(&back.to_record()).unwrap(), bytes);
+    }
+
+    #[test]
+    fn inconsistent_records_are_rejected() {
+        let provider = RustCryptoProvider::new();
+        let ops = provider.suite(CipherSuite(1)).unwrap();
+        let tree = used_tree(ops);
+        let reject = |change: &dyn Fn(&mut SecretTreeRecord), reason: &str| {
+            let mut record = tree.to_record();
+            change(&mut record);
+            assert_eq!(SecretTree::from_record(ops, record).err(), Some(reason));
+        };
+        reject(&|r| r.leaves = 6, "secret tree leaf count");
+        reject(&|r| r.leaves = 2, "frontier node outside the secret tree");
+        reject(&|r| r.frontier.0.reverse(), "frontier nodes not ascending");
+        reject(
+            &|r| r.frontier.0[0].secret = Secret::zero(31),
+            "frontier secret length",
+        );
+        reject(&|r| r.ratchets.0.reverse(), "ratchet leaves not ascending");
+        reject(
+            &|r| r.ratchets.0[0].leaf = 8,
+            "ratchet leaf outside the secret tree",
+        );
+        reject(
+            &|r| r.ratchets.0[0].application.next_generation = 2,
+            "retained key not behind its ratchet",
+        );
+        reject(
+            &|r| r.ratchets.0[0].application.retained.0.reverse(),
+            "retained keys not ascending",
+        );
+        reject(
+            &|r| r.ratchets.0[0].application.retained.0[0].nonce = Secret::zero(16),
+            "retained key length",
+        );
+        reject(
+            &|r| r.ratchets.0[0].handshake.secret = Secret::zero(1),
+            "ratchet secret length",
+        );
+    }
+}
