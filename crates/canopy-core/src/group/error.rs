@@ -102,9 +102,19 @@ pub enum GroupError {
     /// A valid message that Canopy does not process yet.
     #[error("not supported yet: {0}")]
     Unsupported(&'static str),
-    /// A group state record could not be read.
+    /// A group state record could not be read: its content is inconsistent (the reason is
+    /// named). Bytes that do not decode at all are [`GroupError::Codec`].
     #[error("invalid group state: {0}")]
     State(&'static str),
+    /// A group state record is in a format version this build cannot read (written by a newer
+    /// Canopy, or not a group state at all).
+    #[error("group state format version {found} is not supported (this build reads {supported})")]
+    StateVersion {
+        /// The version byte found.
+        found: u8,
+        /// The version this build reads and writes.
+        supported: u8,
+    },
     /// An internal invariant failed: a bug in Canopy, never caused by peer input.
     #[error("internal error: {0}")]
     Internal(&'static str),

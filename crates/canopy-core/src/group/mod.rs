@@ -37,6 +37,7 @@ mod error;
 mod external;
 mod process;
 mod proposals;
+mod state;
 mod successor;
 
 #[cfg(test)]
@@ -50,6 +51,7 @@ pub use commit::{CommitOptions, CommitOutput};
 pub use error::{GroupError, ProposalRule};
 pub use process::{CommitSummary, Merged, ProcessedMessage, StagedCommit};
 use proposals::CachedProposal;
+pub use state::STATE_FORMAT_VERSION;
 
 use crate::codec::VarBytes;
 use crate::framing::Padding;

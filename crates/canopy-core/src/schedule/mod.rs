@@ -34,6 +34,7 @@ mod transcript;
 pub use error::ScheduleError;
 pub use key_schedule::{EpochSecrets, JoinerSecrets, WelcomeKey, mls_exporter};
 pub use psk::{PskInput, external_psk_id, psk_secret};
+pub(crate) use secret_tree::SecretTreeRecord;
 pub use secret_tree::{
     ContentKind, KeyAndNonce, OutOfOrderPolicy, PendingDecryption, RatchetKey, SecretTree,
     sender_data_key,

@@ -414,5 +414,9 @@ impl SecretTree {
     }
 }
 
+mod state;
+
+pub(crate) use state::SecretTreeRecord;
+
 #[cfg(test)]
 mod tests;

@@ -49,7 +49,7 @@ pub struct StagedTree {
     pub(crate) min_width: usize,
     pub(crate) changes: BTreeMap<NodeIndex, Option<Node>>,
     pub(crate) hashes: BTreeMap<NodeIndex, Vec<u8>>,
-    tree_hash: Vec<u8>,
+    pub(crate) tree_hash: Vec<u8>,
 }
 
 impl StagedTree {

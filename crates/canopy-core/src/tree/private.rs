@@ -172,6 +172,16 @@ impl PrivateTree {
             .map(|_| &pair.private)
     }
 
+    /// The member's leaf key pair (for group state records).
+    pub(crate) fn leaf_key(&self) -> &HpkeKeyPair {
+        &self.leaf_key
+    }
+
+    /// The key pairs held for nodes of the direct path (for group state records).
+    pub(crate) fn path_keys(&self) -> &BTreeMap<NodeIndex, HpkeKeyPair> {
+        &self.path
+    }
+
     pub(crate) fn set_leaf_key(&mut self, key: HpkeKeyPair) {
         self.leaf_key = key;
     }

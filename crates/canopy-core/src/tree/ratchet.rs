@@ -285,6 +285,21 @@ impl RatchetTree {
         self.generation
     }
 
+    /// A stored tree (group state records): [`RatchetTree::from_wire`] with the merge counter
+    /// that staged diffs of this tree were made against. Rehashes every node: O(n).
+    ///
+    /// # Errors
+    /// As [`RatchetTree::from_nodes`].
+    pub(crate) fn from_stored(
+        ops: &dyn SuiteOps,
+        tree: wire::RatchetTree,
+        generation: u64,
+    ) -> Result<Self, TreeError> {
+        let mut restored = Self::from_wire(ops, tree)?;
+        restored.generation = generation;
+        Ok(restored)
+    }
+
     pub(crate) fn blank_leaves_from(&self, from: u32) -> impl Iterator<Item = u32> + '_ {
         self.blank_leaves.range(from..).copied()
     }

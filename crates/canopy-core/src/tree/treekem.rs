@@ -71,15 +71,21 @@ impl LeafTemplate {
 
 /// RFC 9420 §7.4, §7.5: a new path installed in a diff, before its path secrets are
 /// encrypted. Holds the secrets; never printed.
+///
+/// The fields are crate-visible so that group state records can store and restore a pending
+/// commit's path (`group::state`); nothing else builds one field by field.
 #[must_use = "the path secrets must be encrypted with `encrypt`"]
 pub struct PendingUpdatePath {
-    sender: LeafIndex,
-    leaf_node: LeafNode,
-    filtered: Vec<(NodeIndex, NodeIndex)>,
-    path_secrets: Vec<Secret>,
-    node_keys: Vec<HpkeKeyPair>,
-    leaf_key: HpkeKeyPair,
-    commit_secret: Secret,
+    pub(crate) sender: LeafIndex,
+    pub(crate) leaf_node: LeafNode,
+    /// The filtered direct path: each node with its copath child.
+    pub(crate) filtered: Vec<(NodeIndex, NodeIndex)>,
+    /// One path secret per node of `filtered`.
+    pub(crate) path_secrets: Vec<Secret>,
+    /// One key pair per node of `filtered`.
+    pub(crate) node_keys: Vec<HpkeKeyPair>,
+    pub(crate) leaf_key: HpkeKeyPair,
+    pub(crate) commit_secret: Secret,
 }
 
 impl core::fmt::Debug for PendingUpdatePath {
