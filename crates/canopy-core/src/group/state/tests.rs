@@ -11,7 +11,7 @@ use crate::key_package::{
     create_key_package,
 };
 use crate::schedule::ScheduleError;
-use crate::wire::{Credential, Extensions, Lifetime, MlsMessage, Remove};
+use crate::wire::{Credential, Extensions, Lifetime, MlsMessage, ProtocolVersion, Remove};
 
 const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 
