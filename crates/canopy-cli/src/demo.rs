@@ -228,11 +228,10 @@ pub fn run(opts: DemoOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     // 4. Application messages.
     for round in 0..opts.messages {
         for sender in 0..active.len() {
-            let text = format!("message {round} from {}", active[sender].name);
+            let from = active.get_mut(sender).context("sender")?;
+            let text = format!("message {round} from {}", from.name);
             let message = timings.time("encrypt 1 application message", || {
-                active[sender]
-                    .group
-                    .encrypt_application(&env, text.as_bytes(), b"")
+                from.group.encrypt_application(&env, text.as_bytes(), b"")
             })?;
             for (j, receiver) in active.iter_mut().enumerate() {
                 if j == sender {
@@ -258,8 +257,9 @@ pub fn run(opts: DemoOptions, out: &mut dyn Write) -> anyhow::Result<()> {
             force_path: true,
             ..CommitOptions::default()
         };
+        let member = active.get_mut(committer).context("committer")?;
         let out_commit = timings.time("update commit (create)", || {
-            active[committer].group.commit(&env, options)
+            member.group.commit(&env, options)
         })?;
         deliver(
             &env,
@@ -285,8 +285,9 @@ pub fn run(opts: DemoOptions, out: &mut dyn Write) -> anyhow::Result<()> {
             remove: vec![victim],
             ..CommitOptions::default()
         };
+        let creator = active.first_mut().context("creator")?;
         let out_commit = timings.time("remove commit (create)", || {
-            active[0].group.commit(&env, options)
+            creator.group.commit(&env, options)
         })?;
         deliver(
             &env,
@@ -304,7 +305,7 @@ pub fn run(opts: DemoOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     writeln!(
         out,
         "removals committed; {} members, epoch {}",
-        active[0].group.member_count(),
+        active.first().map_or(0, |a| a.group.member_count()),
         epoch(&active)
     )?;
 
@@ -422,7 +423,7 @@ fn deliver(
             removed.push(i);
         }
     }
-    let me = &mut active[committer].group;
+    let me = &mut active.get_mut(committer).context("committer")?.group;
     match me.process_message(env, commit)? {
         ProcessedMessage::OwnCommit => {
             let _ = me.merge_pending_commit()?;
