@@ -6,7 +6,15 @@ use std::process::Command;
 #[test]
 fn a_small_demo_completes_and_prints_the_summary() {
     let out = Command::new(env!("CARGO_BIN_EXE_canopy"))
-        .args(["demo", "--members", "20", "--active", "5", "--messages", "2"])
+        .args([
+            "demo",
+            "--members",
+            "20",
+            "--active",
+            "5",
+            "--messages",
+            "2",
+        ])
         .output()
         .expect("runs canopy");
     let stdout = String::from_utf8_lossy(&out.stdout);
@@ -24,7 +32,10 @@ fn a_small_demo_completes_and_prints_the_summary() {
     ] {
         assert!(stdout.contains(op), "missing {op}: {stdout}");
     }
-    assert!(stdout.contains("removals committed; 18 members"), "{stdout}");
+    assert!(
+        stdout.contains("removals committed; 18 members"),
+        "{stdout}"
+    );
 }
 
 #[test]

@@ -217,10 +217,7 @@ impl Group {
             proposals: proposals.into(),
             path,
         };
-        let wire_format = match self.config.handshake {
-            HandshakeFormat::Public => WireFormat::PublicMessage,
-            HandshakeFormat::Private => WireFormat::PrivateMessage,
-        };
+        let wire_format = self.handshake_wire_format();
         let content = FramedContent {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,
@@ -376,6 +373,14 @@ impl Group {
         Ok(MlsMessage::Welcome(welcome).to_bytes()?)
     }
 
+    /// The wire format of our proposals and commits.
+    fn handshake_wire_format(&self) -> WireFormat {
+        match self.config.handshake {
+            HandshakeFormat::Public => WireFormat::PublicMessage,
+            HandshakeFormat::Private => WireFormat::PrivateMessage,
+        }
+    }
+
     /// Protects our handshake content as the configuration says.
     fn protect_handshake(
         &mut self,
@@ -482,10 +487,7 @@ impl Group {
             return Err(super::ProposalRule::NotAllowed(proposal.proposal_type()).into());
         }
         self.check_proposal(env, ops, &proposal, &sender)?;
-        let wire_format = match self.config.handshake {
-            HandshakeFormat::Public => WireFormat::PublicMessage,
-            HandshakeFormat::Private => WireFormat::PrivateMessage,
-        };
+        let wire_format = self.handshake_wire_format();
         let content = FramedContent {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,

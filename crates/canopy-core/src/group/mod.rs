@@ -499,7 +499,19 @@ impl Group {
     /// The value of a PSK for this group: external from the store, resumption from this
     /// group's current or retained epochs.
     fn psk_value(&self, id: &PreSharedKeyId) -> Result<Secret, GroupError> {
-        let own: Vec<(Vec<u8>, u64, Secret)> = core::iter::once((
+        let own = self.resumption_psks();
+        if let Some((successor, value)) = &self.successor_psk
+            && successor == id
+        {
+            return Ok(value.clone());
+        }
+        lookup_psk(id, &self.psks, &own, Some(ResumptionPskUsage::Application))
+    }
+
+    /// RFC 9420 §8.6: `(group_id, epoch, resumption_psk)` of the current and the retained
+    /// past epochs.
+    fn resumption_psks(&self) -> Vec<(Vec<u8>, u64, Secret)> {
+        core::iter::once((
             self.context.group_id.0.clone(),
             self.context.epoch,
             self.epoch.secrets.resumption_psk.clone(),
@@ -511,13 +523,7 @@ impl Group {
                 p.resumption_psk.clone(),
             )
         }))
-        .collect();
-        if let Some((successor, value)) = &self.successor_psk
-            && successor == id
-        {
-            return Ok(value.clone());
-        }
-        lookup_psk(id, &self.psks, &own, Some(ResumptionPskUsage::Application))
+        .collect()
     }
 
     /// RFC 9420 §11.2: the ReInit this group ended with, if a commit with a ReInit proposal

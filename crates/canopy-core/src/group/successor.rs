@@ -4,7 +4,7 @@
 
 use std::collections::BTreeMap;
 
-use canopy_crypto::{Secret, SignaturePrivateKey};
+use canopy_crypto::SignaturePrivateKey;
 
 use super::{CommitOptions, CommitOutput, Env, Group, GroupConfig, GroupError};
 use crate::codec::VarBytes;
@@ -136,19 +136,7 @@ impl Group {
         signer: SignaturePrivateKey,
         ratchet_tree: Option<wire::RatchetTree>,
     ) -> Result<Self, GroupError> {
-        let resumption: Vec<(Vec<u8>, u64, Secret)> = core::iter::once((
-            old.context.group_id.0.clone(),
-            old.context.epoch,
-            old.epoch.secrets.resumption_psk.clone(),
-        ))
-        .chain(old.past.iter().map(|p| {
-            (
-                p.context.group_id.0.clone(),
-                p.context.epoch,
-                p.resumption_psk.clone(),
-            )
-        }))
-        .collect();
+        let resumption = old.resumption_psks();
         let (group, psks) = Self::join_inner(
             env,
             config,

@@ -207,44 +207,15 @@ impl TreeDiff<'_> {
         group_id: &[u8],
     ) -> Result<(), TreeError> {
         self.require_member(sender)?;
-        let leaf = &path.leaf_node;
-        let s = sender.value();
-        let LeafNodeSource::Commit(claimed) = &leaf.leaf_node_source else {
-            return Err(TreeError::WrongLeafSource {
-                leaf: s,
-                found: leaf.leaf_node_source.value(),
-                expected: 3,
-            });
-        };
         if self
             .leaf(sender)
-            .is_some_and(|old| old.encryption_key == leaf.encryption_key)
+            .is_some_and(|old| old.encryption_key == path.leaf_node.encryption_key)
         {
-            return Err(TreeError::EncryptionKeyUnchanged { leaf: s });
-        }
-        verify_leaf_signature(ops, group_id, sender, leaf)?;
-        check_leaf_capabilities(sender, leaf, None)?;
-        let filtered = self.filtered_direct_path(sender)?;
-        if filtered.len() != path.nodes.len() {
-            return Err(TreeError::PathLengthMismatch {
-                leaf: s,
-                expected: filtered.len(),
-                got: path.nodes.len(),
+            return Err(TreeError::EncryptionKeyUnchanged {
+                leaf: sender.value(),
             });
         }
-        self.check_new_keys(sender, path, &filtered)?;
-        let publics: Vec<HpkePublicKey> = path
-            .nodes
-            .as_slice()
-            .iter()
-            .map(|n| n.encryption_key.clone())
-            .collect();
-        let expected = self.install_path(ops, sender, &filtered, &publics)?;
-        if expected.as_slice() != claimed.as_slice() {
-            return Err(TreeError::LeafParentHashMismatch { leaf: s });
-        }
-        self.set_node(sender.node(), Some(Node::Leaf(leaf.clone())));
-        Ok(())
+        self.merge_path(ops, sender, path, group_id)
     }
 
     /// RFC 9420 §12.4.2, §12.4.3.2: applies the UpdatePath of an external commit (after the
@@ -271,6 +242,20 @@ impl TreeDiff<'_> {
                 })?
             }
         };
+        self.merge_path(ops, sender, path, group_id)?;
+        Ok(sender)
+    }
+
+    /// The checks and merge that a member's and a new member's UpdatePath share (RFC 9420
+    /// §7.5, §7.9.2, §12.4.2): source `commit`, signature and capabilities of the leaf, one
+    /// path node per filtered-direct-path node, fresh keys, and the parent-hash chain.
+    fn merge_path(
+        &mut self,
+        ops: &dyn SuiteOps,
+        sender: LeafIndex,
+        path: &UpdatePath,
+        group_id: &[u8],
+    ) -> Result<(), TreeError> {
         let leaf = &path.leaf_node;
         let s = sender.value();
         let LeafNodeSource::Commit(claimed) = &leaf.leaf_node_source else {
@@ -302,7 +287,7 @@ impl TreeDiff<'_> {
             return Err(TreeError::LeafParentHashMismatch { leaf: s });
         }
         self.set_node(sender.node(), Some(Node::Leaf(leaf.clone())));
-        Ok(sender)
+        Ok(())
     }
 
     /// RFC 9420 §12.4.2: none of the path's encryption keys may be in the tree already (nor
