@@ -41,6 +41,8 @@ mod state;
 mod successor;
 
 #[cfg(test)]
+mod test_world;
+#[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, VecDeque};

@@ -1,118 +1,11 @@
 use std::collections::BTreeMap;
 
-use canopy_crypto::{CipherSuite, CryptoProvider, SignatureKeyPair};
-use canopy_crypto_rustcrypto::RustCryptoProvider;
+use canopy_crypto::{CipherSuite, CryptoProvider};
 
+use super::test_world::{SUITE, World};
 use super::*;
-use crate::key_package::{
-    BasicCredentialValidator, KeyPackageParams, LeafNodeParams, create_key_package,
-};
+use crate::key_package::{KeyPackageParams, LeafNodeParams, create_key_package};
 use crate::wire::{Credential, Lifetime, MlsMessage, Proposal, ReInit, Remove};
-
-const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
-
-struct World {
-    provider: RustCryptoProvider,
-    validator: BasicCredentialValidator,
-}
-
-impl World {
-    fn new() -> Self {
-        Self {
-            provider: RustCryptoProvider::new(),
-            validator: BasicCredentialValidator::new(),
-        }
-    }
-
-    fn env(&self) -> Env<'_> {
-        Env {
-            crypto: &self.provider,
-            credentials: &self.validator,
-            now: None,
-        }
-    }
-
-    fn signer(&self) -> SignatureKeyPair {
-        self.provider
-            .suite(SUITE)
-            .unwrap()
-            .signature_generate_key_pair()
-            .unwrap()
-    }
-
-    fn leaf(name: &str) -> LeafNodeParams {
-        LeafNodeParams::new(
-            Credential::Basic {
-                identity: VarBytes(name.as_bytes().to_vec()),
-            },
-            SUITE,
-        )
-    }
-
-    fn key_package(&self, name: &str) -> (KeyPackageBundle, SignatureKeyPair) {
-        let signer = self.signer();
-        let params = KeyPackageParams::new(
-            Self::leaf(name),
-            Lifetime {
-                not_before: 0,
-                not_after: u64::MAX,
-            },
-        );
-        let bundle = create_key_package(&self.provider, SUITE, &params, &signer.private).unwrap();
-        (bundle, signer)
-    }
-
-    fn create(&self, name: &str, config: GroupConfig) -> Group {
-        Group::create(
-            &self.env(),
-            config,
-            SUITE,
-            b"group".to_vec(),
-            &Self::leaf(name),
-            self.signer().private,
-            Extensions::default(),
-        )
-        .unwrap()
-    }
-
-    /// `creator` adds `names` in one commit; returns the joined groups.
-    fn add(&self, creator: &mut Group, names: &[&str], config: GroupConfig) -> Vec<Group> {
-        let kps: Vec<_> = names.iter().map(|n| self.key_package(n)).collect();
-        let out = creator
-            .commit(
-                &self.env(),
-                CommitOptions {
-                    add: kps.iter().map(|(b, _)| b.key_package.clone()).collect(),
-                    ..CommitOptions::default()
-                },
-            )
-            .unwrap();
-        assert!(matches!(
-            creator.process_message(&self.env(), &out.commit).unwrap(),
-            ProcessedMessage::OwnCommit
-        ));
-        let _ = creator.merge_pending_commit().unwrap();
-        let MlsMessage::Welcome(welcome) = MlsMessage::from_bytes(&out.welcome.unwrap()).unwrap()
-        else {
-            panic!("not a welcome");
-        };
-        kps.into_iter()
-            .map(|(bundle, signer)| {
-                Group::join(
-                    &self.env(),
-                    config,
-                    &welcome,
-                    &bundle,
-                    signer.private,
-                    None,
-                    &BTreeMap::new(),
-                    &[],
-                )
-                .unwrap()
-            })
-            .collect()
-    }
-}
 
 fn assert_agree(groups: &[&Group]) {
     let first = groups[0];
@@ -135,11 +28,7 @@ fn deliver(w: &World, commit: &[u8], others: &mut [&mut Group]) -> Vec<Merged> {
 }
 
 fn three_members(w: &World, config: GroupConfig) -> (Group, Group, Group) {
-    let mut alice = w.create("alice", config);
-    let mut joined = w.add(&mut alice, &["bob", "carol"], config);
-    let carol = joined.pop().unwrap();
-    let bob = joined.pop().unwrap();
-    (alice, bob, carol)
+    w.three_members(config)
 }
 
 #[test]

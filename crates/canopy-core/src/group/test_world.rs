@@ -1,0 +1,167 @@
+//! The test harness of the group engine's unit tests: a provider, a credential validator and
+//! shortcuts for members, KeyPackages and adds.
+
+use std::collections::BTreeMap;
+
+use canopy_crypto::{CipherSuite, CryptoProvider, SignatureKeyPair};
+use canopy_crypto_rustcrypto::RustCryptoProvider;
+
+use super::{CommitOptions, Env, Group, GroupConfig, Merged, ProcessedMessage};
+use crate::codec::VarBytes;
+use crate::key_package::{
+    BasicCredentialValidator, KeyPackageBundle, KeyPackageParams, LeafNodeParams,
+    create_key_package,
+};
+use crate::wire::{self, Credential, Extensions, Lifetime, MlsMessage};
+
+pub(crate) const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+
+pub(crate) struct World {
+    pub(crate) provider: RustCryptoProvider,
+    pub(crate) validator: BasicCredentialValidator,
+}
+
+impl World {
+    pub(crate) fn new() -> Self {
+        Self {
+            provider: RustCryptoProvider::new(),
+            validator: BasicCredentialValidator::new(),
+        }
+    }
+
+    pub(crate) fn env(&self) -> Env<'_> {
+        Env {
+            crypto: &self.provider,
+            credentials: &self.validator,
+            now: None,
+        }
+    }
+
+    pub(crate) fn signer(&self) -> SignatureKeyPair {
+        self.provider
+            .suite(SUITE)
+            .unwrap()
+            .signature_generate_key_pair()
+            .unwrap()
+    }
+
+    pub(crate) fn leaf(name: &str) -> LeafNodeParams {
+        LeafNodeParams::new(
+            Credential::Basic {
+                identity: VarBytes(name.as_bytes().to_vec()),
+            },
+            SUITE,
+        )
+    }
+
+    pub(crate) fn key_package(&self, name: &str) -> (KeyPackageBundle, SignatureKeyPair) {
+        let signer = self.signer();
+        let params = KeyPackageParams::new(
+            Self::leaf(name),
+            Lifetime {
+                not_before: 0,
+                not_after: u64::MAX,
+            },
+        );
+        let bundle = create_key_package(&self.provider, SUITE, &params, &signer.private).unwrap();
+        (bundle, signer)
+    }
+
+    pub(crate) fn create(&self, name: &str, config: GroupConfig) -> Group {
+        Group::create(
+            &self.env(),
+            config,
+            SUITE,
+            b"group".to_vec(),
+            &Self::leaf(name),
+            self.signer().private,
+            Extensions::default(),
+        )
+        .unwrap()
+    }
+
+    /// Commits an add of `names` (left pending in `committer`); returns the commit and the
+    /// joiners' bundles and Welcome.
+    pub(crate) fn commit_add(
+        &self,
+        committer: &mut Group,
+        names: &[&str],
+    ) -> (
+        Vec<u8>,
+        wire::Welcome,
+        Vec<(KeyPackageBundle, SignatureKeyPair)>,
+    ) {
+        let kps: Vec<_> = names.iter().map(|n| self.key_package(n)).collect();
+        let out = committer
+            .commit(
+                &self.env(),
+                CommitOptions {
+                    add: kps.iter().map(|(b, _)| b.key_package.clone()).collect(),
+                    ..CommitOptions::default()
+                },
+            )
+            .unwrap();
+        let MlsMessage::Welcome(welcome) = MlsMessage::from_bytes(&out.welcome.unwrap()).unwrap()
+        else {
+            panic!("not a welcome");
+        };
+        (out.commit, welcome, kps)
+    }
+
+    pub(crate) fn join(
+        &self,
+        welcome: &wire::Welcome,
+        kps: Vec<(KeyPackageBundle, SignatureKeyPair)>,
+        config: GroupConfig,
+    ) -> Vec<Group> {
+        kps.into_iter()
+            .map(|(bundle, signer)| {
+                Group::join(
+                    &self.env(),
+                    config,
+                    welcome,
+                    &bundle,
+                    signer.private,
+                    None,
+                    &BTreeMap::new(),
+                    &[],
+                )
+                .unwrap()
+            })
+            .collect()
+    }
+
+    /// `creator` adds `names` in one commit and merges it; returns the joined groups.
+    pub(crate) fn add(
+        &self,
+        creator: &mut Group,
+        names: &[&str],
+        config: GroupConfig,
+    ) -> Vec<Group> {
+        let (commit, welcome, kps) = self.commit_add(creator, names);
+        own_commit(self, creator, &commit);
+        self.join(&welcome, kps, config)
+    }
+
+    pub(crate) fn three_members(&self, config: GroupConfig) -> (Group, Group, Group) {
+        let mut alice = self.create("alice", config);
+        let (commit, welcome, kps) = self.commit_add(&mut alice, &["bob", "carol"]);
+        own_commit(self, &mut alice, &commit);
+        let mut joined = self.join(&welcome, kps, config);
+        let carol = joined.pop().unwrap();
+        let bob = joined.pop().unwrap();
+        (alice, bob, carol)
+    }
+}
+
+/// Recognises the echo of our pending commit and merges it.
+pub(crate) fn own_commit(w: &World, group: &mut Group, commit: &[u8]) {
+    assert!(matches!(
+        group.process_message(&w.env(), commit).unwrap(),
+        ProcessedMessage::OwnCommit
+    ));
+    assert!(matches!(
+        group.merge_pending_commit().unwrap(),
+        Merged::Member { .. }
+    ));
+}
