@@ -11,13 +11,13 @@ use crate::codec::VarBytes;
 use crate::crypto::proposal_ref;
 use crate::framing::{protect_private, protect_public, sign_content};
 use crate::join::{WelcomeRecipient, seal_welcome, sign_group_info};
-use crate::key_package::KeyPackageRef;
+use crate::key_package::{KeyPackageRef, LeafNodeParams, NewLeafSource, generate_leaf_node};
 use crate::tree::math::{LeafIndex, NodeIndex, common_ancestor};
 use crate::tree::{LeafTemplate, TreeDiff, TreeRead};
 use crate::wire::{
     self, Add, AuthenticatedContent, Commit, ExtensionView, Extensions, ExternalPub, FramedContent,
     FramedContentBody, GroupContext, GroupContextExtensions, KeyPackage, MlsMessage, PreSharedKey,
-    PreSharedKeyId, Proposal, ProposalOrRef, ReInit, Remove, Sender, WireFormat,
+    PreSharedKeyId, Proposal, ProposalOrRef, ReInit, Remove, Sender, Update, WireFormat,
 };
 
 /// What to put in a commit (RFC 9420 §12.4). By default it includes every valid proposal
@@ -301,6 +301,7 @@ impl Group {
             private: pending_path.map_or(PrivateChange::None, |p| PrivateChange::Own(Box::new(p))),
             epoch: Some(epoch),
             summary,
+            leaf_key: None,
         };
         self.pending = Some(Box::new(PendingCommit {
             staged,
@@ -474,20 +475,65 @@ impl Group {
     }
 
     /// Sends a proposal (RFC 9420 §12.1) framed as the configuration says, and caches it so
-    /// that our next commit includes it. Update proposals are made by committing with
-    /// [`CommitOptions::force_path`] instead.
+    /// that our next commit includes it. Our own Update is [`Group::propose_update`].
     ///
     /// # Errors
-    /// [`GroupError::Proposal`] for an invalid or unsupported proposal (Update, ExternalInit).
+    /// [`GroupError::Proposal`] for an invalid proposal, an Update or an ExternalInit.
     pub fn propose(&mut self, env: &Env<'_>, proposal: Proposal) -> Result<Vec<u8>, GroupError> {
-        let ops = env.ops(self.cipher_suite())?;
-        let own = self.own_leaf();
-        let sender = Sender::Member(own.value());
         if matches!(proposal, Proposal::Update(_) | Proposal::ExternalInit(_)) {
             return Err(super::ProposalRule::NotAllowed(proposal.proposal_type()).into());
         }
+        self.send_proposal(env, proposal)
+    }
+
+    /// Sends an Update proposal for our leaf (RFC 9420 §12.1.2): a new LeafNode (from
+    /// `leaf`, or our current leaf's contents) with a fresh encryption key, whose private key
+    /// is kept until another member's commit applies it. (A committer cannot apply its own
+    /// Update; to refresh our leaf in our own commit use [`CommitOptions::force_path`].)
+    ///
+    /// # Errors
+    /// [`GroupError::NotAMember`], [`GroupError::GroupEnded`], the leaf checks of §7.3.
+    pub fn propose_update(
+        &mut self,
+        env: &Env<'_>,
+        leaf: Option<&LeafNodeParams>,
+    ) -> Result<Vec<u8>, GroupError> {
+        let own = self.own_leaf();
+        let current = self.tree.leaf(own).ok_or(GroupError::NotAMember)?;
+        let params = leaf
+            .cloned()
+            .unwrap_or_else(|| LeafNodeParams::from_leaf(current));
+        let (leaf_node, private) = generate_leaf_node(
+            env.crypto,
+            self.cipher_suite(),
+            &params,
+            NewLeafSource::Update {
+                group_id: self.context.group_id.as_slice(),
+                leaf_index: own.value(),
+            },
+            &self.signer,
+        )?;
+        let key = canopy_crypto::HpkeKeyPair {
+            private,
+            public: leaf_node.encryption_key.clone(),
+        };
+        let message = self.send_proposal(env, Proposal::Update(Box::new(Update { leaf_node })))?;
+        self.own_updates.push(key);
+        Ok(message)
+    }
+
+    /// Checks, signs, protects and caches our `proposal`.
+    fn send_proposal(&mut self, env: &Env<'_>, proposal: Proposal) -> Result<Vec<u8>, GroupError> {
+        let ops = env.ops(self.cipher_suite())?;
+        let own = self.own_leaf();
+        if self.tree.leaf(own).is_none() {
+            return Err(GroupError::NotAMember);
+        }
+        if self.ended.is_some() {
+            return Err(GroupError::GroupEnded);
+        }
+        let sender = Sender::Member(own.value());
         self.check_proposal(env, ops, &proposal, &sender)?;
-        let wire_format = self.handshake_wire_format();
         let content = FramedContent {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,
@@ -495,6 +541,7 @@ impl Group {
             authenticated_data: VarBytes(Vec::new()),
             body: FramedContentBody::Proposal(proposal.clone()),
         };
+        let wire_format = self.handshake_wire_format();
         let signed = sign_content(ops, wire_format, content, &self.signer, Some(&self.context))?;
         let reference = proposal_ref(ops, &signed.to_bytes()?)?;
         let message = self.protect_handshake(env, ops, signed)?;

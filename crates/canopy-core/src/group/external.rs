@@ -235,6 +235,7 @@ impl Group {
             pending: None,
             ended: None,
             successor_psk: None,
+            own_updates: Vec::new(),
         };
         Ok((group, message))
     }

@@ -200,6 +200,9 @@ pub struct Group {
     /// RFC 9420 §11.2, §11.3: the resumption PSK (usage `reinit` or `branch`) that the first
     /// commit of a successor group injects, with its value from the old group.
     successor_psk: Option<(PreSharedKeyId, Secret)>,
+    /// RFC 9420 §12.1.2: the key pairs of our Update proposals of this epoch, until a commit
+    /// applies one of them (or the epoch ends).
+    own_updates: Vec<canopy_crypto::HpkeKeyPair>,
 }
 
 impl core::fmt::Debug for Group {
@@ -281,6 +284,7 @@ impl Group {
             pending: None,
             ended: None,
             successor_psk: None,
+            own_updates: Vec::new(),
         })
     }
 
@@ -408,6 +412,7 @@ impl Group {
             pending: None,
             ended: None,
             successor_psk: None,
+            own_updates: Vec::new(),
         };
         Ok((group, secrets.psks.0))
     }

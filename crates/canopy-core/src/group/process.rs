@@ -92,6 +92,8 @@ pub struct StagedCommit {
     pub(crate) private: PrivateChange,
     pub(crate) epoch: Option<EpochState>,
     pub(crate) summary: CommitSummary,
+    /// Our new leaf key pair, when the commit applies one of our Update proposals.
+    pub(crate) leaf_key: Option<canopy_crypto::HpkeKeyPair>,
 }
 
 impl core::fmt::Debug for StagedCommit {
@@ -564,6 +566,25 @@ impl Group {
             (Committer::NewMember, None) => return Err(super::ProposalRule::ExternalInit.into()),
             _ => None,
         };
+        // RFC 9420 §12.1.2: if the commit applies our Update, our leaf holds the new key, and
+        // the path secret is encrypted to it.
+        let leaf_key = if applied.updated.contains(&own) {
+            let public = diff
+                .leaf(own)
+                .map(|l| l.encryption_key.clone())
+                .ok_or(GroupError::Internal("updated leaf"))?;
+            Some(
+                self.own_updates
+                    .iter()
+                    .find(|k| k.public == public)
+                    .cloned()
+                    .ok_or(GroupError::State(
+                        "the key of our Update proposal is missing",
+                    ))?,
+            )
+        } else {
+            None
+        };
         let mut joined = None;
         if let Some(path) = &commit.path {
             // The leaf the path replaces: the committer's own, or for an external resync the
@@ -601,8 +622,20 @@ impl Group {
             provisional.tree_hash = diff.tree_hash(ops)?.into();
             if !self_removed {
                 let ctx = provisional.to_bytes()?;
-                let decrypted =
-                    decrypt_path(&diff, ops, &self.private, leaf, path, &new_leaves, &ctx)?;
+                let updated_private = leaf_key.as_ref().map(|k| {
+                    let mut p = self.private.clone();
+                    p.set_leaf_key(k.clone());
+                    p
+                });
+                let decrypted = decrypt_path(
+                    &diff,
+                    ops,
+                    updated_private.as_ref().unwrap_or(&self.private),
+                    leaf,
+                    path,
+                    &new_leaves,
+                    &ctx,
+                )?;
                 commit_secret = decrypted.commit_secret.clone();
                 private = PrivateChange::Decrypted(decrypted);
             }
@@ -632,6 +665,7 @@ impl Group {
                 private,
                 epoch: None,
                 summary,
+                leaf_key: None,
             });
         }
 
@@ -664,6 +698,7 @@ impl Group {
             private,
             epoch: Some(epoch),
             summary,
+            leaf_key,
         })
     }
 
@@ -722,6 +757,7 @@ impl Group {
             private,
             epoch,
             summary,
+            leaf_key,
             ..
         } = staged;
         self.tree.merge(tree).map_err(|_| GroupError::StaleCommit)?;
@@ -730,6 +766,10 @@ impl Group {
         let Some(epoch) = epoch.filter(|_| !summary.self_removed) else {
             return Ok(Merged::Removed);
         };
+        self.own_updates.clear();
+        if let Some(key) = leaf_key {
+            self.private.set_leaf_key(key);
+        }
         match private {
             PrivateChange::None => {}
             PrivateChange::Decrypted(d) => self.private.apply(&d),

@@ -36,8 +36,9 @@
 //! ```
 //!
 //! Version 2 appends `struct { optional<ReInit> ended; optional<SuccessorPskRecord>
-//! successor_psk; }` (a group ended by a ReInit, RFC 9420 §11.2; the resumption PSK of a
-//! successor group's first commit, §11.3). Version-1 records still load, as groups with
+//! successor_psk; KeyPair own_updates<V>; }` (a group ended by a ReInit, RFC 9420 §11.2; the
+//! resumption PSK of a successor group's first commit, §11.3; the key pairs of our pending
+//! Update proposals, §12.1.2). Version-1 records still load, as groups with
 //! neither.
 //!
 //! The secret tree's layout is in `schedule::secret_tree::state`.
@@ -153,6 +154,12 @@ impl Group {
         let mut group = Self::from_record(crypto, record)?;
         group.ended = lifecycle.ended;
         group.successor_psk = lifecycle.successor_psk.map(|s| (s.id, s.psk));
+        group.own_updates = lifecycle
+            .own_updates
+            .0
+            .into_iter()
+            .map(KeyPairRecord::into_pair)
+            .collect();
         Ok(group)
     }
 
@@ -167,6 +174,7 @@ impl Group {
                     id: id.clone(),
                     psk: psk.clone(),
                 }),
+            own_updates: VarVec(self.own_updates.iter().map(KeyPairRecord::of).collect()),
         }
     }
 
@@ -289,18 +297,21 @@ impl Group {
             pending,
             ended: None,
             successor_psk: None,
+            own_updates: Vec::new(),
         })
     }
 }
 
 /// Format version 2: `struct { optional<ReInit> ended; optional<SuccessorPskRecord>
-/// successor_psk; }` after the `GroupRecord` (RFC 9420 §11.2, §11.3).
+/// successor_psk; KeyPair own_updates<V>; }` after the `GroupRecord` (RFC 9420 §11.2, §11.3,
+/// §12.1.2).
 #[derive(Default, TlsSerialize, TlsDeserializeBytes, TlsSize)]
 struct LifecycleRecord {
     #[tls_codec(with = "crate::codec::fields::optional")]
     ended: Option<ReInit>,
     #[tls_codec(with = "crate::codec::fields::optional")]
     successor_psk: Option<SuccessorPskRecord>,
+    own_updates: VarVec<KeyPairRecord>,
 }
 
 /// `struct { PreSharedKeyID id; opaque psk<V>; }`: the resumption PSK a successor group's
@@ -942,6 +953,11 @@ struct PendingCommitRecord {
 impl PendingCommitRecord {
     fn of(pending: &PendingCommit) -> Result<Self, GroupError> {
         let s = &pending.staged;
+        // Our own commit never applies our own Update (RFC 9420 §12.2), so it has no new
+        // leaf key to store.
+        if s.leaf_key.is_some() {
+            return Err(GroupError::Internal("an own commit with a new leaf key"));
+        }
         Ok(Self {
             base_epoch: s.base_epoch,
             context: s.context.clone(),
@@ -966,6 +982,7 @@ impl PendingCommitRecord {
                 private: self.private.into_change()?,
                 epoch: self.epoch.map(|e| e.into_epoch(ops)).transpose()?,
                 summary: self.summary.into_summary()?,
+                leaf_key: None,
             },
             message: self.message.0,
         })

@@ -692,3 +692,61 @@ fn external_senders_and_new_members_propose_and_members_commit_by_reference() {
     );
     drop(carol_kp);
 }
+
+#[test]
+fn our_update_proposal_is_committed_by_another_member_and_its_key_is_used() {
+    let w = World::new();
+    let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
+    let old_key = bob
+        .tree()
+        .leaf(bob.own_leaf())
+        .unwrap()
+        .encryption_key
+        .clone();
+    let proposal = bob.propose_update(&w.env(), None).unwrap();
+    for g in [&mut alice, &mut carol] {
+        assert!(matches!(
+            g.process_message(&w.env(), &proposal).unwrap(),
+            ProcessedMessage::Proposal {
+                proposal: Proposal::Update(_),
+                ..
+            }
+        ));
+    }
+    // Bob's state survives a save and load with the pending Update key.
+    let mut bob = Group::from_bytes(&w.provider, bob.to_bytes().unwrap().as_bytes()).unwrap();
+    // Alice commits it by reference; the path secret reaches Bob under his new key.
+    let out = alice.commit(&w.env(), CommitOptions::default()).unwrap();
+    let ProcessedMessage::Commit(staged) = bob.process_message(&w.env(), &out.commit).unwrap()
+    else {
+        panic!("not a commit");
+    };
+    assert_eq!(staged.summary().updated, vec![bob.own_leaf()]);
+    let _ = bob.merge_staged_commit(*staged).unwrap();
+    deliver(&w, &out.commit, &mut [&mut carol]);
+    let _ = alice.merge_pending_commit().unwrap();
+    assert_agree(&[&alice, &bob, &carol]);
+    let new_key = &bob.tree().leaf(bob.own_leaf()).unwrap().encryption_key;
+    assert_ne!(*new_key, old_key);
+    // Carol commits with a path: Bob decrypts it with his new leaf key.
+    let out = carol
+        .commit(
+            &w.env(),
+            CommitOptions {
+                force_path: true,
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    deliver(&w, &out.commit, &mut [&mut alice, &mut bob]);
+    let _ = carol.merge_pending_commit().unwrap();
+    assert_agree(&[&alice, &bob, &carol]);
+    // A committer leaves its own Update out.
+    let _ = alice.propose_update(&w.env(), None).unwrap();
+    let out = alice.commit(&w.env(), CommitOptions::default()).unwrap();
+    let ProcessedMessage::Commit(staged) = bob.process_message(&w.env(), &out.commit).unwrap()
+    else {
+        panic!("not a commit");
+    };
+    assert!(staged.summary().updated.is_empty());
+}

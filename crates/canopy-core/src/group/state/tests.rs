@@ -449,7 +449,7 @@ fn a_stored_version_1_state_still_loads() {
     // Saved again, it is version 2: the same record plus an empty lifecycle record.
     let mut as_v2 = vec![2u8];
     as_v2.extend_from_slice(&state[1..]);
-    as_v2.extend_from_slice(&[0, 0]);
+    as_v2.extend_from_slice(&[0, 0, 0]);
     assert_eq!(g.to_bytes().unwrap().as_bytes(), as_v2.as_slice());
     assert_eq!(g.reinit(), None);
     assert_eq!(fixture_facts(&state), (before.to_owned(), after.to_owned()));
