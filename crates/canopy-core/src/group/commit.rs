@@ -5,7 +5,7 @@
 use canopy_crypto::{Secret, SuiteOps};
 
 use super::process::{Applied, Merged, PrivateChange, StagedCommit, apply_proposals};
-use super::proposals::{CachedProposal, Committer, MemberCredentials, Resolved, requires_path};
+use super::proposals::{CachedProposal, Committer, Resolved, requires_path};
 use super::{Env, Group, GroupError, HandshakeFormat};
 use crate::codec::VarBytes;
 use crate::crypto::proposal_ref;
@@ -155,12 +155,7 @@ impl Group {
 
         let mut diff = self.tree.diff();
         let applied = apply_proposals(&mut diff, &list)?;
-        if !applied.added.is_empty() {
-            let creds = MemberCredentials::of(&diff);
-            for (_, kp) in &applied.added {
-                creds.check(&kp.leaf_node)?;
-            }
-        }
+        self.check_credential_types(&diff, &applied)?;
         let extensions = applied
             .extensions
             .clone()

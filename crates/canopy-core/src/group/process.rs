@@ -17,7 +17,7 @@ use crate::tree::{DecryptedPath, PendingUpdatePath, StagedTree, TreeDiff, TreeRe
 use crate::wire::{
     AuthenticatedContent, Commit, ContentType, Extensions, ExternalSenders, FramedContentBody,
     GroupContext, KeyPackage, MlsMessage, PreSharedKeyId, PrivateMessage, Proposal, ProposalOrRef,
-    PublicMessage, ReInit, Sender,
+    PublicMessage, ReInit, RequiredCapabilities, Sender,
 };
 
 /// What a processed message was.
@@ -460,6 +460,32 @@ impl Group {
             .collect()
     }
 
+    /// RFC 9420 §7.3: every added leaf, and every updated leaf whose credential type
+    /// changed, uses a credential type all members support and supports all in use. The
+    /// O(n) scan of the members runs only for such commits.
+    pub(crate) fn check_credential_types(
+        &self,
+        diff: &TreeDiff<'_>,
+        applied: &Applied,
+    ) -> Result<(), GroupError> {
+        let changed_type = applied.updated.iter().filter_map(|l| {
+            let new = diff.leaf(*l)?;
+            let old = self.tree.leaf(*l)?;
+            (old.credential.credential_type() != new.credential.credential_type()).then_some(new)
+        });
+        let leaves: Vec<&crate::wire::LeafNode> = applied
+            .added
+            .iter()
+            .map(|(_, kp)| &kp.leaf_node)
+            .chain(changed_type)
+            .collect();
+        if leaves.is_empty() {
+            return Ok(());
+        }
+        let creds = MemberCredentials::of(diff);
+        leaves.into_iter().try_for_each(|leaf| creds.check(leaf))
+    }
+
     /// Checks each proposal that was not checked on receipt (those sent by value), in
     /// parallel when there are many (an add-everyone commit).
     pub(crate) fn check_by_value(
@@ -521,12 +547,7 @@ impl Group {
             .extensions
             .clone()
             .unwrap_or_else(|| self.context.extensions.clone());
-        if !applied.added.is_empty() {
-            let creds = MemberCredentials::of(&diff);
-            for (_, kp) in &applied.added {
-                creds.check(&kp.leaf_node)?;
-            }
-        }
+        self.check_credential_types(&diff, &applied)?;
         let own = self.own_leaf();
         // Our leaf may already hold a new member (Adds fill removed leaves first).
         let self_removed = applied.removed.contains(&own);
@@ -619,6 +640,15 @@ impl Group {
                     l
                 }
             };
+            // RFC 9420 §7.3, §11.1: the new leaf meets the group's required capabilities,
+            // and a changed credential type is one every member supports.
+            let required: Option<RequiredCapabilities> = super::typed(&provisional.extensions)?;
+            crate::tree::check_leaf_capabilities(leaf, &path.leaf_node, required.as_ref())?;
+            if replaced.is_some_and(|old| {
+                old.credential.credential_type() != path.leaf_node.credential.credential_type()
+            }) {
+                MemberCredentials::of(&diff).check(&path.leaf_node)?;
+            }
             provisional.tree_hash = diff.tree_hash(ops)?.into();
             if !self_removed {
                 let ctx = provisional.to_bytes()?;

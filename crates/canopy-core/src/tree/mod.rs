@@ -47,5 +47,6 @@ pub use error::TreeError;
 pub use private::PrivateTree;
 pub use ratchet::RatchetTree;
 pub use treekem::{DecryptedPath, LeafTemplate, PendingUpdatePath, decrypt_path};
+pub(crate) use validate::check_leaf_capabilities;
 pub use validate::{LifetimePolicy, ValidationPolicy};
 pub use view::{TreeRead, in_subtree};
