@@ -73,6 +73,7 @@ impl RustCryptoProvider {
             .iter()
             .filter_map(|s| s.params())
             .map(|params| Suite {
+                signer: sig::SignerCache::default(),
                 params,
                 rng: Arc::clone(&rng),
             })
@@ -122,6 +123,10 @@ impl CryptoProvider for RustCryptoProvider {
 struct Suite {
     params: SuiteParams,
     rng: Arc<dyn RandomSource>,
+    /// The last Ed25519 signing key used, expanded: expanding one (SHA-512 and a basepoint
+    /// multiplication for the public key) costs about 40% of a signature, and a client signs
+    /// with the same key again and again. Zeroized on replacement and drop.
+    signer: sig::SignerCache,
 }
 
 impl Suite {
@@ -274,6 +279,9 @@ impl SuiteOps for Suite {
         private_key: &SignaturePrivateKey,
         message: &[u8],
     ) -> Result<Vec<u8>, CryptoError> {
+        if self.params.signature == canopy_crypto::SignatureScheme::ED25519 {
+            return self.signer.sign_ed25519(private_key.as_bytes(), message);
+        }
         sig::sign(self.params.signature, private_key.as_bytes(), message)
     }
 

@@ -59,6 +59,34 @@ ecdsa!(p256, 32, 65);
 ecdsa!(p384, 48, 97);
 ecdsa!(p521, 66, 133);
 
+/// A one-entry cache of an expanded Ed25519 signing key (see `Suite::signer`). The seed is
+/// compared in constant time; both are zeroized when replaced or dropped.
+#[derive(Default)]
+pub(crate) struct SignerCache(
+    std::sync::Mutex<Option<(Zeroizing<[u8; 32]>, ed25519_dalek::SigningKey)>>,
+);
+
+impl SignerCache {
+    /// Signs `msg` with the Ed25519 seed `sk`, expanding it only if it is not the cached one.
+    pub(crate) fn sign_ed25519(&self, sk: &[u8], msg: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        use ed25519_dalek::Signer;
+        use subtle::ConstantTimeEq;
+        let seed: &[u8; 32] = sk.try_into().map_err(|_| CryptoError::InvalidPrivateKey)?;
+        // A poisoned lock only means another signer panicked: sign without the cache.
+        let Ok(mut slot) = self.0.lock() else {
+            return Ok(ed25519_key(sk)?.sign(msg).to_bytes().to_vec());
+        };
+        let hit = slot
+            .as_ref()
+            .is_some_and(|(cached, _)| bool::from(cached.as_slice().ct_eq(seed.as_slice())));
+        if !hit {
+            *slot = Some((Zeroizing::new(*seed), ed25519_key(sk)?));
+        }
+        let (_, key) = slot.as_ref().ok_or(CryptoError::InvalidPrivateKey)?;
+        Ok(key.sign(msg).to_bytes().to_vec())
+    }
+}
+
 /// Ed448 public keys and seeds are 57 bytes; signatures 114.
 const ED448_LEN: usize = 57;
 

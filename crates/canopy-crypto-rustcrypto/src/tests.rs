@@ -372,3 +372,56 @@ fn batch_verification_accepts_good_batches_and_rejects_any_bad_signature() {
         assert!(ops.verify_batch(&checks(&keys, &msgs, &swapped)).is_err());
     }
 }
+
+#[test]
+#[ignore = "prints timings"]
+#[allow(clippy::disallowed_methods)]
+fn ed25519_component_timings() {
+    use ed25519_dalek::{Signer, SigningKey, VerifyingKey};
+    let sk = SigningKey::from_bytes(&[7u8; 32]);
+    let msg = vec![0x5au8; 1100];
+    let n = 2000u32;
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(SigningKey::from_bytes(&[7u8; 32]));
+    }
+    println!("SigningKey::from_bytes {:?}", t.elapsed() / n);
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(sk.sign(&msg));
+    }
+    println!("sign (key built) {:?}", t.elapsed() / n);
+    let sig = sk.sign(&msg);
+    let vk_bytes = sk.verifying_key().to_bytes();
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        std::hint::black_box(VerifyingKey::from_bytes(&vk_bytes).unwrap());
+    }
+    println!("VerifyingKey::from_bytes {:?}", t.elapsed() / n);
+    let vk = VerifyingKey::from_bytes(&vk_bytes).unwrap();
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        vk.verify_strict(&msg, &sig).unwrap();
+    }
+    println!("verify_strict (key built) {:?}", t.elapsed() / n);
+    let t = std::time::Instant::now();
+    for _ in 0..n {
+        ed25519_dalek::Verifier::verify(&vk, &msg, &sig).unwrap();
+    }
+    println!("verify (key built) {:?}", t.elapsed() / n);
+}
+
+#[test]
+fn the_signing_key_cache_never_signs_with_the_wrong_key() {
+    let p = provider();
+    let ops = p.suite(CipherSuite(1)).unwrap();
+    let a = ops.signature_generate_key_pair().unwrap();
+    let b = ops.signature_generate_key_pair().unwrap();
+    for i in 0..6u8 {
+        let (signer, other) = if i % 3 == 0 { (&b, &a) } else { (&a, &b) };
+        let msg = vec![i; 100];
+        let sig = ops.sign(&signer.private, &msg).unwrap();
+        ops.verify(&signer.public, &msg, &sig).unwrap();
+        assert!(ops.verify(&other.public, &msg, &sig).is_err());
+    }
+}
