@@ -750,3 +750,79 @@ fn our_update_proposal_is_committed_by_another_member_and_its_key_is_used() {
     };
     assert!(staged.summary().updated.is_empty());
 }
+
+#[test]
+fn every_single_byte_change_to_a_commit_or_proposal_is_rejected_without_state_change() {
+    let w = World::new();
+    for handshake in [HandshakeFormat::Public, HandshakeFormat::Private] {
+        let config = GroupConfig {
+            handshake,
+            ..GroupConfig::default()
+        };
+        let (mut alice, mut bob, _carol) = three_members(&w, config);
+        let proposal = alice
+            .propose(&w.env(), Proposal::Remove(Remove { removed: 2 }))
+            .unwrap();
+        let commit = alice
+            .commit(
+                &w.env(),
+                CommitOptions {
+                    force_path: true,
+                    ..CommitOptions::default()
+                },
+            )
+            .unwrap()
+            .commit;
+        let before = bob.to_bytes().unwrap();
+        for message in [&proposal, &commit] {
+            for i in 0..message.len() {
+                let mut changed = message.clone();
+                changed[i] ^= 0x01;
+                assert!(
+                    bob.process_message(&w.env(), &changed).is_err(),
+                    "{handshake:?}: byte {i} of {} changed and accepted",
+                    message.len()
+                );
+            }
+            assert_eq!(
+                bob.to_bytes().unwrap().as_bytes(),
+                before.as_bytes(),
+                "a rejected message changed the state"
+            );
+        }
+        // The genuine messages still work.
+        assert!(matches!(
+            bob.process_message(&w.env(), &proposal).unwrap(),
+            ProcessedMessage::Proposal { .. }
+        ));
+    }
+}
+
+#[test]
+fn random_bytes_are_typed_errors_not_panics() {
+    let w = World::new();
+    let (_alice, mut bob, _carol) = three_members(&w, GroupConfig::default());
+    let mut x = 0x1234_5678_9abc_def0u64;
+    for len in [0usize, 1, 2, 5, 16, 64, 300, 2000] {
+        for _ in 0..50 {
+            let bytes: Vec<u8> = (0..len)
+                .map(|_| {
+                    x ^= x << 13;
+                    x ^= x >> 7;
+                    x ^= x << 17;
+                    x.to_le_bytes()[0]
+                })
+                .collect();
+            assert!(bob.process_message(&w.env(), &bytes).is_err());
+        }
+    }
+    // A valid header for this group with a random body.
+    let mut prefix = vec![0x00, 0x01, 0x00, 0x02];
+    prefix.extend_from_slice(&[0x05]);
+    prefix.extend_from_slice(b"group");
+    for tail in 0..200u32 {
+        let mut bytes = prefix.clone();
+        bytes.extend_from_slice(&tail.to_be_bytes().repeat(7));
+        assert!(bob.process_message(&w.env(), &bytes).is_err());
+    }
+}
