@@ -332,6 +332,47 @@ impl TreeRead for TreeDiff<'_> {
         self.base.node(x)
     }
 
+    /// As the default, but every subtree this diff did not touch is resolved by the base tree,
+    /// which reads its node array directly: after an UpdatePath, the copath subtrees (most of
+    /// the tree) are untouched.
+    fn resolution_excluding(&self, x: NodeIndex, excluded: &[LeafIndex]) -> Vec<NodeIndex> {
+        let mut out = Vec::new();
+        let mut stack = vec![x];
+        while let Some(y) = stack.pop() {
+            if ix(y) >= self.width() {
+                continue;
+            }
+            if ix(y) < self.min_width && !self.dirty.contains(&y) {
+                out.extend(self.base.resolution_excluding(y, excluded));
+                continue;
+            }
+            match self.node(y) {
+                Some(Node::Leaf(_)) => {
+                    if y.leaf().is_none_or(|l| excluded.binary_search(&l).is_err()) {
+                        out.push(y);
+                    }
+                }
+                Some(Node::Parent(p)) => {
+                    out.push(y);
+                    for &u in p.unmerged_leaves.as_slice() {
+                        if let Some(l) = LeafIndex::new(u)
+                            && excluded.binary_search(&l).is_err()
+                        {
+                            out.push(l.node());
+                        }
+                    }
+                }
+                None => {
+                    if let (Some(l), Some(r)) = (left(y), right(y)) {
+                        stack.push(r);
+                        stack.push(l);
+                    }
+                }
+            }
+        }
+        out
+    }
+
     fn resolution_is_empty(&self, x: NodeIndex) -> bool {
         if ix(x) >= self.width() {
             return true;

@@ -4,8 +4,9 @@
 
 use proptest::prelude::*;
 
-use super::sim::Sim;
+use super::sim::{Sim, key_package_leaf, ops};
 use crate::tree::TreeRead;
+use crate::tree::math::{LeafIndex, NodeIndex};
 
 #[derive(Clone, Debug)]
 enum Op {
@@ -60,6 +61,50 @@ proptest! {
             let n = sim.tree.leaf_count().value();
             prop_assert!(n.is_power_of_two());
             prop_assert_eq!(sim.tree.nodes().len() as u32, 2 * n - 1);
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    /// A diff's resolutions (which delegate untouched subtrees to the base tree) equal those
+    /// of the merged tree, with and without the diff's new leaf excluded.
+    #[test]
+    fn diff_resolutions_match_the_merged_tree(
+        adds in 1u32..12,
+        removes in proptest::collection::vec(any::<u32>(), 0..3),
+    ) {
+        let mut sim = Sim::new();
+        for _ in 0..adds {
+            sim.add();
+        }
+        for k in removes {
+            if sim.members.len() > 1 {
+                let l = pick(&sim, k);
+                sim.remove(l);
+            }
+        }
+        let mut diff = sim.tree.diff();
+        let victim = pick(&sim, 7);
+        if sim.members.len() > 1 {
+            diff.remove_leaf(LeafIndex::new(victim).unwrap()).unwrap();
+        }
+        let (leaf, _, _) = key_package_leaf(999);
+        let new = diff.add_leaf(leaf).unwrap();
+        let width = diff.leaf_count().width();
+        let from_diff: Vec<(Vec<NodeIndex>, Vec<NodeIndex>)> = (0..width)
+            .map(|x| {
+                let x = NodeIndex::new(x).unwrap();
+                (diff.resolution(x), diff.resolution_excluding(x, &[new]))
+            })
+            .collect();
+        let mut merged = sim.tree.clone();
+        merged.merge(diff.stage(ops()).unwrap()).unwrap();
+        for (x, (all, without)) in (0..width).zip(from_diff) {
+            let x = NodeIndex::new(x).unwrap();
+            prop_assert_eq!(all, merged.resolution(x));
+            prop_assert_eq!(without, merged.resolution_excluding(x, &[new]));
         }
     }
 }
