@@ -1,4 +1,100 @@
 //! Canopy: a sans-IO implementation of the Messaging Layer Security protocol (RFC 9420).
+//!
+//! Canopy never does I/O: messages go in and come out as bytes, time and randomness are
+//! supplied by the caller (the [`group::Env`]: a crypto provider, a credential validator and
+//! the current time), and group state is a value the caller persists
+//! ([`group::Group::to_bytes`]).
+//!
+//! # A two-member group
+//!
+//! ```
+//! use std::collections::BTreeMap;
+//!
+//! use canopy_core::codec::VarBytes;
+//! use canopy_core::group::{CommitOptions, Env, Group, GroupConfig, ProcessedMessage};
+//! use canopy_core::key_package::{
+//!     BasicCredentialValidator, KeyPackageParams, LeafNodeParams, create_key_package,
+//! };
+//! use canopy_core::wire::{Credential, Extensions, Lifetime, MlsMessage};
+//! use canopy_crypto::{CipherSuite, CryptoProvider};
+//! use canopy_crypto_rustcrypto::RustCryptoProvider;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+//! let provider = RustCryptoProvider::new();
+//! let credentials = BasicCredentialValidator::new();
+//! let env = Env { crypto: &provider, credentials: &credentials, now: None };
+//! let ops = provider.suite(suite)?;
+//! let identity = |name: &str| {
+//!     LeafNodeParams::new(Credential::Basic { identity: VarBytes(name.into()) }, suite)
+//! };
+//!
+//! // Alice creates a group.
+//! let alice_key = ops.signature_generate_key_pair()?;
+//! let mut alice = Group::create(
+//!     &env,
+//!     GroupConfig::default(),
+//!     suite,
+//!     b"example".to_vec(),
+//!     &identity("alice"),
+//!     alice_key.private,
+//!     Extensions::default(),
+//! )?;
+//!
+//! // Bob publishes a KeyPackage; Alice adds him and merges her commit once it is sent.
+//! let bob_key = ops.signature_generate_key_pair()?;
+//! let lifetime = Lifetime { not_before: 0, not_after: u64::MAX };
+//! let bob_kp = create_key_package(
+//!     &provider,
+//!     suite,
+//!     &KeyPackageParams::new(identity("bob"), lifetime),
+//!     &bob_key.private,
+//! )?;
+//! let out = alice.commit(
+//!     &env,
+//!     CommitOptions { add: vec![bob_kp.key_package.clone()], ..CommitOptions::default() },
+//! )?;
+//! let _merged = alice.merge_pending_commit()?;
+//!
+//! // Bob joins from the Welcome.
+//! let MlsMessage::Welcome(welcome) = MlsMessage::from_bytes(&out.welcome.unwrap())? else {
+//!     unreachable!()
+//! };
+//! let mut bob = Group::join(
+//!     &env,
+//!     GroupConfig::default(),
+//!     &welcome,
+//!     &bob_kp,
+//!     bob_key.private,
+//!     None,
+//!     &BTreeMap::new(),
+//!     &[],
+//! )?;
+//! assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
+//!
+//! // Messages.
+//! let hello = alice.encrypt_application(&env, b"hello bob", b"")?;
+//! match bob.process_message(&env, &hello)? {
+//!     ProcessedMessage::Application { data, .. } => assert_eq!(data, b"hello bob"),
+//!     other => panic!("unexpected {other:?}"),
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Modules
+//!
+//! | module | RFC 9420 | what |
+//! |---|---|---|
+//! | [`group`] | §8–§12 | the group engine: [`group::Group`], commits, proposals, joins, state |
+//! | [`key_package`] | §5.3, §7.2–§7.3, §10 | KeyPackages, LeafNodes, credential validation |
+//! | [`join`] | §12.4.3 | Welcome and GroupInfo |
+//! | [`framing`] | §6 | PublicMessage and PrivateMessage protection |
+//! | [`tree`] | §4, §7, Appendix C | the ratchet tree and TreeKEM |
+//! | [`schedule`] | §8, §9 | key schedule, PSKs, transcript hashes, secret tree |
+//! | [`crypto`] | §5 | labelled MLS cryptographic functions |
+//! | [`wire`] | §5–§13 | every message struct, byte-exact codecs |
+//! | [`codec`] | §2.1 | the TLS presentation language helpers |
 #![forbid(unsafe_code)]
 
 pub mod codec;
