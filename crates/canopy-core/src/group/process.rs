@@ -232,6 +232,18 @@ impl Group {
         }
     }
 
+    /// Caches a proposal once: the Delivery Service's echo of a proposal (ours, or one seen
+    /// twice) must not make a commit reference it twice.
+    fn cache_proposal(&mut self, proposal: CachedProposal) {
+        if !self
+            .proposals
+            .iter()
+            .any(|p| p.reference == proposal.reference)
+        {
+            self.proposals.push(proposal);
+        }
+    }
+
     fn check_epoch(&self, group_id: &[u8], epoch: u64) -> Result<(), GroupError> {
         if group_id != self.context.group_id.as_slice() {
             return Err(GroupError::WrongGroup);
@@ -265,7 +277,7 @@ impl Group {
         let verified = unverified.verify(ops, &key)?;
         let (processed, cached) = self.handle_verified(env, ops, verified.into_inner())?;
         if let Some(c) = cached {
-            self.proposals.push(c);
+            self.cache_proposal(c);
         }
         Ok(processed)
     }
@@ -294,7 +306,7 @@ impl Group {
         let (processed, cached) = self.handle_verified(env, ops, verified.into_inner())?;
         self.epoch.secret_tree.commit_decryption(pending)?;
         if let Some(c) = cached {
-            self.proposals.push(c);
+            self.cache_proposal(c);
         }
         Ok(processed)
     }

@@ -826,3 +826,42 @@ fn random_bytes_are_typed_errors_not_panics() {
         assert!(bob.process_message(&w.env(), &bytes).is_err());
     }
 }
+
+#[test]
+fn an_echoed_or_repeated_proposal_is_cached_once() {
+    let w = World::new();
+    for handshake in [HandshakeFormat::Public, HandshakeFormat::Private] {
+        let config = GroupConfig {
+            handshake,
+            ..GroupConfig::default()
+        };
+        let (mut alice, mut bob, mut carol) = three_members(&w, config);
+        let proposal = alice
+            .propose(
+                &w.env(),
+                Proposal::Remove(Remove {
+                    removed: carol.own_leaf().value(),
+                }),
+            )
+            .unwrap();
+        // The Delivery Service echoes it to Alice (public framing only: a private echo of our
+        // own message is a consumed generation) and delivers it to Bob twice.
+        if handshake == HandshakeFormat::Public {
+            assert!(matches!(
+                alice.process_message(&w.env(), &proposal).unwrap(),
+                ProcessedMessage::Proposal { .. }
+            ));
+        }
+        let _ = bob.process_message(&w.env(), &proposal).unwrap();
+        let _ = carol.process_message(&w.env(), &proposal).unwrap();
+        if handshake == HandshakeFormat::Public {
+            let _ = bob.process_message(&w.env(), &proposal).unwrap();
+        }
+        assert_eq!(alice.pending_proposals().count(), 1);
+        assert_eq!(bob.pending_proposals().count(), 1);
+        let out = alice.commit(&w.env(), CommitOptions::default()).unwrap();
+        deliver(&w, &out.commit, &mut [&mut bob, &mut carol]);
+        let _ = alice.merge_pending_commit().unwrap();
+        assert_agree(&[&alice, &bob]);
+    }
+}
