@@ -98,20 +98,6 @@ impl Group {
             return Err(GroupError::NotAMember);
         }
         let me = Sender::Member(own.value());
-        let mut list: Vec<Resolved> = Vec::new();
-        let mut refs: Vec<Option<Vec<u8>>> = Vec::new();
-        if options.include_pending {
-            for c in &self.proposals {
-                if self.keeps(&list, c, own) {
-                    list.push(Resolved {
-                        proposal: c.proposal.clone(),
-                        sender: c.sender,
-                        by_reference: true,
-                    });
-                    refs.push(Some(c.reference.clone()));
-                }
-            }
-        }
         let mut by_value: Vec<Proposal> = Vec::new();
         if let Some(extensions) = options.extensions {
             by_value.push(Proposal::GroupContextExtensions(GroupContextExtensions {
@@ -139,14 +125,49 @@ impl Group {
         if let Some(reinit) = options.reinit {
             by_value.push(Proposal::ReInit(reinit));
         }
-        for proposal in by_value {
-            list.push(Resolved {
+        let by_value: Vec<Resolved> = by_value
+            .into_iter()
+            .map(|proposal| Resolved {
                 proposal,
                 sender: me,
                 by_reference: false,
-            });
-            refs.push(None);
+            })
+            .collect();
+        // RFC 9420 §12.4: the received proposals, by reference, first; those that would clash
+        // with ours or with each other are left out (the §12.2 SHOULDs: our own values win).
+        let mut list: Vec<Resolved> = Vec::new();
+        let mut refs: Vec<Option<Vec<u8>>> = Vec::new();
+        if options.include_pending {
+            for c in &self.proposals {
+                let chosen = list.iter().chain(&by_value);
+                if self.keeps(chosen, c, own) {
+                    list.push(Resolved {
+                        proposal: c.proposal.clone(),
+                        sender: c.sender,
+                        by_reference: true,
+                    });
+                    refs.push(Some(c.reference.clone()));
+                }
+            }
         }
+        // A received ReInit is committed only alone (RFC 9420 §12.2: other proposals win).
+        if options.include_pending
+            && list.is_empty()
+            && by_value.is_empty()
+            && let Some(c) = self
+                .proposals
+                .iter()
+                .find(|c| matches!(c.proposal, Proposal::ReInit(_)))
+        {
+            list.push(Resolved {
+                proposal: c.proposal.clone(),
+                sender: c.sender,
+                by_reference: true,
+            });
+            refs.push(Some(c.reference.clone()));
+        }
+        refs.extend(by_value.iter().map(|_| None));
+        list.extend(by_value);
         self.check_by_value(env, ops, &list)?;
         self.check_proposal_list(&list, Committer::Member(own))?;
         let path_needed = options.force_path
@@ -308,9 +329,16 @@ impl Group {
         })
     }
 
-    /// Whether a cached proposal can join `list` (RFC 9420 §12.2, and the SHOULDs there:
-    /// our own Updates, Removes of us, and second changes to one leaf are left out).
-    fn keeps(&self, list: &[Resolved], c: &CachedProposal, own: LeafIndex) -> bool {
+    /// Whether a cached proposal can join the `chosen` ones (RFC 9420 §12.2, and the SHOULDs
+    /// there): our own Updates, Removes of us, second changes to one leaf, second Adds of one
+    /// client, second GroupContextExtensions, repeated PSKs, ReInits and ExternalInits are
+    /// left out.
+    fn keeps<'a>(
+        &self,
+        chosen: impl Iterator<Item = &'a Resolved> + Clone,
+        c: &CachedProposal,
+        own: LeafIndex,
+    ) -> bool {
         let leaf_of = |p: &Proposal, s: &Sender| match (p, s) {
             (Proposal::Update(_), Sender::Member(l)) => Some(*l),
             (Proposal::Remove(r), _) => Some(r.removed),
@@ -320,21 +348,27 @@ impl Group {
             if l == own.value() {
                 return false;
             }
-            if list
-                .iter()
+            if chosen
+                .clone()
                 .any(|r| leaf_of(&r.proposal, &r.sender) == Some(l))
             {
                 return false;
             }
         }
+        let mut chosen = chosen;
         match &c.proposal {
             Proposal::ReInit(_) | Proposal::ExternalInit(_) => false,
-            Proposal::GroupContextExtensions(_) => !list
-                .iter()
-                .any(|r| matches!(r.proposal, Proposal::GroupContextExtensions(_))),
-            Proposal::PreSharedKey(p) => !list
-                .iter()
-                .any(|r| matches!(&r.proposal, Proposal::PreSharedKey(q) if q.psk == p.psk)),
+            Proposal::GroupContextExtensions(_) => {
+                !chosen.any(|r| matches!(r.proposal, Proposal::GroupContextExtensions(_)))
+            }
+            Proposal::PreSharedKey(p) => {
+                !chosen.any(|r| matches!(&r.proposal, Proposal::PreSharedKey(q) if q.psk == p.psk))
+            }
+            Proposal::Add(a) => !chosen.any(|r| {
+                matches!(&r.proposal, Proposal::Add(b)
+                    if b.key_package.leaf_node.signature_key
+                        == a.key_package.leaf_node.signature_key)
+            }),
             _ => true,
         }
     }

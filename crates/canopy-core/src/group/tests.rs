@@ -865,3 +865,44 @@ fn an_echoed_or_repeated_proposal_is_cached_once() {
         assert_agree(&[&alice, &bob]);
     }
 }
+
+#[test]
+fn our_own_choices_win_over_clashing_received_proposals() {
+    let w = World::new();
+    let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
+    // Carol proposes an Update; Alice removes Carol by value in the same commit.
+    let update = carol.propose_update(&w.env(), None).unwrap();
+    for g in [&mut alice, &mut bob] {
+        let _ = g.process_message(&w.env(), &update).unwrap();
+    }
+    let out = alice
+        .commit(
+            &w.env(),
+            CommitOptions {
+                remove: vec![carol.own_leaf()],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    let merged = deliver(&w, &out.commit, &mut [&mut bob, &mut carol]);
+    assert_eq!(merged[1], Merged::Removed);
+    let _ = alice.merge_pending_commit().unwrap();
+    assert_agree(&[&alice, &bob]);
+
+    // Bob proposes a ReInit; Alice, with nothing else pending, commits it alone.
+    let reinit = ReInit {
+        group_id: VarBytes(b"again".to_vec()),
+        version: ProtocolVersion::MLS10,
+        cipher_suite: SUITE,
+        extensions: Extensions::default(),
+    };
+    let proposal = bob
+        .propose(&w.env(), Proposal::ReInit(reinit.clone()))
+        .unwrap();
+    let _ = alice.process_message(&w.env(), &proposal).unwrap();
+    let out = alice.commit(&w.env(), CommitOptions::default()).unwrap();
+    deliver(&w, &out.commit, &mut [&mut bob]);
+    let _ = alice.merge_pending_commit().unwrap();
+    assert_eq!(alice.reinit(), Some(&reinit));
+    assert_eq!(bob.reinit(), Some(&reinit));
+}
