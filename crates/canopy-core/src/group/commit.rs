@@ -562,7 +562,7 @@ impl Group {
             return Err(GroupError::GroupEnded);
         }
         let sender = Sender::Member(own.value());
-        self.check_proposal(env, ops, &proposal, &sender)?;
+        self.check_proposal(env, ops, &proposal, &sender, &self.context.extensions)?;
         let content = FramedContent {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,

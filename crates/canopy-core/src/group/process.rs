@@ -425,7 +425,7 @@ impl Group {
                 Ok((processed, None))
             }
             FramedContentBody::Proposal(proposal) => {
-                self.check_proposal(env, ops, proposal, &sender)?;
+                self.check_proposal(env, ops, proposal, &sender, &self.context.extensions)?;
                 let reference = proposal_ref(ops, &content.to_bytes()?)?;
                 let cached = CachedProposal {
                     reference,
@@ -498,19 +498,32 @@ impl Group {
         leaves.into_iter().try_for_each(|leaf| creds.check(leaf))
     }
 
-    /// Checks each proposal that was not checked on receipt (those sent by value), in
-    /// parallel when there are many (an add-everyone commit).
+    /// Checks each proposal that was not checked on receipt (those sent by value, and Adds
+    /// when the list changes the extensions), in parallel when there are many (an
+    /// add-everyone commit).
     pub(crate) fn check_by_value(
         &self,
         env: &Env<'_>,
         ops: &dyn SuiteOps,
         list: &[Resolved],
     ) -> Result<(), GroupError> {
+        // RFC 9420 §12.3: a GroupContextExtensions proposal's extensions apply to the other
+        // proposals of the list (an Add must meet new required capabilities).
+        let extensions = list
+            .iter()
+            .find_map(|r| match &r.proposal {
+                Proposal::GroupContextExtensions(gce) => Some(&gce.extensions),
+                _ => None,
+            })
+            .unwrap_or(&self.context.extensions);
+        let new_extensions = !core::ptr::eq(extensions, &self.context.extensions);
         let check = |r: &Resolved| -> Result<(), GroupError> {
-            if r.by_reference {
+            // Proposals by reference were checked on receipt, against the old extensions.
+            let recheck = new_extensions && matches!(r.proposal, Proposal::Add(_));
+            if r.by_reference && !recheck {
                 Ok(())
             } else {
-                self.check_proposal(env, ops, &r.proposal, &r.sender)
+                self.check_proposal(env, ops, &r.proposal, &r.sender, extensions)
             }
         };
         #[cfg(feature = "parallel")]

@@ -114,13 +114,16 @@ pub(crate) fn requires_path(proposal: &Proposal) -> bool {
 }
 
 impl Group {
-    /// RFC 9420 §12.1: checks one proposal from `sender` against the current epoch.
+    /// RFC 9420 §12.1: checks one proposal from `sender` against the current epoch, with
+    /// `extensions` as the GroupContext extensions (the new ones when the commit also carries
+    /// a GroupContextExtensions proposal, §12.3).
     pub(crate) fn check_proposal(
         &self,
         env: &Env<'_>,
         ops: &dyn SuiteOps,
         proposal: &Proposal,
         sender: &Sender,
+        extensions: &crate::wire::Extensions,
     ) -> Result<(), GroupError> {
         let ptype = proposal.proposal_type();
         // RFC 9420 §12.1.8: what external senders may propose; new members only Add (checked
@@ -130,7 +133,10 @@ impl Group {
         {
             return Err(ProposalRule::NotAllowed(ptype).into());
         }
-        let requirements = GroupRequirements::from_context(&self.context);
+        let requirements = GroupRequirements {
+            version: self.context.version,
+            extensions: Some(extensions),
+        };
         match proposal {
             Proposal::Add(add) => {
                 validate_key_package(

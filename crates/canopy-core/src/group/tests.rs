@@ -906,3 +906,53 @@ fn our_own_choices_win_over_clashing_received_proposals() {
     assert_eq!(alice.reinit(), Some(&reinit));
     assert_eq!(bob.reinit(), Some(&reinit));
 }
+
+#[test]
+fn adds_in_a_commit_that_changes_extensions_must_meet_the_new_requirements() {
+    use crate::wire::{ExtensionType, ExtensionView, RequiredCapabilities};
+    let w = World::new();
+    let custom = ExtensionType(0xFF01);
+    // Alice supports a custom extension type; a newcomer's default KeyPackage does not.
+    let mut leaf = World::leaf("alice");
+    leaf.capabilities.extensions.0.push(custom);
+    let mut alice = Group::create(
+        &w.env(),
+        GroupConfig::default(),
+        SUITE,
+        b"req".to_vec(),
+        &leaf,
+        w.signer().private,
+        Extensions::default(),
+    )
+    .unwrap();
+    let required = RequiredCapabilities {
+        extension_types: vec![custom].into(),
+        ..RequiredCapabilities::default()
+    };
+    let (dave, _) = w.key_package("dave");
+    let err = alice
+        .commit(
+            &w.env(),
+            CommitOptions {
+                add: vec![dave.key_package.clone()],
+                extensions: Some(Extensions::new(vec![required.to_extension().unwrap()]).unwrap()),
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap_err();
+    assert!(
+        matches!(err, GroupError::KeyPackage(_)),
+        "unexpected {err:?}"
+    );
+    assert!(!alice.has_pending_commit());
+    // Without the new requirement the same Add is fine.
+    alice
+        .commit(
+            &w.env(),
+            CommitOptions {
+                add: vec![dave.key_package],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+}
