@@ -42,7 +42,7 @@ mod tests;
 
 pub use error::FramingError;
 pub use private::{DecryptedMessage, Padding, open_private, protect_private, unprotect_private};
-pub use public::{open_public, protect_public, unprotect_public};
+pub use public::{open_and_verify_public, open_public, protect_public, unprotect_public};
 
 use canopy_crypto::{SignaturePrivateKey, SignaturePublicKey, SuiteOps};
 
@@ -142,21 +142,26 @@ impl UnverifiedContent {
         ops: &dyn SuiteOps,
         key: &SignaturePublicKey,
     ) -> Result<VerifiedContent, FramingError> {
-        verify_with_label(
-            ops,
-            key,
-            FRAMED_CONTENT_LABEL,
-            &self.tbs,
-            self.content.auth.signature.as_slice(),
-        )
-        .map_err(|e| match e {
+        verify_signature(ops, key, &self.tbs, &self.content.auth.signature)?;
+        Ok(VerifiedContent(self.content))
+    }
+}
+
+/// RFC 9420 §6.1: `VerifyWithLabel(key, "FramedContentTBS", tbs, signature)`.
+fn verify_signature(
+    ops: &dyn SuiteOps,
+    key: &SignaturePublicKey,
+    tbs: &[u8],
+    signature: &VarBytes,
+) -> Result<(), FramingError> {
+    verify_with_label(ops, key, FRAMED_CONTENT_LABEL, tbs, signature.as_slice()).map_err(
+        |e| match e {
             MlsCryptoError::Crypto(canopy_crypto::CryptoError::InvalidSignature) => {
                 FramingError::BadSignature
             }
             other => FramingError::Crypto(other),
-        })?;
-        Ok(VerifiedContent(self.content))
-    }
+        },
+    )
 }
 
 /// Content whose signature verified: the proof value that the group layer takes.

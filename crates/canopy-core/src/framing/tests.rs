@@ -611,3 +611,57 @@ fn borrowed_aads_match_the_wire_structs() {
         assert_eq!(ours, wire);
     }
 }
+
+#[test]
+fn open_and_verify_public_checks_tag_and_signature_small_and_large() {
+    let e = Epoch::new();
+    let stranger = e.ops().signature_generate_key_pair().unwrap();
+    // A proposal (small) and a commit with 100 KiB of authenticated data (large: the tag and
+    // signature are checked on two threads).
+    let small = e.public(remove_proposal());
+    let mut big_content = e.content(Sender::Member(SENDER), commit());
+    big_content.authenticated_data = VarBytes(vec![7; 100 * 1024]);
+    let mut signed = sign_content(
+        e.ops(),
+        WireFormat::PublicMessage,
+        big_content,
+        &e.signer.private,
+        Some(&e.context),
+    )
+    .unwrap();
+    signed.auth.confirmation_tag = Some(VarBytes(vec![9; 32]));
+    let large = protect_public(e.ops(), signed, &e.context, Some(&e.membership_key)).unwrap();
+    for message in [small, large] {
+        let ok = open_and_verify_public(
+            e.ops(),
+            message.clone(),
+            &e.context,
+            Some(&e.membership_key),
+            &e.signer.public,
+        )
+        .unwrap();
+        assert_eq!(ok.content().content.sender, Sender::Member(SENDER));
+        assert_eq!(
+            open_and_verify_public(
+                e.ops(),
+                message.clone(),
+                &e.context,
+                Some(&e.membership_key),
+                &stranger.public,
+            )
+            .unwrap_err(),
+            FramingError::BadSignature
+        );
+        assert_eq!(
+            open_and_verify_public(
+                e.ops(),
+                message,
+                &e.context,
+                Some(&Secret::from_slice(&[0; 32])),
+                &e.signer.public,
+            )
+            .unwrap_err(),
+            FramingError::BadMembershipTag
+        );
+    }
+}

@@ -6,7 +6,7 @@ use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
 use super::proposals::{CachedProposal, Committer, MemberCredentials, Resolved, requires_path};
 use super::{Env, EpochState, Group, GroupError, PastEpoch};
 use crate::crypto::proposal_ref;
-use crate::framing::{open_private, open_public};
+use crate::framing::{open_and_verify_public, open_private};
 use crate::join::psk_secret_of;
 use crate::schedule::{
     JoinerSecrets, SecretTree, confirmation_tag, confirmed_transcript_hash,
@@ -15,9 +15,9 @@ use crate::schedule::{
 use crate::tree::math::{LeafCount, LeafIndex};
 use crate::tree::{DecryptedPath, PendingUpdatePath, StagedTree, TreeDiff, TreeRead, decrypt_path};
 use crate::wire::{
-    AuthenticatedContent, Commit, ContentType, Extensions, ExternalSenders, FramedContentBody,
-    GroupContext, KeyPackage, MlsMessage, PreSharedKeyId, PrivateMessage, Proposal, ProposalOrRef,
-    PublicMessage, ReInit, RequiredCapabilities, Sender,
+    AuthenticatedContent, Commit, ContentType, Extensions, ExternalSenders, FramedContent,
+    FramedContentBody, GroupContext, KeyPackage, MlsMessage, PreSharedKeyId, PrivateMessage,
+    Proposal, ProposalOrRef, PublicMessage, ReInit, RequiredCapabilities, Sender,
 };
 
 /// What a processed message was.
@@ -267,14 +267,14 @@ impl Group {
     ) -> Result<ProcessedMessage, GroupError> {
         self.check_epoch(message.content.group_id.as_slice(), message.content.epoch)?;
         let ops = env.ops(self.cipher_suite())?;
-        let unverified = open_public(
+        let key = self.sender_key(&message.content)?;
+        let verified = open_and_verify_public(
             ops,
             message,
             &self.context,
             Some(&self.epoch.secrets.membership_key),
+            &key,
         )?;
-        let key = self.sender_key(unverified.unverified())?;
-        let verified = unverified.verify(ops, &key)?;
         let (processed, cached) = self.handle_verified(env, ops, verified.into_inner())?;
         if let Some(c) = cached {
             self.cache_proposal(c);
@@ -375,8 +375,8 @@ impl Group {
     /// RFC 9420 §6.1: the key that verifies content from its claimed sender: a member's leaf,
     /// an external sender of the `external_senders` extension, or the new member's own key
     /// (its KeyPackage's leaf for an Add, its path's leaf for an external commit).
-    fn sender_key(&self, content: &AuthenticatedContent) -> Result<SignaturePublicKey, GroupError> {
-        match (&content.content.sender, &content.content.body) {
+    fn sender_key(&self, content: &FramedContent) -> Result<SignaturePublicKey, GroupError> {
+        match (&content.sender, &content.body) {
             (Sender::Member(l), _) => {
                 self.member_key(LeafIndex::new(*l).ok_or(GroupError::UnknownSender)?)
             }
