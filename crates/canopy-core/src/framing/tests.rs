@@ -616,8 +616,7 @@ fn borrowed_aads_match_the_wire_structs() {
 fn open_and_verify_public_checks_tag_and_signature_small_and_large() {
     let e = Epoch::new();
     let stranger = e.ops().signature_generate_key_pair().unwrap();
-    // A proposal (small) and a commit with 100 KiB of authenticated data (large: the tag and
-    // signature are checked on two threads).
+    // A proposal and a commit with 100 KiB of authenticated data.
     let small = e.public(remove_proposal());
     let mut big_content = e.content(Sender::Member(SENDER), commit());
     big_content.authenticated_data = VarBytes(vec![7; 100 * 1024]);
