@@ -338,7 +338,7 @@ impl Group {
         let suite = welcome.cipher_suite;
         let ops = env.ops(suite)?;
         if bundle.key_package.cipher_suite != suite {
-            return Err(JoinErrorKind::CipherSuiteMismatch.into());
+            return Err(crate::join::JoinError::CipherSuiteMismatch.into());
         }
         let reference = bundle.reference(ops)?;
         let secrets = open_group_secrets(ops, welcome, reference.as_bytes(), &bundle.init_private)?;
@@ -539,9 +539,6 @@ impl Group {
         self.ended.as_ref()
     }
 }
-
-/// Alias so that `join` can return a JoinError variant through `?`.
-type JoinErrorKind = crate::join::JoinError;
 
 /// RFC 9420 §8.4: the value of the PSK `id`. A resumption PSK must have `usage` when given.
 fn lookup_psk(

@@ -15,7 +15,7 @@ use super::error::TreeError;
 use super::hash::{leaf_tree_hash, parent_tree_hash};
 use super::math::{LeafCount, LeafIndex, NodeIndex, direct_path, left, right, root};
 use super::ratchet::{RatchetTree, ix_width};
-use super::view::{TreeRead, ix};
+use super::view::{TreeRead, ix, resolve_node};
 use crate::codec::VarVec;
 use crate::wire::{LeafNode, Node, ParentNode};
 
@@ -346,28 +346,11 @@ impl TreeRead for TreeDiff<'_> {
                 out.extend(self.base.resolution_excluding(y, excluded));
                 continue;
             }
-            match self.node(y) {
-                Some(Node::Leaf(_)) => {
-                    if y.leaf().is_none_or(|l| excluded.binary_search(&l).is_err()) {
-                        out.push(y);
-                    }
-                }
-                Some(Node::Parent(p)) => {
-                    out.push(y);
-                    for &u in p.unmerged_leaves.as_slice() {
-                        if let Some(l) = LeafIndex::new(u)
-                            && excluded.binary_search(&l).is_err()
-                        {
-                            out.push(l.node());
-                        }
-                    }
-                }
-                None => {
-                    if let (Some(l), Some(r)) = (left(y), right(y)) {
-                        stack.push(r);
-                        stack.push(l);
-                    }
-                }
+            if !resolve_node(y, self.node(y), excluded, &mut out)
+                && let (Some(l), Some(r)) = (left(y), right(y))
+            {
+                stack.push(r);
+                stack.push(l);
             }
         }
         out

@@ -24,6 +24,38 @@ pub fn in_subtree(x: NodeIndex, head: NodeIndex) -> bool {
     x.level() <= k && x.value().checked_shr(shift) == head.value().checked_shr(shift)
 }
 
+/// RFC 9420 §4.1.2: one step of a resolution walk at node `y` holding `node`. A leaf is its
+/// own resolution, a parent adds itself and its unmerged leaves (leaves in the sorted
+/// `excluded` are left out of both); returns `false` for a blank node, whose children the
+/// walk must visit.
+pub(crate) fn resolve_node(
+    y: NodeIndex,
+    node: Option<&Node>,
+    excluded: &[LeafIndex],
+    out: &mut Vec<NodeIndex>,
+) -> bool {
+    match node {
+        Some(Node::Leaf(_)) => {
+            if y.leaf().is_none_or(|l| excluded.binary_search(&l).is_err()) {
+                out.push(y);
+            }
+            true
+        }
+        Some(Node::Parent(p)) => {
+            out.push(y);
+            for &u in p.unmerged_leaves.as_slice() {
+                if let Some(l) = LeafIndex::new(u)
+                    && excluded.binary_search(&l).is_err()
+                {
+                    out.push(l.node());
+                }
+            }
+            true
+        }
+        None => false,
+    }
+}
+
 /// Read access to the nodes of a ratchet tree, plus the derived views every tree offers.
 pub trait TreeRead {
     /// RFC 9420 §7.8: the number of leaves (a power of two).
@@ -61,32 +93,15 @@ pub trait TreeRead {
         let mut stack = vec![x];
         // Right child pushed first, so the left subtree is enumerated first.
         while let Some(y) = stack.pop() {
-            match self.node(y) {
-                Some(Node::Leaf(_)) => {
-                    if y.leaf().is_none_or(|l| excluded.binary_search(&l).is_err()) {
-                        out.push(y);
-                    }
+            if !resolve_node(y, self.node(y), excluded, &mut out)
+                && let (Some(l), Some(r)) = (left(y), right(y))
+            {
+                // Skip all-blank subtrees (O(1) with the trees' occupancy caches).
+                if !self.resolution_is_empty(r) {
+                    stack.push(r);
                 }
-                Some(Node::Parent(p)) => {
-                    out.push(y);
-                    for &u in p.unmerged_leaves.as_slice() {
-                        if let Some(l) = LeafIndex::new(u)
-                            && excluded.binary_search(&l).is_err()
-                        {
-                            out.push(l.node());
-                        }
-                    }
-                }
-                None => {
-                    if let (Some(l), Some(r)) = (left(y), right(y)) {
-                        // Skip all-blank subtrees (O(1) with the trees' occupancy caches).
-                        if !self.resolution_is_empty(r) {
-                            stack.push(r);
-                        }
-                        if !self.resolution_is_empty(l) {
-                            stack.push(l);
-                        }
-                    }
+                if !self.resolution_is_empty(l) {
+                    stack.push(l);
                 }
             }
         }
