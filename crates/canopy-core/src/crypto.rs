@@ -163,6 +163,22 @@ pub(crate) fn sign_content(label: &[u8], content: &[u8]) -> Result<Vec<u8>, Code
     labelled_pair(LABEL_PREFIX, label, content)
 }
 
+/// The start of a `SignContent` (RFC 9420 §5.1.2) whose content is `content_len` bytes long:
+/// the label and the content's length. With the content appended, `out` holds exactly what
+/// [`sign_content`] returns; callers lay a large content out once this way instead of
+/// copying it.
+///
+/// # Errors
+/// [`CodecError::LengthTooLarge`] if `content_len` is above 2^30-1.
+pub(crate) fn sign_content_head(
+    label: &[u8],
+    content_len: usize,
+    out: &mut Vec<u8>,
+) -> Result<(), CodecError> {
+    put_opaque(out, &[LABEL_PREFIX, label])?;
+    encode_varint(content_len, out)
+}
+
 /// `SignWithLabel(key, label, content)` (RFC 9420 §5.1.2).
 ///
 /// # Errors

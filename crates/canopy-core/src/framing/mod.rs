@@ -46,10 +46,13 @@ pub use public::{open_and_verify_public, open_public, protect_public, unprotect_
 
 use canopy_crypto::{SignaturePrivateKey, SignaturePublicKey, SuiteOps};
 
-use crate::codec::VarBytes;
-use crate::crypto::{MlsCryptoError, sign_with_label, verify_with_label};
+use tls_codec::{Serialize, Size};
+
+use crate::codec::{CodecError, VarBytes};
+use crate::crypto::{MlsCryptoError, sign_content_head, sign_with_label};
 use crate::wire::{
-    AuthenticatedContent, FramedContent, FramedContentAuthData, GroupContext, Sender, WireFormat,
+    AuthenticatedContent, FramedContent, FramedContentAuthData, GroupContext, ProtocolVersion,
+    PublicMessage, Sender, WireFormat,
 };
 
 /// The label of a FramedContent signature (RFC 9420 §6.1).
@@ -69,12 +72,94 @@ fn tbs_bytes(
     wire_format: WireFormat,
     context: Option<&GroupContext>,
 ) -> Result<Vec<u8>, FramingError> {
-    let context = if signs_group_context(&content.sender) {
-        Some(context.ok_or(FramingError::MissingGroupContext)?)
+    Ok(content.tbs_bytes(wire_format, tbs_context(&content.sender, context)?)?)
+}
+
+/// The GroupContext that goes into the FramedContentTBS of `sender`'s content (§6.1).
+fn tbs_context<'c>(
+    sender: &Sender,
+    context: Option<&'c GroupContext>,
+) -> Result<Option<&'c GroupContext>, FramingError> {
+    if signs_group_context(sender) {
+        Ok(Some(context.ok_or(FramingError::MissingGroupContext)?))
     } else {
-        None
-    };
-    Ok(content.tbs_bytes(wire_format, context)?)
+        Ok(None)
+    }
+}
+
+/// The bytes a received FramedContent is authenticated over, laid out once in one buffer:
+///
+/// ```text
+/// | SignContent head | FramedContentTBS                              | auth (PublicMessage) |
+/// | label, length    | version, wire_format, FramedContent, [context] | signature, [tag]     |
+/// ```
+///
+/// The signature input (`SignContent`, RFC 9420 §5.1.2, §6.1) is a prefix of it, and a
+/// PublicMessage's `AuthenticatedContentTBM` (FramedContentTBS || auth, §6.2) a suffix, so a
+/// large commit is copied once rather than encoded once per use.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct SignedBytes {
+    buf: Vec<u8>,
+    tbs_start: usize,
+    tbs_end: usize,
+}
+
+impl SignedBytes {
+    /// Lays out the FramedContentTBS of `content` sent as `wire_format`. `encoded`, when
+    /// given, is the exact encoding of `content` as received; otherwise it is encoded here.
+    fn new(
+        content: &FramedContent,
+        encoded: Option<&[u8]>,
+        wire_format: WireFormat,
+        context: Option<&GroupContext>,
+    ) -> Result<Self, FramingError> {
+        let context = tbs_context(&content.sender, context)?;
+        let content_len = encoded.map_or_else(|| content.tls_serialized_len(), <[u8]>::len);
+        let context_len = context.map_or(0, Size::tls_serialized_len);
+        let tbs_len = content_len.saturating_add(context_len).saturating_add(4);
+        let mut buf = Vec::with_capacity(tbs_len.saturating_add(256));
+        sign_content_head(FRAMED_CONTENT_LABEL, tbs_len, &mut buf).map_err(CodecError::from)?;
+        let tbs_start = buf.len();
+        ProtocolVersion::MLS10
+            .tls_serialize(&mut buf)
+            .map_err(CodecError::from)?;
+        wire_format
+            .tls_serialize(&mut buf)
+            .map_err(CodecError::from)?;
+        match encoded {
+            Some(bytes) => buf.extend_from_slice(bytes),
+            None => {
+                content.tls_serialize(&mut buf).map_err(CodecError::from)?;
+            }
+        }
+        if let Some(context) = context {
+            context.tls_serialize(&mut buf).map_err(CodecError::from)?;
+        }
+        let tbs_end = buf.len();
+        if tbs_end.checked_sub(tbs_start) != Some(tbs_len) {
+            return Err(FramingError::Codec(CodecError::Encoding(
+                "FramedContentTBS length differs from its computed size".into(),
+            )));
+        }
+        Ok(Self {
+            buf,
+            tbs_start,
+            tbs_end,
+        })
+    }
+
+    /// The `SignContent` the signature covers.
+    fn sign_content(&self) -> &[u8] {
+        self.buf.get(..self.tbs_end).unwrap_or_default()
+    }
+
+    /// Appends `auth` after the FramedContentTBS and returns the `AuthenticatedContentTBM`
+    /// (§6.2).
+    fn tbm(&mut self, message: &PublicMessage) -> Result<&[u8], FramingError> {
+        self.buf.truncate(self.tbs_end);
+        message.append_auth(&mut self.buf)?;
+        Ok(self.buf.get(self.tbs_start..).unwrap_or_default())
+    }
 }
 
 /// Signs `content` for sending as `wire_format` (RFC 9420 §6.1): `SignWithLabel(signer,
@@ -117,7 +202,7 @@ pub fn sign_content(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UnverifiedContent {
     content: AuthenticatedContent,
-    tbs: Vec<u8>,
+    signed: SignedBytes,
 }
 
 impl UnverifiedContent {
@@ -142,7 +227,7 @@ impl UnverifiedContent {
         ops: &dyn SuiteOps,
         key: &SignaturePublicKey,
     ) -> Result<VerifiedContent, FramingError> {
-        verify_signature(ops, key, &self.tbs, &self.content.auth.signature)?;
+        verify_signature(ops, key, &self.signed, &self.content.auth.signature)?;
         Ok(VerifiedContent(self.content))
     }
 }
@@ -151,17 +236,14 @@ impl UnverifiedContent {
 fn verify_signature(
     ops: &dyn SuiteOps,
     key: &SignaturePublicKey,
-    tbs: &[u8],
+    signed: &SignedBytes,
     signature: &VarBytes,
 ) -> Result<(), FramingError> {
-    verify_with_label(ops, key, FRAMED_CONTENT_LABEL, tbs, signature.as_slice()).map_err(
-        |e| match e {
-            MlsCryptoError::Crypto(canopy_crypto::CryptoError::InvalidSignature) => {
-                FramingError::BadSignature
-            }
-            other => FramingError::Crypto(other),
-        },
-    )
+    ops.verify(key, signed.sign_content(), signature.as_slice())
+        .map_err(|e| match e {
+            canopy_crypto::CryptoError::InvalidSignature => FramingError::BadSignature,
+            other => FramingError::Crypto(MlsCryptoError::Crypto(other)),
+        })
 }
 
 /// Content whose signature verified: the proof value that the group layer takes.

@@ -3,7 +3,7 @@
 
 use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
 
-use super::{FramingError, UnverifiedContent, VerifiedContent, check_group_and_epoch, tbs_bytes};
+use super::{FramingError, SignedBytes, UnverifiedContent, VerifiedContent, check_group_and_epoch};
 use crate::codec::{self, CodecError, VarBytes, encode_varint};
 use crate::crypto::MlsCryptoError;
 use crate::schedule::{ContentKind, PendingDecryption, SecretTree, sender_data_key};
@@ -299,7 +299,7 @@ pub fn open_private(
         authenticated_data: message.authenticated_data.clone(),
         body: decoded.body,
     };
-    let tbs = tbs_bytes(&content, WireFormat::PrivateMessage, Some(context))?;
+    let signed = SignedBytes::new(&content, None, WireFormat::PrivateMessage, Some(context))?;
     Ok(DecryptedMessage {
         content: UnverifiedContent {
             content: AuthenticatedContent {
@@ -307,7 +307,7 @@ pub fn open_private(
                 content,
                 auth: decoded.auth,
             },
-            tbs,
+            signed,
         },
         leaf,
         pending,

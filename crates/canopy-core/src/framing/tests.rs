@@ -631,32 +631,65 @@ fn open_and_verify_public_checks_tag_and_signature_small_and_large() {
     signed.auth.confirmation_tag = Some(VarBytes(vec![9; 32]));
     let large = protect_public(e.ops(), signed, &e.context, Some(&e.membership_key)).unwrap();
     for message in [small, large] {
-        let ok = open_and_verify_public(
-            e.ops(),
-            message.clone(),
-            &e.context,
-            Some(&e.membership_key),
-            &e.signer.public,
-        )
-        .unwrap();
-        assert_eq!(ok.content().content.sender, Sender::Member(SENDER));
+        // The content as received: its exact bytes, as MlsMessage decoding finds them.
+        let wire = MlsMessage::PublicMessage(Box::new(message.clone()))
+            .to_bytes()
+            .unwrap();
+        let (decoded, content_bytes) = MlsMessage::from_bytes_with_content(&wire).unwrap();
+        let content_bytes = content_bytes.unwrap();
         assert_eq!(
-            open_and_verify_public(
+            decoded,
+            MlsMessage::PublicMessage(Box::new(message.clone()))
+        );
+        assert_eq!(content_bytes, codec::encode(&message.content).unwrap());
+        let mut altered = content_bytes.to_vec();
+        if let Some(last) = altered.last_mut() {
+            *last ^= 1;
+        }
+        for bytes in [None, Some(content_bytes)] {
+            let ok = open_and_verify_public(
                 e.ops(),
                 message.clone(),
+                bytes,
                 &e.context,
                 Some(&e.membership_key),
-                &stranger.public,
+                &e.signer.public,
             )
-            .unwrap_err(),
-            FramingError::BadSignature
-        );
+            .unwrap();
+            assert_eq!(ok.content().content.sender, Sender::Member(SENDER));
+            assert_eq!(
+                open_and_verify_public(
+                    e.ops(),
+                    message.clone(),
+                    bytes,
+                    &e.context,
+                    Some(&e.membership_key),
+                    &stranger.public,
+                )
+                .unwrap_err(),
+                FramingError::BadSignature
+            );
+            assert_eq!(
+                open_and_verify_public(
+                    e.ops(),
+                    message.clone(),
+                    bytes,
+                    &e.context,
+                    Some(&Secret::from_slice(&[0; 32])),
+                    &e.signer.public,
+                )
+                .unwrap_err(),
+                FramingError::BadMembershipTag
+            );
+        }
+        // Bytes that are not the content's own fail the tag, whatever the decoded value says.
         assert_eq!(
             open_and_verify_public(
                 e.ops(),
                 message,
+                Some(&altered),
                 &e.context,
-                Some(&Secret::from_slice(&[0; 32])),
+                Some(&e.membership_key),
                 &e.signer.public,
             )
             .unwrap_err(),

@@ -4,7 +4,7 @@
 
 use canopy_crypto::{Secret, SuiteOps};
 
-use super::process::{Applied, Merged, PrivateChange, StagedCommit, apply_proposals};
+use super::process::{Applied, Merged, PrivateChange, StagedCommit, Transcript, apply_proposals};
 use super::proposals::{CachedProposal, Committer, Resolved, requires_path};
 use super::{Env, Group, GroupError, HandshakeFormat};
 use crate::codec::VarBytes;
@@ -248,7 +248,7 @@ impl Group {
             .map_or_else(|| Secret::zero(nh), |p| p.commit_secret().clone());
         let (context, epoch, joiner) = self.next_epoch(
             ops,
-            &signed,
+            Transcript::of(&signed),
             provisional,
             &commit_secret,
             &applied.psks,

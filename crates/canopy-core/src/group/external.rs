@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use canopy_crypto::{Secret, SignaturePrivateKey};
 
-use super::process::{EXTERNAL_INIT_LABEL, EpochInputs, advance_epoch};
+use super::process::{EXTERNAL_INIT_LABEL, EpochInputs, Transcript, advance_epoch};
 use super::{Env, Group, GroupConfig, GroupError, typed};
 use crate::codec::VarBytes;
 use crate::framing::{protect_public, sign_content};
@@ -197,7 +197,7 @@ impl Group {
         let psk_secret = psk_secret_of(ops, &psk_ids, &psk_values)?;
         let (new_context, epoch, _) = advance_epoch(
             ops,
-            &signed,
+            Transcript::of(&signed),
             provisional,
             &EpochInputs {
                 interim_before: &interim_before,

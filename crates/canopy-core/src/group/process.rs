@@ -10,7 +10,7 @@ use crate::framing::{open_and_verify_public, open_private};
 use crate::join::psk_secret_of;
 use crate::schedule::{
     JoinerSecrets, SecretTree, confirmation_tag, confirmed_transcript_hash,
-    interim_transcript_hash, verify_mac,
+    confirmed_transcript_hash_of_parts, interim_transcript_hash, verify_mac,
 };
 use crate::tree::math::{LeafCount, LeafIndex};
 use crate::tree::{DecryptedPath, PendingUpdatePath, StagedTree, TreeDiff, TreeRead, decrypt_path};
@@ -225,9 +225,11 @@ impl Group {
         {
             return Ok(ProcessedMessage::OwnCommit);
         }
-        match MlsMessage::from_bytes(bytes)? {
-            MlsMessage::PublicMessage(m) => self.process_public(env, *m),
-            MlsMessage::PrivateMessage(m) => self.process_private(env, &m),
+        match MlsMessage::from_bytes_with_content(bytes)? {
+            (MlsMessage::PublicMessage(m), content_bytes) => {
+                self.process_public(env, *m, content_bytes)
+            }
+            (MlsMessage::PrivateMessage(m), _) => self.process_private(env, &m),
             _ => Err(GroupError::NotAGroupMessage),
         }
     }
@@ -264,6 +266,7 @@ impl Group {
         &mut self,
         env: &Env<'_>,
         message: PublicMessage,
+        content_bytes: Option<&[u8]>,
     ) -> Result<ProcessedMessage, GroupError> {
         self.check_epoch(message.content.group_id.as_slice(), message.content.epoch)?;
         let ops = env.ops(self.cipher_suite())?;
@@ -271,11 +274,13 @@ impl Group {
         let verified = open_and_verify_public(
             ops,
             message,
+            content_bytes,
             &self.context,
             Some(&self.epoch.secrets.membership_key),
             &key,
         )?;
-        let (processed, cached) = self.handle_verified(env, ops, verified.into_inner())?;
+        let (processed, cached) =
+            self.handle_verified(env, ops, verified.into_inner(), content_bytes)?;
         if let Some(c) = cached {
             self.cache_proposal(c);
         }
@@ -303,7 +308,7 @@ impl Group {
         )?;
         let key = self.member_key(decrypted.sender_leaf())?;
         let (verified, pending) = decrypted.verify(ops, &key)?;
-        let (processed, cached) = self.handle_verified(env, ops, verified.into_inner())?;
+        let (processed, cached) = self.handle_verified(env, ops, verified.into_inner(), None)?;
         self.epoch.secret_tree.commit_decryption(pending)?;
         if let Some(c) = cached {
             self.cache_proposal(c);
@@ -404,11 +409,13 @@ impl Group {
     }
 
     /// Turns verified content into a processed message, and the proposal to cache if any.
+    /// `encoded` is the FramedContent's bytes as received in a PublicMessage.
     fn handle_verified(
         &self,
         env: &Env<'_>,
         ops: &dyn SuiteOps,
         content: AuthenticatedContent,
+        encoded: Option<&[u8]>,
     ) -> Result<(ProcessedMessage, Option<CachedProposal>), GroupError> {
         let sender = content.content.sender;
         match &content.content.body {
@@ -439,7 +446,7 @@ impl Group {
                 Ok((processed, Some(cached)))
             }
             FramedContentBody::Commit(_) => {
-                let staged = self.stage_commit(env, ops, &content)?;
+                let staged = self.stage_commit(env, ops, &content, encoded)?;
                 Ok((ProcessedMessage::Commit(Box::new(staged)), None))
             }
         }
@@ -535,12 +542,13 @@ impl Group {
     }
 
     /// RFC 9420 §12.4.2: validates a commit from another member and computes the next epoch
-    /// without changing the group.
+    /// without changing the group. `encoded` is the FramedContent's bytes as received.
     fn stage_commit(
         &self,
         env: &Env<'_>,
         ops: &dyn SuiteOps,
         content: &AuthenticatedContent,
+        encoded: Option<&[u8]>,
     ) -> Result<StagedCommit, GroupError> {
         let FramedContentBody::Commit(commit) = &content.content.body else {
             return Err(GroupError::Internal("not a commit"));
@@ -726,7 +734,7 @@ impl Group {
 
         let (context, epoch, _) = self.next_epoch(
             ops,
-            content,
+            Transcript { content, encoded },
             provisional,
             &commit_secret,
             &applied.psks,
@@ -763,7 +771,7 @@ impl Group {
     pub(crate) fn next_epoch(
         &self,
         ops: &dyn SuiteOps,
-        content: &AuthenticatedContent,
+        content: Transcript<'_>,
         provisional: GroupContext,
         commit_secret: &Secret,
         psks: &[PreSharedKeyId],
@@ -855,6 +863,46 @@ impl Group {
 /// RFC 9420 §8.3: the exporter label of an external commit's `init_secret`.
 pub(crate) const EXTERNAL_INIT_LABEL: &[u8] = b"MLS 1.0 external init secret";
 
+/// The commit that a new epoch's confirmed transcript hash covers (RFC 9420 §8.2): its
+/// AuthenticatedContent and, when it arrived in a PublicMessage, the FramedContent's bytes
+/// as received, hashed in place of encoding the content again.
+#[derive(Clone, Copy)]
+pub(crate) struct Transcript<'a> {
+    pub(crate) content: &'a AuthenticatedContent,
+    pub(crate) encoded: Option<&'a [u8]>,
+}
+
+impl<'a> Transcript<'a> {
+    /// A commit we encode ourselves.
+    pub(crate) fn of(content: &'a AuthenticatedContent) -> Self {
+        Self {
+            content,
+            encoded: None,
+        }
+    }
+
+    /// `confirmed_transcript_hash_[n]` after `interim_before` (§8.2).
+    fn confirmed_hash(
+        &self,
+        ops: &dyn SuiteOps,
+        interim_before: &[u8],
+    ) -> Result<Vec<u8>, GroupError> {
+        match self.encoded {
+            Some(framed_content) => Ok(confirmed_transcript_hash_of_parts(
+                ops,
+                interim_before,
+                self.content.wire_format,
+                framed_content,
+                self.content.auth.signature.as_slice(),
+            )?),
+            None => {
+                let input = self.content.confirmed_transcript_hash_input()?;
+                Ok(confirmed_transcript_hash(ops, interim_before, &input))
+            }
+        }
+    }
+}
+
 /// What the key schedule of a new epoch starts from (RFC 9420 §8).
 pub(crate) struct EpochInputs<'a> {
     pub(crate) interim_before: &'a [u8],
@@ -871,12 +919,11 @@ pub(crate) struct EpochInputs<'a> {
 /// epoch's key produces, which the caller compares with or sets on the content.
 pub(crate) fn advance_epoch(
     ops: &dyn SuiteOps,
-    content: &AuthenticatedContent,
+    content: Transcript<'_>,
     mut provisional: GroupContext,
     inputs: &EpochInputs<'_>,
 ) -> Result<(GroupContext, EpochState, JoinerSecrets), GroupError> {
-    let input = content.confirmed_transcript_hash_input()?;
-    let confirmed = confirmed_transcript_hash(ops, inputs.interim_before, &input);
+    let confirmed = content.confirmed_hash(ops, inputs.interim_before)?;
     provisional.confirmed_transcript_hash = confirmed.clone().into();
     let context = provisional;
     let context_bytes = context.to_bytes()?;

@@ -40,6 +40,6 @@ pub use secret_tree::{
     sender_data_key,
 };
 pub use transcript::{
-    confirmation_tag, confirmed_transcript_hash, interim_transcript_hash, membership_tag,
-    verify_mac,
+    confirmation_tag, confirmed_transcript_hash, confirmed_transcript_hash_of_parts,
+    interim_transcript_hash, membership_tag, verify_mac,
 };

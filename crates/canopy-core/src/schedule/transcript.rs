@@ -4,7 +4,10 @@
 use canopy_crypto::{Secret, SuiteOps};
 use subtle::ConstantTimeEq;
 
+use tls_codec::Serialize;
+
 use crate::codec::{CodecError, encode_varint};
+use crate::wire::WireFormat;
 
 /// `confirmed_transcript_hash_[n] = Hash(interim_transcript_hash_[n-1] ||
 /// ConfirmedTranscriptHashInput_[n])` (RFC 9420 §8.2), where the input is the serialized
@@ -15,6 +18,32 @@ pub fn confirmed_transcript_hash(
     confirmed_input: &[u8],
 ) -> Vec<u8> {
     ops.hash_parts(&[interim_before, confirmed_input])
+}
+
+/// [`confirmed_transcript_hash`] with the `ConfirmedTranscriptHashInput` given by its parts
+/// (RFC 9420 §8.2): `wire_format`, the encoded `FramedContent` and the signature. A receiver
+/// hashes the content bytes as they arrived instead of encoding the content again.
+///
+/// # Errors
+/// [`CodecError`] only for a signature longer than 2^30-1 bytes.
+pub fn confirmed_transcript_hash_of_parts(
+    ops: &dyn SuiteOps,
+    interim_before: &[u8],
+    wire_format: WireFormat,
+    framed_content: &[u8],
+    signature: &[u8],
+) -> Result<Vec<u8>, CodecError> {
+    let mut head = Vec::with_capacity(2);
+    wire_format.tls_serialize(&mut head)?;
+    let mut signature_len = Vec::with_capacity(4);
+    encode_varint(signature.len(), &mut signature_len)?;
+    Ok(ops.hash_parts(&[
+        interim_before,
+        &head,
+        framed_content,
+        &signature_len,
+        signature,
+    ]))
 }
 
 /// `interim_transcript_hash_[n] = Hash(confirmed_transcript_hash_[n] ||

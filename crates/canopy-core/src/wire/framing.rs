@@ -470,9 +470,20 @@ impl Serialize for PublicMessage {
     }
 }
 
-impl DeserializeBytes for PublicMessage {
-    fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
+impl PublicMessage {
+    /// Decodes a PublicMessage from the front of `bytes` and returns, with it and the bytes
+    /// after it, the exact bytes its FramedContent was decoded from.
+    ///
+    /// Those bytes are the FramedContent of the FramedContentTBS, the AuthenticatedContentTBM
+    /// and the ConfirmedTranscriptHashInput (§6.1, §6.2, §8.2), so a receiver can hash them
+    /// as received instead of encoding the content again.
+    pub(crate) fn decode_with_content_bytes(
+        bytes: &[u8],
+    ) -> Result<(Self, &[u8], &[u8]), tls_codec::Error> {
         let (content, rest) = FramedContent::tls_deserialize_bytes(bytes)?;
+        let content_bytes = bytes
+            .get(..bytes.len().saturating_sub(rest.len()))
+            .ok_or(tls_codec::Error::EndOfStream)?;
         let (auth, rest) = FramedContentAuthData::read(content.content_type(), rest)?;
         let (membership_tag, rest) = if matches!(content.sender, Sender::Member(_)) {
             let (tag, rest) = VarBytes::tls_deserialize_bytes(rest)?;
@@ -485,6 +496,13 @@ impl DeserializeBytes for PublicMessage {
             auth,
             membership_tag,
         };
+        Ok((message, content_bytes, rest))
+    }
+}
+
+impl DeserializeBytes for PublicMessage {
+    fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
+        let (message, _, rest) = Self::decode_with_content_bytes(bytes)?;
         Ok((message, rest))
     }
 }

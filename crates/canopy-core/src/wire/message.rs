@@ -46,6 +46,27 @@ impl MlsMessage {
         decode_exact(bytes)
     }
 
+    /// Decodes like [`Self::from_bytes`] and, for a PublicMessage, also returns the exact
+    /// bytes of its FramedContent within `bytes` (see
+    /// [`PublicMessage::decode_with_content_bytes`]).
+    ///
+    /// # Errors
+    /// As [`Self::from_bytes`].
+    pub(crate) fn from_bytes_with_content(
+        bytes: &[u8],
+    ) -> Result<(Self, Option<&[u8]>), CodecError> {
+        let (version, rest) = ProtocolVersion::tls_deserialize_bytes(bytes)?;
+        let (wire_format, rest) = WireFormat::tls_deserialize_bytes(rest)?;
+        if version != ProtocolVersion::MLS10 || wire_format != WireFormat::PublicMessage {
+            return Ok((Self::from_bytes(bytes)?, None));
+        }
+        let (message, content, rest) = PublicMessage::decode_with_content_bytes(rest)?;
+        if !rest.is_empty() {
+            return Err(CodecError::TrailingBytes { count: rest.len() });
+        }
+        Ok((Self::PublicMessage(Box::new(message)), Some(content)))
+    }
+
     /// RFC 9420 §6: encodes this message.
     ///
     /// # Errors
