@@ -76,7 +76,7 @@ pub(crate) mod opaque {
         writer: &mut W,
     ) -> Result<usize, tls_codec::Error> {
         let bytes = value.as_ref();
-        writer.write_all(&header(bytes.len())?)?;
+        writer.write_all(header(bytes.len())?.as_slice())?;
         writer.write_all(bytes)?;
         Ok(framed_len(bytes.len()))
     }
@@ -110,8 +110,8 @@ pub(crate) mod vector {
         writer: &mut W,
     ) -> Result<usize, tls_codec::Error> {
         let header = header(body_len)?;
-        writer.write_all(&header)?;
-        Ok(header.len())
+        writer.write_all(header.as_slice())?;
+        Ok(header.as_slice().len())
     }
 
     /// Splits a vector off the front of `bytes` into `(body, rest)`; the body is fully present.

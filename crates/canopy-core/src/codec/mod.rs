@@ -49,6 +49,7 @@ mod vectors;
 mod tests;
 
 pub use error::{CodeKind, CodecError};
+pub(crate) use varint::split_vector;
 pub use varint::{VARINT_MAX, decode_varint, encode_varint};
 pub use vectors::{VarBytes, VarVec};
 

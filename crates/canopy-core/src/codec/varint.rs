@@ -40,6 +40,52 @@ pub(crate) fn varint_len(value: usize) -> Option<usize> {
     }
 }
 
+/// The minimal variable-length encoding of a length (RFC 9420 §2.1.2), on the stack: the
+/// header of a vector is written without allocating.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Varint {
+    bytes: [u8; 4],
+    len: usize,
+}
+
+impl Varint {
+    /// Encodes `len`.
+    ///
+    /// # Errors
+    /// [`CodecError::LengthTooLarge`] if `len` exceeds [`VARINT_MAX`] (2^30 - 1).
+    pub(crate) fn new(len: usize) -> Result<Self, CodecError> {
+        let value = u32::try_from(len).map_err(|_| CodecError::LengthTooLarge)?;
+        if let Ok(one) = u8::try_from(value)
+            && one < 0x40
+        {
+            Ok(Self {
+                bytes: [one, 0, 0, 0],
+                len: 1,
+            })
+        } else if let Ok(two) = u16::try_from(value)
+            && two < 0x4000
+        {
+            let [a, b] = (two | 0x4000).to_be_bytes();
+            Ok(Self {
+                bytes: [a, b, 0, 0],
+                len: 2,
+            })
+        } else if value <= VARINT_MAX {
+            Ok(Self {
+                bytes: (value | 0x8000_0000).to_be_bytes(),
+                len: 4,
+            })
+        } else {
+            Err(CodecError::LengthTooLarge)
+        }
+    }
+
+    /// The encoded bytes (1, 2 or 4).
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        self.bytes.get(..self.len).unwrap_or(&self.bytes)
+    }
+}
+
 /// RFC 9420 §2.1.2: appends the minimal variable-length encoding of `len` to `out`.
 ///
 /// # Errors
@@ -47,20 +93,7 @@ pub(crate) fn varint_len(value: usize) -> Option<usize> {
 /// [`CodecError::LengthTooLarge`] if `len` exceeds [`VARINT_MAX`] (2^30 - 1); `out` is then
 /// left unchanged.
 pub fn encode_varint(len: usize, out: &mut Vec<u8>) -> Result<(), CodecError> {
-    let value = u32::try_from(len).map_err(|_| CodecError::LengthTooLarge)?;
-    if let Ok(one) = u8::try_from(value)
-        && one < 0x40
-    {
-        out.push(one);
-    } else if let Ok(two) = u16::try_from(value)
-        && two < 0x4000
-    {
-        out.extend_from_slice(&(two | 0x4000).to_be_bytes());
-    } else if value <= VARINT_MAX {
-        out.extend_from_slice(&(value | 0x8000_0000).to_be_bytes());
-    } else {
-        return Err(CodecError::LengthTooLarge);
-    }
+    out.extend_from_slice(Varint::new(len)?.as_slice());
     Ok(())
 }
 

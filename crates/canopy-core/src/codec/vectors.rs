@@ -21,7 +21,7 @@ use std::io::Write;
 use tls_codec::{DeserializeBytes, Serialize, SerializeBytes, Size};
 
 use super::CodecError;
-use super::varint::{encode_varint, split_vector, varint_len};
+use super::varint::{Varint, split_vector, varint_len};
 
 /// Length of the header plus body of a vector whose body is `body_len` bytes.
 ///
@@ -32,10 +32,8 @@ pub(super) fn framed_len(body_len: usize) -> usize {
 }
 
 /// The varint header for a vector whose body is `body_len` bytes.
-pub(super) fn header(body_len: usize) -> Result<Vec<u8>, tls_codec::Error> {
-    let mut out = Vec::with_capacity(4);
-    encode_varint(body_len, &mut out).map_err(CodecError::into_tls_encoding)?;
-    Ok(out)
+pub(super) fn header(body_len: usize) -> Result<Varint, tls_codec::Error> {
+    Varint::new(body_len).map_err(CodecError::into_tls_encoding)
 }
 
 /// Sum of the encoded sizes of `items`.
@@ -107,8 +105,7 @@ impl Size for VarBytes {
 
 impl Serialize for VarBytes {
     fn tls_serialize<W: Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
-        let header = header(self.0.len())?;
-        writer.write_all(&header)?;
+        writer.write_all(header(self.0.len())?.as_slice())?;
         writer.write_all(&self.0)?;
         Ok(framed_len(self.0.len()))
     }
@@ -116,7 +113,8 @@ impl Serialize for VarBytes {
 
 impl SerializeBytes for VarBytes {
     fn tls_serialize_bytes(&self) -> Result<Vec<u8>, tls_codec::Error> {
-        let mut out = header(self.0.len())?;
+        let mut out = Vec::with_capacity(self.tls_serialized_len());
+        out.extend_from_slice(header(self.0.len())?.as_slice());
         out.extend_from_slice(&self.0);
         Ok(out)
     }
@@ -188,8 +186,7 @@ impl<T: Size> Size for VarVec<T> {
 impl<T: Serialize> Serialize for VarVec<T> {
     fn tls_serialize<W: Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
         let expected = body_len(&self.0)?;
-        let header = header(expected)?;
-        writer.write_all(&header)?;
+        writer.write_all(header(expected)?.as_slice())?;
         let mut written = 0usize;
         for item in &self.0 {
             written = written
@@ -206,7 +203,7 @@ impl<T: Serialize> Serialize for VarVec<T> {
 impl<T: SerializeBytes> SerializeBytes for VarVec<T> {
     fn tls_serialize_bytes(&self) -> Result<Vec<u8>, tls_codec::Error> {
         let expected = body_len(&self.0)?;
-        let mut out = header(expected)?;
+        let mut out = header(expected)?.as_slice().to_vec();
         let header_len = out.len();
         for item in &self.0 {
             out.extend_from_slice(&item.tls_serialize_bytes()?);

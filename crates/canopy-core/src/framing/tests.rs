@@ -33,7 +33,7 @@ impl Epoch {
             .signature_generate_key_pair()
             .unwrap();
         let context = GroupContext {
-            version: crate::wire::ProtocolVersion::MLS10,
+            version: ProtocolVersion::MLS10,
             cipher_suite: CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
             group_id: VarBytes(b"group".to_vec()),
             epoch: 7,
@@ -549,10 +549,7 @@ fn misuse_is_reported() {
         [0; 4],
     )
     .unwrap_err();
-    assert_eq!(
-        err,
-        FramingError::Codec(codec::CodecError::FieldPresenceMismatch)
-    );
+    assert_eq!(err, FramingError::Codec(CodecError::FieldPresenceMismatch));
 }
 
 #[test]

@@ -35,8 +35,8 @@ use crate::crypto::{
     sign_with_label,
 };
 use crate::wire::{
-    Capabilities, Credential, Extensions, HpkeCiphertext, LeafNode, LeafNodeSource, Node,
-    UpdatePath, UpdatePathNode,
+    Capabilities, Credential, Extensions, HpkeCiphertext, HpkeCiphertexts, LeafNode,
+    LeafNodeSource, Node, UpdatePath, UpdatePathNode,
 };
 
 /// RFC 9420 §7.6: the HPKE label of encrypted path secrets.
@@ -423,7 +423,7 @@ impl PendingUpdatePath {
             let cts: Vec<HpkeCiphertext> = ciphertexts.by_ref().take(count).collect();
             nodes.push(UpdatePathNode {
                 encryption_key: key.public.clone(),
-                encrypted_path_secret: VarVec(cts),
+                encrypted_path_secret: HpkeCiphertexts::new(&cts)?,
             });
         }
         Ok(UpdatePath {
@@ -560,16 +560,10 @@ pub fn decrypt_path<T: TreeRead + ?Sized>(
         .ok_or_else(|| TreeError::NoDecryptionKey { node: x.value() })?;
     let ct = nodes
         .get(start)
-        .and_then(|n| n.encrypted_path_secret.as_slice().get(k))
+        .and_then(|n| n.encrypted_path_secret.get(k))
         .ok_or(TreeError::Internal("ciphertext index"))?;
-    let path_secret = decrypt_with_label(
-        ops,
-        key,
-        UPDATE_PATH_NODE,
-        group_context,
-        &ct.clone().into(),
-    )
-    .map_err(|_| TreeError::PathSecretDecryption { node: x.value() })?;
+    let path_secret = decrypt_with_label(ops, key, UPDATE_PATH_NODE, group_context, &ct.into())
+        .map_err(|_| TreeError::PathSecretDecryption { node: x.value() })?;
     let mut current = path_secret.clone();
     let mut keys = Vec::new();
     for (&(y, _), node) in filtered.iter().zip(nodes).skip(start) {

@@ -8,7 +8,7 @@
 //! | `extensions` | §13 | [`Extension`], [`Extensions`], [`ExtensionView`], [`ApplicationId`], [`RequiredCapabilities`], [`ExternalPub`], [`ExternalSenders`] |
 //! | `leaf_node` | §7.2 | [`LeafNode`], [`LeafNodeSource`] |
 //! | `key_package` | §10 | [`KeyPackage`] |
-//! | `tree` | §7.1, §7.6, §12.4.3.3 | [`ParentNode`], [`Node`], [`RatchetTree`], [`UpdatePath`], [`UpdatePathNode`], [`HpkeCiphertext`] |
+//! | `tree` | §7.1, §7.6, §12.4.3.3 | [`ParentNode`], [`Node`], [`RatchetTree`], [`UpdatePath`], [`UpdatePathNode`], [`HpkeCiphertext`], [`HpkeCiphertexts`] |
 //! | `proposals` | §8.4, §12.1 | [`Proposal`] and its bodies, [`PreSharedKeyId`], [`ProposalOrRef`] |
 //! | `commit` | §12.4 | [`Commit`] |
 //! | `group_context` | §8.1 | [`GroupContext`] |
@@ -90,7 +90,8 @@ pub use proposals::{
     ProposalOrRef, Psk, PskType, ReInit, Remove, ResumptionPskUsage, Update,
 };
 pub use tree::{
-    HpkeCiphertext, Node, NodeType, ParentNode, RatchetTree, UpdatePath, UpdatePathNode,
+    HpkeCiphertext, HpkeCiphertexts, Node, NodeType, ParentNode, RatchetTree, UpdatePath,
+    UpdatePathNode,
 };
 pub use welcome::{EncryptedGroupSecrets, GroupSecrets, PathSecret, Welcome};
 

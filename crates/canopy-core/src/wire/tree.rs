@@ -21,7 +21,7 @@ use super::extensions::extension_view;
 use super::leaf_node::LeafNode;
 use super::primitives::{ExtensionType, closed_enum};
 use crate::codec::fields::{optional, vector};
-use crate::codec::{CodecError, VarBytes, VarVec};
+use crate::codec::{CodecError, VarBytes, VarVec, split_vector};
 
 /// RFC 9420 §7.1 `ParentNode`.
 #[derive(Clone, Debug, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
@@ -226,6 +226,116 @@ impl From<HpkeCiphertext> for canopy_crypto::HpkeCiphertext {
     }
 }
 
+/// RFC 9420 §7.6 `HPKECiphertext encrypted_path_secret<V>`, held in its encoded form.
+///
+/// An UpdatePath node carries one ciphertext per node of its copath child's resolution, so a
+/// commit in a large group carries about one per member, and each receiver decrypts one.
+/// Holding the checked encoding instead of a `Vec<HpkeCiphertext>` makes decoding one copy
+/// and dropping one free, rather than two allocations per ciphertext; [`Self::get`] decodes
+/// the one that is needed.
+///
+/// Invariant: `body` is exactly `count` well-formed `HPKECiphertext` encodings (two minimal
+/// `<V>` byte strings each), checked on decode and true by construction.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HpkeCiphertexts {
+    body: Vec<u8>,
+    count: usize,
+}
+
+impl HpkeCiphertexts {
+    /// Encodes `items`, in order.
+    ///
+    /// # Errors
+    /// [`CodecError::LengthTooLarge`] for a byte string longer than 2^30 - 1 bytes.
+    pub fn new(items: &[HpkeCiphertext]) -> Result<Self, CodecError> {
+        let len = items
+            .iter()
+            .fold(0usize, |acc, c| acc.saturating_add(c.tls_serialized_len()));
+        let mut body = Vec::with_capacity(len);
+        for item in items {
+            item.tls_serialize(&mut body)?;
+        }
+        Ok(Self {
+            body,
+            count: items.len(),
+        })
+    }
+
+    /// The number of ciphertexts.
+    pub fn len(&self) -> usize {
+        self.count
+    }
+
+    /// Whether there are no ciphertexts.
+    pub fn is_empty(&self) -> bool {
+        self.count == 0
+    }
+
+    /// The ciphertext at `index`, decoded; `None` past the end.
+    pub fn get(&self, index: usize) -> Option<HpkeCiphertext> {
+        self.iter().nth(index)
+    }
+
+    /// The ciphertexts in order, each decoded as it is reached.
+    pub fn iter(&self) -> impl Iterator<Item = HpkeCiphertext> + '_ {
+        let mut rest = self.body.as_slice();
+        core::iter::from_fn(move || {
+            let (item, after) = HpkeCiphertext::tls_deserialize_bytes(rest).ok()?;
+            rest = after;
+            Some(item)
+        })
+    }
+
+    /// All ciphertexts, decoded.
+    pub fn to_vec(&self) -> Vec<HpkeCiphertext> {
+        self.iter().collect()
+    }
+}
+
+/// Skips one encoded `HPKECiphertext` at the front of `bytes` without copying it.
+fn skip_ciphertext(bytes: &[u8]) -> Result<&[u8], CodecError> {
+    let (_, rest) = split_vector(bytes)?;
+    let (_, rest) = split_vector(rest)?;
+    Ok(rest)
+}
+
+impl Size for HpkeCiphertexts {
+    fn tls_serialized_len(&self) -> usize {
+        vector::tls_serialized_len(self.body.len())
+    }
+}
+
+impl Serialize for HpkeCiphertexts {
+    fn tls_serialize<W: Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
+        let head = vector::write_header(self.body.len(), writer)?;
+        writer.write_all(&self.body)?;
+        Ok(head.saturating_add(self.body.len()))
+    }
+}
+
+impl DeserializeBytes for HpkeCiphertexts {
+    fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
+        let (body, rest) = vector::split(bytes)?;
+        let mut remaining = body;
+        let mut count = 0usize;
+        while !remaining.is_empty() {
+            // The body is fully present: an element running out of it is a length mismatch.
+            remaining = skip_ciphertext(remaining)
+                .map_err(|e| match e {
+                    CodecError::Truncated => CodecError::VectorLengthMismatch,
+                    other => other,
+                })
+                .map_err(CodecError::into_tls_decoding)?;
+            count = count.saturating_add(1);
+        }
+        let value = Self {
+            body: body.to_vec(),
+            count,
+        };
+        Ok((value, rest))
+    }
+}
+
 /// RFC 9420 §7.6 `UpdatePathNode`: a new public key on the committer's filtered direct path
 /// and its path secret encrypted to each node of the copath child's resolution.
 #[derive(Clone, Debug, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
@@ -234,7 +344,7 @@ pub struct UpdatePathNode {
     #[tls_codec(with = "crate::codec::fields::opaque")]
     pub encryption_key: HpkePublicKey,
     /// `HPKECiphertext encrypted_path_secret<V>`.
-    pub encrypted_path_secret: VarVec<HpkeCiphertext>,
+    pub encrypted_path_secret: HpkeCiphertexts,
 }
 
 /// RFC 9420 §7.6 `UpdatePath`: the committer's new leaf and filtered-direct-path nodes.

@@ -5,7 +5,7 @@ use super::sim::{GROUP_ID, Sim, ops, provider, sign_leaf};
 use crate::codec::VarBytes;
 use crate::tree::math::LeafIndex;
 use crate::tree::{LeafTemplate, RatchetTree, TreeError, TreeRead, decrypt_path};
-use crate::wire::{LeafNodeSource, UpdatePath};
+use crate::wire::{HpkeCiphertexts, LeafNodeSource, UpdatePath};
 
 /// A fresh UpdatePath from `sender` over `sim`'s tree, encrypted under context `b"ctx"`.
 fn path_from(sim: &Sim, sender: u32) -> UpdatePath {
@@ -151,7 +151,9 @@ fn ciphertext_count_mismatch() {
     let sim = Sim::chain(4);
     let mut path = path_from(&sim, 0);
     let s = LeafIndex::new(0).unwrap();
-    path.nodes.0[1].encrypted_path_secret.0.pop();
+    let mut cts = path.nodes.0[1].encrypted_path_secret.to_vec();
+    cts.pop();
+    path.nodes.0[1].encrypted_path_secret = HpkeCiphertexts::new(&cts).unwrap();
     let mut diff = sim.tree.diff();
     diff.apply_update_path(ops(), s, &path, GROUP_ID).unwrap();
     let err = decrypt_path(

@@ -142,11 +142,12 @@ fn update_path() -> UpdatePath {
         nodes: VarVec(vec![
             UpdatePathNode {
                 encryption_key: HpkePublicKey::new(vec![0x21; 32]),
-                encrypted_path_secret: VarVec(vec![ciphertext(1), ciphertext(3)]),
+                encrypted_path_secret: HpkeCiphertexts::new(&[ciphertext(1), ciphertext(3)])
+                    .unwrap(),
             },
             UpdatePathNode {
                 encryption_key: HpkePublicKey::new(vec![0x22; 32]),
-                encrypted_path_secret: VarVec(vec![]),
+                encrypted_path_secret: HpkeCiphertexts::default(),
             },
         ]),
     }

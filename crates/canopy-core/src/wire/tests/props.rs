@@ -245,14 +245,15 @@ fn update_path_strategy() -> impl Strategy<Value = UpdatePath> {
     let node = (var_bytes(), vec((var_bytes(), var_bytes()), 0..3)).prop_map(|(key, cts)| {
         UpdatePathNode {
             encryption_key: HpkePublicKey::new(key.0),
-            encrypted_path_secret: VarVec(
-                cts.into_iter()
+            encrypted_path_secret: HpkeCiphertexts::new(
+                &cts.into_iter()
                     .map(|(kem_output, ciphertext)| HpkeCiphertext {
                         kem_output,
                         ciphertext,
                     })
-                    .collect(),
-            ),
+                    .collect::<Vec<_>>(),
+            )
+            .unwrap(),
         }
     });
     (leaf_strategy(), vec(node, 0..3)).prop_map(|(leaf_node, nodes)| UpdatePath {

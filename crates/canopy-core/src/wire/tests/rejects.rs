@@ -439,3 +439,31 @@ fn vector_bodies_must_be_filled_exactly() {
         Err(CodecError::ReservedVarintPrefix)
     );
 }
+
+#[test]
+fn packed_ciphertexts_are_checked_on_decode_and_read_back_in_order() {
+    let items = [ciphertext(1), ciphertext(3), ciphertext(5)];
+    let packed = HpkeCiphertexts::new(&items).unwrap();
+    let encoded = round_trip(&packed);
+    // The same bytes as the plain vector of ciphertexts.
+    assert_eq!(encoded, encode(&VarVec(items.to_vec())).unwrap());
+    assert_eq!(packed.len(), 3);
+    assert_eq!(packed.get(1), Some(ciphertext(3)));
+    assert_eq!(packed.get(3), None);
+    assert_eq!(packed.to_vec(), items);
+    // An element running past the declared body: [len 3] [kem_output len 1, 0xAA] [ciphertext
+    // len 5, but the body ends].
+    assert_eq!(
+        decode_err::<HpkeCiphertexts>(&[0x03, 0x01, 0xAA, 0x05]),
+        CodecError::VectorLengthMismatch
+    );
+    // A non-minimal length inside an element.
+    assert_eq!(
+        decode_err::<HpkeCiphertexts>(&[0x04, 0x40, 0x01, 0xAA, 0x00]),
+        CodecError::NonMinimalVarint
+    );
+    assert_eq!(
+        decode_exact::<HpkeCiphertexts>(&[0x00]).unwrap(),
+        HpkeCiphertexts::default()
+    );
+}
