@@ -4,8 +4,8 @@
 //!
 //! Invariants, established by the constructors and kept by [`RatchetTree::merge`]:
 //! - `nodes.len() == hashes.len() == leaf_count.width()`;
-//! - `hashes[x]` is the tree hash of node `x` in the current tree, and `occupied[x]` whether
-//!   its subtree holds a non-blank node;
+//! - `hashes[x]` is the tree hash of node `x` in the current tree, and `resolution_len[x]` the
+//!   length of its resolution (§4.1.2; zero exactly when its subtree is all blank);
 //! - `blank_leaves` holds exactly the blank leaves;
 //! - `encryption_keys` / `signature_keys` map every key in use to a node (the first one that
 //!   holds it when a received tree has duplicates, which validation rejects).
@@ -21,7 +21,7 @@ use super::diff::{StagedTree, TreeDiff};
 use super::error::TreeError;
 use super::hash::{all_tree_hashes, leaf_tree_hash, parent_tree_hash};
 use super::math::{LeafCount, LeafIndex, NodeIndex, left, right, root};
-use super::view::{TreeRead, in_subtree, ix};
+use super::view::{TreeRead, in_subtree, ix, resolved_len};
 use crate::wire::{self, Node};
 
 /// The public state of a ratchet tree with cached tree hashes (RFC 9420 §4.1, §7.8).
@@ -31,8 +31,10 @@ pub struct RatchetTree {
     leaf_count: LeafCount,
     nodes: Vec<Option<Node>>,
     hashes: Vec<Vec<u8>>,
-    /// `occupied[x]`: whether the subtree of `x` holds a non-blank node.
-    occupied: Vec<bool>,
+    /// `resolution_len[x]`: the length of the resolution of `x` (RFC 9420 §4.1.2), kept up to
+    /// date on merge in O(changed nodes) so that an UpdatePath's ciphertext counts are
+    /// checked without walking the copath subtrees.
+    resolution_len: Vec<u32>,
     blank_leaves: BTreeSet<u32>,
     encryption_keys: BTreeMap<HpkePublicKey, NodeIndex>,
     signature_keys: BTreeMap<SignaturePublicKey, LeafIndex>,
@@ -97,7 +99,7 @@ impl RatchetTree {
             leaf_count,
             nodes,
             hashes,
-            occupied: vec![false; width],
+            resolution_len: vec![0; width],
             blank_leaves: BTreeSet::new(),
             encryption_keys: BTreeMap::new(),
             signature_keys: BTreeMap::new(),
@@ -108,7 +110,7 @@ impl RatchetTree {
             .filter_map(|i| u32::try_from(i).ok().and_then(NodeIndex::new))
             .collect();
         all.sort_by_key(|x| x.level());
-        tree.refresh_occupied(all);
+        tree.refresh_resolution_len(all);
         Ok(tree)
     }
 
@@ -128,11 +130,11 @@ impl RatchetTree {
         }
         self.nodes.truncate(keep);
         self.hashes.truncate(keep);
-        self.occupied.truncate(keep);
+        self.resolution_len.truncate(keep);
         let width = ix_width(staged.leaf_count);
         self.nodes.resize(width, None);
         self.hashes.resize(width, Vec::new());
-        self.occupied.resize(width, false);
+        self.resolution_len.resize(width, 0);
         let old_count = self.leaf_count.value();
         self.leaf_count = staged.leaf_count;
         let new_count = staged.leaf_count.value();
@@ -155,7 +157,7 @@ impl RatchetTree {
             self.index(i);
         }
         // The staged hashes cover exactly the nodes whose subtree changed (and any new
-        // region), which are also the nodes whose occupancy may have changed.
+        // region), which are also the nodes whose resolution may have changed.
         let mut touched: Vec<NodeIndex> = Vec::with_capacity(staged.hashes.len());
         for (x, h) in staged.hashes {
             if let Some(slot) = self.hashes.get_mut(ix(x)) {
@@ -164,7 +166,7 @@ impl RatchetTree {
             }
         }
         touched.sort_by_key(|x| x.level());
-        self.refresh_occupied(touched);
+        self.refresh_resolution_len(touched);
         self.generation = self.generation.wrapping_add(1);
         Ok(())
     }
@@ -308,22 +310,28 @@ impl RatchetTree {
         self.nodes.len()
     }
 
-    /// Recomputes `occupied` for `nodes`, which must be sorted by level (children first).
-    fn refresh_occupied(&mut self, nodes: Vec<NodeIndex>) {
+    /// Recomputes `resolution_len` for `nodes`, which must be sorted by level (children
+    /// first).
+    fn refresh_resolution_len(&mut self, nodes: Vec<NodeIndex>) {
         for x in nodes {
-            let below = |c: Option<NodeIndex>| {
-                c.and_then(|c| self.occupied.get(ix(c)).copied())
-                    .unwrap_or(false)
+            let value = match resolved_len(x, self.node(x), &[]) {
+                Some(len) => u32::try_from(len).unwrap_or(u32::MAX),
+                None => {
+                    let below = |c: Option<NodeIndex>| {
+                        c.and_then(|c| self.resolution_len.get(ix(c)).copied())
+                            .unwrap_or(0)
+                    };
+                    below(left(x)).saturating_add(below(right(x)))
+                }
             };
-            let value = self.node(x).is_some() || below(left(x)) || below(right(x));
-            if let Some(slot) = self.occupied.get_mut(ix(x)) {
+            if let Some(slot) = self.resolution_len.get_mut(ix(x)) {
                 *slot = value;
             }
         }
     }
 
     pub(crate) fn is_occupied(&self, x: NodeIndex) -> bool {
-        self.occupied.get(ix(x)).copied().unwrap_or(false)
+        self.resolution_len.get(ix(x)).is_some_and(|&n| n > 0)
     }
 
     fn rebuild_indexes(&mut self) {
@@ -412,6 +420,67 @@ impl TreeRead for RatchetTree {
 
     fn resolution_is_empty(&self, x: NodeIndex) -> bool {
         !self.is_occupied(x)
+    }
+
+    /// From the cached length, less the excluded leaves the resolution of `x` holds (each
+    /// found by a walk down from `x`): O(depth) per excluded leaf below `x`.
+    fn resolution_len_excluding(&self, x: NodeIndex, excluded: &[LeafIndex]) -> usize {
+        let cached = self
+            .resolution_len
+            .get(ix(x))
+            .map_or(0, |&n| usize::try_from(n).unwrap_or(usize::MAX));
+        let below = excluded_below(x, excluded);
+        let dropped = below
+            .iter()
+            .map(|&l| self.times_resolved(x, l))
+            .fold(0usize, usize::saturating_add);
+        cached.saturating_sub(dropped)
+    }
+}
+
+/// The part of the sorted `excluded` that lies in the subtree of `x`.
+fn excluded_below(x: NodeIndex, excluded: &[LeafIndex]) -> &[LeafIndex] {
+    // The leaves below `x` are the contiguous run whose nodes are within 2^level - 1 of it.
+    let span = 1u32
+        .checked_shl(x.level())
+        .map_or(u32::MAX, |w| w.saturating_sub(1));
+    let first = x.value().saturating_sub(span) / 2;
+    let last = x.value().saturating_add(span) / 2;
+    let start = excluded.partition_point(|l| l.value() < first);
+    let end = excluded.partition_point(|l| l.value() <= last);
+    excluded.get(start..end.max(start)).unwrap_or_default()
+}
+
+impl RatchetTree {
+    /// How many times leaf `l` (in the subtree of `x`) appears in the resolution of `x`: at
+    /// the first non-blank node on the way down from `x`, as that leaf itself or among its
+    /// unmerged leaves.
+    fn times_resolved(&self, x: NodeIndex, l: LeafIndex) -> usize {
+        let target = l.node();
+        let mut y = x;
+        loop {
+            match self.node(y) {
+                Some(Node::Leaf(_)) => return usize::from(y == target),
+                Some(Node::Parent(p)) => {
+                    return p
+                        .unmerged_leaves
+                        .as_slice()
+                        .iter()
+                        .filter(|&&u| u == l.value())
+                        .count();
+                }
+                None => {
+                    let next = [left(y), right(y)]
+                        .into_iter()
+                        .flatten()
+                        .find(|&c| in_subtree(target, c));
+                    match next {
+                        Some(c) => y = c,
+                        None => return 0,
+                    }
+                }
+            }
+        }
     }
 }
 

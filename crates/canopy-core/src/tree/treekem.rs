@@ -18,17 +18,17 @@
 //! recipients they run on the rayon pool.
 
 use canopy_crypto::{
-    CryptoProvider, HpkeKeyPair, HpkePublicKey, PreparedInfo, Secret, SignaturePrivateKey,
-    SignaturePublicKey, SuiteOps,
+    CryptoProvider, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, PreparedInfo, Secret,
+    SignaturePrivateKey, SignaturePublicKey, SuiteOps,
 };
 
 use super::diff::{TreeDiff, fresh_parent};
 use super::error::TreeError;
 use super::hash::parent_hash;
-use super::math::{LeafIndex, NodeIndex, common_ancestor};
+use super::math::{LeafIndex, NodeIndex, common_ancestor, left, right};
 use super::private::PrivateTree;
 use super::validate::{check_leaf_capabilities, verify_leaf_signature};
-use super::view::TreeRead;
+use super::view::{TreeRead, in_subtree, resolve_node};
 use crate::codec::{VarBytes, VarVec};
 use crate::crypto::{
     decrypt_with_label, derive_secret, encrypt_with_prepared, prepare_encrypt_context,
@@ -499,6 +499,45 @@ impl PendingUpdatePath {
     }
 }
 
+/// The position in `resolution_excluding(x, excluded)` of the first node whose private key
+/// `private` holds, and that key (RFC 9420 §7.5).
+///
+/// Only the member's leaf and its direct path carry keys it holds, so the entry is in the
+/// block of the first non-blank node on the way down from `x` to the member's leaf: that
+/// node, or the leaf among its unmerged leaves. Every block to the left of the way down is
+/// counted with [`TreeRead::resolution_len_excluding`] instead of being listed, which makes
+/// this O(depth) with the trees' caches rather than O(size of the resolution).
+fn own_resolution_entry<'k, T: TreeRead + ?Sized>(
+    view: &T,
+    private: &'k PrivateTree,
+    x: NodeIndex,
+    excluded: &[LeafIndex],
+) -> Option<(usize, &'k HpkePrivateKey)> {
+    let me = private.leaf().node();
+    if !in_subtree(me, x) {
+        return None;
+    }
+    let mut before = 0usize;
+    let mut y = x;
+    loop {
+        let mut block = Vec::new();
+        if resolve_node(y, view.node(y), excluded, &mut block) {
+            return block.iter().enumerate().find_map(|(k, &r)| {
+                private
+                    .key_for(view, r)
+                    .map(|key| (before.saturating_add(k), key))
+            });
+        }
+        let (l, r) = (left(y)?, right(y)?);
+        if in_subtree(me, l) {
+            y = l;
+        } else {
+            before = before.saturating_add(view.resolution_len_excluding(l, excluded));
+            y = r;
+        }
+    }
+}
+
 /// RFC 9420 §7.5: decrypts the path secret of an UpdatePath from `sender` that was applied to
 /// `view` (with [`TreeDiff::apply_update_path`]), derives the keys up to the root, checks
 /// them against the UpdatePath, and derives the commit secret. `new_leaves` are the members
@@ -537,26 +576,23 @@ pub fn decrypt_path<T: TreeRead + ?Sized>(
     let ancestor = common_ancestor(sender.node(), me.node());
     let mut mine = None;
     for (i, (&(x, child), node)) in filtered.iter().zip(nodes).enumerate() {
-        let resolution = view.resolution_excluding(child, &excluded);
+        let expected = view.resolution_len_excluding(child, &excluded);
         let got = node.encrypted_path_secret.len();
-        if resolution.len() != got {
+        if expected != got {
             return Err(TreeError::CiphertextCountMismatch {
                 node: x.value(),
-                expected: resolution.len(),
+                expected,
                 got,
             });
         }
         if x == ancestor {
-            mine = Some((i, x, resolution));
+            mine = Some((i, x, child));
         }
     }
-    let (start, x, resolution) = mine.ok_or_else(|| TreeError::NoDecryptionKey {
+    let (start, x, child) = mine.ok_or_else(|| TreeError::NoDecryptionKey {
         node: ancestor.value(),
     })?;
-    let (k, key) = resolution
-        .iter()
-        .enumerate()
-        .find_map(|(k, &r)| private.key_for(view, r).map(|key| (k, key)))
+    let (k, key) = own_resolution_entry(view, private, child, &excluded)
         .ok_or_else(|| TreeError::NoDecryptionKey { node: x.value() })?;
     let ct = nodes
         .get(start)

@@ -56,6 +56,28 @@ pub(crate) fn resolve_node(
     }
 }
 
+/// The length of the resolution step [`resolve_node`] takes at a non-blank node (what it
+/// would push), or `None` for a blank node.
+pub(crate) fn resolved_len(
+    y: NodeIndex,
+    node: Option<&Node>,
+    excluded: &[LeafIndex],
+) -> Option<usize> {
+    let kept = |l: LeafIndex| excluded.binary_search(&l).is_err();
+    match node {
+        Some(Node::Leaf(_)) => Some(usize::from(y.leaf().is_none_or(kept))),
+        Some(Node::Parent(p)) => Some(
+            p.unmerged_leaves
+                .as_slice()
+                .iter()
+                .filter(|&&u| LeafIndex::new(u).is_some_and(kept))
+                .count()
+                .saturating_add(1),
+        ),
+        None => None,
+    }
+}
+
 /// Read access to the nodes of a ratchet tree, plus the derived views every tree offers.
 pub trait TreeRead {
     /// RFC 9420 §7.8: the number of leaves (a power of two).
@@ -106,6 +128,22 @@ pub trait TreeRead {
             }
         }
         out
+    }
+
+    /// The length of [`Self::resolution_excluding`]`(x, excluded)` (RFC 9420 §7.6: an
+    /// UpdatePath node carries one ciphertext per entry). This default walks the subtree;
+    /// [`RatchetTree`](super::RatchetTree) answers from a per-node cache and
+    /// [`TreeDiff`](super::TreeDiff) delegates the subtrees it did not change to it.
+    fn resolution_len_excluding(&self, x: NodeIndex, excluded: &[LeafIndex]) -> usize {
+        if let Some(len) = resolved_len(x, self.node(x), excluded) {
+            return len;
+        }
+        match (left(x), right(x)) {
+            (Some(l), Some(r)) => self
+                .resolution_len_excluding(l, excluded)
+                .saturating_add(self.resolution_len_excluding(r, excluded)),
+            _ => 0,
+        }
     }
 
     /// RFC 9420 §4.1.2: whether the resolution of `x` is empty, i.e. its subtree holds no

@@ -266,6 +266,27 @@ impl Sim {
                 .any(|(j, n)| n.is_some() && in_subtree(NodeIndex::new(j as u32).unwrap(), x));
             assert_eq!(self.tree.resolution_is_empty(x), !occupied, "node {i}");
         }
+        // The resolution-length cache agrees with the resolutions, with and without leaves
+        // left out (every other member's, as a Commit leaves out the ones it adds).
+        let mut excluded: Vec<LeafIndex> = self.members.keys().map(|&l| leaf_index(l)).collect();
+        excluded.sort_unstable();
+        let every_other: Vec<LeafIndex> = excluded.iter().copied().step_by(2).collect();
+        for i in 0..nodes.len() {
+            let x = NodeIndex::new(i as u32).unwrap();
+            for left_out in [&[][..], &every_other] {
+                assert_eq!(
+                    self.tree.resolution_len_excluding(x, left_out),
+                    self.tree.resolution_excluding(x, left_out).len(),
+                    "node {i}"
+                );
+                let diff = self.tree.diff();
+                assert_eq!(
+                    diff.resolution_len_excluding(x, left_out),
+                    diff.resolution_excluding(x, left_out).len(),
+                    "node {i} through a diff"
+                );
+            }
+        }
         for (l, member) in &self.members {
             assert!(self.tree.leaf(leaf_index(*l)).is_some());
             member.private.check(&self.tree).unwrap();
