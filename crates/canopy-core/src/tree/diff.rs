@@ -287,10 +287,7 @@ impl<'a> TreeDiff<'a> {
     /// RFC 9420 §12.1.3: halves the tree while the right subtree of the root has no member.
     fn truncate(&mut self) {
         let n = self.leaf_count.value();
-        let last = (0..n)
-            .rev()
-            .filter_map(LeafIndex::new)
-            .find(|&l| self.leaf(l).is_some());
+        let last = self.rightmost_member();
         let target = last
             .and_then(|l| LeafCount::covering(l.value().saturating_add(1)))
             .unwrap_or(self.leaf_count);
@@ -310,6 +307,30 @@ impl<'a> TreeDiff<'a> {
 
     fn width(&self) -> usize {
         ix_width(self.leaf_count)
+    }
+
+    /// The rightmost non-blank leaf: a right-first walk that skips all-blank subtrees with
+    /// the occupancy caches. It takes O(depth) steps when every non-blank parent has a
+    /// non-blank leaf below it, as in every tree the protocol builds, instead of a scan over
+    /// the blank leaves at the right end of the tree.
+    fn rightmost_member(&self) -> Option<LeafIndex> {
+        let mut stack = vec![root(self.leaf_count)];
+        while let Some(y) = stack.pop() {
+            if self.resolution_is_empty(y) {
+                continue;
+            }
+            if let Some(l) = y.leaf() {
+                if self.leaf(l).is_some() {
+                    return Some(l);
+                }
+                continue;
+            }
+            if let (Some(l), Some(r)) = (left(y), right(y)) {
+                stack.push(l);
+                stack.push(r);
+            }
+        }
+        None
     }
 }
 
