@@ -85,7 +85,19 @@ pub fn open_public(
     context: &GroupContext,
     membership_key: Option<&Secret>,
 ) -> Result<UnverifiedContent, FramingError> {
-    let signed = check_public(ops, &message, None, context, membership_key)?;
+    open_public_encoded(ops, message, None, context, membership_key)
+}
+
+/// [`open_public`] with the exact bytes `message.content` was decoded from, when known (see
+/// [`open_and_verify_public`]).
+pub(crate) fn open_public_encoded(
+    ops: &dyn SuiteOps,
+    message: PublicMessage,
+    content_bytes: Option<&[u8]>,
+    context: &GroupContext,
+    membership_key: Option<&Secret>,
+) -> Result<UnverifiedContent, FramingError> {
+    let signed = check_public(ops, &message, content_bytes, context, membership_key)?;
     Ok(UnverifiedContent {
         content: message.into_authenticated_content(),
         signed,

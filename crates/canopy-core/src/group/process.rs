@@ -6,7 +6,7 @@ use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
 use super::proposals::{CachedProposal, Committer, MemberCredentials, Resolved, requires_path};
 use super::{Env, EpochState, Group, GroupError, PastEpoch};
 use crate::crypto::proposal_ref;
-use crate::framing::{open_and_verify_public, open_private};
+use crate::framing::{open_private, open_public_encoded};
 use crate::join::psk_secret_of;
 use crate::schedule::{
     JoinerSecrets, SecretTree, confirmation_tag, confirmed_transcript_hash,
@@ -271,16 +271,18 @@ impl Group {
         self.check_epoch(message.content.group_id.as_slice(), message.content.epoch)?;
         let ops = env.ops(self.cipher_suite())?;
         let key = self.sender_key(&message.content)?;
-        let verified = open_and_verify_public(
+        let unverified = open_public_encoded(
             ops,
             message,
             content_bytes,
             &self.context,
             Some(&self.epoch.secrets.membership_key),
-            &key,
         )?;
-        let (processed, cached) =
-            self.handle_verified(env, ops, verified.into_inner(), content_bytes)?;
+        // A large commit is staged (a pure computation) while its signature is checked.
+        let (_, handled) = unverified.verify_alongside(ops, &key, |content| {
+            self.handle_verified(env, ops, content, content_bytes)
+        })?;
+        let (processed, cached) = handled?;
         if let Some(c) = cached {
             self.cache_proposal(c);
         }
@@ -308,7 +310,7 @@ impl Group {
         )?;
         let key = self.member_key(decrypted.sender_leaf())?;
         let (verified, pending) = decrypted.verify(ops, &key)?;
-        let (processed, cached) = self.handle_verified(env, ops, verified.into_inner(), None)?;
+        let (processed, cached) = self.handle_verified(env, ops, verified.content(), None)?;
         self.epoch.secret_tree.commit_decryption(pending)?;
         if let Some(c) = cached {
             self.cache_proposal(c);
@@ -414,7 +416,7 @@ impl Group {
         &self,
         env: &Env<'_>,
         ops: &dyn SuiteOps,
-        content: AuthenticatedContent,
+        content: &AuthenticatedContent,
         encoded: Option<&[u8]>,
     ) -> Result<(ProcessedMessage, Option<CachedProposal>), GroupError> {
         let sender = content.content.sender;
@@ -446,7 +448,7 @@ impl Group {
                 Ok((processed, Some(cached)))
             }
             FramedContentBody::Commit(_) => {
-                let staged = self.stage_commit(env, ops, &content, encoded)?;
+                let staged = self.stage_commit(env, ops, content, encoded)?;
                 Ok((ProcessedMessage::Commit(Box::new(staged)), None))
             }
         }
