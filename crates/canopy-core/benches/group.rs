@@ -6,7 +6,8 @@
 //! - joining from that Welcome (tree validation included);
 //! - an update commit (a commit with a path) created by a member, and processed by another;
 //! - a remove commit created, and processed by another member;
-//! - a 1 KiB application message encrypted by one member and decrypted by another.
+//! - a 1 KiB application message encrypted by one member and decrypted by another (the
+//!   round trip, and each direction alone).
 //!
 //! `cargo bench -p canopy-core --bench group`.
 #![allow(
@@ -212,6 +213,21 @@ fn group_ops(c: &mut Criterion) {
                     other => panic!("{other:?}"),
                 }
             })
+        });
+        // The two directions alone: decrypting messages encrypted (untimed) just before, then
+        // encrypting, last, since messages nobody reads move the sender's ratchet ahead.
+        g.bench_function("1 KiB application message decrypt", |b| {
+            b.iter_batched(
+                || creator.encrypt_application(&env, &data, b"").unwrap(),
+                |m| match member.process_message(&env, &m).unwrap() {
+                    ProcessedMessage::Application { data, .. } => data,
+                    other => panic!("{other:?}"),
+                },
+                BatchSize::SmallInput,
+            )
+        });
+        g.bench_function("1 KiB application message encrypt", |b| {
+            b.iter(|| creator.encrypt_application(&env, &data, b"").unwrap())
         });
         g.finish();
     }

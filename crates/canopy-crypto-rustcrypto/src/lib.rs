@@ -74,6 +74,7 @@ impl RustCryptoProvider {
             .filter_map(|s| s.params())
             .map(|params| Suite {
                 signer: sig::SignerCache::default(),
+                verifiers: sig::VerifierCache::default(),
                 params,
                 rng: Arc::clone(&rng),
             })
@@ -127,6 +128,8 @@ struct Suite {
     /// multiplication for the public key) costs about 40% of a signature, and a client signs
     /// with the same key again and again. Zeroized on replacement and drop.
     signer: sig::SignerCache,
+    /// Recently used Ed25519 verifying keys, decompressed and checked.
+    verifiers: sig::VerifierCache,
 }
 
 impl Suite {
@@ -298,6 +301,11 @@ impl SuiteOps for Suite {
         message: &[u8],
         signature: &[u8],
     ) -> Result<(), CryptoError> {
+        if self.params.signature == canopy_crypto::SignatureScheme::ED25519 {
+            return self
+                .verifiers
+                .verify_ed25519(public_key.as_bytes(), message, signature);
+        }
         sig::verify(
             self.params.signature,
             public_key.as_bytes(),

@@ -87,6 +87,67 @@ impl SignerCache {
     }
 }
 
+/// How many decompressed Ed25519 verifying keys [`VerifierCache`] keeps.
+pub(crate) const VERIFIER_CACHE_SIZE: usize = 64;
+
+/// A small most-recently-used cache of decompressed, checked Ed25519 verifying keys.
+///
+/// A group member verifies the same few senders' keys over and over. Decompressing a key
+/// (a field square root) and checking that it is not of small order cost about a fifth of a
+/// verification; with the key checked once here, each message is verified with the
+/// cofactorless RFC 8032 equation and a canonical `S` (`verify`), which differs from
+/// `verify_strict` only in also accepting a small-order `R`, something only the key's own
+/// holder can produce.
+#[derive(Default)]
+pub(crate) struct VerifierCache(
+    std::sync::Mutex<std::collections::VecDeque<ed25519_dalek::VerifyingKey>>,
+);
+
+impl VerifierCache {
+    /// Verifies an Ed25519 signature, refusing weak (small-order) keys as `verify_strict` does.
+    pub(crate) fn verify_ed25519(
+        &self,
+        pk: &[u8],
+        msg: &[u8],
+        sig: &[u8],
+    ) -> Result<(), CryptoError> {
+        use ed25519_dalek::Verifier;
+        let pk: &[u8; 32] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
+        let sig =
+            ed25519_dalek::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
+        let key = self.key(pk)?;
+        key.verify(msg, &sig)
+            .map_err(|_| CryptoError::InvalidSignature)
+    }
+
+    /// The checked verifying key of `pk`, from the cache or decompressed and cached.
+    fn key(&self, pk: &[u8; 32]) -> Result<ed25519_dalek::VerifyingKey, CryptoError> {
+        // A poisoned lock only means another verifier panicked: go without the cache.
+        let Ok(mut keys) = self.0.lock() else {
+            return checked_ed25519_key(pk);
+        };
+        if let Some(i) = keys.iter().position(|k| k.as_bytes() == pk) {
+            let key = keys.remove(i).ok_or(CryptoError::InvalidPublicKey)?;
+            keys.push_front(key);
+            return Ok(key);
+        }
+        let key = checked_ed25519_key(pk)?;
+        keys.push_front(key);
+        keys.truncate(VERIFIER_CACHE_SIZE);
+        Ok(key)
+    }
+}
+
+/// A decompressed Ed25519 public key that is not of small order.
+fn checked_ed25519_key(pk: &[u8; 32]) -> Result<ed25519_dalek::VerifyingKey, CryptoError> {
+    let key =
+        ed25519_dalek::VerifyingKey::from_bytes(pk).map_err(|_| CryptoError::InvalidPublicKey)?;
+    if key.is_weak() {
+        return Err(CryptoError::InvalidPublicKey);
+    }
+    Ok(key)
+}
+
 /// Ed448 public keys and seeds are 57 bytes; signatures 114.
 const ED448_LEN: usize = 57;
 

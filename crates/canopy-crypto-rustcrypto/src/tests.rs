@@ -425,3 +425,49 @@ fn the_signing_key_cache_never_signs_with_the_wrong_key() {
         assert!(ops.verify(&other.public, &msg, &sig).is_err());
     }
 }
+
+#[test]
+fn the_verifying_key_cache_refuses_weak_keys_and_never_mixes_keys_up() {
+    let p = provider();
+    let ops = p.suite(CipherSuite(1)).unwrap();
+    // More keys than the cache holds, each used twice, in two rounds: hits and evictions.
+    let keys: Vec<_> = (0..sig::VERIFIER_CACHE_SIZE + 8)
+        .map(|_| ops.signature_generate_key_pair().unwrap())
+        .collect();
+    let msg = b"cached verification".to_vec();
+    let sigs: Vec<Vec<u8>> = keys
+        .iter()
+        .map(|k| ops.sign(&k.private, &msg).unwrap())
+        .collect();
+    for _ in 0..2 {
+        for (i, (k, s)) in keys.iter().zip(&sigs).enumerate() {
+            ops.verify(&k.public, &msg, s).unwrap();
+            ops.verify(&k.public, &msg, s).unwrap();
+            let other = &keys[(i + 1) % keys.len()];
+            assert_eq!(
+                ops.verify(&other.public, &msg, s),
+                Err(CryptoError::InvalidSignature)
+            );
+            let mut tampered = msg.clone();
+            tampered.push(0);
+            assert_eq!(
+                ops.verify(&k.public, &tampered, s),
+                Err(CryptoError::InvalidSignature)
+            );
+        }
+    }
+    // The identity point (y = 1) has small order: refused every time, never cached.
+    let mut identity = [0u8; 32];
+    identity[0] = 1;
+    let weak = SignaturePublicKey::new(identity.to_vec());
+    for _ in 0..2 {
+        assert_eq!(
+            ops.verify(&weak, &msg, &sigs[0]),
+            Err(CryptoError::InvalidPublicKey)
+        );
+    }
+    assert_eq!(
+        ops.verify(&SignaturePublicKey::new(vec![1; 31]), &msg, &sigs[0]),
+        Err(CryptoError::InvalidPublicKey)
+    );
+}
