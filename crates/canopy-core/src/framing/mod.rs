@@ -42,7 +42,7 @@ mod tests;
 
 pub use error::FramingError;
 pub use private::{DecryptedMessage, Padding, open_private, protect_private, unprotect_private};
-pub(crate) use public::open_public_encoded;
+pub(crate) use public::open_public_alongside;
 pub use public::{open_and_verify_public, open_public, protect_public, unprotect_public};
 
 use canopy_crypto::{SignaturePrivateKey, SignaturePublicKey, SuiteOps};
@@ -119,7 +119,7 @@ impl SignedBytes {
         let context_len = context.map_or(0, Size::tls_serialized_len);
         let tbs_len = content_len.saturating_add(context_len).saturating_add(4);
         let mut buf = Vec::with_capacity(tbs_len.saturating_add(256));
-        sign_content_head(FRAMED_CONTENT_LABEL, tbs_len, &mut buf).map_err(CodecError::from)?;
+        sign_content_head(FRAMED_CONTENT_LABEL, tbs_len, &mut buf)?;
         let tbs_start = buf.len();
         ProtocolVersion::MLS10
             .tls_serialize(&mut buf)
@@ -154,12 +154,23 @@ impl SignedBytes {
         self.buf.get(..self.tbs_end).unwrap_or_default()
     }
 
-    /// Appends `auth` after the FramedContentTBS and returns the `AuthenticatedContentTBM`
-    /// (§6.2).
-    fn tbm(&mut self, message: &PublicMessage) -> Result<&[u8], FramingError> {
+    /// Appends the encoded `auth` of `message` after the FramedContentTBS, completing the
+    /// `AuthenticatedContentTBM` (§6.2) that [`Self::tbm`] returns.
+    fn append_auth(&mut self, message: &PublicMessage) -> Result<(), FramingError> {
         self.buf.truncate(self.tbs_end);
         message.append_auth(&mut self.buf)?;
-        Ok(self.buf.get(self.tbs_start..).unwrap_or_default())
+        Ok(())
+    }
+
+    /// The `AuthenticatedContentTBM` after [`Self::append_auth`].
+    fn tbm(&self) -> &[u8] {
+        self.buf.get(self.tbs_start..).unwrap_or_default()
+    }
+
+    /// The length of the signature input.
+    #[cfg(feature = "parallel")]
+    fn signed_len(&self) -> usize {
+        self.tbs_end
     }
 }
 
@@ -231,40 +242,10 @@ impl UnverifiedContent {
         verify_signature(ops, key, &self.signed, &self.content.auth.signature)?;
         Ok(VerifiedContent(self.content))
     }
-
-    /// [`Self::verify`], with `work` run on the content while the signature is checked.
-    /// `work`'s result is returned only together with the verified content: on a bad
-    /// signature it is dropped and the error is the signature's.
-    ///
-    /// With the `parallel` feature, and content of at least 64 KiB (a commit to a large,
-    /// mostly blank tree carries a ciphertext per member), the two run on two threads;
-    /// otherwise the signature is checked first. `work` must not have side effects that
-    /// outlive a rejection, since it may run before the signature is known to be good.
-    ///
-    /// # Errors
-    /// As [`Self::verify`].
-    pub fn verify_alongside<R: Send>(
-        self,
-        ops: &dyn SuiteOps,
-        key: &SignaturePublicKey,
-        work: impl FnOnce(&AuthenticatedContent) -> R + Send,
-    ) -> Result<(VerifiedContent, R), FramingError> {
-        #[cfg(feature = "parallel")]
-        if self.signed.sign_content().len() >= PARALLEL_SIGNED_BYTES {
-            let (signature, result) = rayon::join(
-                || verify_signature(ops, key, &self.signed, &self.content.auth.signature),
-                || work(&self.content),
-            );
-            signature?;
-            return Ok((VerifiedContent(self.content), result));
-        }
-        verify_signature(ops, key, &self.signed, &self.content.auth.signature)?;
-        let result = work(&self.content);
-        Ok((VerifiedContent(self.content), result))
-    }
 }
 
-/// The signed size from which [`UnverifiedContent::verify_alongside`] uses two threads.
+/// The signed size from which a received PublicMessage is checked on two threads (see
+/// `public::open_public_alongside`).
 #[cfg(feature = "parallel")]
 const PARALLEL_SIGNED_BYTES: usize = 64 * 1024;
 

@@ -85,19 +85,7 @@ pub fn open_public(
     context: &GroupContext,
     membership_key: Option<&Secret>,
 ) -> Result<UnverifiedContent, FramingError> {
-    open_public_encoded(ops, message, None, context, membership_key)
-}
-
-/// [`open_public`] with the exact bytes `message.content` was decoded from, when known (see
-/// [`open_and_verify_public`]).
-pub(crate) fn open_public_encoded(
-    ops: &dyn SuiteOps,
-    message: PublicMessage,
-    content_bytes: Option<&[u8]>,
-    context: &GroupContext,
-    membership_key: Option<&Secret>,
-) -> Result<UnverifiedContent, FramingError> {
-    let signed = check_public(ops, &message, content_bytes, context, membership_key)?;
+    let signed = check_public(ops, &message, membership_key, context)?;
     Ok(UnverifiedContent {
         content: message.into_authenticated_content(),
         signed,
@@ -111,9 +99,6 @@ pub(crate) fn open_public_encoded(
 /// (as [`crate::wire::MlsMessage`] decoding finds them): the signature and the membership
 /// tag are then computed over them, without encoding the content again.
 ///
-/// (Checking the tag and the signature of a large commit on two threads was measured slower
-/// than one after the other, so they run in sequence.)
-///
 /// # Errors
 /// As [`open_public`] and [`UnverifiedContent::verify`].
 pub fn open_and_verify_public(
@@ -124,19 +109,83 @@ pub fn open_and_verify_public(
     membership_key: Option<&Secret>,
     key: &SignaturePublicKey,
 ) -> Result<VerifiedContent, FramingError> {
-    let signed = check_public(ops, &message, content_bytes, context, membership_key)?;
-    super::verify_signature(ops, key, &signed, &message.auth.signature)?;
-    Ok(VerifiedContent(message.into_authenticated_content()))
+    let (verified, ()) = open_public_alongside(
+        ops,
+        message,
+        content_bytes,
+        context,
+        membership_key,
+        key,
+        |_| (),
+    )?;
+    Ok(verified)
 }
 
-/// The checks of [`open_public`] before the signature: group and epoch, sender and content
-/// rules, membership tag. Returns the laid-out signature input.
-fn check_public(
+/// [`open_and_verify_public`], with `work` run on the content as well. `work`'s result comes
+/// back only with the verified content, and the errors are those of the checks in order:
+/// group and epoch, sender rules, membership tag, signature.
+///
+/// With the `parallel` feature and a content of at least 64 KiB (a commit to a large, mostly
+/// blank tree carries a ciphertext per member), the signature is checked on one thread while
+/// the membership tag and then `work` run on the other; otherwise all run in sequence, `work`
+/// last. `work` therefore must not have effects that outlive a rejection.
+pub(crate) fn open_public_alongside<R: Send>(
     ops: &dyn SuiteOps,
-    message: &PublicMessage,
+    message: PublicMessage,
     content_bytes: Option<&[u8]>,
     context: &GroupContext,
     membership_key: Option<&Secret>,
+    key: &SignaturePublicKey,
+    work: impl FnOnce(&AuthenticatedContent) -> R + Send,
+) -> Result<(VerifiedContent, R), FramingError> {
+    let signed = prepare_public(&message, content_bytes, context)?;
+    let is_member = matches!(message.content.sender, Sender::Member(_));
+    let PublicMessage {
+        content,
+        auth,
+        membership_tag,
+    } = message;
+    let authenticated = AuthenticatedContent {
+        wire_format: WireFormat::PublicMessage,
+        content,
+        auth,
+    };
+    let check_tag = || {
+        check_membership_tag(
+            ops,
+            is_member,
+            membership_tag.as_ref(),
+            membership_key,
+            signed.tbm(),
+        )
+    };
+    let check_signature =
+        || super::verify_signature(ops, key, &signed, &authenticated.auth.signature);
+    #[cfg(feature = "parallel")]
+    if signed.signed_len() >= super::PARALLEL_SIGNED_BYTES {
+        let (signature, (tag, result)) = rayon::join(check_signature, || {
+            let tag = check_tag();
+            let result = tag.is_ok().then(|| work(&authenticated));
+            (tag, result)
+        });
+        tag?;
+        signature?;
+        // `result` is `None` only when the tag check failed, which returned above.
+        let result = result.ok_or(FramingError::BadMembershipTag)?;
+        return Ok((VerifiedContent(authenticated), result));
+    }
+    check_tag()?;
+    check_signature()?;
+    let result = work(&authenticated);
+    Ok((VerifiedContent(authenticated), result))
+}
+
+/// The checks of a received PublicMessage that need no key (group and epoch, sender and
+/// content rules), then its signature input and AuthenticatedContentTBM laid out.
+fn prepare_public(
+    message: &PublicMessage,
+    content_bytes: Option<&[u8]>,
+    context: &GroupContext,
 ) -> Result<SignedBytes, FramingError> {
     let content = &message.content;
     check_group_and_epoch(content.group_id.as_slice(), content.epoch, context)?;
@@ -147,27 +196,44 @@ fn check_public(
         WireFormat::PublicMessage,
         Some(context),
     )?;
-    check_membership_tag(ops, message, &mut signed, membership_key)?;
+    signed.append_auth(message)?;
     Ok(signed)
 }
 
-/// RFC 9420 §6.2: a member's message carries a membership tag that verifies; other senders'
-/// messages carry none.
-fn check_membership_tag(
+/// The checks of [`open_public`] before the signature: [`prepare_public`] and the membership
+/// tag. Returns the laid-out signature input.
+fn check_public(
     ops: &dyn SuiteOps,
     message: &PublicMessage,
-    signed: &mut SignedBytes,
     membership_key: Option<&Secret>,
+    context: &GroupContext,
+) -> Result<SignedBytes, FramingError> {
+    let signed = prepare_public(message, None, context)?;
+    check_membership_tag(
+        ops,
+        matches!(message.content.sender, Sender::Member(_)),
+        message.membership_tag.as_ref(),
+        membership_key,
+        signed.tbm(),
+    )?;
+    Ok(signed)
+}
+
+/// RFC 9420 §6.2: a member's message carries a membership tag (`received`) that verifies
+/// over `tbm`; other senders' messages carry none.
+fn check_membership_tag(
+    ops: &dyn SuiteOps,
+    is_member: bool,
+    received: Option<&VarBytes>,
+    membership_key: Option<&Secret>,
+    tbm: &[u8],
 ) -> Result<(), FramingError> {
-    if !matches!(message.content.sender, Sender::Member(_)) {
+    if !is_member {
         return Ok(());
     }
-    let received = message
-        .membership_tag
-        .as_ref()
-        .ok_or(FramingError::BadMembershipTag)?;
+    let received = received.ok_or(FramingError::BadMembershipTag)?;
     let key = membership_key.ok_or(FramingError::MissingMembershipKey)?;
-    let expected = membership_tag(ops, key, signed.tbm(message)?);
+    let expected = membership_tag(ops, key, tbm);
     if verify_mac(&expected, received.as_slice()) {
         Ok(())
     } else {

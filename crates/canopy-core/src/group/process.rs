@@ -6,7 +6,7 @@ use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
 use super::proposals::{CachedProposal, Committer, MemberCredentials, Resolved, requires_path};
 use super::{Env, EpochState, Group, GroupError, PastEpoch};
 use crate::crypto::proposal_ref;
-use crate::framing::{open_private, open_public_encoded};
+use crate::framing::{open_private, open_public_alongside};
 use crate::join::psk_secret_of;
 use crate::schedule::{
     JoinerSecrets, SecretTree, confirmation_tag, confirmed_transcript_hash,
@@ -271,17 +271,16 @@ impl Group {
         self.check_epoch(message.content.group_id.as_slice(), message.content.epoch)?;
         let ops = env.ops(self.cipher_suite())?;
         let key = self.sender_key(&message.content)?;
-        let unverified = open_public_encoded(
+        // A large commit is staged (a pure computation) while its signature is checked.
+        let (_, handled) = open_public_alongside(
             ops,
             message,
             content_bytes,
             &self.context,
             Some(&self.epoch.secrets.membership_key),
+            &key,
+            |content| self.handle_verified(env, ops, content, content_bytes),
         )?;
-        // A large commit is staged (a pure computation) while its signature is checked.
-        let (_, handled) = unverified.verify_alongside(ops, &key, |content| {
-            self.handle_verified(env, ops, content, content_bytes)
-        })?;
         let (processed, cached) = handled?;
         if let Some(c) = cached {
             self.cache_proposal(c);
