@@ -2,8 +2,9 @@ use std::collections::BTreeMap;
 
 use canopy_crypto::{CipherSuite, CryptoProvider};
 
-use super::test_world::{SUITE, World};
+use super::test_world::{SUITE, World, own_commit};
 use super::*;
+use crate::framing::FramingError;
 use crate::key_package::{KeyPackageParams, LeafNodeParams, create_key_package};
 use crate::wire::{Credential, Lifetime, MlsMessage, Proposal, ReInit, Remove};
 
@@ -177,6 +178,38 @@ fn bad_commits_are_rejected_and_leave_the_group_unchanged() {
     // The genuine commit still applies.
     deliver(&w, &out.commit, &mut [&mut bob]);
     assert_eq!(bob.epoch(), 2);
+}
+
+#[test]
+fn a_large_commit_is_checked_and_staged_on_two_threads_with_the_same_outcomes() {
+    // 100 KiB of authenticated data takes the commit past the size from which its signature
+    // is verified alongside the membership tag and the staging (`parallel` feature).
+    let w = World::new();
+    let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
+    let out = alice
+        .commit(
+            &w.env(),
+            CommitOptions {
+                force_path: true,
+                authenticated_data: vec![0x5A; 100 * 1024],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    let before = bob.to_bytes().unwrap();
+    // A flipped byte in the authenticated data, in the signature, or in the tag.
+    for i in [100, out.commit.len() - 60, out.commit.len() - 1] {
+        let mut bad = out.commit.clone();
+        bad[i] ^= 1;
+        assert!(matches!(
+            bob.process_message(&w.env(), &bad).unwrap_err(),
+            GroupError::Framing(FramingError::BadMembershipTag)
+        ));
+        assert_eq!(bob.to_bytes().unwrap(), before);
+    }
+    own_commit(&w, &mut alice, &out.commit);
+    deliver(&w, &out.commit, &mut [&mut bob, &mut carol]);
+    assert_agree(&[&alice, &bob, &carol]);
 }
 
 #[test]
