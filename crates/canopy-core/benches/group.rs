@@ -7,7 +7,8 @@
 //! - an update commit (a commit with a path) created by a member, and processed by another;
 //! - a remove commit created, and processed by another member;
 //! - a 1 KiB application message encrypted by one member and decrypted by another (the
-//!   round trip, and each direction alone).
+//!   round trip, each direction alone, and 64 decrypted at once with
+//!   `Group::process_messages`).
 //!
 //! `cargo bench -p canopy-core --bench group`.
 #![allow(
@@ -224,6 +225,21 @@ fn group_ops(c: &mut Criterion) {
                     other => panic!("{other:?}"),
                 },
                 BatchSize::SmallInput,
+            )
+        });
+        g.bench_function("64 x 1 KiB application messages decrypted at once", |b| {
+            b.iter_batched(
+                || {
+                    (0..64)
+                        .map(|_| creator.encrypt_application(&env, &data, b"").unwrap())
+                        .collect::<Vec<_>>()
+                },
+                |batch| {
+                    let results = member.process_messages(&env, &batch);
+                    assert!(results.iter().all(Result::is_ok));
+                    results
+                },
+                BatchSize::PerIteration,
             )
         });
         g.bench_function("1 KiB application message encrypt", |b| {

@@ -45,7 +45,7 @@ pub use private::{DecryptedMessage, Padding, open_private, protect_private, unpr
 pub(crate) use public::open_public_alongside;
 pub use public::{open_and_verify_public, open_public, protect_public, unprotect_public};
 
-use canopy_crypto::{SignaturePrivateKey, SignaturePublicKey, SuiteOps};
+use canopy_crypto::{SignatureCheck, SignaturePrivateKey, SignaturePublicKey, SuiteOps};
 
 use tls_codec::{Serialize, Size};
 
@@ -241,6 +241,21 @@ impl UnverifiedContent {
     ) -> Result<VerifiedContent, FramingError> {
         verify_signature(ops, key, &self.signed, &self.content.auth.signature)?;
         Ok(VerifiedContent(self.content))
+    }
+
+    /// The signature check [`Self::verify`] makes, for verifying many contents together.
+    pub(crate) fn signature_check<'a>(&'a self, key: &'a SignaturePublicKey) -> SignatureCheck<'a> {
+        SignatureCheck {
+            public_key: key,
+            message: self.signed.sign_content(),
+            signature: self.content.auth.signature.as_slice(),
+        }
+    }
+
+    /// The content as verified, for a caller that has verified [`Self::signature_check`]
+    /// (with the sender's key) itself.
+    pub(crate) fn checked(self) -> VerifiedContent {
+        VerifiedContent(self.content)
     }
 }
 

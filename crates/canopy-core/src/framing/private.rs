@@ -229,6 +229,13 @@ impl DecryptedMessage {
         let verified = self.content.verify(ops, key)?;
         Ok((verified, self.pending))
     }
+
+    /// The content before verification and the secret-tree change, for a caller that applies
+    /// the change at once and verifies many messages together, undoing the changes if any
+    /// signature fails.
+    pub(crate) fn into_parts(self) -> (UnverifiedContent, PendingDecryption) {
+        (self.content, self.pending)
+    }
 }
 
 /// Decrypts a PrivateMessage of the epoch of `context` (RFC 9420 §6.3) without changing the

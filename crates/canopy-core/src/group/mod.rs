@@ -32,6 +32,7 @@
 //! operation clones the tree or walks all members except where the RFC requires it (a
 //! Welcome's tree, a new member's credential-type check against every member).
 
+mod batch;
 mod commit;
 mod error;
 mod external;

@@ -288,7 +288,7 @@ impl Group {
         Ok(processed)
     }
 
-    fn process_private(
+    pub(super) fn process_private(
         &mut self,
         env: &Env<'_>,
         message: &PrivateMessage,
@@ -371,7 +371,7 @@ impl Group {
     }
 
     /// The signature key of the member at `leaf`.
-    fn member_key(&self, leaf: LeafIndex) -> Result<SignaturePublicKey, GroupError> {
+    pub(super) fn member_key(&self, leaf: LeafIndex) -> Result<SignaturePublicKey, GroupError> {
         self.tree
             .leaf(leaf)
             .map(|l| l.signature_key.clone())
@@ -411,7 +411,7 @@ impl Group {
 
     /// Turns verified content into a processed message, and the proposal to cache if any.
     /// `encoded` is the FramedContent's bytes as received in a PublicMessage.
-    fn handle_verified(
+    pub(super) fn handle_verified(
         &self,
         env: &Env<'_>,
         ops: &dyn SuiteOps,

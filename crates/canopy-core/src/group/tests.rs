@@ -213,6 +213,87 @@ fn a_large_commit_is_checked_and_staged_on_two_threads_with_the_same_outcomes() 
 }
 
 #[test]
+fn processing_many_messages_at_once_gives_the_results_of_one_at_a_time() {
+    let w = World::new();
+    let env = w.env();
+    let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
+    let mut messages: Vec<Vec<u8>> = Vec::new();
+    for i in 0..4u8 {
+        messages.push(alice.encrypt_application(&env, &[i; 100], b"").unwrap());
+        messages.push(carol.encrypt_application(&env, &[i; 50], b"ad").unwrap());
+    }
+    // A replay, a tampered message, a good one after it, and bytes that are no message.
+    messages.push(messages[2].clone());
+    let mut tampered = alice.encrypt_application(&env, b"tampered", b"").unwrap();
+    let k = tampered.len() - 5;
+    tampered[k] ^= 1;
+    messages.push(tampered);
+    messages.push(alice.encrypt_application(&env, b"after it", b"").unwrap());
+    messages.push(vec![0, 1, 2]);
+    // A commit, then messages of the next epoch.
+    let commit = alice
+        .commit(
+            &env,
+            CommitOptions {
+                force_path: true,
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap()
+        .commit;
+    messages.push(commit.clone());
+    own_commit(&w, &mut alice, &commit);
+    deliver(&w, &commit, &mut [&mut carol]);
+    for i in 0..3u8 {
+        messages.push(alice.encrypt_application(&env, &[i; 10], b"").unwrap());
+        messages.push(carol.encrypt_application(&env, &[i; 20], b"").unwrap());
+    }
+
+    // One at a time, on a copy of Bob.
+    let mut single = Group::from_bytes(env.crypto, bob.to_bytes().unwrap().as_bytes()).unwrap();
+    let mut expected = Vec::new();
+    for m in &messages {
+        match single.process_message(&env, m) {
+            Ok(ProcessedMessage::Commit(staged)) => {
+                let _ = single.merge_staged_commit(*staged).unwrap();
+                expected.push("commit".to_owned());
+            }
+            other => expected.push(format!("{other:?}")),
+        }
+    }
+    // All at once: the call stops after the commit, which is merged before the rest.
+    let mut got = Vec::new();
+    let mut rest = &messages[..];
+    while !rest.is_empty() {
+        let results = bob.process_messages(&env, rest);
+        assert!(!results.is_empty());
+        rest = &rest[results.len()..];
+        for result in results {
+            match result {
+                Ok(ProcessedMessage::Commit(staged)) => {
+                    let _ = bob.merge_staged_commit(*staged).unwrap();
+                    got.push("commit".to_owned());
+                }
+                other => got.push(format!("{other:?}")),
+            }
+        }
+    }
+    assert_eq!(got, expected);
+    assert_eq!(
+        bob.to_bytes().unwrap().as_bytes(),
+        single.to_bytes().unwrap().as_bytes()
+    );
+    // The outcomes are the expected ones: 8 + 1 read, the replay and the forgery refused.
+    let read = expected
+        .iter()
+        .filter(|e| e.contains("Application"))
+        .count();
+    assert_eq!(read, 8 + 1 + 6);
+    assert_eq!(expected.iter().filter(|e| e.starts_with("Err")).count(), 3);
+    assert_eq!(bob.epoch(), alice.epoch());
+}
+
+#[test]
 fn a_discarded_commit_leaves_the_epoch_and_late_messages_still_decrypt() {
     let w = World::new();
     let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
