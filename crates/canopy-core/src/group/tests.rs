@@ -802,7 +802,7 @@ fn external_senders_and_new_members_propose_and_members_commit_by_reference() {
     .unwrap();
     assert_eq!(
         alice.process_message(&w.env(), &message).unwrap_err(),
-        GroupError::Framing(crate::framing::FramingError::BadSignature)
+        GroupError::Framing(FramingError::BadSignature)
     );
     drop(carol_kp);
 }
