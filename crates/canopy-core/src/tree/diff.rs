@@ -15,7 +15,7 @@ use super::error::TreeError;
 use super::hash::{leaf_tree_hash, parent_tree_hash};
 use super::math::{LeafCount, LeafIndex, NodeIndex, direct_path, left, right, root};
 use super::ratchet::{RatchetTree, ix_width};
-use super::view::{TreeRead, ix, resolve_node, resolved_len};
+use super::view::{TreeRead, ix, resolution_len_at, resolve_node};
 use crate::codec::VarVec;
 use crate::wire::{LeafNode, Node, ParentNode};
 
@@ -386,15 +386,7 @@ impl TreeRead for TreeDiff<'_> {
         if ix(x) < self.min_width && !self.dirty.contains(&x) {
             return self.base.resolution_len_excluding(x, excluded);
         }
-        if let Some(len) = resolved_len(x, self.node(x), excluded) {
-            return len;
-        }
-        match (left(x), right(x)) {
-            (Some(l), Some(r)) => self
-                .resolution_len_excluding(l, excluded)
-                .saturating_add(self.resolution_len_excluding(r, excluded)),
-            _ => 0,
-        }
+        resolution_len_at(self, x, excluded)
     }
 
     fn resolution_is_empty(&self, x: NodeIndex) -> bool {

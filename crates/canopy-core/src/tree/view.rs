@@ -78,6 +78,24 @@ pub(crate) fn resolved_len(
     }
 }
 
+/// One step of counting a resolution: the length of the step at `x` if it is non-blank,
+/// otherwise the counts of its children (through `view`, so that its caches answer them).
+pub(crate) fn resolution_len_at<T: TreeRead + ?Sized>(
+    view: &T,
+    x: NodeIndex,
+    excluded: &[LeafIndex],
+) -> usize {
+    if let Some(len) = resolved_len(x, view.node(x), excluded) {
+        return len;
+    }
+    match (left(x), right(x)) {
+        (Some(l), Some(r)) => view
+            .resolution_len_excluding(l, excluded)
+            .saturating_add(view.resolution_len_excluding(r, excluded)),
+        _ => 0,
+    }
+}
+
 /// Read access to the nodes of a ratchet tree, plus the derived views every tree offers.
 pub trait TreeRead {
     /// RFC 9420 §7.8: the number of leaves (a power of two).
@@ -135,15 +153,7 @@ pub trait TreeRead {
     /// [`RatchetTree`](super::RatchetTree) answers from a per-node cache and
     /// [`TreeDiff`](super::TreeDiff) delegates the subtrees it did not change to it.
     fn resolution_len_excluding(&self, x: NodeIndex, excluded: &[LeafIndex]) -> usize {
-        if let Some(len) = resolved_len(x, self.node(x), excluded) {
-            return len;
-        }
-        match (left(x), right(x)) {
-            (Some(l), Some(r)) => self
-                .resolution_len_excluding(l, excluded)
-                .saturating_add(self.resolution_len_excluding(r, excluded)),
-            _ => 0,
-        }
+        resolution_len_at(self, x, excluded)
     }
 
     /// RFC 9420 §4.1.2: whether the resolution of `x` is empty, i.e. its subtree holds no
