@@ -48,7 +48,9 @@ mod tests;
 
 use std::collections::{BTreeMap, VecDeque};
 
-use canopy_crypto::{CipherSuite, CryptoProvider, Secret, SignaturePrivateKey, SuiteOps};
+use canopy_crypto::{
+    CipherSuite, CryptoProvider, Secret, SignaturePrivateKey, SignaturePublicKey, SuiteOps,
+};
 
 pub use commit::{CommitOptions, CommitOutput};
 pub use error::{GroupError, ProposalRule};
@@ -181,6 +183,19 @@ pub(crate) struct PastEpoch {
     sender_data_secret: Secret,
     secret_tree: SecretTree,
     resumption_psk: Secret,
+    /// The leaves the commit that ended this epoch changed, as they were in it, so that a
+    /// late message is verified with the key its sender had when sending (RFC 9420 §6.1).
+    senders: PastSenders,
+}
+
+/// What a commit changed about who could send (RFC 9420 §6.1): the signature keys of the
+/// leaves it removed or gave a new signature key, as they were before, and the blank leaves
+/// it filled. Leaves it left alone have the same key in the next epoch.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct PastSenders {
+    replaced: BTreeMap<u32, SignaturePublicKey>,
+    /// Ascending.
+    filled: Vec<u32>,
 }
 
 /// A member's state of one MLS group (RFC 9420 §8): the GroupContext, the ratchet tree, this

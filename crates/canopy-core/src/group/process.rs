@@ -4,7 +4,7 @@
 use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
 
 use super::proposals::{CachedProposal, Committer, MemberCredentials, Resolved, requires_path};
-use super::{Env, EpochState, Group, GroupError, PastEpoch};
+use super::{Env, EpochState, Group, GroupError, PastEpoch, PastSenders};
 use crate::crypto::proposal_ref;
 use crate::framing::{open_private, open_public_alongside};
 use crate::join::psk_secret_of;
@@ -13,10 +13,12 @@ use crate::schedule::{
     confirmed_transcript_hash_of_parts, interim_transcript_hash, verify_mac,
 };
 use crate::tree::math::{LeafCount, LeafIndex};
-use crate::tree::{DecryptedPath, PendingUpdatePath, StagedTree, TreeDiff, TreeRead, decrypt_path};
+use crate::tree::{
+    DecryptedPath, PendingUpdatePath, RatchetTree, StagedTree, TreeDiff, TreeRead, decrypt_path,
+};
 use crate::wire::{
     AuthenticatedContent, Commit, ContentType, Extensions, ExternalSenders, FramedContent,
-    FramedContentBody, GroupContext, KeyPackage, MlsMessage, PreSharedKeyId, PrivateMessage,
+    FramedContentBody, GroupContext, KeyPackage, MlsMessage, Node, PreSharedKeyId, PrivateMessage,
     Proposal, ProposalOrRef, PublicMessage, ReInit, RequiredCapabilities, Sender,
 };
 
@@ -318,7 +320,7 @@ impl Group {
     }
 
     /// Application data of a retained past epoch (RFC 9420 §9.2 lets late messages be
-    /// read). The sender's key is taken from the current tree.
+    /// read). The sender's key is the one it had in that epoch.
     fn process_past_private(
         &mut self,
         ops: &dyn SuiteOps,
@@ -350,7 +352,7 @@ impl Group {
             &past.secret_tree,
         )?;
         let leaf = decrypted.sender_leaf();
-        let key = self.member_key(leaf)?;
+        let key = self.past_member_key(index, leaf)?;
         let (verified, pending) = decrypted.verify(ops, &key)?;
         let content = verified.into_inner();
         let FramedContentBody::Application(data) = content.content.body else {
@@ -368,6 +370,22 @@ impl Group {
             data: data.0,
             authenticated_data: content.content.authenticated_data.0,
         })
+    }
+
+    /// The signature key `leaf` had in the retained past epoch `self.past[index]`: as the
+    /// first later commit that changed the leaf recorded it, or else its key now.
+    fn past_member_key(
+        &self,
+        index: usize,
+        leaf: LeafIndex,
+    ) -> Result<SignaturePublicKey, GroupError> {
+        // `past` is newest first: from the epoch at `index` forward in time.
+        for past in self.past.iter().take(index.saturating_add(1)).rev() {
+            if let Some(key) = past.senders.key_of(leaf) {
+                return key.cloned().ok_or(GroupError::UnknownSender);
+            }
+        }
+        self.member_key(leaf)
     }
 
     /// The signature key of the member at `leaf`.
@@ -824,6 +842,11 @@ impl Group {
             leaf_key,
             ..
         } = staged;
+        let senders = if self.config.past_epochs > 0 {
+            PastSenders::of_change(&self.tree, &tree)
+        } else {
+            PastSenders::default()
+        };
         self.tree.merge(tree).map_err(|_| GroupError::StaleCommit)?;
         self.pending = None;
         self.proposals.clear();
@@ -852,12 +875,64 @@ impl Group {
                 sender_data_secret: old.secrets.sender_data_secret,
                 secret_tree: old.secret_tree,
                 resumption_psk: old.secrets.resumption_psk,
+                senders,
             });
             self.past.truncate(self.config.past_epochs);
         }
         Ok(Merged::Member {
             epoch: self.context.epoch,
         })
+    }
+}
+
+impl PastSenders {
+    /// What merging `staged` into `tree` changes about who can send: the leaves whose
+    /// signature key it replaces or removes (truncated ones included), with the key they had,
+    /// and the blank leaves it fills.
+    fn of_change(tree: &RatchetTree, staged: &StagedTree) -> Self {
+        let mut senders = Self::default();
+        for (x, node) in &staged.changes {
+            let Some(leaf) = x.leaf() else {
+                continue;
+            };
+            let new_key = match node {
+                Some(Node::Leaf(l)) => Some(&l.signature_key),
+                _ => None,
+            };
+            match tree.leaf(leaf) {
+                Some(old) if new_key != Some(&old.signature_key) => {
+                    senders
+                        .replaced
+                        .insert(leaf.value(), old.signature_key.clone());
+                }
+                Some(_) => {}
+                None if new_key.is_some() => senders.filled.push(leaf.value()),
+                None => {}
+            }
+        }
+        // Leaves at or past `min_width` were cut off by a truncation, so are blank after it
+        // unless the diff wrote them again (handled above).
+        let first_cut = u32::try_from(staged.min_width.div_ceil(2)).unwrap_or(u32::MAX);
+        for l in (first_cut..tree.leaf_count().value()).filter_map(LeafIndex::new) {
+            if staged.changes.contains_key(&l.node()) {
+                continue;
+            }
+            if let Some(old) = tree.leaf(l) {
+                senders
+                    .replaced
+                    .insert(l.value(), old.signature_key.clone());
+            }
+        }
+        senders
+    }
+
+    /// The key `leaf` had in this epoch if the ending commit changed it: `Some(Some(key))`,
+    /// `Some(None)` if it was blank, `None` if the commit left it alone.
+    fn key_of(&self, leaf: LeafIndex) -> Option<Option<&SignaturePublicKey>> {
+        if let Some(key) = self.replaced.get(&leaf.value()) {
+            return Some(Some(key));
+        }
+        self.filled.binary_search(&leaf.value()).ok().map(|_| None)
     }
 }
 

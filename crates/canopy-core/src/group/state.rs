@@ -1,12 +1,12 @@
 //! A group's whole state as bytes (STYLE B.4 item 6): [`Group::to_bytes`] and
 //! [`Group::from_bytes`], so that a store can keep it as an opaque, versioned record.
 //!
-//! The record is one format-version byte ([`STATE_FORMAT_VERSION`], 2) followed by a `GroupRecord` in
+//! The record is one format-version byte ([`STATE_FORMAT_VERSION`], 3) followed by a `GroupRecord` in
 //! the TLS presentation language of RFC 9420 §2.1 (our codec: `<V>` vectors with varint
 //! lengths, `optional<T>` with a strict presence octet, decoded exactly):
 //!
 //! ```text
-//! uint8 format_version = 1;
+//! uint8 format_version;
 //! struct {
 //!     ConfigRecord config;            // handshake, padding, out-of-order policy, past_epochs, flags
 //!     GroupContext context;           // RFC 9420 §8.1, as on the wire
@@ -38,8 +38,12 @@
 //! Version 2 appends `struct { optional<ReInit> ended; optional<SuccessorPskRecord>
 //! successor_psk; KeyPair own_updates<V>; }` (a group ended by a ReInit, RFC 9420 §11.2; the
 //! resumption PSK of a successor group's first commit, §11.3; the key pairs of our pending
-//! Update proposals, §12.1.2). Version-1 records still load, as groups with
-//! neither.
+//! Update proposals, §12.1.2). Version 3 then appends `PastSendersRecord past_senders<V>`,
+//! one per retained past epoch in the order of `past`: `struct { struct { uint32 leaf;
+//! opaque signature_key<V>; } replaced<V>; uint32 filled<V>; }`, the leaves the commit that
+//! ended that epoch removed or re-keyed (with the key they had) and the blank leaves it
+//! filled, both ascending, so that late messages are verified with their sender's key of
+//! the time. Version-1 and version-2 records still load, as groups without the additions.
 //!
 //! The secret tree's layout is in `schedule::secret_tree::state`.
 //!
@@ -65,7 +69,7 @@ use std::collections::{BTreeMap, VecDeque};
 
 use canopy_crypto::{
     CryptoProvider, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, Secret, SignaturePrivateKey,
-    SuiteOps,
+    SignaturePublicKey, SuiteOps,
 };
 use tls_codec::{
     DeserializeBytes as _, Serialize as _, Size as _, TlsDeserializeBytes, TlsSerialize, TlsSize,
@@ -77,7 +81,7 @@ use super::process::PrivateChange;
 use super::proposals::CachedProposal;
 use super::{
     CommitSummary, EpochState, Group, GroupConfig, GroupError, HandshakeFormat, PastEpoch,
-    StagedCommit,
+    PastSenders, StagedCommit,
 };
 use crate::codec::{CodecError, VarBytes, VarVec, decode_exact};
 use crate::framing::Padding;
@@ -90,7 +94,7 @@ use crate::wire::{self, GroupContext, LeafNode, Node, PreSharedKeyId, Proposal, 
 
 /// The format version of group state records: [`Group::to_bytes`] writes it as the first
 /// byte; [`Group::from_bytes`] reads it and version 1.
-pub const STATE_FORMAT_VERSION: u8 = 2;
+pub const STATE_FORMAT_VERSION: u8 = 3;
 
 impl Group {
     /// The group's whole state as a versioned record: configuration, GroupContext, ratchet
@@ -106,14 +110,19 @@ impl Group {
     /// [`GroupError::Codec`] if a field is too long to encode (a vector over 2^30 - 1 bytes).
     pub fn to_bytes(&self) -> Result<Secret, GroupError> {
         let record = self.to_record()?;
+        let past_senders = self.past_senders_record();
         let len = record
             .tls_serialized_len()
             .saturating_add(self.lifecycle_record().tls_serialized_len())
+            .saturating_add(past_senders.tls_serialized_len())
             .saturating_add(1);
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(STATE_FORMAT_VERSION);
         record.tls_serialize(&mut *out).map_err(CodecError::from)?;
         self.lifecycle_record()
+            .tls_serialize(&mut *out)
+            .map_err(CodecError::from)?;
+        past_senders
             .tls_serialize(&mut *out)
             .map_err(CodecError::from)?;
         if out.len() != len {
@@ -133,16 +142,26 @@ impl Group {
     /// does not match the GroupContext, [`GroupError::Crypto`] for an unsupported suite.
     pub fn from_bytes(crypto: &dyn CryptoProvider, bytes: &[u8]) -> Result<Self, GroupError> {
         let (&version, body) = bytes.split_first().ok_or(CodecError::Truncated)?;
-        let (record, lifecycle) = match version {
+        let (record, lifecycle, past_senders) = match version {
             // Version 1 had no lifecycle record: no ReInit, no successor PSK.
             1 => (
                 decode_exact::<GroupRecord>(body)?,
                 LifecycleRecord::default(),
+                None,
             ),
+            // Version 2 had no record of past epochs' senders.
+            2 => {
+                let (record, rest) =
+                    GroupRecord::tls_deserialize_bytes(body).map_err(CodecError::from)?;
+                (record, decode_exact::<LifecycleRecord>(rest)?, None)
+            }
             STATE_FORMAT_VERSION => {
                 let (record, rest) =
                     GroupRecord::tls_deserialize_bytes(body).map_err(CodecError::from)?;
-                (record, decode_exact::<LifecycleRecord>(rest)?)
+                let (lifecycle, rest) =
+                    LifecycleRecord::tls_deserialize_bytes(rest).map_err(CodecError::from)?;
+                let senders = decode_exact::<VarVec<PastSendersRecord>>(rest)?;
+                (record, lifecycle, Some(senders))
             }
             _ => {
                 return Err(GroupError::StateVersion {
@@ -152,6 +171,16 @@ impl Group {
             }
         };
         let mut group = Self::from_record(crypto, record)?;
+        if let Some(senders) = past_senders {
+            if senders.len() != group.past.len() {
+                return Err(GroupError::State(
+                    "past senders do not match the past epochs",
+                ));
+            }
+            for (past, record) in group.past.iter_mut().zip(senders.0) {
+                past.senders = record.into_senders()?;
+            }
+        }
         group.ended = lifecycle.ended;
         group.successor_psk = lifecycle.successor_psk.map(|s| (s.id, s.psk));
         group.own_updates = lifecycle
@@ -161,6 +190,28 @@ impl Group {
             .map(KeyPairRecord::into_pair)
             .collect();
         Ok(group)
+    }
+
+    /// The version-3 addition: the senders of each retained past epoch, in order.
+    fn past_senders_record(&self) -> VarVec<PastSendersRecord> {
+        VarVec(
+            self.past
+                .iter()
+                .map(|p| PastSendersRecord {
+                    replaced: VarVec(
+                        p.senders
+                            .replaced
+                            .iter()
+                            .map(|(&leaf, key)| LeafKeyRecord {
+                                leaf,
+                                key: key.clone(),
+                            })
+                            .collect(),
+                    ),
+                    filled: VarVec(p.senders.filled.clone()),
+                })
+                .collect(),
+        )
     }
 
     /// The version-2 addition: how the group's life ends or began (RFC 9420 §11).
@@ -259,6 +310,7 @@ impl Group {
                     secret_tree: SecretTree::from_record(ops, p.secret_tree)
                         .map_err(GroupError::State)?,
                     resumption_psk: p.resumption_psk,
+                    senders: PastSenders::default(),
                 })
             })
             .collect::<Result<VecDeque<_>, GroupError>>()?;
@@ -629,6 +681,47 @@ struct PastEpochRecord {
     secret_tree: SecretTreeRecord,
     #[tls_codec(with = "crate::codec::fields::opaque")]
     resumption_psk: Secret,
+}
+
+/// A [`PastSenders`]: `struct { LeafKeyRecord replaced<V>; uint32 filled<V>; }`, both
+/// in ascending leaf order.
+#[derive(TlsSerialize, TlsDeserializeBytes, TlsSize)]
+struct PastSendersRecord {
+    replaced: VarVec<LeafKeyRecord>,
+    filled: VarVec<u32>,
+}
+
+/// `struct { uint32 leaf; opaque signature_key<V>; }`.
+#[derive(TlsSerialize, TlsDeserializeBytes, TlsSize)]
+struct LeafKeyRecord {
+    leaf: u32,
+    #[tls_codec(with = "crate::codec::fields::opaque")]
+    key: SignaturePublicKey,
+}
+
+impl PastSendersRecord {
+    fn into_senders(self) -> Result<PastSenders, GroupError> {
+        let ascending = |a: u32, b: u32| a < b;
+        if !self
+            .filled
+            .0
+            .windows(2)
+            .all(|w| matches!(w, [a, b] if ascending(*a, *b)))
+        {
+            return Err(GroupError::State("past filled leaves not ascending"));
+        }
+        let mut replaced = BTreeMap::new();
+        for r in self.replaced.0 {
+            if replaced.last_key_value().is_some_and(|(&l, _)| l >= r.leaf) {
+                return Err(GroupError::State("past replaced leaves not ascending"));
+            }
+            replaced.insert(r.leaf, r.key);
+        }
+        Ok(PastSenders {
+            replaced,
+            filled: self.filled.0,
+        })
+    }
 }
 
 /// An external PSK.

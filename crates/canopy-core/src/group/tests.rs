@@ -294,6 +294,58 @@ fn processing_many_messages_at_once_gives_the_results_of_one_at_a_time() {
 }
 
 #[test]
+fn a_late_message_is_verified_with_the_key_its_sender_had_then() {
+    let w = World::new();
+    let env = w.env();
+    let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
+    let carol_leaf = carol.own_leaf();
+    let late = carol
+        .encrypt_application(&env, b"sent before leaving", b"")
+        .unwrap();
+    // Alice removes Carol; Bob merges before Carol's message reaches him.
+    let remove = alice
+        .commit(
+            &env,
+            CommitOptions {
+                remove: vec![carol_leaf],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap()
+        .commit;
+    own_commit(&w, &mut alice, &remove);
+    deliver(&w, &remove, &mut [&mut bob]);
+    // Then Dave takes Carol's leaf.
+    let (add, welcome, kps) = w.commit_add(&mut alice, &["dave"]);
+    own_commit(&w, &mut alice, &add);
+    let mut dave = w.join(&welcome, kps, GroupConfig::default()).remove(0);
+    assert_eq!(dave.own_leaf(), carol_leaf);
+    deliver(&w, &add, &mut [&mut bob]);
+    assert_agree(&[&alice, &bob, &dave]);
+    // Saved and loaded, Bob still reads Carol's late message, with Carol's key.
+    let mut bob = Group::from_bytes(env.crypto, bob.to_bytes().unwrap().as_bytes()).unwrap();
+    match bob.process_message(&env, &late).unwrap() {
+        ProcessedMessage::Application {
+            sender,
+            epoch,
+            data,
+            ..
+        } => {
+            assert_eq!(sender, carol_leaf);
+            assert_eq!(epoch, 1);
+            assert_eq!(data, b"sent before leaving");
+        }
+        other => panic!("{other:?}"),
+    }
+    // Dave's messages are verified with Dave's key.
+    let now = dave.encrypt_application(&env, b"hello", b"").unwrap();
+    assert!(matches!(
+        bob.process_message(&env, &now).unwrap(),
+        ProcessedMessage::Application { .. }
+    ));
+}
+
+#[test]
 fn a_discarded_commit_leaves_the_epoch_and_late_messages_still_decrypt() {
     let w = World::new();
     let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());

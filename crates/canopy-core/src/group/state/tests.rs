@@ -4,6 +4,7 @@ use proptest::prelude::*;
 
 use super::super::{CommitOptions, Env, Merged, ProcessedMessage};
 use super::*;
+use crate::codec;
 use crate::group::test_world::{SUITE, World, own_commit};
 use crate::key_package::BasicCredentialValidator;
 use crate::schedule::ScheduleError;
@@ -287,14 +288,14 @@ fn other_versions_trailing_bytes_and_truncation_are_typed_errors() {
     let w = World::new();
     let (alice, _bob, _carol) = w.three_members(GroupConfig::default());
     let bytes = alice.to_bytes().unwrap().into_bytes();
-    for version in [0u8, 3, 255] {
+    for version in [0u8, STATE_FORMAT_VERSION + 1, 255] {
         let mut other = bytes.clone();
         other[0] = version;
         assert_eq!(
             Group::from_bytes(&w.provider, &other).unwrap_err(),
             GroupError::StateVersion {
                 found: version,
-                supported: 2
+                supported: STATE_FORMAT_VERSION
             }
         );
     }
@@ -446,18 +447,49 @@ fn a_stored_version_1_state_still_loads() {
     let after = lines.next().unwrap();
     let state = hex::decode(lines.next().unwrap()).unwrap();
     let g = Group::from_bytes(&RustCryptoProvider::new(), &state).unwrap();
-    // Saved again, it is version 2: the same record plus an empty lifecycle record.
-    let mut as_v2 = vec![2u8];
-    as_v2.extend_from_slice(&state[1..]);
-    as_v2.extend_from_slice(&[0, 0, 0]);
-    assert_eq!(g.to_bytes().unwrap().as_bytes(), as_v2.as_slice());
+    // Saved again, it is the current version: the same record plus an empty lifecycle
+    // record and no past-epoch senders.
+    let mut as_v3 = vec![3u8];
+    as_v3.extend_from_slice(&state[1..]);
+    as_v3.extend_from_slice(&[0, 0, 0]);
+    as_v3.extend_from_slice(&empty_past_senders(g.past.len()));
+    assert_eq!(g.to_bytes().unwrap().as_bytes(), as_v3.as_slice());
     assert_eq!(g.reinit(), None);
     assert_eq!(fixture_facts(&state), (before.to_owned(), after.to_owned()));
-    assert_eq!(fixture_facts(&as_v2), (before.to_owned(), after.to_owned()));
+    assert_eq!(fixture_facts(&as_v3), (before.to_owned(), after.to_owned()));
 }
 
-/// Prints a new fixture for [`a_stored_version_1_state_still_loads`] (only when the format
-/// version is bumped).
+/// The version-3 record of `past` past epochs without sender changes: a vector of empty
+/// `PastSendersRecord`s (two empty vectors each).
+fn empty_past_senders(past: usize) -> Vec<u8> {
+    let mut out = vec![u8::try_from(2 * past).unwrap()];
+    out.extend(std::iter::repeat_n(0u8, 2 * past));
+    out
+}
+
+/// As [`a_stored_version_1_state_still_loads`], for a version-2 record.
+#[test]
+fn a_stored_version_2_state_still_loads() {
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/state/group-state-v2.txt"
+    ));
+    let mut lines = text.lines().filter(|l| !l.starts_with('#'));
+    let before = lines.next().unwrap();
+    let after = lines.next().unwrap();
+    let state = hex::decode(lines.next().unwrap()).unwrap();
+    let g = Group::from_bytes(&RustCryptoProvider::new(), &state).unwrap();
+    assert!(!g.past.is_empty(), "the fixture keeps past epochs");
+    let mut as_v3 = vec![3u8];
+    as_v3.extend_from_slice(&state[1..]);
+    as_v3.extend_from_slice(&empty_past_senders(g.past.len()));
+    assert_eq!(g.to_bytes().unwrap().as_bytes(), as_v3.as_slice());
+    assert_eq!(fixture_facts(&state), (before.to_owned(), after.to_owned()));
+    assert_eq!(fixture_facts(&as_v3), (before.to_owned(), after.to_owned()));
+}
+
+/// Prints a new fixture like the ones [`a_stored_version_1_state_still_loads`] and
+/// [`a_stored_version_2_state_still_loads`] read (only when the format version is bumped).
 #[test]
 #[ignore = "prints a fixture"]
 fn print_state_fixture() {
@@ -557,4 +589,59 @@ fn an_ended_group_and_a_successor_commit_round_trip() {
     )
     .unwrap();
     assert_eq!(joined.epoch_authenticator(), next.epoch_authenticator());
+}
+
+#[test]
+fn past_senders_round_trip_and_inconsistent_ones_are_state_errors() {
+    let w = World::new();
+    let (mut alice, mut bob, mut carol) = w.three_members(GroupConfig::default());
+    // Carol is removed: Bob's past epoch records her key.
+    let remove = alice
+        .commit(
+            &w.env(),
+            CommitOptions {
+                remove: vec![carol.own_leaf()],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap()
+        .commit;
+    own_commit(&w, &mut alice, &remove);
+    for g in [&mut bob, &mut carol] {
+        match g.process_message(&w.env(), &remove).unwrap() {
+            ProcessedMessage::Commit(staged) => {
+                let _ = g.merge_staged_commit(*staged).unwrap();
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+    let past = &bob.past[0].senders;
+    assert_eq!(past.replaced.len(), 1);
+    assert!(past.filled.is_empty());
+    let bytes = bob.to_bytes().unwrap().into_bytes();
+    let copy = Group::from_bytes(&w.provider, &bytes).unwrap();
+    assert_eq!(copy.past[0].senders, *past);
+
+    let trailer = codec::encode(&bob.past_senders_record()).unwrap();
+    let head = &bytes[..bytes.len() - trailer.len()];
+    let with = |record: VarVec<PastSendersRecord>| {
+        let mut out = head.to_vec();
+        out.extend_from_slice(&codec::encode(&record).unwrap());
+        Group::from_bytes(&w.provider, &out).unwrap_err()
+    };
+    // One record fewer than past epochs.
+    let mut fewer = bob.past_senders_record();
+    fewer.0.pop();
+    assert!(matches!(with(fewer), GroupError::State(_)));
+    // Leaves out of order.
+    let mut unordered = bob.past_senders_record();
+    unordered.0[0].filled = VarVec(vec![5, 2]);
+    assert!(matches!(with(unordered), GroupError::State(_)));
+    let mut twice = bob.past_senders_record();
+    let (leaf, key) = {
+        let first = &twice.0[0].replaced.0[0];
+        (first.leaf, first.key.clone())
+    };
+    twice.0[0].replaced.0.push(LeafKeyRecord { leaf, key });
+    assert!(matches!(with(twice), GroupError::State(_)));
 }
