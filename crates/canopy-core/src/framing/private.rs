@@ -238,25 +238,14 @@ impl DecryptedMessage {
     }
 }
 
-/// Decrypts a PrivateMessage of the epoch of `context` (RFC 9420 §6.3) without changing the
-/// secret tree: checks group and epoch, decrypts the sender data with `sender_data_secret`,
-/// computes the sender's key for the generation the sender data names (within the tree's
-/// out-of-order policy), and decrypts and decodes the content (padding must be zeros).
-///
-/// # Errors
-/// [`FramingError::WrongGroup`], [`FramingError::WrongEpoch`],
-/// [`FramingError::SenderDataUndecryptable`], [`FramingError::ContentUndecryptable`],
-/// [`FramingError::Schedule`] for a replayed or too-far-ahead generation or a leaf outside
-/// the tree, decoding errors.
-pub fn open_private(
+/// RFC 9420 §6.3.2: decrypts the sender data of `message` with `sender_data_secret`: the
+/// sender's leaf, the generation and the reuse guard. Nothing in it is authenticated beyond
+/// the AEAD: any member of the epoch can write sender data.
+pub(crate) fn open_sender_data(
     ops: &dyn SuiteOps,
     message: &PrivateMessage,
-    context: &GroupContext,
     sender_data_secret: &Secret,
-    secret_tree: &SecretTree,
-) -> Result<DecryptedMessage, FramingError> {
-    check_group_and_epoch(message.group_id.as_slice(), message.epoch, context)?;
-
+) -> Result<(LeafIndex, SenderData), FramingError> {
     let sender_aad = sender_data_aad(
         message.group_id.as_slice(),
         message.epoch,
@@ -275,6 +264,28 @@ pub fn open_private(
     let leaf = LeafIndex::new(sender_data.leaf_index).ok_or(FramingError::UnknownSender {
         sender: Sender::Member(sender_data.leaf_index),
     })?;
+    Ok((leaf, sender_data))
+}
+
+/// Decrypts a PrivateMessage of the epoch of `context` (RFC 9420 §6.3) without changing the
+/// secret tree: checks group and epoch, decrypts the sender data with `sender_data_secret`,
+/// computes the sender's key for the generation the sender data names (within the tree's
+/// out-of-order policy), and decrypts and decodes the content (padding must be zeros).
+///
+/// # Errors
+/// [`FramingError::WrongGroup`], [`FramingError::WrongEpoch`],
+/// [`FramingError::SenderDataUndecryptable`], [`FramingError::ContentUndecryptable`],
+/// [`FramingError::Schedule`] for a replayed or too-far-ahead generation or a leaf outside
+/// the tree, decoding errors.
+pub fn open_private(
+    ops: &dyn SuiteOps,
+    message: &PrivateMessage,
+    context: &GroupContext,
+    sender_data_secret: &Secret,
+    secret_tree: &SecretTree,
+) -> Result<DecryptedMessage, FramingError> {
+    check_group_and_epoch(message.group_id.as_slice(), message.epoch, context)?;
+    let (leaf, sender_data) = open_sender_data(ops, message, sender_data_secret)?;
 
     let pending = secret_tree.prepare_decryption(
         ops,

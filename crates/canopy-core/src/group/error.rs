@@ -58,6 +58,11 @@ pub enum GroupError {
     /// The sender is not a member, or not an allowed external sender (RFC 9420 §6, §12.1.8).
     #[error("unknown sender")]
     UnknownSender,
+    /// A PrivateMessage of ours came back (a Delivery Service echoes what we sent): its key
+    /// was consumed when we sent it (RFC 9420 §9.2), and we know its content already. Our
+    /// own commits are recognised instead (`ProcessedMessage::OwnCommit`).
+    #[error("a message we sent ourselves")]
+    OwnMessage,
     /// RFC 9420 §12.4.2: the commit references a proposal this member does not have.
     #[error("the commit references an unknown proposal")]
     UnknownProposalRef,

@@ -6,7 +6,7 @@ use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
 use super::proposals::{CachedProposal, Committer, MemberCredentials, Resolved, requires_path};
 use super::{Env, EpochState, Group, GroupError, PastEpoch, PastSenders};
 use crate::crypto::proposal_ref;
-use crate::framing::{open_private, open_public_alongside};
+use crate::framing::{FramingError, open_private, open_public_alongside, open_sender_data};
 use crate::join::psk_secret_of;
 use crate::schedule::{
     JoinerSecrets, SecretTree, confirmation_tag, confirmed_transcript_hash,
@@ -308,7 +308,8 @@ impl Group {
             &self.context,
             &self.epoch.secrets.sender_data_secret,
             &self.epoch.secret_tree,
-        )?;
+        )
+        .map_err(|e| self.unopened(ops, message, &self.epoch.secrets.sender_data_secret, e))?;
         let key = self.member_key(decrypted.sender_leaf())?;
         let (verified, pending) = decrypted.verify(ops, &key)?;
         let (processed, cached) = self.handle_verified(env, ops, verified.content(), None)?;
@@ -350,7 +351,8 @@ impl Group {
             &past.context,
             &past.sender_data_secret,
             &past.secret_tree,
-        )?;
+        )
+        .map_err(|e| self.unopened(ops, message, &past.sender_data_secret, e))?;
         let leaf = decrypted.sender_leaf();
         let key = self.past_member_key(index, leaf)?;
         let (verified, pending) = decrypted.verify(ops, &key)?;
@@ -370,6 +372,21 @@ impl Group {
             data: data.0,
             authenticated_data: content.content.authenticated_data.0,
         })
+    }
+
+    /// The error of a PrivateMessage that did not open: [`GroupError::OwnMessage`] if its
+    /// sender data names our own leaf (sending it consumed its key), else `error`.
+    fn unopened(
+        &self,
+        ops: &dyn SuiteOps,
+        message: &PrivateMessage,
+        sender_data_secret: &Secret,
+        error: FramingError,
+    ) -> GroupError {
+        match open_sender_data(ops, message, sender_data_secret) {
+            Ok((leaf, _)) if leaf == self.own_leaf() => GroupError::OwnMessage,
+            _ => error.into(),
+        }
     }
 
     /// The signature key `leaf` had in the retained past epoch `self.past[index]`: as the

@@ -346,6 +346,46 @@ fn a_late_message_is_verified_with_the_key_its_sender_had_then() {
 }
 
 #[test]
+fn our_own_private_messages_echoed_back_are_recognised() {
+    let w = World::new();
+    let env = w.env();
+    let config = GroupConfig {
+        handshake: HandshakeFormat::Private,
+        ..GroupConfig::default()
+    };
+    let (mut alice, mut bob, _carol) = three_members(&w, config);
+    let message = alice.encrypt_application(&env, b"mine", b"").unwrap();
+    let proposal = alice
+        .propose(
+            &env,
+            Proposal::Remove(Remove {
+                removed: bob.own_leaf().value(),
+            }),
+        )
+        .unwrap();
+    let before = alice.to_bytes().unwrap();
+    for echo in [&message, &proposal] {
+        assert_eq!(
+            alice.process_message(&env, echo).unwrap_err(),
+            GroupError::OwnMessage
+        );
+        assert_eq!(alice.to_bytes().unwrap().as_bytes(), before.as_bytes());
+    }
+    // An echo that arrives after the next epoch began is recognised too.
+    let commit = alice.commit(&env, CommitOptions::default()).unwrap().commit;
+    own_commit(&w, &mut alice, &commit);
+    assert_eq!(
+        alice.process_message(&env, &message).unwrap_err(),
+        GroupError::OwnMessage
+    );
+    // Bob, who has not moved on, reads the message.
+    assert!(matches!(
+        bob.process_message(&env, &message).unwrap(),
+        ProcessedMessage::Application { .. }
+    ));
+}
+
+#[test]
 fn a_discarded_commit_leaves_the_epoch_and_late_messages_still_decrypt() {
     let w = World::new();
     let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
