@@ -95,35 +95,29 @@ pub fn open_public(
 /// [`open_public`] and [`UnverifiedContent::verify`] in one step, with a signature key the
 /// caller already found from the claimed sender of `message.content`.
 ///
-/// `content_bytes`, when given, must be the exact bytes `message.content` was decoded from
-/// (as [`crate::wire::MlsMessage`] decoding finds them): the signature and the membership
-/// tag are then computed over them, without encoding the content again.
-///
 /// # Errors
 /// As [`open_public`] and [`UnverifiedContent::verify`].
 pub fn open_and_verify_public(
     ops: &dyn SuiteOps,
     message: PublicMessage,
-    content_bytes: Option<&[u8]>,
     context: &GroupContext,
     membership_key: Option<&Secret>,
     key: &SignaturePublicKey,
 ) -> Result<VerifiedContent, FramingError> {
-    let (verified, ()) = open_public_alongside(
-        ops,
-        message,
-        content_bytes,
-        context,
-        membership_key,
-        key,
-        |_| (),
-    )?;
+    let (verified, ()) =
+        open_public_alongside(ops, message, None, context, membership_key, key, |_| ())?;
     Ok(verified)
 }
 
 /// [`open_and_verify_public`], with `work` run on the content as well. `work`'s result comes
 /// back only with the verified content, and the errors are those of the checks in order:
 /// group and epoch, sender rules, membership tag, signature.
+///
+/// `content_bytes`, when given, must be the exact bytes `message.content` was decoded from
+/// (as `MlsMessage::from_bytes_with_content` finds them): the signature and the membership
+/// tag are then computed over them without encoding the content again. This is why the
+/// function is not public: bytes other than the content's own would verify something else
+/// than the content returned.
 ///
 /// With the `parallel` feature and a content of at least 64 KiB (a commit to a large, mostly
 /// blank tree carries a ciphertext per member), the signature is checked on one thread while

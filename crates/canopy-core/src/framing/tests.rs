@@ -643,25 +643,38 @@ fn open_and_verify_public_checks_tag_and_signature_small_and_large() {
         if let Some(last) = altered.last_mut() {
             *last ^= 1;
         }
+        // The public one-step function (which encodes the content itself).
+        let ok = open_and_verify_public(
+            e.ops(),
+            message.clone(),
+            &e.context,
+            Some(&e.membership_key),
+            &e.signer.public,
+        )
+        .unwrap();
+        assert_eq!(ok.content().content.sender, Sender::Member(SENDER));
         for bytes in [None, Some(content_bytes)] {
-            let ok = open_and_verify_public(
+            let (ok, seen) = open_public_alongside(
                 e.ops(),
                 message.clone(),
                 bytes,
                 &e.context,
                 Some(&e.membership_key),
                 &e.signer.public,
+                |content| content.content.epoch,
             )
             .unwrap();
             assert_eq!(ok.content().content.sender, Sender::Member(SENDER));
+            assert_eq!(seen, ok.content().content.epoch);
             assert_eq!(
-                open_and_verify_public(
+                open_public_alongside(
                     e.ops(),
                     message.clone(),
                     bytes,
                     &e.context,
                     Some(&e.membership_key),
                     &stranger.public,
+                    |_| (),
                 )
                 .unwrap_err(),
                 FramingError::BadSignature
@@ -669,13 +682,14 @@ fn open_and_verify_public_checks_tag_and_signature_small_and_large() {
             // A bad tag is reported before a bad signature, on one thread or two.
             for signer in [&e.signer.public, &stranger.public] {
                 assert_eq!(
-                    open_and_verify_public(
+                    open_public_alongside(
                         e.ops(),
                         message.clone(),
                         bytes,
                         &e.context,
                         Some(&Secret::from_slice(&[0; 32])),
                         signer,
+                        |_| (),
                     )
                     .unwrap_err(),
                     FramingError::BadMembershipTag
@@ -684,13 +698,14 @@ fn open_and_verify_public_checks_tag_and_signature_small_and_large() {
         }
         // Bytes that are not the content's own fail the tag, whatever the decoded value says.
         assert_eq!(
-            open_and_verify_public(
+            open_public_alongside(
                 e.ops(),
                 message,
                 Some(&altered),
                 &e.context,
                 Some(&e.membership_key),
                 &e.signer.public,
+                |_| (),
             )
             .unwrap_err(),
             FramingError::BadMembershipTag
