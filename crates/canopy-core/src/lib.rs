@@ -88,6 +88,7 @@
 //! |---|---|---|
 //! | [`group`] | §8–§12 | the group engine: [`group::Group`], commits, proposals, joins, state |
 //! | [`key_package`] | §5.3, §7.2–§7.3, §10 | KeyPackages, LeafNodes, credential validation |
+//! | [`lifetime`] | §7.2–§7.3 | the lifetime policy KeyPackages and received trees are checked with |
 //! | [`join`] | §12.4.3 | Welcome and GroupInfo |
 //! | [`framing`] | §6 | PublicMessage and PrivateMessage protection |
 //! | [`tree`] | §4, §7, Appendix C | the ratchet tree and TreeKEM |
@@ -103,6 +104,7 @@ pub mod framing;
 pub mod group;
 pub mod join;
 pub mod key_package;
+pub mod lifetime;
 pub mod schedule;
 pub mod tree;
 pub mod wire;

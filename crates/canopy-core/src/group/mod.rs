@@ -101,18 +101,10 @@ impl Env<'_> {
     }
 
     fn tree_policy(&self, context: &GroupContext) -> Result<ValidationPolicy, GroupError> {
-        let mut policy = match self.now {
-            Some(now) => ValidationPolicy {
-                lifetime: crate::tree::LifetimePolicy::CheckAt {
-                    now,
-                    max_total: None,
-                },
-                required_capabilities: None,
-            },
-            None => ValidationPolicy::ignoring_lifetimes(),
-        };
-        policy.required_capabilities = context.extensions.typed()?;
-        Ok(policy)
+        Ok(ValidationPolicy {
+            lifetime: self.lifetime(),
+            required_capabilities: context.extensions.typed()?,
+        })
     }
 
     fn random(&self, len: usize) -> Result<Vec<u8>, GroupError> {

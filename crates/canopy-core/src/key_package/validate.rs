@@ -13,8 +13,7 @@ use super::credential::CredentialValidator;
 use super::leaf::LEAF_NODE_LABEL;
 use crate::crypto::verify_with_label;
 use crate::wire::{
-    Extensions, GroupContext, LeafNode, LeafNodeSource, Lifetime, ProtocolVersion,
-    RequiredCapabilities,
+    Extensions, GroupContext, LeafNode, LeafNodeSource, ProtocolVersion, RequiredCapabilities,
 };
 
 /// Where a LeafNode being validated appears, which fixes its required source and signature
@@ -123,68 +122,24 @@ impl<'a> GroupRequirements<'a> {
     }
 }
 
-/// How to check a `key_package` leaf's lifetime (RFC 9420 §7.2, §7.3).
-///
-/// A sender MUST check `now` against the lifetime of leaves in messages it sends; a receiver
-/// is RECOMMENDED to. The application MUST define a maximum total lifetime.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct LifetimePolicy {
-    /// The current time (seconds since the Unix epoch), or `None` to skip the range check.
-    pub now: Option<u64>,
-    /// The longest acceptable `not_after - not_before`, or `None` for no limit.
-    pub max_total: Option<u64>,
-}
+pub use crate::lifetime::LifetimePolicy;
 
-impl LifetimePolicy {
-    /// Check that `now` is within the lifetime, with no maximum total.
-    pub fn at(now: u64) -> Self {
-        Self {
-            now: Some(now),
-            max_total: None,
-        }
-    }
-
-    /// Check nothing (a leaf that may have expired in transit, §7.3).
-    pub fn unchecked() -> Self {
-        Self::default()
-    }
-
-    /// Also reject lifetimes longer than `seconds`.
-    pub fn with_max_total(self, seconds: u64) -> Self {
-        Self {
-            max_total: Some(seconds),
-            ..self
-        }
-    }
-
-    /// RFC 9420 §7.2, §7.3: checks `lifetime` against this policy.
-    ///
-    /// # Errors
-    /// [`KeyPackageError::InvertedLifetime`], [`KeyPackageError::LifetimeTooLong`],
-    /// [`KeyPackageError::OutsideLifetime`].
-    pub fn check(&self, lifetime: &Lifetime) -> Result<(), KeyPackageError> {
-        let Lifetime {
-            not_before,
-            not_after,
-        } = *lifetime;
-        if let Some(max) = self.max_total {
-            let total = not_after
-                .checked_sub(not_before)
-                .ok_or(KeyPackageError::InvertedLifetime)?;
-            if total > max {
-                return Err(KeyPackageError::LifetimeTooLong { total, max });
-            }
-        }
-        if let Some(now) = self.now
-            && !(not_before..=not_after).contains(&now)
-        {
-            return Err(KeyPackageError::OutsideLifetime {
+impl From<crate::lifetime::LifetimeError> for KeyPackageError {
+    fn from(e: crate::lifetime::LifetimeError) -> Self {
+        use crate::lifetime::LifetimeError;
+        match e {
+            LifetimeError::Outside {
                 now,
                 not_before,
                 not_after,
-            });
+            } => Self::OutsideLifetime {
+                now,
+                not_before,
+                not_after,
+            },
+            LifetimeError::TooLong { total, max } => Self::LifetimeTooLong { total, max },
+            LifetimeError::Inverted => Self::InvertedLifetime,
         }
-        Ok(())
     }
 }
 

@@ -27,27 +27,13 @@ use super::parent_hash::verify_parent_hashes;
 use super::ratchet::RatchetTree;
 use super::view::{TreeRead, in_subtree};
 use crate::crypto::verify_with_label;
+use crate::lifetime::LifetimeError;
 use crate::wire::{
     CredentialType, ExtensionType, LeafNode, LeafNodeSource, Node, ProposalType,
     RequiredCapabilities,
 };
 
-/// RFC 9420 §7.2, §7.3: how the `lifetime` of key-package leaves is checked.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum LifetimePolicy {
-    /// Do not check lifetimes (§7.3 only RECOMMENDS the check for received leaves; test
-    /// vectors contain expired leaves).
-    Ignore,
-    /// Require `not_before <= now <= not_after`, and, if `max_total` is set, a total lifetime
-    /// of at most `max_total` seconds (§7.2: applications MUST define a maximum).
-    CheckAt {
-        /// The current time, in seconds since the Unix epoch, supplied by the caller.
-        now: u64,
-        /// The longest acceptable `not_after - not_before`.
-        max_total: Option<u64>,
-    },
-}
+pub use crate::lifetime::LifetimePolicy;
 
 /// The group parameters a received tree is validated against.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -63,10 +49,7 @@ impl ValidationPolicy {
     /// lifetime of `max_total` seconds, and no required capabilities.
     pub fn at(now: u64, max_total: u64) -> Self {
         Self {
-            lifetime: LifetimePolicy::CheckAt {
-                now,
-                max_total: Some(max_total),
-            },
+            lifetime: LifetimePolicy::at(now).with_max_total(max_total),
             required_capabilities: None,
         }
     }
@@ -74,7 +57,7 @@ impl ValidationPolicy {
     /// A policy that ignores lifetimes (for test vectors and archived trees).
     pub fn ignoring_lifetimes() -> Self {
         Self {
-            lifetime: LifetimePolicy::Ignore,
+            lifetime: LifetimePolicy::unchecked(),
             required_capabilities: None,
         }
     }
@@ -332,20 +315,16 @@ pub(crate) fn check_leaf_lifetime(
     l: LeafIndex,
     leaf: &LeafNode,
 ) -> Result<(), TreeError> {
-    let (LifetimePolicy::CheckAt { now, max_total }, LeafNodeSource::KeyPackage(lifetime)) =
-        (policy, &leaf.leaf_node_source)
-    else {
+    let LeafNodeSource::KeyPackage(lifetime) = &leaf.leaf_node_source else {
         return Ok(());
     };
-    if now < lifetime.not_before || now > lifetime.not_after {
-        return Err(TreeError::LifetimeExpired { leaf: l.value() });
-    }
-    if let Some(max) = max_total
-        && lifetime.not_after.saturating_sub(lifetime.not_before) > max
-    {
-        return Err(TreeError::LifetimeTooLong { leaf: l.value() });
-    }
-    Ok(())
+    policy.check(lifetime).map_err(|e| match e {
+        LifetimeError::TooLong { .. } => TreeError::LifetimeTooLong { leaf: l.value() },
+        // An inverted lifetime contains no time: never valid.
+        LifetimeError::Outside { .. } | LifetimeError::Inverted => {
+            TreeError::LifetimeExpired { leaf: l.value() }
+        }
+    })
 }
 
 /// RFC 9420 §7.2, §7.3, §11.1: a leaf's own extensions and credential type are listed in its

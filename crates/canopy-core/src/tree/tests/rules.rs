@@ -265,7 +265,10 @@ fn lifetime_policy() {
         })
     });
     let at = |now, max_total| ValidationPolicy {
-        lifetime: LifetimePolicy::CheckAt { now, max_total },
+        lifetime: LifetimePolicy {
+            now: Some(now),
+            max_total,
+        },
         required_capabilities: None,
     };
     // Leaf 0 has lifetime (0, u64::MAX): fine without a maximum.
@@ -280,7 +283,16 @@ fn lifetime_policy() {
         Err(TreeError::LifetimeExpired { leaf: 1 })
     );
     assert_eq!(
-        validate_with(nodes, &ValidationPolicy::at(150, 1000)),
+        validate_with(nodes.clone(), &ValidationPolicy::at(150, 1000)),
+        Err(TreeError::LifetimeTooLong { leaf: 0 })
+    );
+    // The maximum alone can be checked, without a clock.
+    let max_only = ValidationPolicy {
+        lifetime: LifetimePolicy::unchecked().with_max_total(1000),
+        required_capabilities: None,
+    };
+    assert_eq!(
+        validate_with(nodes, &max_only),
         Err(TreeError::LifetimeTooLong { leaf: 0 })
     );
 }
@@ -349,7 +361,7 @@ fn required_capabilities() {
         l.capabilities.extensions = VarVec(vec![ExtensionType(0xff01)]);
     });
     let policy = |rc| ValidationPolicy {
-        lifetime: LifetimePolicy::Ignore,
+        lifetime: LifetimePolicy::unchecked(),
         required_capabilities: Some(rc),
     };
     let rc = RequiredCapabilities {
