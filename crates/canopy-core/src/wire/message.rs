@@ -55,12 +55,16 @@ impl MlsMessage {
     pub(crate) fn from_bytes_with_content(
         bytes: &[u8],
     ) -> Result<(Self, Option<&[u8]>), CodecError> {
-        let (version, rest) = ProtocolVersion::tls_deserialize_bytes(bytes)?;
-        let (wire_format, rest) = WireFormat::tls_deserialize_bytes(rest)?;
-        if version != ProtocolVersion::MLS10 || wire_format != WireFormat::PublicMessage {
+        let public_body = ProtocolVersion::tls_deserialize_bytes(bytes)
+            .ok()
+            .filter(|(version, _)| *version == ProtocolVersion::MLS10)
+            .and_then(|(_, rest)| WireFormat::tls_deserialize_bytes(rest).ok())
+            .filter(|(wire_format, _)| *wire_format == WireFormat::PublicMessage);
+        // Anything else, errors included, is decoded (and reported) as `from_bytes` does.
+        let Some((_, body)) = public_body else {
             return Ok((Self::from_bytes(bytes)?, None));
-        }
-        let (message, content, rest) = PublicMessage::decode_with_content_bytes(rest)?;
+        };
+        let (message, content, rest) = PublicMessage::decode_with_content_bytes(body)?;
         if !rest.is_empty() {
             return Err(CodecError::TrailingBytes { count: rest.len() });
         }

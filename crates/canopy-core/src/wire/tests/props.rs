@@ -24,6 +24,25 @@ fn check_all(bytes: &[u8]) -> Result<(), TestCaseError> {
     if let Ok(m) = MlsMessage::from_bytes(bytes) {
         prop_assert_eq!(m.to_bytes().unwrap(), bytes);
     }
+    // The decoder that also returns a PublicMessage's content bytes agrees with the plain
+    // one, and those bytes are exactly the content's encoding.
+    match (
+        MlsMessage::from_bytes(bytes),
+        MlsMessage::from_bytes_with_content(bytes),
+    ) {
+        (Ok(plain), Ok((with, content))) => {
+            prop_assert_eq!(&plain, &with);
+            match (&with, content) {
+                (MlsMessage::PublicMessage(m), Some(content)) => {
+                    prop_assert_eq!(encode(&m.content).unwrap(), content);
+                }
+                (MlsMessage::PublicMessage(_), None) => prop_assert!(false, "no content bytes"),
+                (_, content) => prop_assert!(content.is_none()),
+            }
+        }
+        (Err(a), Err(b)) => prop_assert_eq!(a, b),
+        (a, b) => prop_assert!(false, "decoders disagree: {:?} / {:?}", a, b),
+    }
     check::<MlsMessage>(bytes)?;
     check::<RatchetTree>(bytes)?;
     check::<KeyPackage>(bytes)?;
