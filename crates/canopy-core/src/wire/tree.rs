@@ -271,9 +271,19 @@ impl HpkeCiphertexts {
         self.count == 0
     }
 
-    /// The ciphertext at `index`, decoded; `None` past the end.
+    /// The ciphertext at `index`, decoded; `None` past the end. The ones before it are
+    /// skipped over, not decoded.
     pub fn get(&self, index: usize) -> Option<HpkeCiphertext> {
-        self.iter().nth(index)
+        if index >= self.count {
+            return None;
+        }
+        let mut rest = self.body.as_slice();
+        for _ in 0..index {
+            rest = skip_ciphertext(rest).ok()?;
+        }
+        HpkeCiphertext::tls_deserialize_bytes(rest)
+            .ok()
+            .map(|(item, _)| item)
     }
 
     /// The ciphertexts in order, each decoded as it is reached.
