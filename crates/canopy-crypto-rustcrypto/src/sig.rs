@@ -120,20 +120,24 @@ impl VerifierCache {
             .map_err(|_| CryptoError::InvalidSignature)
     }
 
-    /// The checked verifying key of `pk`, from the cache or decompressed and cached.
+    /// The checked verifying key of `pk`, from the cache or decompressed (outside the lock,
+    /// so that other threads' hits do not wait for it) and cached.
     fn key(&self, pk: &[u8; 32]) -> Result<ed25519_dalek::VerifyingKey, CryptoError> {
         // A poisoned lock only means another verifier panicked: go without the cache.
-        let Ok(mut keys) = self.0.lock() else {
-            return checked_ed25519_key(pk);
-        };
-        if let Some(i) = keys.iter().position(|k| k.as_bytes() == pk) {
+        if let Ok(mut keys) = self.0.lock()
+            && let Some(i) = keys.iter().position(|k| k.as_bytes() == pk)
+        {
             let key = keys.remove(i).ok_or(CryptoError::InvalidPublicKey)?;
             keys.push_front(key);
             return Ok(key);
         }
         let key = checked_ed25519_key(pk)?;
-        keys.push_front(key);
-        keys.truncate(VERIFIER_CACHE_SIZE);
+        if let Ok(mut keys) = self.0.lock()
+            && !keys.iter().any(|k| k.as_bytes() == pk)
+        {
+            keys.push_front(key);
+            keys.truncate(VERIFIER_CACHE_SIZE);
+        }
         Ok(key)
     }
 }
