@@ -51,9 +51,10 @@ pub enum GroupError {
     /// The wire format cannot be processed by a group (Welcome, GroupInfo, KeyPackage).
     #[error("not a group message")]
     NotAGroupMessage,
-    /// RFC 9420 §12.4.2: a commit or proposal from an earlier epoch is only readable, not
-    /// processable; only application data is accepted from past epochs.
-    #[error("handshake messages of past epochs are not processed")]
+    /// A PublicMessage proposal or commit of a retained past epoch whose membership key is
+    /// not known (the epoch was saved in a state format before 3), so it cannot be checked.
+    /// (Otherwise such messages are reported as `ProcessedMessage::PastHandshake`.)
+    #[error("handshake message of a past epoch whose membership key is not kept")]
     PastEpochHandshake,
     /// The sender is not a member, or not an allowed external sender (RFC 9420 §6, §12.1.8).
     #[error("unknown sender")]

@@ -175,6 +175,9 @@ pub(crate) struct PastEpoch {
     sender_data_secret: Secret,
     secret_tree: SecretTree,
     resumption_psk: Secret,
+    /// For PublicMessage proposals and commits arriving late; `None` in records saved before
+    /// state format 3.
+    membership_key: Option<Secret>,
     /// The leaves the commit that ended this epoch changed, as they were in it, so that a
     /// late message is verified with the key its sender had when sending (RFC 9420 §6.1).
     senders: PastSenders,

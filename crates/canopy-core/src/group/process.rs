@@ -17,9 +17,9 @@ use crate::tree::{
     DecryptedPath, PendingUpdatePath, RatchetTree, StagedTree, TreeDiff, TreeRead, decrypt_path,
 };
 use crate::wire::{
-    AuthenticatedContent, Commit, ContentType, Extensions, ExternalSenders, FramedContent,
-    FramedContentBody, GroupContext, KeyPackage, MlsMessage, Node, PreSharedKeyId, PrivateMessage,
-    Proposal, ProposalOrRef, PublicMessage, ReInit, RequiredCapabilities, Sender,
+    AuthenticatedContent, Commit, Extensions, ExternalSenders, FramedContent, FramedContentBody,
+    GroupContext, KeyPackage, MlsMessage, Node, PreSharedKeyId, PrivateMessage, Proposal,
+    ProposalOrRef, PublicMessage, ReInit, RequiredCapabilities, Sender,
 };
 
 /// What a processed message was.
@@ -50,6 +50,17 @@ pub enum ProcessedMessage {
     /// The Delivery Service's echo of our own pending commit: it was accepted; merge it with
     /// [`Group::merge_pending_commit`].
     OwnCommit,
+    /// A proposal or commit of a retained past epoch (a duplicate delivery, or one that lost
+    /// a race to the commit we merged), authenticated with that epoch's keys and decrypted.
+    /// It changes nothing: that epoch is over, and its proposals can no longer be committed.
+    PastHandshake {
+        /// The epoch it was sent in.
+        epoch: u64,
+        /// Who sent it.
+        sender: Sender,
+        /// The proposal or commit.
+        body: FramedContentBody,
+    },
 }
 
 /// What a commit changes, for the application to inspect before merging.
@@ -204,11 +215,13 @@ pub(crate) fn apply_proposals(
 
 impl Group {
     /// Processes a message received for this group (RFC 9420 §6, §12): a PublicMessage or
-    /// PrivateMessage of the current epoch, or application data of a retained past epoch.
+    /// PrivateMessage of the current epoch or of a retained past one.
     ///
     /// Application data and proposals are accepted here (the ratchet advances, the proposal
-    /// is cached); a commit is returned staged and changes nothing until merged. On any
-    /// error the group is unchanged.
+    /// is cached); a commit is returned staged and changes nothing until merged. A proposal
+    /// or commit of a past epoch is authenticated with that epoch's keys and reported as
+    /// [`ProcessedMessage::PastHandshake`], changing nothing but the past epoch's ratchet.
+    /// On any error the group is unchanged.
     ///
     /// # Errors
     /// [`GroupError::Codec`] for bytes that do not decode, [`GroupError::Framing`] for a
@@ -248,20 +261,23 @@ impl Group {
         }
     }
 
-    fn check_epoch(&self, group_id: &[u8], epoch: u64) -> Result<(), GroupError> {
+    /// Which epoch a message is for: `None` for the current one, the index in `past` of a
+    /// retained past one.
+    fn epoch_index(&self, group_id: &[u8], epoch: u64) -> Result<Option<usize>, GroupError> {
         if group_id != self.context.group_id.as_slice() {
             return Err(GroupError::WrongGroup);
         }
-        if epoch != self.context.epoch {
-            if self.past.iter().any(|p| p.context.epoch == epoch) {
-                return Err(GroupError::PastEpochHandshake);
-            }
-            return Err(GroupError::UnknownEpoch {
+        if epoch == self.context.epoch {
+            return Ok(None);
+        }
+        self.past
+            .iter()
+            .position(|p| p.context.epoch == epoch)
+            .map(Some)
+            .ok_or(GroupError::UnknownEpoch {
                 epoch,
                 current: self.context.epoch,
-            });
-        }
-        Ok(())
+            })
     }
 
     fn process_public(
@@ -270,8 +286,12 @@ impl Group {
         message: PublicMessage,
         content_bytes: Option<&[u8]>,
     ) -> Result<ProcessedMessage, GroupError> {
-        self.check_epoch(message.content.group_id.as_slice(), message.content.epoch)?;
         let ops = env.ops(self.cipher_suite())?;
+        if let Some(index) =
+            self.epoch_index(message.content.group_id.as_slice(), message.content.epoch)?
+        {
+            return self.process_past_public(ops, message, content_bytes, index);
+        }
         let key = self.sender_key(&message.content)?;
         // A large commit is staged (a pure computation) while its signature is checked.
         let (_, handled) = open_public_alongside(
@@ -320,8 +340,9 @@ impl Group {
         Ok(processed)
     }
 
-    /// Application data of a retained past epoch (RFC 9420 §9.2 lets late messages be
-    /// read). The sender's key is the one it had in that epoch.
+    /// A PrivateMessage of a retained past epoch (RFC 9420 §9.2 lets late messages be read):
+    /// application data, or a proposal or commit reported as
+    /// [`ProcessedMessage::PastHandshake`]. The sender's key is the one it had in that epoch.
     fn process_past_private(
         &mut self,
         ops: &dyn SuiteOps,
@@ -338,9 +359,6 @@ impl Group {
                 current,
             });
         };
-        if message.content_type != ContentType::Application {
-            return Err(GroupError::PastEpochHandshake);
-        }
         let past = self
             .past
             .get(index)
@@ -356,21 +374,64 @@ impl Group {
         let leaf = decrypted.sender_leaf();
         let key = self.past_member_key(index, leaf)?;
         let (verified, pending) = decrypted.verify(ops, &key)?;
-        let content = verified.into_inner();
-        let FramedContentBody::Application(data) = content.content.body else {
-            return Err(GroupError::PastEpochHandshake);
-        };
+        let content = verified.into_inner().content;
         let epoch = past.context.epoch;
         self.past
             .get_mut(index)
             .ok_or(GroupError::Internal("past epoch index"))?
             .secret_tree
             .commit_decryption(pending)?;
-        Ok(ProcessedMessage::Application {
-            sender: leaf,
-            epoch,
-            data: data.0,
-            authenticated_data: content.content.authenticated_data.0,
+        Ok(match content.body {
+            FramedContentBody::Application(data) => ProcessedMessage::Application {
+                sender: leaf,
+                epoch,
+                data: data.0,
+                authenticated_data: content.authenticated_data.0,
+            },
+            body => ProcessedMessage::PastHandshake {
+                epoch,
+                sender: content.sender,
+                body,
+            },
+        })
+    }
+
+    /// A PublicMessage of the retained past epoch `self.past[index]`: checked with that
+    /// epoch's GroupContext, membership key and senders' keys, and reported as
+    /// [`ProcessedMessage::PastHandshake`].
+    fn process_past_public(
+        &self,
+        ops: &dyn SuiteOps,
+        message: PublicMessage,
+        content_bytes: Option<&[u8]>,
+        index: usize,
+    ) -> Result<ProcessedMessage, GroupError> {
+        let past = self
+            .past
+            .get(index)
+            .ok_or(GroupError::Internal("past epoch index"))?;
+        // Records saved before format 3 did not keep the membership key.
+        let membership_key = past
+            .membership_key
+            .as_ref()
+            .ok_or(GroupError::PastEpochHandshake)?;
+        let key = self.sender_key_with(&message.content, &past.context.extensions, |leaf| {
+            self.past_member_key(index, leaf)
+        })?;
+        let (verified, ()) = open_public_alongside(
+            ops,
+            message,
+            content_bytes,
+            &past.context,
+            Some(membership_key),
+            &key,
+            |_| (),
+        )?;
+        let content = verified.into_inner().content;
+        Ok(ProcessedMessage::PastHandshake {
+            epoch: past.context.epoch,
+            sender: content.sender,
+            body: content.body,
         })
     }
 
@@ -417,13 +478,26 @@ impl Group {
     /// an external sender of the `external_senders` extension, or the new member's own key
     /// (its KeyPackage's leaf for an Add, its path's leaf for an external commit).
     fn sender_key(&self, content: &FramedContent) -> Result<SignaturePublicKey, GroupError> {
+        self.sender_key_with(content, &self.context.extensions, |leaf| {
+            self.member_key(leaf)
+        })
+    }
+
+    /// [`Self::sender_key`] in an epoch whose GroupContext has `extensions` and whose
+    /// members' keys `member_key` gives.
+    fn sender_key_with(
+        &self,
+        content: &FramedContent,
+        extensions: &Extensions,
+        member_key: impl FnOnce(LeafIndex) -> Result<SignaturePublicKey, GroupError>,
+    ) -> Result<SignaturePublicKey, GroupError> {
         match (&content.sender, &content.body) {
             (Sender::Member(l), _) => {
-                self.member_key(LeafIndex::new(*l).ok_or(GroupError::UnknownSender)?)
+                member_key(LeafIndex::new(*l).ok_or(GroupError::UnknownSender)?)
             }
             (Sender::External(i), _) => {
                 let senders: ExternalSenders =
-                    super::typed(&self.context.extensions)?.ok_or(GroupError::UnknownSender)?;
+                    super::typed(extensions)?.ok_or(GroupError::UnknownSender)?;
                 let index = usize::try_from(*i).map_err(|_| GroupError::UnknownSender)?;
                 senders
                     .senders
@@ -892,6 +966,7 @@ impl Group {
                 sender_data_secret: old.secrets.sender_data_secret,
                 secret_tree: old.secret_tree,
                 resumption_psk: old.secrets.resumption_psk,
+                membership_key: Some(old.secrets.membership_key),
                 senders,
             });
             self.past.truncate(self.config.past_epochs);

@@ -38,12 +38,14 @@
 //! Version 2 appends `struct { optional<ReInit> ended; optional<SuccessorPskRecord>
 //! successor_psk; KeyPair own_updates<V>; }` (a group ended by a ReInit, RFC 9420 §11.2; the
 //! resumption PSK of a successor group's first commit, §11.3; the key pairs of our pending
-//! Update proposals, §12.1.2). Version 3 then appends `PastSendersRecord past_senders<V>`,
-//! one per retained past epoch in the order of `past`: `struct { struct { uint32 leaf;
-//! opaque signature_key<V>; } replaced<V>; uint32 filled<V>; }`, the leaves the commit that
-//! ended that epoch removed or re-keyed (with the key they had) and the blank leaves it
-//! filled, both ascending, so that late messages are verified with their sender's key of
-//! the time. Version-1 and version-2 records still load, as groups without the additions.
+//! Update proposals, §12.1.2). Version 3 then appends `PastExtraRecord past_extra<V>`, one
+//! per retained past epoch in the order of `past`: `struct { opaque membership_key<V>;
+//! struct { uint32 leaf; opaque signature_key<V>; } replaced<V>; uint32 filled<V>; }`, the
+//! epoch's membership key (for late PublicMessage handshake messages; empty if unknown), and
+//! the leaves the commit that ended it removed or re-keyed (with the key they had) and the
+//! blank leaves it filled, both ascending, so that late messages are verified with their
+//! sender's key of the time. Version-1 and version-2 records still load, as groups without
+//! the additions.
 //!
 //! The secret tree's layout is in `schedule::secret_tree::state`.
 //!
@@ -110,11 +112,11 @@ impl Group {
     /// [`GroupError::Codec`] if a field is too long to encode (a vector over 2^30 - 1 bytes).
     pub fn to_bytes(&self) -> Result<Secret, GroupError> {
         let record = self.to_record()?;
-        let past_senders = self.past_senders_record();
+        let past_extra = self.past_extra_record();
         let len = record
             .tls_serialized_len()
             .saturating_add(self.lifecycle_record().tls_serialized_len())
-            .saturating_add(past_senders.tls_serialized_len())
+            .saturating_add(past_extra.tls_serialized_len())
             .saturating_add(1);
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(STATE_FORMAT_VERSION);
@@ -122,7 +124,7 @@ impl Group {
         self.lifecycle_record()
             .tls_serialize(&mut *out)
             .map_err(CodecError::from)?;
-        past_senders
+        past_extra
             .tls_serialize(&mut *out)
             .map_err(CodecError::from)?;
         if out.len() != len {
@@ -142,14 +144,14 @@ impl Group {
     /// does not match the GroupContext, [`GroupError::Crypto`] for an unsupported suite.
     pub fn from_bytes(crypto: &dyn CryptoProvider, bytes: &[u8]) -> Result<Self, GroupError> {
         let (&version, body) = bytes.split_first().ok_or(CodecError::Truncated)?;
-        let (record, lifecycle, past_senders) = match version {
+        let (record, lifecycle, past_extra) = match version {
             // Version 1 had no lifecycle record: no ReInit, no successor PSK.
             1 => (
                 decode_exact::<GroupRecord>(body)?,
                 LifecycleRecord::default(),
                 None,
             ),
-            // Version 2 had no record of past epochs' senders.
+            // Version 2 had no record of past epochs' membership keys and senders.
             2 => {
                 let (record, rest) =
                     GroupRecord::tls_deserialize_bytes(body).map_err(CodecError::from)?;
@@ -160,8 +162,8 @@ impl Group {
                     GroupRecord::tls_deserialize_bytes(body).map_err(CodecError::from)?;
                 let (lifecycle, rest) =
                     LifecycleRecord::tls_deserialize_bytes(rest).map_err(CodecError::from)?;
-                let senders = decode_exact::<VarVec<PastSendersRecord>>(rest)?;
-                (record, lifecycle, Some(senders))
+                let extra = decode_exact::<VarVec<PastExtraRecord>>(rest)?;
+                (record, lifecycle, Some(extra))
             }
             _ => {
                 return Err(GroupError::StateVersion {
@@ -171,14 +173,21 @@ impl Group {
             }
         };
         let mut group = Self::from_record(crypto, record)?;
-        if let Some(senders) = past_senders {
-            if senders.len() != group.past.len() {
+        if let Some(extra) = past_extra {
+            if extra.len() != group.past.len() {
                 return Err(GroupError::State(
-                    "past senders do not match the past epochs",
+                    "past-epoch records do not match the past epochs",
                 ));
             }
-            for (past, record) in group.past.iter_mut().zip(senders.0) {
-                past.senders = record.into_senders()?;
+            let hash_len = crypto
+                .suite(group.cipher_suite())
+                .map_err(|e| GroupError::Crypto(e.into()))?
+                .params()
+                .hash_len();
+            for (past, record) in group.past.iter_mut().zip(extra.0) {
+                let (membership_key, senders) = record.into_parts(hash_len)?;
+                past.membership_key = membership_key;
+                past.senders = senders;
             }
         }
         group.ended = lifecycle.ended;
@@ -192,12 +201,17 @@ impl Group {
         Ok(group)
     }
 
-    /// The version-3 addition: the senders of each retained past epoch, in order.
-    fn past_senders_record(&self) -> VarVec<PastSendersRecord> {
+    /// The version-3 addition: the membership key and sender changes of each retained past
+    /// epoch, in order.
+    fn past_extra_record(&self) -> VarVec<PastExtraRecord> {
         VarVec(
             self.past
                 .iter()
-                .map(|p| PastSendersRecord {
+                .map(|p| PastExtraRecord {
+                    membership_key: p
+                        .membership_key
+                        .clone()
+                        .unwrap_or_else(|| Secret::new(Vec::new())),
                     replaced: VarVec(
                         p.senders
                             .replaced
@@ -310,6 +324,7 @@ impl Group {
                     secret_tree: SecretTree::from_record(ops, p.secret_tree)
                         .map_err(GroupError::State)?,
                     resumption_psk: p.resumption_psk,
+                    membership_key: None,
                     senders: PastSenders::default(),
                 })
             })
@@ -683,10 +698,13 @@ struct PastEpochRecord {
     resumption_psk: Secret,
 }
 
-/// A [`PastSenders`]: `struct { LeafKeyRecord replaced<V>; uint32 filled<V>; }`, both
-/// in ascending leaf order.
+/// What format 3 adds to a [`PastEpoch`]: `struct { opaque membership_key<V>; LeafKeyRecord
+/// replaced<V>; uint32 filled<V>; }`, the key empty when unknown (a record loaded from an
+/// older format) and the [`PastSenders`] leaves ascending.
 #[derive(TlsSerialize, TlsDeserializeBytes, TlsSize)]
-struct PastSendersRecord {
+struct PastExtraRecord {
+    #[tls_codec(with = "crate::codec::fields::opaque")]
+    membership_key: Secret,
     replaced: VarVec<LeafKeyRecord>,
     filled: VarVec<u32>,
 }
@@ -699,8 +717,14 @@ struct LeafKeyRecord {
     key: SignaturePublicKey,
 }
 
-impl PastSendersRecord {
-    fn into_senders(self) -> Result<PastSenders, GroupError> {
+impl PastExtraRecord {
+    fn into_parts(self, hash_len: usize) -> Result<(Option<Secret>, PastSenders), GroupError> {
+        let membership_key = if self.membership_key.as_bytes().is_empty() {
+            None
+        } else {
+            check_len(&self.membership_key, hash_len)?;
+            Some(self.membership_key)
+        };
         let ascending = |a: u32, b: u32| a < b;
         if !self
             .filled
@@ -717,10 +741,13 @@ impl PastSendersRecord {
             }
             replaced.insert(r.leaf, r.key);
         }
-        Ok(PastSenders {
-            replaced,
-            filled: self.filled.0,
-        })
+        Ok((
+            membership_key,
+            PastSenders {
+                replaced,
+                filled: self.filled.0,
+            },
+        ))
     }
 }
 

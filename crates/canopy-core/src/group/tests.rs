@@ -6,7 +6,9 @@ use super::test_world::{SUITE, World, own_commit};
 use super::*;
 use crate::framing::FramingError;
 use crate::key_package::{KeyPackageParams, LeafNodeParams, create_key_package};
-use crate::wire::{Credential, Lifetime, MlsMessage, Proposal, ReInit, Remove};
+use crate::wire::{
+    Credential, FramedContentBody, Lifetime, MlsMessage, Proposal, ReInit, Remove, Sender,
+};
 
 fn assert_agree(groups: &[&Group]) {
     let first = groups[0];
@@ -386,6 +388,43 @@ fn our_own_private_messages_echoed_back_are_recognised() {
 }
 
 #[test]
+fn a_late_private_proposal_of_the_previous_epoch_is_reported_once() {
+    let w = World::new();
+    let env = w.env();
+    let config = GroupConfig {
+        handshake: HandshakeFormat::Private,
+        ..GroupConfig::default()
+    };
+    let (mut alice, mut bob, mut carol) = three_members(&w, config);
+    let late = bob
+        .propose(
+            &env,
+            Proposal::Remove(Remove {
+                removed: alice.own_leaf().value(),
+            }),
+        )
+        .unwrap();
+    // Alice commits without having seen it; Carol merges, then the proposal arrives.
+    let commit = alice.commit(&env, CommitOptions::default()).unwrap().commit;
+    own_commit(&w, &mut alice, &commit);
+    deliver(&w, &commit, &mut [&mut carol]);
+    match carol.process_message(&env, &late).unwrap() {
+        ProcessedMessage::PastHandshake {
+            epoch: 1,
+            sender,
+            body: FramedContentBody::Proposal(Proposal::Remove(_)),
+        } => assert_eq!(sender, Sender::Member(bob.own_leaf().value())),
+        other => panic!("{other:?}"),
+    }
+    // Its key is used up: the same message again is an error, and changes nothing.
+    let before = carol.to_bytes().unwrap();
+    assert!(carol.process_message(&env, &late).is_err());
+    assert_eq!(carol.to_bytes().unwrap().as_bytes(), before.as_bytes());
+    // Nothing was cached for a commit to pick up.
+    assert_eq!(carol.pending_proposals().count(), 0);
+}
+
+#[test]
 fn a_discarded_commit_leaves_the_epoch_and_late_messages_still_decrypt() {
     let w = World::new();
     let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
@@ -398,7 +437,20 @@ fn a_discarded_commit_leaves_the_epoch_and_late_messages_still_decrypt() {
     deliver(&w, &won.commit, &mut [&mut alice, &mut carol]);
     let _ = bob.merge_pending_commit().unwrap();
     assert_agree(&[&alice, &bob, &carol]);
-    assert!(alice.process_message(&w.env(), &out.commit).is_err());
+    // Alice's losing commit, delivered after all, is reported as a past epoch's, to her and
+    // to the others, and changes nothing.
+    for g in [&mut alice, &mut carol] {
+        let before = g.to_bytes().unwrap();
+        match g.process_message(&w.env(), &out.commit).unwrap() {
+            ProcessedMessage::PastHandshake {
+                epoch: 1,
+                sender: Sender::Member(0),
+                body: FramedContentBody::Commit(_),
+            } => {}
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(g.to_bytes().unwrap().as_bytes(), before.as_bytes());
+    }
     // Carol's message of the previous epoch is still readable.
     match bob.process_message(&w.env(), &late).unwrap() {
         ProcessedMessage::Application { epoch, data, .. } => {

@@ -8,7 +8,7 @@ use crate::codec;
 use crate::group::test_world::{SUITE, World, own_commit};
 use crate::key_package::BasicCredentialValidator;
 use crate::schedule::ScheduleError;
-use crate::wire::{Extensions, MlsMessage, ProtocolVersion, Remove};
+use crate::wire::{Extensions, FramedContentBody, MlsMessage, ProtocolVersion, Remove, Sender};
 
 /// Delivers another member's commit and merges it.
 fn deliver(w: &World, group: &mut Group, commit: &[u8]) -> Merged {
@@ -194,7 +194,18 @@ fn a_pending_commit_is_restored_and_merges_to_the_same_epoch() {
     let _ = deliver(&w, &mut restored, &theirs.commit);
     own_commit(&w, &mut bob, &theirs.commit);
     assert_eq!(restored.epoch_authenticator(), bob.epoch_authenticator());
-    assert!(restored.process_message(&w.env(), &mine.commit).is_err());
+    // Our discarded commit, arriving after all, is a past epoch's: reported, nothing changed.
+    let before = restored.to_bytes().unwrap();
+    let own = Sender::Member(restored.own_leaf().value());
+    assert!(matches!(
+        restored.process_message(&w.env(), &mine.commit).unwrap(),
+        ProcessedMessage::PastHandshake {
+            sender,
+            body: FramedContentBody::Commit(_),
+            ..
+        } if sender == own
+    ));
+    assert_eq!(restored.to_bytes().unwrap().as_bytes(), before.as_bytes());
 }
 
 #[test]
@@ -457,11 +468,11 @@ fn check_stored_state(text: &str, version: u8, upgrade: &[u8]) -> Group {
     g
 }
 
-/// The version-3 record of `past` past epochs without sender changes: a vector of empty
-/// `PastSendersRecord`s (two empty vectors each).
+/// The version-3 record of `past` past epochs loaded from an older format: a vector of
+/// empty `PastExtraRecord`s (no membership key, no sender changes: three empty vectors each).
 fn empty_past_senders(past: usize) -> Vec<u8> {
-    let mut out = vec![u8::try_from(2 * past).unwrap()];
-    out.extend(std::iter::repeat_n(0u8, 2 * past));
+    let mut out = vec![u8::try_from(3 * past).unwrap()];
+    out.extend(std::iter::repeat_n(0u8, 3 * past));
     out
 }
 
@@ -619,27 +630,36 @@ fn past_senders_round_trip_and_inconsistent_ones_are_state_errors() {
     let bytes = bob.to_bytes().unwrap().into_bytes();
     let copy = Group::from_bytes(&w.provider, &bytes).unwrap();
     assert_eq!(copy.past[0].senders, *past);
+    assert!(copy.past[0].membership_key.is_some());
+    assert_eq!(
+        copy.past[0].membership_key.as_ref().map(Secret::as_bytes),
+        bob.past[0].membership_key.as_ref().map(Secret::as_bytes)
+    );
 
-    let trailer = codec::encode(&bob.past_senders_record()).unwrap();
+    let trailer = codec::encode(&bob.past_extra_record()).unwrap();
     let head = &bytes[..bytes.len() - trailer.len()];
-    let with = |record: VarVec<PastSendersRecord>| {
+    let with = |record: VarVec<PastExtraRecord>| {
         let mut out = head.to_vec();
         out.extend_from_slice(&codec::encode(&record).unwrap());
         Group::from_bytes(&w.provider, &out).unwrap_err()
     };
     // One record fewer than past epochs.
-    let mut fewer = bob.past_senders_record();
+    let mut fewer = bob.past_extra_record();
     fewer.0.pop();
     assert!(matches!(with(fewer), GroupError::State(_)));
     // Leaves out of order.
-    let mut unordered = bob.past_senders_record();
+    let mut unordered = bob.past_extra_record();
     unordered.0[0].filled = VarVec(vec![5, 2]);
     assert!(matches!(with(unordered), GroupError::State(_)));
-    let mut twice = bob.past_senders_record();
+    let mut twice = bob.past_extra_record();
     let (leaf, key) = {
         let first = &twice.0[0].replaced.0[0];
         (first.leaf, first.key.clone())
     };
     twice.0[0].replaced.0.push(LeafKeyRecord { leaf, key });
     assert!(matches!(with(twice), GroupError::State(_)));
+    // A membership key of the wrong length.
+    let mut short_key = bob.past_extra_record();
+    short_key.0[0].membership_key = Secret::new(vec![1; 5]);
+    assert!(matches!(with(short_key), GroupError::State(_)));
 }
