@@ -10,7 +10,6 @@ use canopy_crypto::{CryptoError, SignatureCheck, SuiteOps};
 
 use super::process::ProcessedMessage;
 use super::{Env, Group, GroupError};
-use crate::framing::open_private;
 use crate::wire::{ContentType, MlsMessage, PrivateMessage};
 
 impl Group {
@@ -106,14 +105,7 @@ impl Group {
     ) -> Option<Vec<ProcessedMessage>> {
         let mut opened = Vec::with_capacity(run.len());
         for message in run {
-            let decrypted = open_private(
-                ops,
-                message,
-                &self.context,
-                &self.epoch.secrets.sender_data_secret,
-                &self.epoch.secret_tree,
-            )
-            .ok()?;
+            let decrypted = self.open_current(ops, message).ok()?;
             let key = self.member_key(decrypted.sender_leaf()).ok()?;
             let (content, pending) = decrypted.into_parts();
             self.epoch.secret_tree.commit_decryption(pending).ok()?;

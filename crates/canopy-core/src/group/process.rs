@@ -6,7 +6,9 @@ use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
 use super::proposals::{CachedProposal, Committer, MemberCredentials, Resolved, requires_path};
 use super::{Env, EpochState, Group, GroupError, PastEpoch, PastSenders};
 use crate::crypto::proposal_ref;
-use crate::framing::{FramingError, open_private, open_public_alongside, open_sender_data};
+use crate::framing::{
+    DecryptedMessage, FramingError, open_private, open_public_alongside, open_sender_data,
+};
 use crate::join::psk_secret_of;
 use crate::schedule::{
     JoinerSecrets, SecretTree, confirmation_tag, confirmed_transcript_hash,
@@ -322,14 +324,9 @@ impl Group {
         if message.epoch != self.context.epoch {
             return self.process_past_private(ops, message);
         }
-        let decrypted = open_private(
-            ops,
-            message,
-            &self.context,
-            &self.epoch.secrets.sender_data_secret,
-            &self.epoch.secret_tree,
-        )
-        .map_err(|e| self.unopened(ops, message, &self.epoch.secrets.sender_data_secret, e))?;
+        let decrypted = self
+            .open_current(ops, message)
+            .map_err(|e| self.unopened(ops, message, &self.epoch.secrets.sender_data_secret, e))?;
         let key = self.member_key(decrypted.sender_leaf())?;
         let (verified, pending) = decrypted.verify(ops, &key)?;
         let (processed, cached) = self.handle_verified(env, ops, verified.content(), None)?;
@@ -433,6 +430,21 @@ impl Group {
             sender: content.sender,
             body: content.body,
         })
+    }
+
+    /// [`open_private`] with the current epoch's secrets; the secret tree is unchanged.
+    pub(super) fn open_current(
+        &self,
+        ops: &dyn SuiteOps,
+        message: &PrivateMessage,
+    ) -> Result<DecryptedMessage, FramingError> {
+        open_private(
+            ops,
+            message,
+            &self.context,
+            &self.epoch.secrets.sender_data_secret,
+            &self.epoch.secret_tree,
+        )
     }
 
     /// The error of a PrivateMessage that did not open: [`GroupError::OwnMessage`] if its
