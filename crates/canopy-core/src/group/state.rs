@@ -725,12 +725,11 @@ impl PastExtraRecord {
             check_len(&self.membership_key, hash_len)?;
             Some(self.membership_key)
         };
-        let ascending = |a: u32, b: u32| a < b;
         if !self
             .filled
             .0
             .windows(2)
-            .all(|w| matches!(w, [a, b] if ascending(*a, *b)))
+            .all(|w| matches!(w, [a, b] if a < b))
         {
             return Err(GroupError::State("past filled leaves not ascending"));
         }
