@@ -16,6 +16,29 @@ use crate::wire::{self, Credential, Extensions, Lifetime, MlsMessage};
 
 pub(crate) const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 
+/// Commit options for an update: a commit with a path even when none is required.
+pub(crate) fn update_options() -> CommitOptions {
+    CommitOptions {
+        force_path: true,
+        ..CommitOptions::default()
+    }
+}
+
+/// A group configuration with proposals and commits sent as PrivateMessage.
+pub(crate) fn private_handshake() -> GroupConfig {
+    GroupConfig {
+        handshake: super::HandshakeFormat::Private,
+        ..GroupConfig::default()
+    }
+}
+
+/// A Remove proposal for `leaf`.
+pub(crate) fn remove_proposal(leaf: crate::tree::math::LeafIndex) -> wire::Proposal {
+    wire::Proposal::Remove(wire::Remove {
+        removed: leaf.value(),
+    })
+}
+
 pub(crate) struct World {
     pub(crate) provider: RustCryptoProvider,
     pub(crate) validator: BasicCredentialValidator,

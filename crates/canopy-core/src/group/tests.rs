@@ -2,7 +2,9 @@ use std::collections::BTreeMap;
 
 use canopy_crypto::{CipherSuite, CryptoProvider};
 
-use super::test_world::{SUITE, World, own_commit};
+use super::test_world::{
+    SUITE, World, own_commit, private_handshake, remove_proposal, update_options,
+};
 use super::*;
 use crate::framing::FramingError;
 use crate::key_package::{KeyPackageParams, LeafNodeParams, create_key_package};
@@ -65,15 +67,7 @@ fn three_members_share_an_epoch_and_read_each_other() {
         }
 
         // Bob updates (a commit with a path), Alice and Carol follow.
-        let out = bob
-            .commit(
-                &w.env(),
-                CommitOptions {
-                    force_path: true,
-                    ..CommitOptions::default()
-                },
-            )
-            .unwrap();
+        let out = bob.commit(&w.env(), update_options()).unwrap();
         deliver(&w, &out.commit, &mut [&mut alice, &mut carol]);
         assert!(matches!(
             bob.process_message(&w.env(), &out.commit).unwrap(),
@@ -115,14 +109,7 @@ fn proposals_by_reference_are_committed_by_another_member() {
     let w = World::new();
     let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
     let carol_leaf = carol.own_leaf();
-    let proposal = bob
-        .propose(
-            &w.env(),
-            Proposal::Remove(Remove {
-                removed: carol_leaf.value(),
-            }),
-        )
-        .unwrap();
+    let proposal = bob.propose(&w.env(), remove_proposal(carol_leaf)).unwrap();
     for g in [&mut alice, &mut carol] {
         assert!(matches!(
             g.process_message(&w.env(), &proposal).unwrap(),
@@ -141,15 +128,7 @@ fn proposals_by_reference_are_committed_by_another_member() {
 fn bad_commits_are_rejected_and_leave_the_group_unchanged() {
     let w = World::new();
     let (mut alice, mut bob, _carol) = three_members(&w, GroupConfig::default());
-    let out = alice
-        .commit(
-            &w.env(),
-            CommitOptions {
-                force_path: true,
-                ..CommitOptions::default()
-            },
-        )
-        .unwrap();
+    let out = alice.commit(&w.env(), update_options()).unwrap();
     let before = bob.epoch_authenticator().to_vec();
     // Flip the last byte (inside the membership tag) and a byte of the signature region.
     for i in [out.commit.len() - 1, out.commit.len() - 40, 20] {
@@ -161,15 +140,7 @@ fn bad_commits_are_rejected_and_leave_the_group_unchanged() {
     }
     // A message for another epoch.
     let _ = alice.merge_pending_commit().unwrap();
-    let out2 = alice
-        .commit(
-            &w.env(),
-            CommitOptions {
-                force_path: true,
-                ..CommitOptions::default()
-            },
-        )
-        .unwrap();
+    let out2 = alice.commit(&w.env(), update_options()).unwrap();
     assert!(matches!(
         bob.process_message(&w.env(), &out2.commit).unwrap_err(),
         GroupError::UnknownEpoch {
@@ -233,16 +204,7 @@ fn processing_many_messages_at_once_gives_the_results_of_one_at_a_time() {
     messages.push(alice.encrypt_application(&env, b"after it", b"").unwrap());
     messages.push(vec![0, 1, 2]);
     // A commit, then messages of the next epoch.
-    let commit = alice
-        .commit(
-            &env,
-            CommitOptions {
-                force_path: true,
-                ..CommitOptions::default()
-            },
-        )
-        .unwrap()
-        .commit;
+    let commit = alice.commit(&env, update_options()).unwrap().commit;
     messages.push(commit.clone());
     own_commit(&w, &mut alice, &commit);
     deliver(&w, &commit, &mut [&mut carol]);
@@ -351,19 +313,11 @@ fn a_late_message_is_verified_with_the_key_its_sender_had_then() {
 fn our_own_private_messages_echoed_back_are_recognised() {
     let w = World::new();
     let env = w.env();
-    let config = GroupConfig {
-        handshake: HandshakeFormat::Private,
-        ..GroupConfig::default()
-    };
+    let config = private_handshake();
     let (mut alice, mut bob, _carol) = three_members(&w, config);
     let message = alice.encrypt_application(&env, b"mine", b"").unwrap();
     let proposal = alice
-        .propose(
-            &env,
-            Proposal::Remove(Remove {
-                removed: bob.own_leaf().value(),
-            }),
-        )
+        .propose(&env, remove_proposal(bob.own_leaf()))
         .unwrap();
     let before = alice.to_bytes().unwrap();
     for echo in [&message, &proposal] {
@@ -391,18 +345,10 @@ fn our_own_private_messages_echoed_back_are_recognised() {
 fn a_late_private_proposal_of_the_previous_epoch_is_reported_once() {
     let w = World::new();
     let env = w.env();
-    let config = GroupConfig {
-        handshake: HandshakeFormat::Private,
-        ..GroupConfig::default()
-    };
+    let config = private_handshake();
     let (mut alice, mut bob, mut carol) = three_members(&w, config);
     let late = bob
-        .propose(
-            &env,
-            Proposal::Remove(Remove {
-                removed: alice.own_leaf().value(),
-            }),
-        )
+        .propose(&env, remove_proposal(alice.own_leaf()))
         .unwrap();
     // Alice commits without having seen it; Carol merges, then the proposal arrives.
     let commit = alice.commit(&env, CommitOptions::default()).unwrap().commit;
@@ -479,10 +425,7 @@ fn a_larger_group_stays_in_sync_through_adds_updates_and_removes() {
     for round in 0..6 {
         let committer = (round * 5) % members.len();
         let options = if round % 2 == 0 {
-            CommitOptions {
-                force_path: true,
-                ..CommitOptions::default()
-            }
+            update_options()
         } else {
             let victim = (committer + 1) % members.len();
             CommitOptions {
@@ -577,15 +520,7 @@ fn external_joins_and_resyncs_keep_everyone_in_sync() {
     assert_eq!(new_bob.member_count(), 4);
     assert_agree(&[&alice, &carol, &dave, &new_bob]);
     // Another member commits; the rejoined Bob follows.
-    let out = alice
-        .commit(
-            &w.env(),
-            CommitOptions {
-                force_path: true,
-                ..CommitOptions::default()
-            },
-        )
-        .unwrap();
+    let out = alice.commit(&w.env(), update_options()).unwrap();
     deliver(&w, &out.commit, &mut [&mut carol, &mut dave, &mut new_bob]);
     let _ = alice.merge_pending_commit().unwrap();
     assert_agree(&[&alice, &carol, &dave, &new_bob]);
@@ -845,9 +780,7 @@ fn external_senders_and_new_members_propose_and_members_commit_by_reference() {
         epoch: alice.epoch(),
         sender: Sender::External(0),
         authenticated_data: VarBytes(Vec::new()),
-        body: FramedContentBody::Proposal(Proposal::Remove(Remove {
-            removed: bob.own_leaf().value(),
-        })),
+        body: FramedContentBody::Proposal(remove_proposal(bob.own_leaf())),
     };
     let signed = sign_content(ops, WireFormat::PublicMessage, content, &ds.private, None).unwrap();
     let message = MlsMessage::PublicMessage(Box::new(
@@ -987,15 +920,7 @@ fn our_update_proposal_is_committed_by_another_member_and_its_key_is_used() {
     let new_key = &bob.tree().leaf(bob.own_leaf()).unwrap().encryption_key;
     assert_ne!(*new_key, old_key);
     // Carol commits with a path: Bob decrypts it with his new leaf key.
-    let out = carol
-        .commit(
-            &w.env(),
-            CommitOptions {
-                force_path: true,
-                ..CommitOptions::default()
-            },
-        )
-        .unwrap();
+    let out = carol.commit(&w.env(), update_options()).unwrap();
     deliver(&w, &out.commit, &mut [&mut alice, &mut bob]);
     let _ = carol.merge_pending_commit().unwrap();
     assert_agree(&[&alice, &bob, &carol]);
@@ -1021,16 +946,7 @@ fn every_single_byte_change_to_a_commit_or_proposal_is_rejected_without_state_ch
         let proposal = alice
             .propose(&w.env(), Proposal::Remove(Remove { removed: 2 }))
             .unwrap();
-        let commit = alice
-            .commit(
-                &w.env(),
-                CommitOptions {
-                    force_path: true,
-                    ..CommitOptions::default()
-                },
-            )
-            .unwrap()
-            .commit;
+        let commit = alice.commit(&w.env(), update_options()).unwrap().commit;
         let before = bob.to_bytes().unwrap();
         for message in [&proposal, &commit] {
             for i in 0..message.len() {
@@ -1095,12 +1011,7 @@ fn an_echoed_or_repeated_proposal_is_cached_once() {
         };
         let (mut alice, mut bob, mut carol) = three_members(&w, config);
         let proposal = alice
-            .propose(
-                &w.env(),
-                Proposal::Remove(Remove {
-                    removed: carol.own_leaf().value(),
-                }),
-            )
+            .propose(&w.env(), remove_proposal(carol.own_leaf()))
             .unwrap();
         // The Delivery Service echoes it to Alice (public framing only: a private echo of our
         // own message is a consumed generation) and delivers it to Bob twice.

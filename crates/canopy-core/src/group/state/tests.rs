@@ -5,10 +5,10 @@ use proptest::prelude::*;
 use super::super::{CommitOptions, Env, Merged, ProcessedMessage};
 use super::*;
 use crate::codec;
-use crate::group::test_world::{SUITE, World, own_commit};
+use crate::group::test_world::{SUITE, World, own_commit, remove_proposal, update_options};
 use crate::key_package::BasicCredentialValidator;
 use crate::schedule::ScheduleError;
-use crate::wire::{Extensions, FramedContentBody, MlsMessage, ProtocolVersion, Remove, Sender};
+use crate::wire::{Extensions, FramedContentBody, MlsMessage, ProtocolVersion, Sender};
 
 /// Delivers another member's commit and merges it.
 fn deliver(w: &World, group: &mut Group, commit: &[u8]) -> Merged {
@@ -109,12 +109,7 @@ fn cached_proposals_survive_and_are_committed_after_loading() {
     let w = World::new();
     let (mut alice, mut bob, mut carol) = w.three_members(GroupConfig::default());
     let proposal = bob
-        .propose(
-            &w.env(),
-            Proposal::Remove(Remove {
-                removed: carol.own_leaf().value(),
-            }),
-        )
+        .propose(&w.env(), remove_proposal(carol.own_leaf()))
         .unwrap();
     for g in [&mut alice, &mut carol] {
         assert!(matches!(
@@ -173,15 +168,7 @@ fn a_pending_commit_is_restored_and_merges_to_the_same_epoch() {
         .unwrap();
     assert_eq!(restored.epoch_authenticator(), dave.epoch_authenticator());
     // The merged path keys work: Bob commits with a path that only they decrypt.
-    let out = bob
-        .commit(
-            &w.env(),
-            CommitOptions {
-                force_path: true,
-                ..CommitOptions::default()
-            },
-        )
-        .unwrap();
+    let out = bob.commit(&w.env(), update_options()).unwrap();
     let _ = deliver(&w, &mut restored, &out.commit);
     own_commit(&w, &mut bob, &out.commit);
     assert_eq!(restored.epoch_authenticator(), bob.epoch_authenticator());
@@ -221,15 +208,7 @@ fn consumed_and_retained_ratchet_keys_stay_so_across_epochs_and_loads() {
         (1, vec![2])
     );
     // Carol moves the group on; epoch 1 becomes a past epoch.
-    let out = carol
-        .commit(
-            &w.env(),
-            CommitOptions {
-                force_path: true,
-                ..CommitOptions::default()
-            },
-        )
-        .unwrap();
+    let out = carol.commit(&w.env(), update_options()).unwrap();
     let _ = deliver(&w, &mut bob, &out.commit);
     let _ = deliver(&w, &mut alice, &out.commit);
     own_commit(&w, &mut carol, &out.commit);
@@ -333,38 +312,17 @@ fn other_versions_trailing_bytes_and_truncation_are_typed_errors() {
 fn rich_state() -> Vec<u8> {
     let w = World::new();
     let (mut alice, mut bob, mut carol) = w.three_members(GroupConfig::default());
-    let out = bob
-        .commit(
-            &w.env(),
-            CommitOptions {
-                force_path: true,
-                ..CommitOptions::default()
-            },
-        )
-        .unwrap();
+    let out = bob.commit(&w.env(), update_options()).unwrap();
     let _ = deliver(&w, &mut alice, &out.commit);
     let _ = deliver(&w, &mut carol, &out.commit);
     let m = bob.encrypt_application(&w.env(), b"m", b"").unwrap();
     let _ = alice.process_message(&w.env(), &m).unwrap();
     let p = carol
-        .propose(
-            &w.env(),
-            Proposal::Remove(Remove {
-                removed: bob.own_leaf().value(),
-            }),
-        )
+        .propose(&w.env(), remove_proposal(bob.own_leaf()))
         .unwrap();
     let _ = alice.process_message(&w.env(), &p).unwrap();
     alice.add_external_psk(b"psk".to_vec(), Secret::from_slice(&[1; 32]));
-    let _ = alice
-        .commit(
-            &w.env(),
-            CommitOptions {
-                force_path: true,
-                ..CommitOptions::default()
-            },
-        )
-        .unwrap();
+    let _ = alice.commit(&w.env(), update_options()).unwrap();
     alice.to_bytes().unwrap().into_bytes()
 }
 
