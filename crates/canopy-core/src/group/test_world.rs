@@ -16,6 +16,9 @@ use crate::wire::{self, Credential, Extensions, Lifetime, MlsMessage};
 
 pub(crate) const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 
+/// The time of every test group (2023-11-14), inside every test KeyPackage's lifetime.
+pub(crate) const NOW: u64 = 1_700_000_000;
+
 /// Commit options for an update: a commit with a path even when none is required.
 pub(crate) fn update_options() -> CommitOptions {
     CommitOptions {
@@ -53,11 +56,7 @@ impl World {
     }
 
     pub(crate) fn env(&self) -> Env<'_> {
-        Env {
-            crypto: &self.provider,
-            credentials: &self.validator,
-            now: None,
-        }
+        Env::new(&self.provider, &self.validator).at(NOW)
     }
 
     pub(crate) fn signer(&self) -> SignatureKeyPair {
