@@ -79,6 +79,19 @@ pub struct CommitOutput {
     pub left_out: Vec<LeftOut>,
 }
 
+/// What a commit of ours carries: the proposals (with the references of those committed by
+/// reference), whether it has a path, and what was left out.
+pub(crate) struct Plan {
+    pub(crate) list: Vec<Resolved>,
+    pub(crate) refs: Vec<Option<Vec<u8>>>,
+    pub(crate) path: bool,
+    pub(crate) authenticated_data: Vec<u8>,
+    pub(crate) left_out: Vec<LeftOut>,
+    /// The changes of a forged commit (the negative tests of `crate::rules`).
+    #[cfg(test)]
+    pub(crate) forgery: Option<super::forge::Forgery>,
+}
+
 /// Our commit, staged and waiting for the Delivery Service's verdict.
 pub(crate) struct PendingCommit {
     pub(crate) staged: StagedCommit,
@@ -131,31 +144,81 @@ impl Group {
             .unzip();
         refs.extend(by_value.iter().map(|_| None));
         list.extend(by_value);
-        let path_needed = options.force_path || path_required(&list);
+        let path = options.force_path || path_required(&list);
+        let plan = Plan {
+            list,
+            refs,
+            path,
+            authenticated_data: options.authenticated_data,
+            left_out: selection.left_out,
+            #[cfg(test)]
+            forgery: None,
+        };
+        self.build_commit(env, ops, LeafTemplate::from_leaf(own_leaf), plan)
+    }
 
+    /// Builds, signs and protects the commit of `plan` (RFC 9420 §12.4.1) through the epoch
+    /// transition, with its Welcome (§12.4.3.1), and leaves it pending.
+    pub(super) fn build_commit(
+        &mut self,
+        env: &Env<'_>,
+        ops: &dyn SuiteOps,
+        template: LeafTemplate,
+        plan: Plan,
+    ) -> Result<CommitOutput, GroupError> {
+        let own = self.own_leaf();
+        let me = Sender::Member(own.value());
+        #[cfg(test)]
+        let mut forgery = plan.forgery;
+        #[cfg(not(test))]
+        let forgery: Option<()> = None;
         let scope = self.scope(env, ops);
         let base = Base {
             ops,
             context: &self.context,
             tree: &self.tree,
         };
-        let mut transition = Transition::apply(base, &scope, &list, Committer::Member(own))?;
+        let mut transition = if forgery.is_none() {
+            Transition::apply(base, &scope, &plan.list, Committer::Member(own))?
+        } else {
+            #[cfg(test)]
+            {
+                Transition::apply_unchecked(base, &plan.list)?
+            }
+            #[cfg(not(test))]
+            return Err(GroupError::Internal("forgery"));
+        };
         let new_leaves = transition.applied.new_leaves();
-        let pending_path = if path_needed {
-            Some(transition.create_path(
-                env.crypto,
-                own,
-                LeafTemplate::from_leaf(own_leaf),
-                &self.signer,
-            )?)
+        #[cfg(test)]
+        let template = match forgery.as_mut().and_then(|f| f.template.take()) {
+            Some(change) => {
+                let mut template = template;
+                change(&mut template);
+                template
+            }
+            None => template,
+        };
+        #[cfg(test)]
+        let break_at = forgery.as_ref().and_then(|f| f.break_path_at);
+        #[cfg(not(test))]
+        let break_at = None;
+        let pending_path = if plan.path {
+            Some(transition.create_path(env.crypto, own, template, &self.signer, break_at)?)
         } else {
             None
         };
-        transition.seal_tree()?;
+        if forgery.is_none() {
+            transition.seal_tree()?;
+        } else {
+            transition.hash_tree()?;
+        }
         let path = match &pending_path {
             Some(pending) => {
                 let ctx = transition.provisional.to_bytes()?;
-                Some(pending.encrypt(&transition.diff, ops, &ctx, &new_leaves)?)
+                let path = pending.encrypt(&transition.diff, ops, &ctx, &new_leaves)?;
+                #[cfg(test)]
+                let path = super::forge::tamper_path(forgery.as_mut(), ops, self, own, path)?;
+                Some(path)
             }
             None => None,
         };
@@ -167,9 +230,10 @@ impl Group {
             };
         let (staged_tree, provisional, applied) = transition.stage()?;
 
-        let proposals: Vec<ProposalOrRef> = list
+        let proposals: Vec<ProposalOrRef> = plan
+            .list
             .iter()
-            .zip(&refs)
+            .zip(&plan.refs)
             .map(|(r, reference)| match reference {
                 Some(reference) => ProposalOrRef::Reference(VarBytes(reference.clone())),
                 None => ProposalOrRef::Proposal(r.proposal.clone()),
@@ -184,7 +248,7 @@ impl Group {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,
             sender: me,
-            authenticated_data: VarBytes(options.authenticated_data),
+            authenticated_data: VarBytes(plan.authenticated_data),
             body: FramedContentBody::Commit(Box::new(commit)),
         };
         let mut signed =
@@ -222,11 +286,23 @@ impl Group {
                 );
             }
             gi_extensions.push(super::grease_extension(env)?);
+            #[cfg(test)]
+            let (gi_context, gi_tag) = match forgery.as_mut().and_then(|f| f.group_info.take()) {
+                Some(change) => {
+                    let mut forged = context.clone();
+                    change(&mut forged, &mut gi_extensions);
+                    let tag = super::forge::confirmation_tag_for(ops, &joiner, &forged)?;
+                    (forged, tag)
+                }
+                None => (context.clone(), tag),
+            };
+            #[cfg(not(test))]
+            let (gi_context, gi_tag) = (context.clone(), tag);
             let group_info = sign_group_info(
                 ops,
-                context.clone(),
+                gi_context,
                 Extensions::new(gi_extensions)?,
-                tag,
+                gi_tag,
                 own.value(),
                 &self.signer,
             )?;
@@ -270,7 +346,7 @@ impl Group {
         Ok(CommitOutput {
             commit: message,
             welcome,
-            left_out: selection.left_out,
+            left_out: plan.left_out,
         })
     }
 
@@ -316,7 +392,7 @@ impl Group {
     }
 
     /// The wire format of our proposals and commits.
-    fn handshake_wire_format(&self) -> WireFormat {
+    pub(super) fn handshake_wire_format(&self) -> WireFormat {
         match self.config.handshake {
             HandshakeFormat::Public => WireFormat::PublicMessage,
             HandshakeFormat::Private => WireFormat::PrivateMessage,
@@ -324,7 +400,7 @@ impl Group {
     }
 
     /// Protects our handshake content as the configuration says.
-    fn protect_handshake(
+    pub(super) fn protect_handshake(
         &mut self,
         env: &Env<'_>,
         ops: &dyn SuiteOps,

@@ -165,7 +165,7 @@ impl Group {
         )?;
         let template = LeafTemplate::from_leaf(&placeholder);
         let own = transition.diff.add_leaf(placeholder)?;
-        let pending = transition.create_path(env.crypto, own, template, &signer)?;
+        let pending = transition.create_path(env.crypto, own, template, &signer, None)?;
         transition.seal_tree()?;
         let ctx = transition.provisional.to_bytes()?;
         let path = pending.encrypt(&transition.diff, ops, &ctx, &[])?;

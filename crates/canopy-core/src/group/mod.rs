@@ -36,6 +36,8 @@ mod batch;
 mod commit;
 mod error;
 mod external;
+#[cfg(test)]
+pub(crate) mod forge;
 mod join;
 mod policy;
 mod process;

@@ -143,6 +143,30 @@ impl<'a> Transition<'a> {
         })
     }
 
+    /// A forged commit's transition (test builds only): `list` applied without any check.
+    #[cfg(test)]
+    pub(crate) fn apply_unchecked(base: Base<'a>, list: &[Resolved]) -> Result<Self, GroupError> {
+        let mut diff = base.tree.diff();
+        let applied = apply_proposals(&mut diff, list)?;
+        let extensions = applied
+            .extensions
+            .clone()
+            .unwrap_or_else(|| base.context.extensions.clone());
+        let provisional = GroupContext {
+            epoch: base.context.epoch.wrapping_add(1),
+            tree_hash: Default::default(),
+            extensions,
+            ..base.context.clone()
+        };
+        Ok(Self {
+            base,
+            diff,
+            applied,
+            provisional,
+            committer: Committer::NewMember,
+        })
+    }
+
     /// The committer's side of §12.4.1: a new path for `own` (created after the proposals),
     /// with a fresh leaf built from `template`.
     pub(crate) fn create_path(
@@ -151,14 +175,16 @@ impl<'a> Transition<'a> {
         own: LeafIndex,
         template: LeafTemplate,
         signer: &SignaturePrivateKey,
+        break_at: Option<usize>,
     ) -> Result<PendingUpdatePath, GroupError> {
-        Ok(self.diff.create_update_path(
+        Ok(self.diff.create_update_path_breaking(
             provider,
             self.base.ops,
             own,
             self.base.context.group_id.as_slice(),
             template,
             signer,
+            break_at,
         )?)
     }
 
@@ -246,6 +272,11 @@ impl<'a> Transition<'a> {
     /// GroupContext gets the new tree hash (§12.4.2).
     pub(crate) fn seal_tree(&mut self) -> Result<(), GroupError> {
         changed_keys_unique(&self.diff)?;
+        self.hash_tree()
+    }
+
+    /// The new tree hash into the provisional GroupContext (§12.4.2).
+    pub(crate) fn hash_tree(&mut self) -> Result<(), GroupError> {
         self.provisional.tree_hash = self.diff.tree_hash(self.base.ops)?.into();
         Ok(())
     }

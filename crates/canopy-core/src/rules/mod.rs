@@ -65,6 +65,11 @@ macro_rules! rules {
                 match self { $( Self::$name => $summary, )* }
             }
 
+            /// The name of the rule in the API (`LeafSignature` for `Rule::LeafSignature`).
+            pub fn name(self) -> &'static str {
+                match self { $( Self::$name => stringify!($name), )* }
+            }
+
             /// The rule with id `id`.
             pub fn from_id(id: &str) -> Option<Self> {
                 Self::ALL.iter().copied().find(|r| r.id() == id)

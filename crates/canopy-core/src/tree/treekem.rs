@@ -152,16 +152,38 @@ impl TreeDiff<'_> {
         template: LeafTemplate,
         signer: &SignaturePrivateKey,
     ) -> Result<PendingUpdatePath, TreeError> {
+        self.create_update_path_breaking(provider, ops, sender, group_id, template, signer, None)
+    }
+
+    /// [`Self::create_update_path`]; with `break_at`, the path secret of that path node is
+    /// drawn at random instead of derived from the one below (a forged, inconsistent path,
+    /// for the negative tests of RFC 9420 §7.5).
+    pub(crate) fn create_update_path_breaking(
+        &mut self,
+        provider: &dyn CryptoProvider,
+        ops: &dyn SuiteOps,
+        sender: LeafIndex,
+        group_id: &[u8],
+        template: LeafTemplate,
+        signer: &SignaturePrivateKey,
+        break_at: Option<usize>,
+    ) -> Result<PendingUpdatePath, TreeError> {
         self.require_member(sender)?;
         let filtered = self.filtered_direct_path(sender)?;
-        let mut leaf_secret = vec![0u8; ops.params().hash_len()];
-        provider.fill_random(&mut leaf_secret)?;
-        let leaf_secret = Secret::new(leaf_secret);
+        let random_secret = || -> Result<Secret, TreeError> {
+            let mut secret = vec![0u8; ops.params().hash_len()];
+            provider.fill_random(&mut secret)?;
+            Ok(Secret::new(secret))
+        };
+        let leaf_secret = random_secret()?;
         let leaf_key = derive_node_key(ops, leaf_secret.as_bytes())?;
         let mut path_secrets = Vec::with_capacity(filtered.len());
         let mut node_keys = Vec::with_capacity(filtered.len());
         let mut current = derive_secret(ops, leaf_secret.as_bytes(), b"path")?;
-        for _ in &filtered {
+        for i in 0..filtered.len() {
+            if break_at == Some(i) {
+                current = random_secret()?;
+            }
             node_keys.push(derive_node_key(ops, current.as_bytes())?);
             let next = derive_secret(ops, current.as_bytes(), b"path")?;
             path_secrets.push(core::mem::replace(&mut current, next));
