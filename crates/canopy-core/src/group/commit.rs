@@ -298,7 +298,18 @@ impl Group {
             };
             #[cfg(not(test))]
             let (gi_context, gi_tag) = (context.clone(), tag);
-            let group_info = sign_group_info(
+            #[cfg(test)]
+            let gi_tag = {
+                let mut tag = gi_tag;
+                if forgery.as_ref().is_some_and(|f| f.bad_group_info_tag)
+                    && let Some(b) = tag.first_mut()
+                {
+                    *b ^= 1;
+                }
+                tag
+            };
+            #[allow(unused_mut)]
+            let mut group_info = sign_group_info(
                 ops,
                 gi_context,
                 Extensions::new(gi_extensions)?,
@@ -306,6 +317,12 @@ impl Group {
                 own.value(),
                 &self.signer,
             )?;
+            #[cfg(test)]
+            if forgery.as_ref().is_some_and(|f| f.bad_group_info_signature)
+                && let Some(b) = group_info.signature.0.first_mut()
+            {
+                *b ^= 1;
+            }
             Some(self.welcome(
                 ops,
                 &applied,

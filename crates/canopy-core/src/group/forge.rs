@@ -40,6 +40,10 @@ pub(crate) struct Forgery {
     /// Re-sign the path's leaf after `update_path` changed it.
     pub(crate) resign_leaf: bool,
     pub(crate) group_info: Option<GroupInfoChange>,
+    /// Flip a bit of the Welcome's GroupInfo signature (WE-03).
+    pub(crate) bad_group_info_signature: bool,
+    /// Flip a bit of the Welcome's GroupInfo confirmation tag (WE-07).
+    pub(crate) bad_group_info_tag: bool,
     /// Draws the path secret of this path node at random instead of deriving it from the one
     /// below: the path is consistent (parent hashes, signature, encryption) but its keys do
     /// not derive from the secrets below them, which only the CM-18 check tells.
@@ -148,9 +152,71 @@ impl Group {
         self.proposals.last().map(|c| c.reference.clone())
     }
 
+    /// A proposal message from this member with `proposal`, unchecked, signed and protected
+    /// as the configuration says (cached by nobody).
+    pub(crate) fn forge_proposal(
+        &mut self,
+        env: &Env<'_>,
+        proposal: Proposal,
+    ) -> Result<Vec<u8>, GroupError> {
+        let ops = env.ops(self.cipher_suite())?;
+        let content = FramedContent {
+            group_id: self.context.group_id.clone(),
+            epoch: self.context.epoch,
+            sender: Sender::Member(self.own_leaf().value()),
+            authenticated_data: VarBytes(Vec::new()),
+            body: FramedContentBody::Proposal(proposal),
+        };
+        let signed = sign_content(
+            ops,
+            self.handshake_wire_format(),
+            content,
+            &self.signer,
+            Some(&self.context),
+        )?;
+        self.protect_handshake(env, ops, signed)
+    }
+
     /// This member's signature key, to sign forged messages with.
     pub(crate) fn test_signer(&self) -> &SignaturePrivateKey {
         &self.signer
+    }
+
+    /// Makes this (new) group the successor of the group of `psk`, whose resumption PSK is
+    /// `value` (what [`Group::branch`] and [`Group::reinit_successor`] do, for any group).
+    pub(crate) fn test_successor_psk(
+        &mut self,
+        psk: crate::wire::PreSharedKeyId,
+        value: canopy_crypto::Secret,
+    ) {
+        self.successor_psk = Some((psk, value));
+    }
+
+    /// A signed GroupInfo of the current epoch with exactly `extensions`.
+    pub(crate) fn test_group_info(
+        &self,
+        env: &Env<'_>,
+        extensions: Vec<Extension>,
+    ) -> Result<crate::wire::GroupInfo, GroupError> {
+        let ops = env.ops(self.cipher_suite())?;
+        let tag = confirmation_tag(
+            ops,
+            &self.epoch.secrets.confirmation_key,
+            self.context.confirmed_transcript_hash.as_slice(),
+        );
+        Ok(crate::join::sign_group_info(
+            ops,
+            self.context.clone(),
+            crate::wire::Extensions::new(extensions)?,
+            tag,
+            self.own_leaf().value(),
+            &self.signer,
+        )?)
+    }
+
+    /// The configuration, to change in a test.
+    pub(crate) fn test_config_mut(&mut self) -> &mut super::GroupConfig {
+        &mut self.config
     }
 
     /// The epoch's membership key, to MAC forged PublicMessages with.

@@ -329,6 +329,8 @@ impl Group {
         let ops = env.ops(suite)?;
         let nh = ops.params().hash_len();
         let lifetime = own_lifetime(env, &config)?;
+        // RFC 9420 §5.3.1: the external senders a group starts with are validated too.
+        crate::rules::proposal::external_senders(env.credentials, &extensions)?;
         let (leaf_node, encryption_private) = generate_leaf_node(
             env.crypto,
             suite,

@@ -203,6 +203,17 @@ impl Group {
             Sender::NewMemberCommit => Committer::NewMember,
             _ => return Err(Violation::new(Rule::FramingSenderContent).into()),
         };
+        // EX-02: an external commit carries everything by value (checked before references
+        // are looked up, which would fail for another reason).
+        if committer == Committer::NewMember
+            && commit
+                .proposals
+                .as_slice()
+                .iter()
+                .any(|p| matches!(p, ProposalOrRef::Reference(_)))
+        {
+            return Err(Violation::new(Rule::ExternalByValue).into());
+        }
         let list = self.resolve(commit, sender)?;
         for r in &list {
             let info = ProposalInfo {

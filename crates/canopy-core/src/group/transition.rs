@@ -98,9 +98,9 @@ pub(crate) struct Transition<'a> {
 }
 
 impl<'a> Transition<'a> {
-    /// RFC 9420 §12.2, §12.3: checks every proposal of `list` that was not checked when it
-    /// was received (those by value, and Adds again when the list changes the extensions),
-    /// the list rules, and applies the list; then the checks of the new tree that the
+    /// RFC 9420 §12.2, §12.3: checks the list rules (cheap and structural, first), every
+    /// proposal of `list` that was not checked when it was received (those by value, and Adds
+    /// again when the list changes the extensions), and applies the list; then the checks of the new tree that the
     /// proposals alone decide: LN-04/LN-05 for added leaves and for updated leaves with a new
     /// credential type, and PR-06 for new GroupContext extensions.
     pub(crate) fn apply(
@@ -109,8 +109,8 @@ impl<'a> Transition<'a> {
         list: &[Resolved],
         committer: Committer,
     ) -> Result<Self, GroupError> {
-        check_unchecked(scope, list)?;
         ListCheck::check_list(committer, base.tree, list)?;
+        check_unchecked(scope, list)?;
         let mut diff = base.tree.diff();
         let applied = apply_proposals(&mut diff, list)?;
         check_credential_types(base.tree, &diff, &applied)?;

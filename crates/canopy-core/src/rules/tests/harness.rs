@@ -108,11 +108,21 @@ impl Harness {
     /// A group created by `names[0]` that adds the others in one commit; every member's
     /// group, in the order of `names`.
     pub(super) fn group(&self, names: &[&str], config: GroupConfig) -> Vec<Group> {
+        self.group_with_id(b"rules", names, config)
+    }
+
+    /// [`Self::group`] with the group id `id`.
+    pub(super) fn group_with_id(
+        &self,
+        id: &[u8],
+        names: &[&str],
+        config: GroupConfig,
+    ) -> Vec<Group> {
         let mut creator = Group::create(
             &self.env(),
             config,
             self.suite,
-            b"rules".to_vec(),
+            id.to_vec(),
             &self.leaf(names[0]),
             self.signer().private,
             Extensions::default(),

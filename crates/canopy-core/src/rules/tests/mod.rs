@@ -13,7 +13,11 @@ use super::*;
 use crate::wire::ExtensionType;
 
 mod commit;
+mod defects;
+mod framing;
 mod harness;
+mod join;
+mod proposal;
 
 #[test]
 fn rule_ids_are_unique_well_formed_and_round_trip() {
@@ -96,7 +100,8 @@ fn negative_tests() -> BTreeMap<Rule, BTreeSet<String>> {
         "assert_join_rejected(",
     ];
     let mut found: BTreeMap<Rule, BTreeSet<String>> = BTreeMap::new();
-    for file in files {
+    let this = root.join("src/rules/tests/mod.rs");
+    for file in files.into_iter().filter(|f| *f != this) {
         let text = std::fs::read_to_string(&file).unwrap();
         let module = module_of(root, &file);
         let mut bodies: Vec<(String, String)> = Vec::new();
@@ -177,7 +182,6 @@ fn table(tests: &BTreeMap<Rule, BTreeSet<String>>) -> String {
 }
 
 #[test]
-#[ignore = "enabled once every rule has its negative test"]
 fn every_rule_has_a_negative_test_and_the_table_is_current() {
     let tests = negative_tests();
     let missing: Vec<&str> = Rule::ALL
