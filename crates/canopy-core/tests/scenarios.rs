@@ -62,9 +62,10 @@ struct Member {
 }
 
 impl World {
+    /// A world whose randomness is seeded, so that a failure replays exactly.
     fn new() -> Self {
         Self {
-            provider: RustCryptoProvider::new(),
+            provider: canopy_crypto_rustcrypto::DeterministicRandom::provider(0x5CE7),
             validator: BasicCredentialValidator::new(),
             next_name: 0,
         }

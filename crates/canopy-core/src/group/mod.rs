@@ -48,7 +48,7 @@ mod successor;
 mod transition;
 
 #[cfg(test)]
-mod test_world;
+pub(crate) mod test_world;
 #[cfg(test)]
 mod tests;
 

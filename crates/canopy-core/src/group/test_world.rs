@@ -42,15 +42,31 @@ pub(crate) fn remove_proposal(leaf: crate::tree::math::LeafIndex) -> wire::Propo
     })
 }
 
+/// Seeded providers for the tests (the same every run).
+pub(crate) struct SeededRandom;
+
+impl SeededRandom {
+    /// A provider whose every random byte comes from `seed`.
+    pub(crate) fn provider(seed: u64) -> RustCryptoProvider {
+        canopy_crypto_rustcrypto::DeterministicRandom::provider(seed)
+    }
+}
+
 pub(crate) struct World {
     pub(crate) provider: RustCryptoProvider,
     pub(crate) validator: BasicCredentialValidator,
 }
 
 impl World {
+    /// A world whose randomness is seeded (the same every run).
     pub(crate) fn new() -> Self {
+        Self::seeded(0x5EED)
+    }
+
+    /// A world whose randomness comes from `seed`.
+    pub(crate) fn seeded(seed: u64) -> Self {
         Self {
-            provider: RustCryptoProvider::new(),
+            provider: SeededRandom::provider(seed),
             validator: BasicCredentialValidator::new(),
         }
     }

@@ -2,10 +2,9 @@
 //! message is rejected for exactly one rule with the group state byte-identical.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 
-use canopy_crypto::{CipherSuite, CryptoError, CryptoProvider, SignatureKeyPair, SuiteOps};
-use canopy_crypto_rustcrypto::{RandomSource, RustCryptoProvider};
+use canopy_crypto::{CipherSuite, CryptoProvider, SignatureKeyPair, SuiteOps};
+use canopy_crypto_rustcrypto::RustCryptoProvider;
 
 use crate::codec::VarBytes;
 use crate::group::{CommitOptions, Env, Group, GroupConfig, Merged, ProcessedMessage};
@@ -19,29 +18,6 @@ use crate::wire::{Credential, Extensions, Lifetime, MlsMessage, Welcome};
 /// The time of every rule test.
 pub(super) const NOW: u64 = 1_700_000_000;
 
-/// A deterministic random source: SHA-256 in counter mode over a seed, so that a failing test
-/// replays exactly.
-struct Seeded {
-    state: Mutex<(u64, u64)>,
-}
-
-impl RandomSource for Seeded {
-    fn fill(&self, out: &mut [u8]) -> Result<(), CryptoError> {
-        use sha2::Digest;
-        let mut state = self.state.lock().map_err(|_| CryptoError::Random)?;
-        for chunk in out.chunks_mut(32) {
-            let (seed, counter) = *state;
-            let block = sha2::Sha256::new()
-                .chain_update(seed.to_be_bytes())
-                .chain_update(counter.to_be_bytes())
-                .finalize();
-            chunk.copy_from_slice(&block[..chunk.len()]);
-            state.1 = counter.wrapping_add(1);
-        }
-        Ok(())
-    }
-}
-
 /// Seeded groups of one cipher suite.
 pub(super) struct Harness {
     pub(super) provider: RustCryptoProvider,
@@ -53,9 +29,7 @@ impl Harness {
     /// Groups of `suite` whose randomness comes from `seed`.
     pub(super) fn new(suite: CipherSuite, seed: u64) -> Self {
         Self {
-            provider: RustCryptoProvider::with_random(Arc::new(Seeded {
-                state: Mutex::new((seed, 0)),
-            })),
+            provider: crate::group::test_world::SeededRandom::provider(seed),
             validator: BasicCredentialValidator::new(),
             suite,
         }
