@@ -702,3 +702,76 @@ fn a_welcome_tree_is_checked_on_every_suite() {
         );
     }
 }
+
+#[test]
+fn ln_01_the_validator_is_asked_on_every_path_that_accepts_a_leaf() {
+    // Issue 10, defect 1: an Update, an UpdatePath leaf and a received external commit, each
+    // with the identity the validator refuses.
+    let h = Harness::default_suite(313);
+    let (mut alice, mut bob, _carol) = h.three();
+    let refuses = Refuses(b"mallory", 0.into());
+    let env = crate::group::Env::new(&h.provider, &refuses).at(super::harness::NOW);
+    let mallory = Credential::Basic {
+        identity: VarBytes(b"mallory".to_vec()),
+    };
+    // An Update to the refused identity.
+    let mut params = h.leaf("mallory");
+    params.credential = mallory.clone();
+    let (leaf, _) = crate::key_package::generate_leaf_node(
+        &h.provider,
+        h.suite,
+        &params,
+        crate::key_package::NewLeafSource::Update {
+            group_id: bob.group_id(),
+            leaf_index: bob.own_leaf().value(),
+        },
+        bob.test_signer(),
+    )
+    .unwrap();
+    let update = h
+        .fork(&bob)
+        .forge_proposal(
+            &h.env(),
+            Proposal::Update(Box::new(wire::Update { leaf_node: leaf })),
+        )
+        .unwrap();
+    let before = alice.to_bytes().unwrap();
+    assert_rule(alice.process_message(&env, &update), Rule::LeafCredential);
+    assert_eq!(alice.to_bytes().unwrap().as_bytes(), before.as_bytes());
+    // A commit whose path leaf carries it.
+    let forged = bob
+        .forge(
+            &h.env(),
+            Forgery {
+                template: Some(Box::new(move |t| t.credential = mallory)),
+                ..Forgery::default()
+            }
+            .with_path(),
+        )
+        .unwrap();
+    assert_rule(
+        alice.process_message(&env, &forged.commit),
+        Rule::LeafCredential,
+    );
+    assert_eq!(alice.to_bytes().unwrap().as_bytes(), before.as_bytes());
+    // An external commit by the refused identity.
+    let info = bob.group_info(&h.env(), true).unwrap();
+    let wire::MlsMessage::GroupInfo(info) = wire::MlsMessage::from_bytes(&info).unwrap() else {
+        panic!("not a GroupInfo");
+    };
+    let (_, commit) = Group::join_external(
+        &h.env(),
+        GroupConfig::default(),
+        &info,
+        None,
+        &h.leaf("mallory"),
+        h.signer().private,
+        None,
+        &[],
+    )
+    .unwrap();
+    assert_rule(alice.process_message(&env, &commit), Rule::LeafCredential);
+    assert_eq!(alice.to_bytes().unwrap().as_bytes(), before.as_bytes());
+    // With a validator that accepts it, the external commit is taken.
+    assert!(alice.process_message(&h.env(), &commit).is_ok());
+}
