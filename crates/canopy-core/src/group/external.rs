@@ -2,8 +2,7 @@
 //! joining a group with an external commit, including a resync that removes the joiner's
 //! old leaf.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::OnceLock;
+use std::collections::BTreeMap;
 
 use canopy_crypto::{Secret, SignaturePrivateKey};
 
@@ -224,22 +223,15 @@ impl Group {
         tree.merge(staged)?;
         let private = pending.to_private();
         private.check(&tree)?;
-        let group = Self {
+        let group = Self::from_epoch(
             config,
-            context: new_context,
+            new_context,
             tree,
             private,
             signer,
             epoch,
-            proposals: Vec::new(),
-            past: VecDeque::new(),
-            psks: BTreeMap::new(),
-            pending: None,
-            ended: None,
-            successor_psk: None,
-            own_updates: Vec::new(),
-            credential_types: OnceLock::new(),
-        };
+            BTreeMap::new(),
+        );
         Ok((group, message))
     }
 }

@@ -2,8 +2,7 @@
 //! received tree validated with the application's Authentication Service, and the PSK rules
 //! that keep successor PSKs out of ordinary joins.
 
-use std::collections::{BTreeMap, VecDeque};
-use std::sync::OnceLock;
+use std::collections::BTreeMap;
 
 use canopy_crypto::{Secret, SignaturePrivateKey, SuiteOps};
 
@@ -131,26 +130,19 @@ impl Group {
             tree.leaf_count(),
             config.out_of_order,
         );
-        let group = Self {
+        let group = Self::from_epoch(
             config,
             context,
             tree,
             private,
             signer,
-            epoch: EpochState {
+            EpochState {
                 secrets: secrets_epoch,
                 secret_tree,
                 interim_transcript_hash: interim,
             },
-            proposals: Vec::new(),
-            past: VecDeque::new(),
-            psks: psks.external.clone(),
-            pending: None,
-            ended: None,
-            successor_psk: None,
-            own_updates: Vec::new(),
-            credential_types: OnceLock::new(),
-        };
+            psks.external.clone(),
+        );
         Ok((group, secrets.psks.0))
     }
 }

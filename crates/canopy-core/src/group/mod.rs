@@ -361,26 +361,47 @@ impl Group {
             tree.leaf_count(),
             config.out_of_order,
         );
-        Ok(Self {
+        Ok(Self::from_epoch(
             config,
             context,
             tree,
             private,
             signer,
-            epoch: EpochState {
+            EpochState {
                 secrets,
                 secret_tree,
                 interim_transcript_hash: interim,
             },
+            BTreeMap::new(),
+        ))
+    }
+
+    /// A group in the epoch `epoch` (of `context`), with nothing cached, pending or retained.
+    pub(crate) fn from_epoch(
+        config: GroupConfig,
+        context: GroupContext,
+        tree: RatchetTree,
+        private: PrivateTree,
+        signer: SignaturePrivateKey,
+        epoch: EpochState,
+        psks: BTreeMap<Vec<u8>, Secret>,
+    ) -> Self {
+        Self {
+            config,
+            context,
+            tree,
+            private,
+            signer,
+            epoch,
             proposals: Vec::new(),
             past: VecDeque::new(),
-            psks: BTreeMap::new(),
+            psks,
             pending: None,
             ended: None,
             successor_psk: None,
             own_updates: Vec::new(),
             credential_types: OnceLock::new(),
-        })
+        }
     }
 
     /// The group's id.
