@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use canopy_crypto::{CipherSuite, CryptoProvider};
+use canopy_crypto::{CipherSuite, CryptoProvider, SignatureCheck};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
@@ -92,5 +92,48 @@ fn config() -> Criterion {
         .sample_size(30)
 }
 
-criterion_group! { name = benches; config = config(); targets = primitives, prepared_info }
+/// Signature verification as a joiner does it for a tree's leaves: 256 signatures by 256
+/// distinct keys (so no key cache helps), through `verify_batch` and one `verify` each.
+fn many_signers(c: &mut Criterion) {
+    const N: usize = 256;
+    let provider = RustCryptoProvider::new();
+    for suite in [
+        CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519,
+        CipherSuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+    ] {
+        let ops = provider.suite(suite).unwrap();
+        let msg = vec![0x5au8; 200];
+        let keys: Vec<_> = (0..N)
+            .map(|_| ops.signature_generate_key_pair().unwrap())
+            .collect();
+        let sigs: Vec<Vec<u8>> = keys
+            .iter()
+            .map(|k| ops.sign(&k.private, &msg).unwrap())
+            .collect();
+        let checks: Vec<SignatureCheck<'_>> = keys
+            .iter()
+            .zip(&sigs)
+            .map(|(k, s)| SignatureCheck {
+                public_key: &k.public,
+                message: &msg,
+                signature: s,
+            })
+            .collect();
+        let mut g = c.benchmark_group(format!("suite 0x{:04x} {N} signers", suite.0));
+        g.throughput(Throughput::Elements(N as u64));
+        g.bench_function("verify_batch", |b| {
+            b.iter(|| ops.verify_batch(&checks).unwrap())
+        });
+        g.bench_function("verify each", |b| {
+            b.iter(|| {
+                for c in &checks {
+                    ops.verify(c.public_key, c.message, c.signature).unwrap();
+                }
+            })
+        });
+        g.finish();
+    }
+}
+
+criterion_group! { name = benches; config = config(); targets = primitives, prepared_info, many_signers }
 criterion_main!(benches);
