@@ -18,6 +18,55 @@
 //!
 //! Randomness comes from a [`RandomSource`]: the operating system by default
 //! ([`RustCryptoProvider::new`]), or any source the caller supplies (tests use a seeded one).
+//!
+//! # One acceptance rule per signature scheme
+//!
+//! Members of a group must never disagree on whether a signature is valid: a signature one
+//! member accepts and another refuses forks the group. So each scheme has exactly one rule,
+//! applied by [`SuiteOps::verify`] (with or without its key cache) and by
+//! [`SuiteOps::verify_batch`], which verifies the signatures one by one with that same rule.
+//!
+//! **Ed25519** (RFC 8032 §5.1.7, cofactorless, with every encoding canonical). A signature
+//! `R || S` over `M` under the public key `A` is valid iff:
+//! 1. `A` is 32 bytes that decode to a curve point, in that point's canonical encoding
+//!    (y < p, and no sign bit on x = 0, RFC 8032 §5.1.3), and the point is not of small order
+//!    (not one of the eight points of the torsion subgroup);
+//! 2. the signature is 64 bytes and `S < L`;
+//! 3. `R` is not the encoding of a small-order point;
+//! 4. `R == encode([S]B - [k]A)` with `k = SHA-512(R || A || M) mod L`, compared as bytes
+//!    (so `R` must be canonical too).
+//!
+//! These are ed25519-dalek's `verify_strict` semantics plus the canonical encoding of `A`.
+//! Points with a torsion component that are not of small order ("mixed order") are
+//! accepted for `A` and `R` when the cofactorless equation holds: only a key's own holder can
+//! make such a key or signature, and rejecting them would need a full scalar multiplication
+//! per key and per signature. Of the twelve "Taming the many EdDSAs" edge-case vectors
+//! exactly one (number 3, mixed-order `A` and `R`) is valid; the tests check all twelve.
+//!
+//! There is no Ed25519 batch equation. A random-linear-combination batch cannot implement
+//! the cofactorless rule: ed25519-dalek's `verify_batch` accepts a signature whose `R` carries
+//! a torsion component whenever its 128-bit coefficient kills that component (one time in
+//! two for a point of order 2, and the coefficients are derived from the inputs, so the
+//! signer can grind for it), and rejects valid signatures under mixed-order keys because it
+//! multiplies `A` by `z * k mod L`. Excluding torsion would cost a scalar multiplication per
+//! signature, more than the batch saves. A cofactored batch would agree only with a
+//! cofactored single-signature rule, which most other Ed25519 implementations do not use.
+//! Verifying one by one costs about twice as much per signature as the batch did (see the
+//! `primitives` benchmark, "256 signers").
+//!
+//! The verifier keeps up to 64 recently used keys that passed check 1, decompressed; a hit
+//! skips only the key parsing, never a check.
+//!
+//! **Ed448** (RFC 8032 §5.2.7): ed448-goldilocks' `verify_raw`, the only path. `A` and `R`
+//! must decode to points without a torsion component (so small-order points are refused and
+//! the cofactorless and cofactored equations agree), `A` and `R` must not be the identity,
+//! `S` must be canonical and non-zero. The decoder reduces a y coordinate at or above p and
+//! ignores the unused bits of the last byte, so non-canonical encodings of `A` and `R` are not
+//! refused as such; `k` hashes the bytes as sent, so only the signer can make one verify.
+//!
+//! **ECDSA** (P-256, P-384, P-521): the `ecdsa` crate's verification of a DER signature, the
+//! only path; the public key must be an uncompressed SEC1 point on the curve. Both `s` and
+//! `n - s` verify, as FIPS 186-5 specifies.
 #![forbid(unsafe_code)]
 
 mod aead;
@@ -169,7 +218,7 @@ struct Suite {
     /// multiplication for the public key) costs about 40% of a signature, and a client signs
     /// with the same key again and again. Zeroized on replacement and drop.
     signer: sig::SignerCache,
-    /// Recently used Ed25519 verifying keys, decompressed and checked.
+    /// Recently used Ed25519 verifying keys, decompressed and checked (see the crate docs).
     verifiers: sig::VerifierCache,
 }
 
@@ -333,7 +382,7 @@ impl SuiteOps for Suite {
         &self,
         checks: &[canopy_crypto::SignatureCheck<'_>],
     ) -> Result<(), CryptoError> {
-        sig::verify_batch(self.params.signature, checks)
+        sig::verify_each(self.params.signature, checks)
     }
 
     fn verify(

@@ -90,39 +90,31 @@ impl SignerCache {
 /// How many decompressed Ed25519 verifying keys [`VerifierCache`] keeps.
 pub(crate) const VERIFIER_CACHE_SIZE: usize = 64;
 
-/// A small most-recently-used cache of decompressed, checked Ed25519 verifying keys.
+/// A small most-recently-used cache of Ed25519 public keys that passed the key half of the
+/// acceptance rule ([`Ed25519Key::parse`]).
 ///
-/// A group member verifies the same few senders' keys over and over. Decompressing a key
-/// (a field square root) and checking that it is not of small order cost about a fifth of a
-/// verification; with the key checked once here, each message is verified with the
-/// cofactorless RFC 8032 equation and a canonical `S` (`verify`), which differs from
-/// `verify_strict` only in also accepting a small-order `R`, something only the key's own
-/// holder can produce.
+/// A group member verifies the same few senders' keys over and over. Decompressing a key (a
+/// field square root) and checking its encoding and order cost about a fifth of a
+/// verification. The cache changes nothing else: a hit verifies with exactly the rule of an
+/// uncached [`verify`] ([`Ed25519Key::verify`]), only the key parsing is skipped.
 #[derive(Default)]
-pub(crate) struct VerifierCache(
-    std::sync::Mutex<std::collections::VecDeque<ed25519_dalek::VerifyingKey>>,
-);
+pub(crate) struct VerifierCache(std::sync::Mutex<std::collections::VecDeque<Ed25519Key>>);
 
 impl VerifierCache {
-    /// Verifies an Ed25519 signature, refusing weak (small-order) keys as `verify_strict` does.
+    /// Verifies an Ed25519 signature under the crate's Ed25519 rule, with the key from the
+    /// cache when it is there.
     pub(crate) fn verify_ed25519(
         &self,
         pk: &[u8],
         msg: &[u8],
         sig: &[u8],
     ) -> Result<(), CryptoError> {
-        use ed25519_dalek::Verifier;
-        let pk: &[u8; 32] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
-        let sig =
-            ed25519_dalek::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
-        let key = self.key(pk)?;
-        key.verify(msg, &sig)
-            .map_err(|_| CryptoError::InvalidSignature)
+        self.key(pk)?.verify(msg, sig)
     }
 
-    /// The checked verifying key of `pk`, from the cache or decompressed (outside the lock,
-    /// so that other threads' hits do not wait for it) and cached.
-    fn key(&self, pk: &[u8; 32]) -> Result<ed25519_dalek::VerifyingKey, CryptoError> {
+    /// The checked key of `pk`, from the cache or parsed (outside the lock, so that other
+    /// threads' hits do not wait for it) and cached. Keys that fail the checks are not cached.
+    fn key(&self, pk: &[u8]) -> Result<Ed25519Key, CryptoError> {
         // A poisoned lock only means another verifier panicked: go without the cache.
         if let Ok(mut keys) = self.0.lock()
             && let Some(i) = keys.iter().position(|k| k.as_bytes() == pk)
@@ -131,7 +123,7 @@ impl VerifierCache {
             keys.push_front(key);
             return Ok(key);
         }
-        let key = checked_ed25519_key(pk)?;
+        let key = Ed25519Key::parse(pk)?;
         if let Ok(mut keys) = self.0.lock()
             && !keys.iter().any(|k| k.as_bytes() == pk)
         {
@@ -142,14 +134,62 @@ impl VerifierCache {
     }
 }
 
-/// A decompressed Ed25519 public key that is not of small order.
-fn checked_ed25519_key(pk: &[u8; 32]) -> Result<ed25519_dalek::VerifyingKey, CryptoError> {
-    let key =
-        ed25519_dalek::VerifyingKey::from_bytes(pk).map_err(|_| CryptoError::InvalidPublicKey)?;
-    if key.is_weak() {
-        return Err(CryptoError::InvalidPublicKey);
+/// The canonical encodings of the eight points of small order (the torsion subgroup
+/// `E[8]`, of which every small-order point is a member).
+fn small_order_encodings() -> &'static [[u8; 32]; 8] {
+    static ENCODINGS: std::sync::LazyLock<[[u8; 32]; 8]> = std::sync::LazyLock::new(|| {
+        curve25519_dalek::constants::EIGHT_TORSION.map(|t| t.compress().to_bytes())
+    });
+    &ENCODINGS
+}
+
+/// An Ed25519 public key that passed the key half of the crate's Ed25519 rule (see the crate
+/// docs): 32 bytes that decode to a curve point, in the point's canonical encoding, and not
+/// of small order.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ed25519Key(ed25519_dalek::VerifyingKey);
+
+impl Ed25519Key {
+    /// Checks and decompresses `pk`.
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidPublicKey`] if any key check fails.
+    pub(crate) fn parse(pk: &[u8]) -> Result<Self, CryptoError> {
+        let bytes: &[u8; 32] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
+        let key = ed25519_dalek::VerifyingKey::from_bytes(bytes)
+            .map_err(|_| CryptoError::InvalidPublicKey)?;
+        // `from_bytes` reduces a y coordinate >= p and ignores the sign bit of x = 0: only
+        // the encoding the point compresses to is accepted (RFC 8032 §5.1.3 decoding).
+        if key.is_weak() || key.to_edwards().compress().as_bytes() != bytes {
+            return Err(CryptoError::InvalidPublicKey);
+        }
+        Ok(Self(key))
     }
-    Ok(key)
+
+    /// The key's (canonical) encoding.
+    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
+        self.0.as_bytes()
+    }
+
+    /// The signature half of the rule: `sig` is 64 bytes `R || S`, `S < L`, `R` is not the
+    /// encoding of a small-order point, and `R == encode([S]B - [k]A)` with
+    /// `k = SHA-512(R || A || msg) mod L`, compared as bytes (so `R` is canonical).
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidSignature`] if any check fails.
+    pub(crate) fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
+        use ed25519_dalek::Verifier;
+        let sig =
+            ed25519_dalek::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
+        if small_order_encodings().contains(sig.r_bytes()) {
+            return Err(CryptoError::InvalidSignature);
+        }
+        // ed25519-dalek's `verify`: canonical S, then the cofactorless equation above,
+        // compared on the compressed encoding.
+        self.0
+            .verify(msg, &sig)
+            .map_err(|_| CryptoError::InvalidSignature)
+    }
 }
 
 /// Ed448 public keys and seeds are 57 bytes; signatures 114.
@@ -207,15 +247,7 @@ pub(crate) fn verify(
     sig: &[u8],
 ) -> Result<(), CryptoError> {
     match scheme {
-        SignatureScheme::ED25519 => {
-            let pk: &[u8; 32] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
-            let vk = ed25519_dalek::VerifyingKey::from_bytes(pk)
-                .map_err(|_| CryptoError::InvalidPublicKey)?;
-            let sig = ed25519_dalek::Signature::from_slice(sig)
-                .map_err(|_| CryptoError::InvalidSignature)?;
-            vk.verify_strict(msg, &sig)
-                .map_err(|_| CryptoError::InvalidSignature)
-        }
+        SignatureScheme::ED25519 => Ed25519Key::parse(pk)?.verify(msg, sig),
         SignatureScheme::ED448 => {
             let pk: [u8; ED448_LEN] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
             let vk = ed448_goldilocks::VerifyingKey::from_bytes(&pk)
@@ -232,40 +264,15 @@ pub(crate) fn verify(
     }
 }
 
-/// Verifies every check; Ed25519 with batch verification (random linear combination, about
-/// twice as fast per signature). Weak (small-order) keys are refused first, as
-/// `verify_strict` does.
-pub(crate) fn verify_batch(
+/// Verifies every check, each with [`verify`]: the same rule as a single verification, never
+/// a batch equation (see the crate docs, "One acceptance rule per scheme").
+pub(crate) fn verify_each(
     scheme: SignatureScheme,
     checks: &[canopy_crypto::SignatureCheck<'_>],
 ) -> Result<(), CryptoError> {
-    if scheme != SignatureScheme::ED25519 || checks.len() < 2 {
-        return checks
-            .iter()
-            .try_for_each(|c| verify(scheme, c.public_key.as_bytes(), c.message, c.signature));
-    }
-    let mut keys = Vec::with_capacity(checks.len());
-    let mut sigs = Vec::with_capacity(checks.len());
-    let mut msgs = Vec::with_capacity(checks.len());
-    for c in checks {
-        let pk: &[u8; 32] = c
-            .public_key
-            .as_bytes()
-            .try_into()
-            .map_err(|_| CryptoError::InvalidPublicKey)?;
-        let vk = ed25519_dalek::VerifyingKey::from_bytes(pk)
-            .map_err(|_| CryptoError::InvalidPublicKey)?;
-        if vk.is_weak() {
-            return Err(CryptoError::InvalidPublicKey);
-        }
-        keys.push(vk);
-        sigs.push(
-            ed25519_dalek::Signature::from_slice(c.signature)
-                .map_err(|_| CryptoError::InvalidSignature)?,
-        );
-        msgs.push(c.message);
-    }
-    ed25519_dalek::verify_batch(&msgs, &sigs, &keys).map_err(|_| CryptoError::InvalidSignature)
+    checks
+        .iter()
+        .try_for_each(|c| verify(scheme, c.public_key.as_bytes(), c.message, c.signature))
 }
 
 /// The public key of `sk`.
@@ -279,3 +286,6 @@ pub(crate) fn public_key(scheme: SignatureScheme, sk: &[u8]) -> Result<Vec<u8>, 
         _ => Err(CryptoError::InvalidPrivateKey),
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -214,6 +214,12 @@ pub trait SuiteOps: Send + Sync {
 
     /// Verifies `signature` over `message`.
     ///
+    /// A backend implements exactly one acceptance rule per signature scheme, whatever the
+    /// path (key caches, batches, threads): two members that disagree on whether a signature
+    /// is valid fork their group. The rule must be documented by the backend (the rustcrypto
+    /// backend's Ed25519 rule is RFC 8032 cofactorless verification with canonical `A`, `R` and
+    /// `S`, refusing small-order `A` and `R`).
+    ///
     /// # Errors
     /// [`CryptoError::InvalidPublicKey`] if `public_key` is malformed,
     /// [`CryptoError::InvalidSignature`] if the signature does not verify.
@@ -224,9 +230,15 @@ pub trait SuiteOps: Send + Sync {
         signature: &[u8],
     ) -> Result<(), CryptoError>;
 
-    /// Verifies many signatures at once: `Ok` only if every one verifies. A failure does not
-    /// say which signature failed; verify them one by one to find out. Backends may use batch
-    /// verification (Ed25519); the default verifies each with [`SuiteOps::verify`].
+    /// Verifies many signatures at once: `Ok` exactly when [`SuiteOps::verify`] accepts every
+    /// one of them. A failure does not say which signature failed; verify them one by one to
+    /// find out.
+    ///
+    /// A backend may use a batch equation only if it cannot accept a signature that
+    /// [`SuiteOps::verify`] refuses, nor refuse a set that it accepts: a probabilistic batch
+    /// whose equation differs from the single-signature rule (ed25519-dalek's batch against
+    /// its cofactorless `verify`, for example) breaks that. The default verifies each with
+    /// [`SuiteOps::verify`]; so does the rustcrypto backend.
     ///
     /// # Errors
     /// [`CryptoError::InvalidPublicKey`] or [`CryptoError::InvalidSignature`] if any check
