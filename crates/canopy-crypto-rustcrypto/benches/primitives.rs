@@ -55,6 +55,9 @@ fn primitives(c: &mut Criterion) {
         g.bench_function("hpke open 64B", |b| {
             b.iter(|| ops.hpke_open(&kp.private, &hct, &info, b"").unwrap())
         });
+        g.bench_function("hpke validate public key", |b| {
+            b.iter(|| ops.hpke_validate_public_key(&kp.public).unwrap())
+        });
         g.bench_function("hpke derive key pair", |b| {
             b.iter(|| ops.hpke_derive_key_pair(&[4; 32]).unwrap())
         });

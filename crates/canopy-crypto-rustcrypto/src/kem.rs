@@ -109,6 +109,45 @@ nist!(p256);
 nist!(p384);
 nist!(p521);
 
+/// The u-coordinates (top bit clear) of the X25519 points of low order, on the curve or its
+/// twist: X25519 of any private key with one of them is zero.
+///
+/// The curve has order 8 * l and its twist 4 * l' (l, l' prime), so a low-order point is in the
+/// curve's 8-torsion, whose u-coordinates are those of the eight Edwards torsion points
+/// (0, 1 and the two of order 8; the identity maps to 0), or in the twist's 4-torsion, which
+/// adds u = -1. X25519 reduces u modulo p = 2^255 - 19, so p and p + 1 encode 0 and 1 as
+/// well; no other value below 2^255 is congruent to one of these.
+fn x25519_low_order() -> &'static [[u8; 32]] {
+    static LOW: std::sync::LazyLock<Vec<[u8; 32]>> = std::sync::LazyLock::new(|| {
+        let mut low: Vec<[u8; 32]> = curve25519_dalek::constants::EIGHT_TORSION
+            .iter()
+            .map(|t| t.to_montgomery().to_bytes())
+            .collect();
+        // p - 1, p and p + 1, little-endian: 0x7fff..ff with the low byte 0xec, 0xed, 0xee.
+        for low_byte in [0xec, 0xed, 0xee] {
+            let mut u = [0xff; 32];
+            u[0] = low_byte;
+            u[31] = 0x7f;
+            low.push(u);
+        }
+        low.sort_unstable();
+        low.dedup();
+        low
+    });
+    &LOW
+}
+
+/// Whether `u` is p or p + 1 (p = 2^448 - 2^224 - 1), X448's encodings at or above p of the
+/// low-order u = 0 and u = 1 (RFC 7748 §5 takes u modulo p; the other low-order value, p - 1,
+/// has none below 2^448).
+fn x448_non_canonical_low_order(u: &[u8; 56]) -> bool {
+    let (low, high) = u.split_at(28);
+    let high_is_p = high.first() == Some(&0xfe) && high.iter().skip(1).all(|b| *b == 0xff);
+    let high_is_p_plus_1 = high.iter().all(|b| *b == 0xff);
+    (high_is_p && low.iter().all(|b| *b == 0xff))
+        || (high_is_p_plus_1 && low.iter().all(|b| *b == 0))
+}
+
 /// The DHKEM operations for one KEM.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Dhkem {
@@ -195,6 +234,32 @@ impl Dhkem {
             KemAlgorithm::DhKemP384 => p384::public(pk, self.npk()).map(|_| ()),
             _ => p521::public(pk, self.npk()).map(|_| ()),
         }
+    }
+
+    /// Checks a received public key ([`canopy_crypto::SuiteOps::hpke_validate_public_key`]):
+    /// `DeserializePublicKey` (RFC 9180 §7.1.1) succeeds and the key is not a low-order
+    /// X25519 or X448 point, with which every `DH` gives zero (§7.1.4).
+    pub(crate) fn validate_public_key(&self, pk: &[u8]) -> Result<(), CryptoError> {
+        let low = match self.kem {
+            KemAlgorithm::DhKemX25519 => {
+                let mut u: [u8; 32] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
+                // X25519 ignores the top bit (RFC 7748 §5).
+                if let Some(top) = u.last_mut() {
+                    *top &= 0x7f;
+                }
+                x25519_low_order().contains(&u)
+            }
+            KemAlgorithm::DhKemX448 => {
+                let u: [u8; 56] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
+                // `from_bytes` refuses 0, 1 and p - 1, not their encodings at or above p.
+                x448::PublicKey::from_bytes(&u).is_none() || x448_non_canonical_low_order(&u)
+            }
+            _ => return self.check_public_key(pk),
+        };
+        if low {
+            return Err(CryptoError::InvalidPublicKey);
+        }
+        Ok(())
     }
 
     /// `DeriveKeyPair(ikm)` (RFC 9180 §7.1.3).
@@ -296,3 +361,6 @@ impl Dhkem {
         self.extract_and_expand(&dh, enc, &pk_r)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -367,6 +367,10 @@ impl SuiteOps for Suite {
             .map(HpkePublicKey::new)
     }
 
+    fn hpke_validate_public_key(&self, public_key: &HpkePublicKey) -> Result<(), CryptoError> {
+        self.kem().validate_public_key(public_key.as_bytes())
+    }
+
     fn sign(
         &self,
         private_key: &SignaturePrivateKey,

@@ -202,6 +202,28 @@ pub trait SuiteOps: Send + Sync {
     /// [`CryptoError::InvalidPrivateKey`] if `private_key` is not a valid KEM private key.
     fn hpke_public_key(&self, private_key: &HpkePrivateKey) -> Result<HpkePublicKey, CryptoError>;
 
+    /// Checks that a public key received from a peer is a usable public key of the suite's
+    /// KEM: RFC 9180 §7.1.1 `DeserializePublicKey` succeeds, and Diffie-Hellman with it cannot
+    /// give the all-zero output that §7.1.4 requires `DH` to refuse. A member whose HPKE key
+    /// fails this makes every later encryption to it fail, so keys are checked when they are
+    /// accepted (KeyPackages, leaves, UpdatePaths, trees, `external_pub`), not when used.
+    ///
+    /// - NIST curves (P-256, P-384, P-521): exactly the uncompressed SEC1 form
+    ///   (`0x04 || x || y`, of `Npk` bytes), coordinates below the field prime, a point on
+    ///   the curve; the identity has no such encoding.
+    /// - X25519, X448 (RFC 7748): `Npk` bytes whose u-coordinate is not of low order, that is
+    ///   not one of the points for which Diffie-Hellman gives zero for every private key,
+    ///   in any encoding the function accepts (u at or above p, and for X25519 the ignored
+    ///   top bit). Nothing else can be checked: every string of `Npk` bytes is the
+    ///   u-coordinate of a point on the curve or on its twist, and both functions are safe
+    ///   with either.
+    ///
+    /// Required of every backend, so that none accepts keys unchecked by default.
+    ///
+    /// # Errors
+    /// [`CryptoError::InvalidPublicKey`] if the key fails a check.
+    fn hpke_validate_public_key(&self, public_key: &HpkePublicKey) -> Result<(), CryptoError>;
+
     /// Signs `message` with the suite's signature scheme. ECDSA signatures are DER-encoded.
     ///
     /// # Errors
