@@ -143,6 +143,26 @@ fn small_order_encodings() -> &'static [[u8; 32]; 8] {
     &ENCODINGS
 }
 
+/// Whether the encoding of a point that decompresses is canonical: RFC 8032 §5.1.3 decoding
+/// fails if y >= p (p = 2^255 - 19) or if x = 0 with the sign bit set, and
+/// `curve25519-dalek`'s `decompress` instead reduces y and ignores that sign bit. x = 0 only
+/// for y = 1 and y = p - 1 (the curve equation gives x^2 = 0 exactly when y^2 = 1). The
+/// result equals `decompress(bytes).compress() == bytes` (tested) without the field
+/// inversion of `compress`.
+fn is_canonical_encoding(bytes: &[u8; 32]) -> bool {
+    let Some((&first, rest)) = bytes.split_first() else {
+        return false;
+    };
+    let Some((&last, middle)) = rest.split_last() else {
+        return false;
+    };
+    let y_at_least_p = first >= 0xed && middle.iter().all(|b| *b == 0xff) && last & 0x7f == 0x7f;
+    let sign = last & 0x80 != 0;
+    let y_is_one = first == 1 && middle.iter().all(|b| *b == 0) && last & 0x7f == 0;
+    let y_is_minus_one = first == 0xec && middle.iter().all(|b| *b == 0xff) && last & 0x7f == 0x7f;
+    !(y_at_least_p || (sign && (y_is_one || y_is_minus_one)))
+}
+
 /// An Ed25519 public key that passed the key half of the crate's Ed25519 rule (see the crate
 /// docs): 32 bytes that decode to a curve point, in the point's canonical encoding, and not
 /// of small order.
@@ -158,9 +178,7 @@ impl Ed25519Key {
         let bytes: &[u8; 32] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
         let key = ed25519_dalek::VerifyingKey::from_bytes(bytes)
             .map_err(|_| CryptoError::InvalidPublicKey)?;
-        // `from_bytes` reduces a y coordinate >= p and ignores the sign bit of x = 0: only
-        // the encoding the point compresses to is accepted (RFC 8032 §5.1.3 decoding).
-        if key.is_weak() || key.to_edwards().compress().as_bytes() != bytes {
+        if key.is_weak() || !is_canonical_encoding(bytes) {
             return Err(CryptoError::InvalidPublicKey);
         }
         Ok(Self(key))

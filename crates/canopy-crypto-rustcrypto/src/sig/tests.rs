@@ -505,3 +505,40 @@ fn refused_keys_are_invalid_public_keys_and_never_cached() {
         }
     }
 }
+
+#[test]
+fn the_canonical_encoding_check_equals_recompression() {
+    let mut encodings: Vec<[u8; 32]> = non_canonical_encodings();
+    encodings.extend(EIGHT_TORSION.iter().map(|t| t.compress().to_bytes()));
+    for i in 0u32..512 {
+        let p = EdwardsPoint::mul_base(&scalar(&i.to_le_bytes()));
+        encodings.push(p.compress().to_bytes());
+        encodings.push((p + EIGHT_TORSION[(i % 8) as usize]).compress().to_bytes());
+    }
+    // Every y below 19 and at the top of the range, both signs.
+    for y in 0u8..19 {
+        for top in [0u8, 0x80] {
+            let mut e = [0u8; 32];
+            e[0] = y;
+            e[31] = top;
+            encodings.push(e);
+            let mut e = [0xffu8; 32];
+            e[0] = 0xd0 + y;
+            e[31] = 0x7f | top;
+            encodings.push(e);
+        }
+    }
+    let mut decoded = 0;
+    for e in encodings {
+        if let Some(p) = CompressedEdwardsY(e).decompress() {
+            decoded += 1;
+            assert_eq!(
+                is_canonical_encoding(&e),
+                p.compress().to_bytes() == e,
+                "{}",
+                hex::encode(e)
+            );
+        }
+    }
+    assert!(decoded > 1000);
+}
