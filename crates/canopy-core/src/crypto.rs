@@ -70,18 +70,26 @@ fn labelled_pair(prefix: &[u8], label: &[u8], content: &[u8]) -> Result<Vec<u8>,
     Ok(out)
 }
 
-/// RFC 9420 §5.1.1: whether `key`, received from a peer, is a public key of the suite's KEM
-/// (unknown suites are not checked here; the KEM rejects bad keys when they are used). The
-/// [`Detail`](crate::rules::Detail) says what is wrong.
+/// RFC 9420 §5.1.1; RFC 9180 §7.1.1, §7.1.4: whether `key`, received from a peer, is a
+/// valid public key of the suite's KEM that Diffie-Hellman can use
+/// ([`SuiteOps::hpke_validate_public_key`]: the length, the point encoding, not a low-order
+/// X25519/X448 point). Every place that accepts a KeyPackage `init_key`, a leaf, parent or
+/// UpdatePath `encryption_key`, or a GroupInfo's `external_pub` checks it, so that no member
+/// holds a key that makes every later encryption to it fail. The
+/// [`Detail`](crate::rules::Detail) is the length of a key of the wrong length, nothing for
+/// an invalid point.
 pub(crate) fn check_hpke_public_key(
     ops: &dyn SuiteOps,
     key: &HpkePublicKey,
 ) -> Result<(), crate::rules::Detail> {
     let len = key.as_bytes().len();
-    match ops.suite().params() {
-        Some(p) if p.kem.public_key_len() != len => Err(crate::rules::Detail::Length(len)),
-        _ => Ok(()),
+    if let Some(p) = ops.suite().params()
+        && p.kem.public_key_len() != len
+    {
+        return Err(crate::rules::Detail::Length(len));
     }
+    ops.hpke_validate_public_key(key)
+        .map_err(|_| crate::rules::Detail::None)
 }
 
 /// `RefHash(label, value) = Hash(RefHashInput)` (RFC 9420 §5.2). `label` is used verbatim
@@ -281,6 +289,50 @@ pub fn decrypt_with_label(
 ) -> Result<Secret, MlsCryptoError> {
     let prepared = prepare_encrypt_context(ops, label, context)?;
     Ok(ops.hpke_open(private_key, ciphertext, &prepared, b"")?)
+}
+
+/// HPKE public keys of the right length that every suite must refuse: low-order X25519 and
+/// X448 points (in canonical and non-canonical encodings), and for the NIST curves points off
+/// the curve, with wrong SEC1 prefixes, and all-zero coordinates.
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::indexing_slicing)]
+pub(crate) fn invalid_hpke_keys(ops: &dyn SuiteOps) -> Vec<HpkePublicKey> {
+    use canopy_crypto::KemAlgorithm;
+    let keys: Vec<Vec<u8>> = match ops.params().kem {
+        KemAlgorithm::DhKemX25519 => {
+            let mut p = vec![0xff; 32];
+            p[0] = 0xed;
+            p[31] = 0x7f;
+            let mut zero_top = vec![0; 32];
+            zero_top[31] = 0x80;
+            let mut one = vec![0; 32];
+            one[0] = 1;
+            vec![vec![0; 32], zero_top, one, p]
+        }
+        KemAlgorithm::DhKemX448 => {
+            let mut p_plus_1 = vec![0xff; 56];
+            p_plus_1[..28].fill(0);
+            let mut one = vec![0; 56];
+            one[0] = 1;
+            vec![vec![0; 56], one, p_plus_1]
+        }
+        _ => {
+            let good = ops.hpke_generate_key_pair().unwrap().public.into_bytes();
+            let mut off_curve = good.clone();
+            let last = off_curve.len() - 1;
+            off_curve[last] ^= 1;
+            let mut compressed_prefix = good.clone();
+            compressed_prefix[0] = 0x02;
+            let mut zeros = vec![0; good.len()];
+            zeros[0] = 0x04;
+            vec![off_curve, compressed_prefix, zeros]
+        }
+    };
+    let keys: Vec<HpkePublicKey> = keys.into_iter().map(HpkePublicKey::new).collect();
+    for k in &keys {
+        assert!(ops.hpke_validate_public_key(k).is_err(), "{k:?}");
+    }
+    keys
 }
 
 #[cfg(test)]

@@ -654,6 +654,19 @@ fn invalid_encryption_key() {
     assert_rule(c.validate(kp), Rule::LeafEncryptionKeyValid);
 }
 
+/// LN-17, RFC 9180 §7.1.1, §7.1.4: on every suite, a correctly signed KeyPackage whose leaf
+/// key has the right length but is no usable KEM key (low order, off the curve) is refused.
+#[test]
+fn invalid_encryption_key_points_on_every_suite() {
+    for suite in CipherSuite::ALL {
+        let c = Client::new(suite);
+        for bad in crate::crypto::invalid_hpke_keys(c.ops()) {
+            let kp = c.with_leaf(|leaf| leaf.encryption_key = bad);
+            assert_rule(c.validate(kp), Rule::LeafEncryptionKeyValid);
+        }
+    }
+}
+
 #[test]
 fn credential_type_not_in_capabilities() {
     let c = Client::new(SUITE);
@@ -930,6 +943,20 @@ fn invalid_init_key() {
     let c = Client::new(SUITE);
     let kp = c.with_kp(|kp| kp.init_key = HpkePublicKey::new(vec![1; 33]));
     assert_rule(c.validate(kp), Rule::KeyPackageInitKeyValid);
+}
+
+/// KP-05, RFC 9180 §7.1.1, §7.1.4: on every suite, a correctly signed KeyPackage whose
+/// `init_key` has the right length but is no usable KEM key is refused (a Welcome to it
+/// would fail).
+#[test]
+fn invalid_init_key_points_on_every_suite() {
+    for suite in CipherSuite::ALL {
+        let c = Client::new(suite);
+        for bad in crate::crypto::invalid_hpke_keys(c.ops()) {
+            let kp = c.with_kp(|kp| kp.init_key = bad);
+            assert_rule(c.validate(kp), Rule::KeyPackageInitKeyValid);
+        }
+    }
 }
 
 #[test]

@@ -186,10 +186,10 @@ pub(crate) fn parent_keys(ops: &dyn SuiteOps, tree: &RatchetTree) -> Result<(), 
     Ok(())
 }
 
-/// How many leaf signatures are verified in one batch. From about 95 signatures (190 points)
-/// the backend's multiscalar multiplication switches from Straus to Pippenger, which costs
-/// less per point: joining a 10,000-member group took 198 ms with batches of 64 and 168 ms
-/// with 256 (1,024 was no faster, and a failed batch is re-checked one by one).
+/// How many leaf signatures are handed to [`SuiteOps::verify_batch`] at once (and the unit of
+/// work of the `parallel` feature). A backend may batch them only if the result is exactly
+/// that of one `verify` each (the rustcrypto backend verifies one by one); a failed batch is
+/// re-checked one by one to name the lowest bad leaf.
 const SIGNATURE_BATCH: usize = 256;
 
 /// RFC 9420 §7.3 for every leaf of a received tree, possibly in parallel; the lowest failing

@@ -266,8 +266,8 @@ impl TreeDiff<'_> {
     }
 
     /// The checks and merge that a member's and a new member's UpdatePath share (RFC 9420
-    /// §7.5, §7.9.2, §12.4.2): one path node per filtered-direct-path node, and the
-    /// parent-hash chain.
+    /// §7.5, §7.9.2, §12.4.2): one path node per filtered-direct-path node, each node's key a
+    /// valid key of the suite's KEM (TR-07), and the parent-hash chain.
     fn merge_path(
         &mut self,
         ops: &dyn SuiteOps,
@@ -288,6 +288,14 @@ impl TreeDiff<'_> {
         let filtered = self.filtered_direct_path(sender)?;
         if filtered.len() != path.nodes.len() {
             return Err(path_length(s, filtered.len(), path.nodes.len()).into());
+        }
+        // TR-07 for the parent nodes the path sets (its leaf's key is LN-17).
+        for ((x, _), n) in filtered.iter().zip(path.nodes.as_slice()) {
+            crate::crypto::check_hpke_public_key(ops, &n.encryption_key).map_err(|d| {
+                Violation::new(Rule::TreeNodeKeyValid)
+                    .at(At::Node(x.value()))
+                    .with(d)
+            })?;
         }
         let publics: Vec<HpkePublicKey> = path
             .nodes

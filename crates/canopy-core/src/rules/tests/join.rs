@@ -260,6 +260,78 @@ fn tr_07_a_parent_key_that_is_no_key_of_the_suite() {
     assert_join_rejected(&h, &w, &kp, signer, Rule::TreeNodeKeyValid);
 }
 
+/// TR-07, LN-17, RFC 9180 §7.1.1, §7.1.4: on every suite, a tree whose parent or leaf key has
+/// the right length but is no usable KEM key (low order, off the curve) is refused at join.
+#[test]
+fn tr_07_ln_17_invalid_points_in_the_tree_on_every_suite() {
+    for (i, suite) in canopy_crypto::CipherSuite::ALL.into_iter().enumerate() {
+        let h = Harness::new(suite, 330 + i as u64);
+        let bad_keys = crate::crypto::invalid_hpke_keys(h.ops());
+        for (node, rule) in [
+            (1usize, Rule::TreeNodeKeyValid),
+            (2, Rule::LeafEncryptionKeyValid),
+        ] {
+            let (mut alice, _bob, _carol) = h.three();
+            let _ = alice
+                .commit(
+                    &h.env(),
+                    CommitOptions {
+                        force_path: true,
+                        ..CommitOptions::default()
+                    },
+                )
+                .unwrap();
+            let _ = alice.merge_pending_commit().unwrap();
+            let bad = bad_keys[0].clone();
+            let (w, kp, signer) = forged_welcome(
+                &h,
+                &mut alice,
+                Forgery {
+                    group_info: Some(Box::new(move |context, extensions| {
+                        change_tree(suite, context, extensions, false, |nodes| {
+                            match nodes[node].as_mut() {
+                                Some(Node::Parent(p)) => p.encryption_key = bad,
+                                Some(Node::Leaf(l)) => l.encryption_key = bad,
+                                None => panic!("node {node} is blank"),
+                            }
+                        });
+                    })),
+                    ..Forgery::default()
+                },
+            );
+            assert_join_rejected(&h, &w, &kp, signer, rule);
+        }
+    }
+}
+
+/// WE-14, RFC 9180 §7.1.1, §7.1.4: a correctly signed GroupInfo whose `external_pub` has the
+/// right length but is no usable KEM key is refused before any external commit is built.
+#[test]
+fn we_14_an_external_pub_that_is_no_usable_key() {
+    let h = Harness::default_suite(340);
+    let (alice, _bob, _carol) = h.three();
+    for bad in crate::crypto::invalid_hpke_keys(h.ops()) {
+        let tree = alice.tree().to_wire().unwrap().to_extension().unwrap();
+        let external = wire::ExternalPub { external_pub: bad }
+            .to_extension()
+            .unwrap();
+        let info = alice
+            .test_group_info(&h.env(), vec![tree, external])
+            .unwrap();
+        let joined = Group::join_external(
+            &h.env(),
+            GroupConfig::default(),
+            &info,
+            None,
+            &h.leaf("eve"),
+            h.signer().private,
+            None,
+            &[],
+        );
+        assert_rule(joined, Rule::GroupInfoExternalPub);
+    }
+}
+
 /// A validator that refuses one identity, counting its calls.
 struct Refuses(&'static [u8], std::sync::atomic::AtomicUsize);
 

@@ -139,6 +139,28 @@ fn path_keys_must_be_new() {
     assert_rule(apply(&sim, 0, &path), Rule::LeafSignatureKeyUnique);
 }
 
+/// TR-07 and LN-17, RFC 9180 §7.1.1, §7.1.4: an UpdatePath whose path-node or leaf key has
+/// the right length but is no usable KEM key (low-order X25519 points) is refused, naming the
+/// node.
+#[test]
+fn invalid_path_keys() {
+    let sim = Sim::chain(4);
+    for bad in crate::crypto::invalid_hpke_keys(ops()) {
+        let mut path = path_from(&sim, 0);
+        path.nodes.0[1].encryption_key = bad.clone();
+        let err = apply(&sim, 0, &path).unwrap_err();
+        let TreeError::Invalid(v) = &err else {
+            panic!("{err:?}");
+        };
+        assert_eq!(v.rule(), Rule::TreeNodeKeyValid);
+        assert_eq!(v.location(), crate::rules::At::Node(3));
+        let mut path = path_from(&sim, 0);
+        path.leaf_node.encryption_key = bad;
+        sign_leaf(&mut path.leaf_node, &sim.members[&0].signer, 0);
+        assert_rule(apply(&sim, 0, &path), Rule::LeafEncryptionKeyValid);
+    }
+}
+
 #[test]
 fn ciphertext_count_mismatch() {
     let sim = Sim::chain(4);
