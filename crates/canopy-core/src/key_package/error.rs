@@ -63,9 +63,6 @@ pub enum KeyPackageError {
     /// RFC 9420 §11.1: the leaf's capabilities do not list the group's protocol version.
     #[error("protocol version {0:?} is not listed in the leaf's capabilities")]
     VersionNotInCapabilities(ProtocolVersion),
-    /// RFC 9420 §11.1: the leaf's capabilities do not list the group's cipher suite.
-    #[error("cipher suite {0:?} is not listed in the leaf's capabilities")]
-    CipherSuiteNotInCapabilities(CipherSuite),
     /// RFC 9420 §7.2, §7.3: a non-default extension in the LeafNode's `extensions` is not
     /// listed in its `capabilities.extensions`.
     #[error("leaf extension {0:?} is not listed in the leaf's capabilities")]
@@ -158,10 +155,6 @@ pub enum KeyPackageError {
     /// RFC 9420 §10.1: `init_key` equals `leaf_node.encryption_key`.
     #[error("init_key equals the leaf's encryption_key")]
     InitKeyIsEncryptionKey,
-    /// RFC 9420 §10: a non-default extension in `KeyPackage.extensions` is not listed in
-    /// `leaf_node.capabilities.extensions`.
-    #[error("KeyPackage extension {0:?} is not listed in the leaf's capabilities")]
-    KeyPackageExtensionNotInCapabilities(ExtensionType),
     /// RFC 9420 §17.3: an extension type whose registered "Message(s)" do not include
     /// KeyPackages (KP) appears in `KeyPackage.extensions`.
     #[error("extension {0:?} may not appear in a KeyPackage")]

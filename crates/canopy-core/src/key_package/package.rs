@@ -5,7 +5,7 @@
 use canopy_crypto::{CipherSuite, CryptoProvider, HpkePrivateKey, SignaturePrivateKey, SuiteOps};
 
 use super::KeyPackageError;
-use super::capabilities::{GreasePicker, LastResort, Place, allowed_in, is_default_extension};
+use super::capabilities::{GreasePicker, LastResort, Place, allowed_in};
 use super::credential::CredentialValidator;
 use super::leaf::{LeafNodeParams, NewLeafSource, build_leaf};
 use super::validate::{
@@ -48,8 +48,9 @@ impl KeyPackageRef {
 /// What a client puts in a KeyPackage (RFC 9420 §10).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyPackageParams {
-    /// The LeafNode contents; its `grease` flag also adds a GREASE extension to
-    /// `KeyPackage.extensions` (§13.5).
+    /// The LeafNode contents; its [`LeafNodeParams::grease_extensions`] switch also adds a
+    /// GREASE extension to `KeyPackage.extensions` (§13.5), listed in the leaf's capabilities
+    /// (§10).
     pub leaf: LeafNodeParams,
     /// The leaf's `lifetime` (§7.2).
     pub lifetime: Lifetime,
@@ -129,9 +130,7 @@ pub fn create_key_package(
     if init.public == encryption.public {
         return Err(KeyPackageError::InitKeyIsEncryptionKey);
     }
-    let mut grease = params
-        .leaf
-        .grease
+    let mut grease = (params.leaf.grease || params.leaf.grease_extensions)
         .then(|| GreasePicker::new(provider))
         .transpose()?;
 
@@ -140,7 +139,9 @@ pub fn create_key_package(
         kp_extensions.push(LastResort.to_extension()?);
     }
     let mut kp_extensions = Extensions::new(kp_extensions)?;
-    if let Some(g) = grease.as_mut() {
+    if let Some(g) = grease.as_mut()
+        && params.leaf.grease_extensions
+    {
         // Listed in the leaf's capabilities by `build_leaf`, as §10 requires.
         kp_extensions = g.grease_extensions(&kp_extensions)?;
     }
@@ -215,11 +216,13 @@ impl ValidatedKeyPackage {
 /// 4. `leaf_node` is valid for a KeyPackage per §7.3 ([`validate_leaf_node`] with
 ///    [`LeafNodeRole::KeyPackage`], `lifetime` and `validator`);
 /// 5. `init_key` differs from `leaf_node.encryption_key`;
-/// 6. each extension in `extensions` may appear in a KeyPackage (§17.3) and, unless default,
-///    is listed in `leaf_node.capabilities.extensions` (§10); a `last_resort` extension has
-///    empty data.
+/// 6. each extension in `extensions` may appear in a KeyPackage (§17.3); a `last_resort`
+///    extension has empty data.
 ///
-/// Unknown extensions and capabilities (GREASE included) are otherwise ignored (§13.4).
+/// Unknown extensions in `extensions` are ignored whether or not the leaf's capabilities list
+/// them (§10: they "MUST be ignored"; only the sender is asked to list them), and unknown
+/// capabilities (GREASE included) are ignored too (§13.4). The leaf's capabilities need not
+/// list the group's cipher suite: no receive-side rule of §7.3 or §10.1 asks for it.
 /// Credential-type compatibility and key uniqueness against the group's members are the
 /// separate [`check_credential_types_supported`](super::check_credential_types_supported)
 /// and [`check_keys_unique`](super::check_keys_unique).
@@ -267,15 +270,17 @@ pub fn validate_key_package(
     if key_package.init_key == key_package.leaf_node.encryption_key {
         return Err(KeyPackageError::InitKeyIsEncryptionKey);
     }
-    let caps = &key_package.leaf_node.capabilities;
-    for e in key_package.extensions.as_slice() {
-        let t = e.extension_type;
-        if !allowed_in(t, Place::KeyPackage) {
-            return Err(KeyPackageError::ExtensionNotAllowedInKeyPackage(t));
-        }
-        if !is_default_extension(t) && !caps.extensions.as_slice().contains(&t) {
-            return Err(KeyPackageError::KeyPackageExtensionNotInCapabilities(t));
-        }
+    // §10: unknown KeyPackage extensions "MUST be ignored", listed or not (§13.5 asks only
+    // LeafNode extensions to be reflected in the capabilities; MLS++ and mls-rs send unlisted
+    // GREASE here). Recognised types in the wrong message are still refused (§17.3).
+    if let Some(t) = key_package
+        .extensions
+        .as_slice()
+        .iter()
+        .map(|e| e.extension_type)
+        .find(|&t| !allowed_in(t, Place::KeyPackage))
+    {
+        return Err(KeyPackageError::ExtensionNotAllowedInKeyPackage(t));
     }
     key_package.extensions.typed::<LastResort>()?;
     let reference = KeyPackageRef::compute(ops, &key_package)?;

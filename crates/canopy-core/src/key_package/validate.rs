@@ -155,7 +155,9 @@ impl From<crate::lifetime::LifetimeError> for KeyPackageError {
 /// 3. the signature verifies under `signature_key` (with `group_id` and `leaf_index` for the
 ///    `update` and `commit` sources);
 /// 4. the credential type is in the leaf's own `capabilities.credentials` (§7.2);
-/// 5. the group's protocol version and cipher suite are in its capabilities (§11.1);
+/// 5. the group's protocol version is in its capabilities (§11.1); the group's cipher suite
+///    need not be (no receive-side rule of §7.3 or §10.1 asks for it, and other
+///    implementations send leaves that omit it);
 /// 6. each extension in `extensions` may appear in a LeafNode (§17.3) and, unless default, is
 ///    listed in `capabilities.extensions` (§7.2, §7.3);
 /// 7. the group's `required_capabilities` are satisfied (§11.1) and every non-default
@@ -186,7 +188,7 @@ pub fn validate_leaf_node(
     check_hpke_key_len(ops, leaf.encryption_key.as_bytes().len())
         .map_err(|len| KeyPackageError::InvalidEncryptionKey { len })?;
     verify_leaf_signature(ops, leaf, role)?;
-    check_own_capabilities(ops, leaf, group)?;
+    check_own_capabilities(leaf, group)?;
     check_group_requirements(leaf, group)?;
     if let LeafNodeSource::KeyPackage(l) = &leaf.leaf_node_source {
         lifetime.check(l)?;
@@ -236,10 +238,9 @@ fn verify_leaf_signature(
 }
 
 /// RFC 9420 §7.2, §11.1, §17.3: the leaf's capabilities list its credential type, the group's
-/// version and suite, and every non-default extension it carries, and it carries no extension
-/// reserved for other messages.
+/// version, and every non-default extension it carries, and it carries no extension reserved
+/// for other messages.
 fn check_own_capabilities(
-    ops: &dyn SuiteOps,
     leaf: &LeafNode,
     group: &GroupRequirements<'_>,
 ) -> Result<(), KeyPackageError> {
@@ -252,9 +253,6 @@ fn check_own_capabilities(
     }
     if !caps.versions.as_slice().contains(&group.version) {
         return Err(KeyPackageError::VersionNotInCapabilities(group.version));
-    }
-    if !caps.cipher_suites.contains(&ops.suite()) {
-        return Err(KeyPackageError::CipherSuiteNotInCapabilities(ops.suite()));
     }
     for e in leaf.extensions.as_slice() {
         let t = e.extension_type;
