@@ -359,3 +359,39 @@ impl Member for CanopyMember {
         self.group.as_ref().map_or(0, |g| g.own_leaf().value())
     }
 }
+
+/// What Canopy's decoder sees in a handshake message, for checks on what the peers send.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Framing {
+    /// Whether it is a PrivateMessage (its content is then unknown).
+    pub private: bool,
+    /// For a PublicMessage commit: whether it carries an UpdatePath.
+    pub path: Option<bool>,
+    /// For a PublicMessage commit: how many proposals it names by reference.
+    pub by_reference: usize,
+}
+
+/// Decodes `message` with Canopy's decoder and reports its framing.
+pub fn framing(message: &[u8]) -> Result<Framing> {
+    use canopy_core::wire::{FramedContentBody, ProposalOrRef};
+    match MlsMessage::from_bytes(message).map_err(|e| err("Canopy decode")(&e))? {
+        MlsMessage::PrivateMessage(_) => Ok(Framing {
+            private: true,
+            ..Framing::default()
+        }),
+        MlsMessage::PublicMessage(m) => Ok(match &m.content.body {
+            FramedContentBody::Commit(c) => Framing {
+                private: false,
+                path: Some(c.path.is_some()),
+                by_reference: c
+                    .proposals
+                    .as_slice()
+                    .iter()
+                    .filter(|p| matches!(p, ProposalOrRef::Reference(_)))
+                    .count(),
+            },
+            _ => Framing::default(),
+        }),
+        _ => Err("not a PublicMessage or PrivateMessage".to_owned()),
+    }
+}

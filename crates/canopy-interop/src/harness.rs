@@ -1,6 +1,7 @@
 //! A mixed group: members of any implementation, a perfect in-memory Delivery Service that
 //! hands every message to every other member, and agreement checks after each step.
 
+use crate::canopy::framing;
 use crate::{CanopyOptions, CommitOut, CommitSpec, Handshake, Impl, Member, Received, Result};
 
 /// A group of members of mixed implementations on one suite.
@@ -77,13 +78,14 @@ impl Mixed {
     /// Member `committer` commits `spec` plus the pending proposals; everyone else processes
     /// it; the committer merges; removed members leave [`Self::members`]; new members
     /// (`joiners`, whose KeyPackages are in `spec.add`) join from the Welcome. Checks
-    /// agreement.
+    /// agreement, and that the commit is framed as configured (with or without an UpdatePath
+    /// as `spec` asks). Returns the commit.
     pub fn commit(
         &mut self,
         committer: usize,
         spec: &CommitSpec,
         joiners: Vec<Box<dyn Member>>,
-    ) -> Result<()> {
+    ) -> Result<Vec<u8>> {
         let epoch = self.epoch();
         let c = self.members.get_mut(committer).ok_or("no such committer")?;
         let who = format!("{} ({})", name(c.as_ref()), c.kind());
@@ -137,12 +139,17 @@ impl Mixed {
                 self.epoch()
             ));
         }
-        Ok(())
+        Ok(commit)
     }
 
     /// Member `committer` adds new members of `kinds` in one commit (`spec` gives the path
     /// choice).
-    pub fn add(&mut self, committer: usize, kinds: &[Impl], mut spec: CommitSpec) -> Result<()> {
+    pub fn add(
+        &mut self,
+        committer: usize,
+        kinds: &[Impl],
+        mut spec: CommitSpec,
+    ) -> Result<Vec<u8>> {
         let mut joiners = Vec::new();
         for &k in kinds {
             let mut j = self.new_member(k)?;
@@ -159,6 +166,12 @@ impl Mixed {
         let proposal = p
             .propose_remove(leaf)
             .map_err(|e| format!("{who} proposing: {e}"))?;
+        if framing(&proposal)?.private != (self.handshake == Handshake::Private) {
+            return Err(format!(
+                "{who}'s proposal is not framed as {:?}",
+                self.handshake
+            ));
+        }
         for r in self.broadcast(proposer, &proposal)? {
             if r != Received::Proposal {
                 return Err(format!("{who}'s proposal gave {r:?}"));

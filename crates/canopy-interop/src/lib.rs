@@ -18,7 +18,7 @@
     reason = "test-only crate: every fallible fn returns the peer's error as text"
 )]
 
-mod canopy;
+pub mod canopy;
 pub mod harness;
 mod mlsrs;
 mod openmls;
