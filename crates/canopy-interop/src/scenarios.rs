@@ -83,7 +83,12 @@ pub fn three(
 }
 
 fn next(lineup: [Impl; 3], i: usize) -> Impl {
-    lineup[(i + 1) % 3]
+    let [a, b, c] = lineup;
+    match i % 3 {
+        0 => b,
+        1 => c,
+        _ => a,
+    }
 }
 
 fn commits(g: &mut Mixed, lineup: [Impl; 3]) -> Result<()> {
