@@ -96,11 +96,7 @@ pub fn run(opts: DemoOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     }
     let provider = RustCryptoProvider::new();
     let validator = BasicCredentialValidator::new();
-    let env = Env {
-        crypto: &provider,
-        credentials: &validator,
-        now: Some(now()),
-    };
+    let env = Env::new(&provider, &validator).at(now());
     let suite = opts.suite;
     let ops = provider
         .suite(suite)

@@ -56,11 +56,7 @@ struct Fixture {
 
 impl Fixture {
     fn env(&self) -> Env<'_> {
-        Env {
-            crypto: &self.provider,
-            credentials: &self.validator,
-            now: None,
-        }
+        Env::new(&self.provider, &self.validator).at(1_700_000_000)
     }
 
     fn member(&self, i: u32) -> (KeyPackageBundle, SignaturePrivateKey) {

@@ -28,7 +28,7 @@ use canopy_core::codec::{VarBytes, VarVec};
 use canopy_core::crypto::sign_with_label;
 use canopy_core::tree::math::LeafIndex;
 use canopy_core::tree::{
-    LeafTemplate, PrivateTree, RatchetTree, TreeRead, ValidationPolicy, decrypt_path,
+    LeafTemplate, PrivateTree, RatchetTree, TreeChecks, TreeRead, decrypt_path,
 };
 use canopy_core::wire::{
     Capabilities, Credential, CredentialType, Extensions, LeafNode, LeafNodeSource, Lifetime,
@@ -194,7 +194,7 @@ fn merge_path(
 ) -> RatchetTree {
     let s = LeafIndex::new(sender).unwrap();
     let mut diff = tree.diff();
-    diff.apply_update_path(ops, s, path, GROUP_ID).unwrap();
+    diff.apply_update_path(ops, s, path).unwrap();
     let _tree_hash = diff.tree_hash(ops).unwrap();
     let secrets = decrypt_path(&diff, ops, receiver, s, path, &[], CONTEXT).unwrap();
     assert!(!secrets.commit_secret.is_empty());
@@ -224,9 +224,7 @@ fn tree(c: &mut Criterion) {
         for n in sizes() {
             let started = Instant::now();
             let g = build(&provider, ops, n);
-            g.tree
-                .validate(ops, GROUP_ID, &ValidationPolicy::ignoring_lifetimes())
-                .unwrap();
+            g.tree.validate(ops, &checks()).unwrap();
             g.receiver.check(&g.tree).unwrap();
             let path = create_path(&provider, ops, &g);
             let cts: usize = path
@@ -256,11 +254,7 @@ fn tree(c: &mut Criterion) {
                 b.iter(|| create_path(&provider, ops, &g))
             });
             group.bench_function(BenchmarkId::new("validate received tree", n), |b| {
-                b.iter(|| {
-                    g.tree
-                        .validate(ops, GROUP_ID, &ValidationPolicy::ignoring_lifetimes())
-                        .unwrap()
-                })
+                b.iter(|| g.tree.validate(ops, &checks()).unwrap())
             });
         }
         group.finish();
@@ -269,3 +263,16 @@ fn tree(c: &mut Criterion) {
 
 criterion_group!(benches, tree);
 criterion_main!(benches);
+
+/// Tree validation as a joiner runs it, lifetimes aside: every rule, with a validator that
+/// accepts basic credentials.
+fn checks() -> TreeChecks<'static> {
+    static VALIDATOR: canopy_core::key_package::BasicCredentialValidator =
+        canopy_core::key_package::BasicCredentialValidator::new();
+    TreeChecks {
+        group_id: GROUP_ID,
+        group: canopy_core::key_package::GroupRequirements::mls10(),
+        lifetime: canopy_core::tree::LifetimePolicy::unchecked(),
+        validator: &VALIDATOR,
+    }
+}

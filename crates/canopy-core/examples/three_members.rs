@@ -48,11 +48,8 @@ fn key_package(provider: &RustCryptoProvider, name: &str) -> (KeyPackageBundle, 
 fn main() {
     let provider = RustCryptoProvider::new();
     let credentials = BasicCredentialValidator::new();
-    let env = Env {
-        crypto: &provider,
-        credentials: &credentials,
-        now: None,
-    };
+    // The current time; a real application reads its clock (canopy-core never does).
+    let env = Env::new(&provider, &credentials).at(1_700_000_000);
 
     // Alice creates the group.
     let alice_signer = provider

@@ -70,6 +70,20 @@ fn labelled_pair(prefix: &[u8], label: &[u8], content: &[u8]) -> Result<Vec<u8>,
     Ok(out)
 }
 
+/// RFC 9420 §5.1.1: whether `key`, received from a peer, is a public key of the suite's KEM
+/// (unknown suites are not checked here; the KEM rejects bad keys when they are used). The
+/// [`Detail`](crate::rules::Detail) says what is wrong.
+pub(crate) fn check_hpke_public_key(
+    ops: &dyn SuiteOps,
+    key: &HpkePublicKey,
+) -> Result<(), crate::rules::Detail> {
+    let len = key.as_bytes().len();
+    match ops.suite().params() {
+        Some(p) if p.kem.public_key_len() != len => Err(crate::rules::Detail::Length(len)),
+        _ => Ok(()),
+    }
+}
+
 /// `RefHash(label, value) = Hash(RefHashInput)` (RFC 9420 §5.2). `label` is used verbatim
 /// (it already carries "MLS 1.0 ").
 ///

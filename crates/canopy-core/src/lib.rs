@@ -23,7 +23,7 @@
 //! let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 //! let provider = RustCryptoProvider::new();
 //! let credentials = BasicCredentialValidator::new();
-//! let env = Env { crypto: &provider, credentials: &credentials, now: None };
+//! let env = Env::new(&provider, &credentials).at(1_700_000_000);
 //! let ops = provider.suite(suite)?;
 //! let identity = |name: &str| {
 //!     LeafNodeParams::new(Credential::Basic { identity: VarBytes(name.into()) }, suite)
@@ -89,6 +89,7 @@
 //! | [`group`] | §8–§12 | the group engine: [`group::Group`], commits, proposals, joins, state |
 //! | [`key_package`] | §5.3, §7.2–§7.3, §10 | KeyPackages, LeafNodes, credential validation |
 //! | [`lifetime`] | §7.2–§7.3 | the lifetime policy KeyPackages and received trees are checked with |
+//! | [`rules`] | §5–§13 | every validity rule, with its id; [`rules::Violation`] names the rule a peer broke |
 //! | [`join`] | §12.4.3 | Welcome and GroupInfo |
 //! | [`framing`] | §6 | PublicMessage and PrivateMessage protection |
 //! | [`tree`] | §4, §7, Appendix C | the ratchet tree and TreeKEM |
@@ -105,6 +106,7 @@ pub mod group;
 pub mod join;
 pub mod key_package;
 pub mod lifetime;
+pub mod rules;
 pub mod schedule;
 pub mod tree;
 pub mod wire;

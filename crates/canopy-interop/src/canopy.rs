@@ -99,11 +99,7 @@ impl CanopyMember {
     }
 
     fn env(&self) -> Env<'_> {
-        Env {
-            crypto: &self.provider,
-            credentials: &self.validator,
-            now: Some(now()),
-        }
+        Env::new(&self.provider, &self.validator).at(now())
     }
 
     fn leaf(&self) -> LeafNodeParams {
@@ -237,11 +233,7 @@ impl Member for CanopyMember {
             force_path: spec.force_path,
             ..CommitOptions::default()
         };
-        let env = Env {
-            crypto: &self.provider,
-            credentials: &self.validator,
-            now: Some(now()),
-        };
+        let env = Env::new(&self.provider, &self.validator).at(now());
         let group = self.group.as_mut().ok_or("Canopy: no group")?;
         let out = group
             .commit(&env, options)
@@ -264,11 +256,7 @@ impl Member for CanopyMember {
     }
 
     fn propose_remove(&mut self, leaf: u32) -> Result<Vec<u8>> {
-        let env = Env {
-            crypto: &self.provider,
-            credentials: &self.validator,
-            now: Some(now()),
-        };
+        let env = Env::new(&self.provider, &self.validator).at(now());
         let group = self.group.as_mut().ok_or("Canopy: no group")?;
         group
             .propose(
@@ -279,11 +267,7 @@ impl Member for CanopyMember {
     }
 
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>> {
-        let env = Env {
-            crypto: &self.provider,
-            credentials: &self.validator,
-            now: Some(now()),
-        };
+        let env = Env::new(&self.provider, &self.validator).at(now());
         let group = self.group.as_mut().ok_or("Canopy: no group")?;
         group
             .encrypt_application(&env, data, b"")
@@ -291,11 +275,7 @@ impl Member for CanopyMember {
     }
 
     fn process(&mut self, message: &[u8]) -> Result<Received> {
-        let env = Env {
-            crypto: &self.provider,
-            credentials: &self.validator,
-            now: Some(now()),
-        };
+        let env = Env::new(&self.provider, &self.validator).at(now());
         let group = self.group.as_mut().ok_or("Canopy: no group")?;
         match group
             .process_message(&env, message)

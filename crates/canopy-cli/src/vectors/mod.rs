@@ -244,6 +244,39 @@ pub(crate) fn with_suite(
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Hex(pub(crate) Vec<u8>);
 
+/// The vectors' credentials are test identities: every credential, and every change of
+/// credential, is acceptable.
+pub(crate) struct AcceptAll;
+
+impl canopy_core::key_package::CredentialValidator for AcceptAll {
+    fn validate(
+        &self,
+        _credential: &canopy_core::wire::Credential,
+        _signature_key: &canopy_crypto::SignaturePublicKey,
+    ) -> Result<(), canopy_core::key_package::CredentialRejected> {
+        Ok(())
+    }
+
+    fn valid_successor(
+        &self,
+        _old: &canopy_core::wire::Credential,
+        _new: &canopy_core::wire::Credential,
+    ) -> bool {
+        true
+    }
+}
+
+/// How the vectors' trees are validated: as a tree of `group_id`, lifetimes ignored (the
+/// vectors hold expired leaves), no GroupContext extensions, every credential accepted.
+pub(crate) fn tree_checks(group_id: &[u8]) -> canopy_core::tree::TreeChecks<'_> {
+    canopy_core::tree::TreeChecks {
+        group_id,
+        group: canopy_core::key_package::GroupRequirements::mls10(),
+        lifetime: canopy_core::tree::LifetimePolicy::unchecked(),
+        validator: &AcceptAll,
+    }
+}
+
 impl<'de> serde::Deserialize<'de> for Hex {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;

@@ -6,11 +6,9 @@
 use std::collections::BTreeMap;
 
 use canopy_core::group::{Env, Group, GroupConfig, GroupError, Merged, ProcessedMessage};
-use canopy_core::key_package::{CredentialRejected, CredentialValidator, KeyPackageBundle};
-use canopy_core::wire::{self, Credential, MlsMessage};
-use canopy_crypto::{
-    CryptoProvider, HpkePrivateKey, Secret, SignaturePrivateKey, SignaturePublicKey, SuiteOps,
-};
+use canopy_core::key_package::KeyPackageBundle;
+use canopy_core::wire::{self, MlsMessage};
+use canopy_crypto::{CryptoProvider, HpkePrivateKey, Secret, SignaturePrivateKey, SuiteOps};
 use serde::Deserialize;
 
 use super::{Hex, Outcome, expect_eq, with_suite};
@@ -42,24 +40,6 @@ struct Epoch {
     epoch_authenticator: Hex,
 }
 
-/// The vectors' credentials are test identities: every credential, and every change of
-/// credential, is acceptable.
-struct AcceptAll;
-
-impl CredentialValidator for AcceptAll {
-    fn validate(
-        &self,
-        _credential: &Credential,
-        _signature_key: &SignaturePublicKey,
-    ) -> Result<(), CredentialRejected> {
-        Ok(())
-    }
-
-    fn valid_successor(&self, _old: &Credential, _new: &Credential) -> bool {
-        true
-    }
-}
-
 pub(crate) fn check(c: &Case, provider: &dyn CryptoProvider) -> Outcome {
     with_suite(
         provider,
@@ -70,11 +50,7 @@ pub(crate) fn check(c: &Case, provider: &dyn CryptoProvider) -> Outcome {
 }
 
 fn run(c: &Case, provider: &dyn CryptoProvider, ops: &dyn SuiteOps) -> Result<(), String> {
-    let env = Env {
-        crypto: provider,
-        credentials: &AcceptAll,
-        now: None,
-    };
+    let env = Env::new(provider, &super::AcceptAll);
     let MlsMessage::KeyPackage(key_package) =
         MlsMessage::from_bytes(&c.key_package).map_err(|e| format!("key_package: {e}"))?
     else {

@@ -4,7 +4,7 @@
 //! expired in 2024.
 
 use canopy_core::tree::math::NodeIndex;
-use canopy_core::tree::{RatchetTree, TreeRead, ValidationPolicy};
+use canopy_core::tree::{RatchetTree, TreeRead};
 use canopy_core::wire;
 use canopy_crypto::{CryptoProvider, SuiteOps};
 use serde::Deserialize;
@@ -52,7 +52,7 @@ fn run(c: &Case, ops: &dyn SuiteOps) -> Result<(), String> {
         let hash = tree.node_hash(x).ok_or("node hash")?;
         expect_eq(&format!("tree hash of node {i}"), expected_hash, hash)?;
     }
-    tree.validate(ops, &c.group_id, &ValidationPolicy::ignoring_lifetimes())
+    tree.validate(ops, &super::tree_checks(&c.group_id))
         .map_err(|e| format!("validation: {e}"))?;
     let round_trip = tree.to_wire().map_err(|e| e.to_string())?;
     let bytes = round_trip.to_bytes().map_err(|e| e.to_string())?;

@@ -8,9 +8,7 @@
 //! transcript hash, no extensions, and the tree hash *after* the path is merged.
 
 use canopy_core::tree::math::{LeafIndex, NodeIndex};
-use canopy_core::tree::{
-    LeafTemplate, PrivateTree, RatchetTree, TreeDiff, TreeRead, ValidationPolicy, decrypt_path,
-};
+use canopy_core::tree::{LeafTemplate, PrivateTree, RatchetTree, TreeDiff, TreeRead, decrypt_path};
 use canopy_core::wire::{self, GroupContext, ProtocolVersion, UpdatePath};
 use canopy_crypto::{CipherSuite, CryptoProvider, HpkePrivateKey, SignaturePrivateKey, SuiteOps};
 use serde::Deserialize;
@@ -105,6 +103,29 @@ fn context(c: &Case, tree_hash: Vec<u8>) -> Result<Vec<u8>, String> {
     .map_err(|e| e.to_string())
 }
 
+/// RFC 9420 §7.3, §12.4.2: the UpdatePath's leaf is a valid `commit` leaf of `sender`.
+fn check_path_leaf(
+    ops: &dyn SuiteOps,
+    tree: &RatchetTree,
+    c: &Case,
+    sender: LeafIndex,
+    path: &UpdatePath,
+) -> Result<(), String> {
+    canopy_core::key_package::validate_leaf_node(
+        ops,
+        &path.leaf_node,
+        canopy_core::key_package::LeafNodeRole::Commit {
+            group_id: &c.group_id,
+            leaf_index: sender.value(),
+            replaced: tree.leaf(sender),
+        },
+        &canopy_core::key_package::GroupRequirements::mls10(),
+        &canopy_core::tree::LifetimePolicy::unchecked(),
+        &super::AcceptAll,
+    )
+    .map_err(|e| format!("path leaf: {e}"))
+}
+
 fn check_given_path(
     c: &Case,
     ops: &dyn SuiteOps,
@@ -114,8 +135,9 @@ fn check_given_path(
 ) -> Result<(), String> {
     let sender = LeafIndex::new(pc.sender).ok_or("sender")?;
     let path = UpdatePath::from_bytes(&pc.update_path).map_err(|e| format!("decode: {e}"))?;
+    check_path_leaf(ops, tree, c, sender, &path)?;
     let mut diff = tree.diff();
-    diff.apply_update_path(ops, sender, &path, &c.group_id)
+    diff.apply_update_path(ops, sender, &path)
         .map_err(|e| format!("apply: {e}"))?;
     let tree_hash = diff.tree_hash(ops).map_err(|e| e.to_string())?;
     expect_eq("tree_hash_after", &pc.tree_hash_after, &tree_hash)?;
@@ -173,9 +195,10 @@ fn check_fresh_path(
     let path = pending
         .encrypt(&diff, ops, &ctx, &[])
         .map_err(|e| format!("encrypt: {e}"))?;
+    check_path_leaf(ops, tree, c, sender, &path)?;
     let mut received = tree.diff();
     received
-        .apply_update_path(ops, sender, &path, &c.group_id)
+        .apply_update_path(ops, sender, &path)
         .map_err(|e| format!("apply: {e}"))?;
     let received_hash = received.tree_hash(ops).map_err(|e| e.to_string())?;
     expect_eq("receiver's tree hash", &tree_hash, &received_hash)?;
@@ -196,6 +219,6 @@ fn check_fresh_path(
         .merge(diff.stage(ops).map_err(|e| e.to_string())?)
         .map_err(|e| e.to_string())?;
     merged
-        .validate(ops, &c.group_id, &ValidationPolicy::ignoring_lifetimes())
+        .validate(ops, &super::tree_checks(&c.group_id))
         .map_err(|e| format!("tree after the fresh path: {e}"))
 }

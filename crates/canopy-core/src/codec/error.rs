@@ -277,3 +277,16 @@ impl From<tls_codec::Error> for CodecError {
         }
     }
 }
+
+impl CodecError {
+    /// The rule of [`crate::rules`] this decoding error reports as broken, for the few
+    /// decoding checks RFC 9420 states as rules; `None` for malformed bytes in general.
+    pub fn rule(&self) -> Option<crate::rules::Rule> {
+        use crate::rules::Rule;
+        match self {
+            Self::DuplicateExtension(_) => Some(Rule::ExtensionsUnique),
+            Self::NonZeroPadding => Some(Rule::FramingPadding),
+            _ => None,
+        }
+    }
+}

@@ -76,3 +76,25 @@ pub enum FramingError {
         sender: Sender,
     },
 }
+
+impl FramingError {
+    /// The rule of [`crate::rules`] this error reports as broken, if any.
+    pub fn rule(&self) -> Option<crate::rules::Rule> {
+        use crate::rules::Rule;
+        match self {
+            Self::ApplicationDataInPublicMessage => Some(Rule::FramingPublicApplication),
+            Self::WrongGroup => Some(Rule::FramingGroupId),
+            Self::WrongEpoch { .. } => Some(Rule::FramingEpoch),
+            Self::SenderCannotSend { .. } => Some(Rule::FramingSenderContent),
+            Self::BadMembershipTag => Some(Rule::FramingMembershipTag),
+            Self::BadSignature => Some(Rule::FramingSignature),
+            Self::SenderDataUndecryptable | Self::ContentUndecryptable => {
+                Some(Rule::FramingDecrypt)
+            }
+            Self::UnknownSender { .. } => Some(Rule::FramingSender),
+            Self::Schedule(e) => e.rule(),
+            Self::Codec(e) => e.rule(),
+            _ => None,
+        }
+    }
+}

@@ -46,7 +46,7 @@ pub use private::{DecryptedMessage, Padding, open_private, protect_private, unpr
 pub(crate) use public::open_public_alongside;
 pub use public::{open_and_verify_public, open_public, protect_public, unprotect_public};
 
-use canopy_crypto::{SignatureCheck, SignaturePrivateKey, SignaturePublicKey, SuiteOps};
+use canopy_crypto::{SignaturePrivateKey, SignaturePublicKey, SuiteOps};
 
 use tls_codec::{Serialize, Size};
 
@@ -243,21 +243,30 @@ impl UnverifiedContent {
         verify_signature(ops, key, &self.signed, &self.content.auth.signature)?;
         Ok(VerifiedContent(self.content))
     }
+}
 
-    /// The signature check [`Self::verify`] makes, for verifying many contents together.
-    pub(crate) fn signature_check<'a>(&'a self, key: &'a SignaturePublicKey) -> SignatureCheck<'a> {
-        SignatureCheck {
-            public_key: key,
-            message: self.signed.sign_content(),
-            signature: self.content.auth.signature.as_slice(),
-        }
+/// RFC 9420 §6.1: verifies every content of `items` with its sender's key, each with the
+/// same single-signature check as [`UnverifiedContent::verify`] (never a batch equation), on
+/// the rayon pool with the `parallel` feature. The proof values come back only if every
+/// signature verifies; otherwise the index of a failing item.
+pub(crate) fn verify_all(
+    ops: &dyn SuiteOps,
+    items: Vec<(UnverifiedContent, SignaturePublicKey)>,
+) -> Result<Vec<VerifiedContent>, usize> {
+    let check = |(i, (content, key)): (usize, &(UnverifiedContent, SignaturePublicKey))| {
+        verify_signature(ops, key, &content.signed, &content.content.auth.signature).map_err(|_| i)
+    };
+    #[cfg(feature = "parallel")]
+    {
+        use rayon::prelude::*;
+        items.par_iter().enumerate().try_for_each(check)?;
     }
-
-    /// The content as verified, for a caller that has verified [`Self::signature_check`]
-    /// (with the sender's key) itself.
-    pub(crate) fn checked(self) -> VerifiedContent {
-        VerifiedContent(self.content)
-    }
+    #[cfg(not(feature = "parallel"))]
+    items.iter().enumerate().try_for_each(check)?;
+    Ok(items
+        .into_iter()
+        .map(|(content, _)| VerifiedContent(content.content))
+        .collect())
 }
 
 /// The signed size from which a received PublicMessage is checked on two threads (see
@@ -281,8 +290,8 @@ fn verify_signature(
 
 /// Content whose signature verified: the proof value that the group layer takes.
 ///
-/// It can only be made by [`UnverifiedContent::verify`] (or the one-shot `unprotect_*`
-/// functions). For a commit the confirmation tag is *not* checked here: that needs the next
+/// It can only be made by verifying the signature: [`UnverifiedContent::verify`], the
+/// one-shot `unprotect_*` functions, or the crate's verification of many contents at once. For a commit the confirmation tag is *not* checked here: that needs the next
 /// epoch's confirmation key (§6.1, §8.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct VerifiedContent(AuthenticatedContent);

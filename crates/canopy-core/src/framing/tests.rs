@@ -1,3 +1,4 @@
+use crate::rules::Rule;
 use canopy_crypto::{
     CipherSuite, CryptoProvider, Secret, SignatureKeyPair, SignaturePublicKey, SuiteOps,
 };
@@ -197,6 +198,7 @@ fn application_data_is_never_a_public_message() {
     let err =
         protect_public(e.ops(), signed.clone(), &e.context, Some(&e.membership_key)).unwrap_err();
     assert_eq!(err, FramingError::ApplicationDataInPublicMessage);
+    assert_eq!(err.rule(), Some(Rule::FramingPublicApplication));
 
     // Built by hand with a valid tag, it is still rejected on receipt.
     let mut forged = PublicMessage {
@@ -299,10 +301,12 @@ fn a_replayed_generation_is_rejected_and_its_key_is_gone() {
     let mut receiver = e.tree(OutOfOrderPolicy::default());
     let message = e.private(&mut sender, application(16));
     e.unprotect_private(&message, &mut receiver).unwrap();
+    let replayed = e.unprotect_private(&message, &mut receiver).unwrap_err();
     assert_eq!(
-        e.unprotect_private(&message, &mut receiver).unwrap_err(),
+        replayed,
         FramingError::Schedule(ScheduleError::GenerationConsumed { generation: 0 })
     );
+    assert_eq!(replayed.rule(), Some(Rule::FramingGeneration));
     let leaf = LeafIndex::new(SENDER).unwrap();
     assert_eq!(
         receiver
@@ -365,6 +369,7 @@ fn a_wrong_epoch_or_group_is_rejected() {
     };
     let err = open_private(e.ops(), &private, &next, &e.sender_data_secret, &receiver).unwrap_err();
     assert_eq!(err, wrong_epoch);
+    assert_eq!(err.rule(), Some(Rule::FramingEpoch));
     let err = open_public(e.ops(), public.clone(), &next, Some(&e.membership_key)).unwrap_err();
     assert_eq!(err, wrong_epoch);
 
@@ -372,9 +377,11 @@ fn a_wrong_epoch_or_group_is_rejected() {
     other.group_id = VarBytes(b"other".to_vec());
     let err = open_public(e.ops(), public, &other, Some(&e.membership_key)).unwrap_err();
     assert_eq!(err, FramingError::WrongGroup);
+    assert_eq!(err.rule(), Some(Rule::FramingGroupId));
     let err =
         open_private(e.ops(), &private, &other, &e.sender_data_secret, &receiver).unwrap_err();
     assert_eq!(err, FramingError::WrongGroup);
+    assert_eq!(err.rule(), Some(Rule::FramingGroupId));
     e.unprotect_private(&private, &mut receiver).unwrap();
 }
 
@@ -397,6 +404,7 @@ fn bad_signatures_and_unknown_senders_are_rejected_without_state_change() {
     )
     .unwrap_err();
     assert_eq!(err, FramingError::BadSignature);
+    assert_eq!(err.rule(), Some(Rule::FramingSignature));
     assert_eq!(receiver, before);
 
     let err = unprotect_private(
@@ -408,6 +416,7 @@ fn bad_signatures_and_unknown_senders_are_rejected_without_state_change() {
         |_| None,
     )
     .unwrap_err();
+    assert_eq!(err.rule(), Some(Rule::FramingSender));
     assert_eq!(
         err,
         FramingError::UnknownSender {
@@ -422,6 +431,7 @@ fn bad_signatures_and_unknown_senders_are_rejected_without_state_change() {
     })
     .unwrap_err();
     assert_eq!(err, FramingError::BadSignature);
+    assert_eq!(err.rule(), Some(Rule::FramingSignature));
 }
 
 #[test]
@@ -436,10 +446,12 @@ fn a_wrong_membership_key_fails_the_tag() {
     )
     .unwrap_err();
     assert_eq!(err, FramingError::BadMembershipTag);
+    assert_eq!(err.rule(), Some(Rule::FramingMembershipTag));
     let mut untagged = public;
     untagged.membership_tag = None;
     let err = open_public(e.ops(), untagged, &e.context, Some(&e.membership_key)).unwrap_err();
     assert_eq!(err, FramingError::BadMembershipTag);
+    assert_eq!(err.rule(), Some(Rule::FramingMembershipTag));
 }
 
 #[test]
@@ -484,6 +496,7 @@ fn sender_types_send_only_what_the_rfc_allows() {
         };
         let err = open_public(e.ops(), forged, &e.context, None).unwrap_err();
         assert_eq!(err, expected);
+        assert_eq!(err.rule(), Some(Rule::FramingSenderContent));
     }
 }
 

@@ -6,10 +6,12 @@
 //! is only answered from the fast path when every message in it decrypts and verifies, and
 //! otherwise the run's secret-tree changes are undone and its messages processed one by one.
 
-use canopy_crypto::{CryptoError, SignatureCheck, SuiteOps};
+use canopy_crypto::SuiteOps;
 
-use super::process::ProcessedMessage;
+use super::process::{Handled, ProcessedMessage};
+use super::stage::Received;
 use super::{Env, Group, GroupError};
+use crate::framing::verify_all;
 use crate::wire::{ContentType, MlsMessage, PrivateMessage};
 
 impl Group {
@@ -111,35 +113,20 @@ impl Group {
             self.epoch.secret_tree.commit_decryption(pending).ok()?;
             opened.push((content, key));
         }
-        let checks: Vec<SignatureCheck<'_>> = opened
+        let verified = verify_all(ops, opened).ok()?;
+        verified
             .iter()
-            .map(|(content, key)| content.signature_check(key))
-            .collect();
-        verify_each(ops, &checks).ok()?;
-        opened
-            .into_iter()
-            .map(|(content, _)| {
-                let verified = content.checked();
-                self.handle_verified(env, ops, verified.content(), None)
+            .map(|content| {
+                let received = Received {
+                    content,
+                    encoded: None,
+                    confirmed: None,
+                };
+                self.handle_verified(env, ops, &received, None)
                     .ok()
-                    .map(|(processed, _)| processed)
+                    .map(Handled::into_processed)
             })
             .collect()
-    }
-}
-
-/// Verifies every signature, each on its own (the same check as one message at a time, not a
-/// batch equation); on the rayon pool with the `parallel` feature.
-fn verify_each(ops: &dyn SuiteOps, checks: &[SignatureCheck<'_>]) -> Result<(), CryptoError> {
-    let verify = |c: &SignatureCheck<'_>| ops.verify(c.public_key, c.message, c.signature);
-    #[cfg(feature = "parallel")]
-    {
-        use rayon::prelude::*;
-        checks.par_iter().try_for_each(verify)
-    }
-    #[cfg(not(feature = "parallel"))]
-    {
-        checks.iter().try_for_each(verify)
     }
 }
 

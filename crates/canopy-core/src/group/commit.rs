@@ -4,24 +4,32 @@
 
 use canopy_crypto::{Secret, SuiteOps};
 
-use super::process::{Applied, Merged, PrivateChange, StagedCommit, Transcript, apply_proposals};
-use super::proposals::{CachedProposal, Committer, Resolved, requires_path};
+use super::policy::ProposalInfo;
+use super::proposals::{CachedProposal, LeftOut};
+use super::stage::{Merged, PrivateChange, StagedCommit};
+use super::transition::{
+    Applied, Base, Transcript, Transition, epoch_confirmation_tag, path_required,
+};
 use super::{Env, Group, GroupError, HandshakeFormat};
 use crate::codec::VarBytes;
 use crate::crypto::proposal_ref;
 use crate::framing::{protect_private, protect_public, sign_content};
 use crate::join::{WelcomeRecipient, seal_welcome, sign_group_info};
 use crate::key_package::{KeyPackageRef, LeafNodeParams, NewLeafSource, generate_leaf_node};
+use crate::rules::proposal::{Committer, Resolved};
+use crate::rules::{Rule, Violation};
 use crate::tree::math::{LeafIndex, NodeIndex, common_ancestor};
 use crate::tree::{LeafTemplate, TreeDiff, TreeRead};
 use crate::wire::{
     self, Add, AuthenticatedContent, Commit, ExtensionView, Extensions, ExternalPub, FramedContent,
-    FramedContentBody, GroupContext, GroupContextExtensions, KeyPackage, MlsMessage, PreSharedKey,
+    FramedContentBody, GroupContextExtensions, KeyPackage, MlsMessage, PreSharedKey,
     PreSharedKeyId, Proposal, ProposalOrRef, ReInit, Remove, Sender, Update, WireFormat,
 };
 
-/// What to put in a commit (RFC 9420 §12.4). By default it includes every valid proposal
-/// received in the epoch (by reference), and a path whenever one is required.
+/// What to put in a commit (RFC 9420 §12.4). By default it includes the valid proposals of
+/// the epoch that the application's [`ProposalPolicy`](super::ProposalPolicy) includes (by
+/// reference; by default members' proposals, not outsiders'), as many as make a valid list,
+/// and a path whenever one is required.
 #[derive(Clone, Debug)]
 pub struct CommitOptions {
     /// KeyPackages to add (RFC 9420 §12.1.1).
@@ -36,7 +44,8 @@ pub struct CommitOptions {
     pub reinit: Option<ReInit>,
     /// Include an UpdatePath even when none is required (refreshes our leaf: an "update").
     pub force_path: bool,
-    /// Include the proposals received in this epoch (the RFC requires it, RFC 9420 §12.4).
+    /// Include the proposals received in this epoch (RFC 9420 §12.4: the committer SHOULD
+    /// include the valid ones), as the policy allows.
     pub include_pending: bool,
     /// The commit's `authenticated_data`.
     pub authenticated_data: Vec<u8>,
@@ -64,6 +73,23 @@ pub struct CommitOutput {
     pub commit: Vec<u8>,
     /// The Welcome for the added members, an encoded MLSMessage, if any were added.
     pub welcome: Option<Vec<u8>>,
+    /// The proposals of the epoch the commit did not include, each with the reason: the
+    /// policy did not include it, its PSK is missing, or it would have made the list invalid
+    /// (RFC 9420 §12.2, §12.4).
+    pub left_out: Vec<LeftOut>,
+}
+
+/// What a commit of ours carries: the proposals (with the references of those committed by
+/// reference), whether it has a path, and what was left out.
+pub(crate) struct Plan {
+    pub(crate) list: Vec<Resolved>,
+    pub(crate) refs: Vec<Option<Vec<u8>>>,
+    pub(crate) path: bool,
+    pub(crate) authenticated_data: Vec<u8>,
+    pub(crate) left_out: Vec<LeftOut>,
+    /// The changes of a forged commit (the negative tests of `crate::rules`).
+    #[cfg(test)]
+    pub(crate) forgery: Option<super::forge::Forgery>,
 }
 
 /// Our commit, staged and waiting for the Delivery Service's verdict.
@@ -79,8 +105,13 @@ impl Group {
     /// echo through [`Group::process_message`] says so), or [`Group::discard_pending_commit`]
     /// if another commit won the epoch.
     ///
+    /// The cached proposals of the epoch are included as far as they make a valid list with
+    /// `options` (§12.2, §12.4): Removes first, then the latest Update of each member, then
+    /// the rest; those left out are reported in [`CommitOutput::left_out`].
+    ///
     /// # Errors
-    /// [`GroupError::CommitPending`], and every proposal check a receiver would run.
+    /// [`GroupError::CommitPending`], [`GroupError::GroupEnded`], [`GroupError::NotAMember`],
+    /// and every rule a receiver would check, for the proposals of `options`.
     pub fn commit(
         &mut self,
         env: &Env<'_>,
@@ -94,38 +125,9 @@ impl Group {
         }
         let ops = env.ops(self.cipher_suite())?;
         let own = self.own_leaf();
-        if self.tree.leaf(own).is_none() {
-            return Err(GroupError::NotAMember);
-        }
+        let own_leaf = self.tree.leaf(own).ok_or(GroupError::NotAMember)?;
         let me = Sender::Member(own.value());
-        let mut by_value: Vec<Proposal> = Vec::new();
-        if let Some(extensions) = options.extensions {
-            by_value.push(Proposal::GroupContextExtensions(GroupContextExtensions {
-                extensions,
-            }));
-        }
-        by_value.extend(
-            options
-                .remove
-                .iter()
-                .map(|l| Proposal::Remove(Remove { removed: l.value() })),
-        );
-        by_value.extend(
-            options
-                .add
-                .into_iter()
-                .map(|key_package| Proposal::Add(Box::new(Add { key_package }))),
-        );
-        by_value.extend(
-            options
-                .psks
-                .into_iter()
-                .map(|psk| Proposal::PreSharedKey(PreSharedKey { psk })),
-        );
-        if let Some(reinit) = options.reinit {
-            by_value.push(Proposal::ReInit(reinit));
-        }
-        let by_value: Vec<Resolved> = by_value
+        let by_value: Vec<Resolved> = by_value(&options)
             .into_iter()
             .map(|proposal| Resolved {
                 proposal,
@@ -133,97 +135,105 @@ impl Group {
                 by_reference: false,
             })
             .collect();
-        // RFC 9420 §12.4: the received proposals, by reference, first; those that would clash
-        // with ours or with each other are left out (the §12.2 SHOULDs: our own values win).
-        let mut list: Vec<Resolved> = Vec::new();
-        let mut refs: Vec<Option<Vec<u8>>> = Vec::new();
-        if options.include_pending {
-            for c in &self.proposals {
-                let chosen = list.iter().chain(&by_value);
-                if self.keeps(chosen, c, own) {
-                    list.push(Resolved {
-                        proposal: c.proposal.clone(),
-                        sender: c.sender,
-                        by_reference: true,
-                    });
-                    refs.push(Some(c.reference.clone()));
-                }
-            }
-        }
-        // A received ReInit is committed only alone (RFC 9420 §12.2: other proposals win).
-        if options.include_pending
-            && list.is_empty()
-            && by_value.is_empty()
-            && let Some(c) = self
-                .proposals
-                .iter()
-                .find(|c| matches!(c.proposal, Proposal::ReInit(_)))
-        {
-            list.push(Resolved {
-                proposal: c.proposal.clone(),
-                sender: c.sender,
-                by_reference: true,
-            });
-            refs.push(Some(c.reference.clone()));
-        }
+        let selection = self.select(env, ops, &by_value, options.include_pending)?;
+        // The received proposals, by reference, first; then ours.
+        let (mut list, mut refs): (Vec<Resolved>, Vec<Option<Vec<u8>>>) = selection
+            .chosen
+            .into_iter()
+            .map(|(r, reference)| (r, Some(reference)))
+            .unzip();
         refs.extend(by_value.iter().map(|_| None));
         list.extend(by_value);
-        self.check_by_value(env, ops, &list)?;
-        self.check_proposal_list(&list, Committer::Member(own))?;
-        let path_needed = options.force_path
-            || list.is_empty()
-            || list.iter().any(|r| requires_path(&r.proposal));
+        let path = options.force_path || path_required(&list);
+        let plan = Plan {
+            list,
+            refs,
+            path,
+            authenticated_data: options.authenticated_data,
+            left_out: selection.left_out,
+            #[cfg(test)]
+            forgery: None,
+        };
+        self.build_commit(env, ops, LeafTemplate::from_leaf(own_leaf), plan)
+    }
 
-        let mut diff = self.tree.diff();
-        let applied = apply_proposals(&mut diff, &list)?;
-        self.check_credential_types(&diff, &applied)?;
-        let extensions = applied
-            .extensions
-            .clone()
-            .unwrap_or_else(|| self.context.extensions.clone());
-        let mut provisional = GroupContext {
-            version: self.context.version,
-            cipher_suite: self.context.cipher_suite,
-            group_id: self.context.group_id.clone(),
-            epoch: self
-                .context
-                .epoch
-                .checked_add(1)
-                .ok_or(GroupError::Internal("epoch overflow"))?,
-            tree_hash: VarBytes(Vec::new()),
-            confirmed_transcript_hash: self.context.confirmed_transcript_hash.clone(),
-            extensions,
+    /// Builds, signs and protects the commit of `plan` (RFC 9420 §12.4.1) through the epoch
+    /// transition, with its Welcome (§12.4.3.1), and leaves it pending.
+    pub(super) fn build_commit(
+        &mut self,
+        env: &Env<'_>,
+        ops: &dyn SuiteOps,
+        template: LeafTemplate,
+        plan: Plan,
+    ) -> Result<CommitOutput, GroupError> {
+        let own = self.own_leaf();
+        let me = Sender::Member(own.value());
+        #[cfg(test)]
+        let mut forgery = plan.forgery;
+        #[cfg(not(test))]
+        let forgery: Option<()> = None;
+        let scope = self.scope(env, ops);
+        let base = Base {
+            ops,
+            context: &self.context,
+            tree: &self.tree,
         };
-        let new_leaves = applied.new_leaves();
-        let nh = ops.params().hash_len();
-        let (path, pending_path) = if path_needed {
-            let own_leaf = self.tree.leaf(own).ok_or(GroupError::NotAMember)?;
-            let pending = diff.create_update_path(
-                env.crypto,
-                ops,
-                own,
-                self.context.group_id.as_slice(),
-                LeafTemplate::from_leaf(own_leaf),
-                &self.signer,
-            )?;
-            provisional.tree_hash = diff.tree_hash(ops)?.into();
-            let ctx = provisional.to_bytes()?;
-            let path = pending.encrypt(&diff, ops, &ctx, &new_leaves)?;
-            (Some(path), Some(pending))
+        let mut transition = if forgery.is_none() {
+            Transition::apply(base, &scope, &plan.list, Committer::Member(own))?
         } else {
-            provisional.tree_hash = diff.tree_hash(ops)?.into();
-            (None, None)
+            #[cfg(test)]
+            {
+                Transition::apply_unchecked(base, &plan.list)?
+            }
+            #[cfg(not(test))]
+            return Err(GroupError::Internal("forgery"));
         };
-        let welcome_tree = if !applied.added.is_empty() && self.config.ratchet_tree_in_welcome {
-            Some(wire_tree(&diff)?)
+        let new_leaves = transition.applied.new_leaves();
+        #[cfg(test)]
+        let template = match forgery.as_mut().and_then(|f| f.template.take()) {
+            Some(change) => {
+                let mut template = template;
+                change(&mut template);
+                template
+            }
+            None => template,
+        };
+        #[cfg(test)]
+        let break_at = forgery.as_ref().and_then(|f| f.break_path_at);
+        #[cfg(not(test))]
+        let break_at = None;
+        let pending_path = if plan.path {
+            Some(transition.create_path(env.crypto, own, template, &self.signer, break_at)?)
         } else {
             None
         };
-        let staged_tree = diff.stage(ops)?;
+        if forgery.is_none() {
+            transition.seal_tree()?;
+        } else {
+            transition.hash_tree()?;
+        }
+        let path = match &pending_path {
+            Some(pending) => {
+                let ctx = transition.provisional.to_bytes()?;
+                let path = pending.encrypt(&transition.diff, ops, &ctx, &new_leaves)?;
+                #[cfg(test)]
+                let path = super::forge::tamper_path(forgery.as_mut(), ops, self, own, path)?;
+                Some(path)
+            }
+            None => None,
+        };
+        let welcome_tree =
+            if !transition.applied.added.is_empty() && self.config.ratchet_tree_in_welcome {
+                Some(wire_tree(&transition.diff)?)
+            } else {
+                None
+            };
+        let (staged_tree, provisional, applied) = transition.stage()?;
 
-        let proposals: Vec<ProposalOrRef> = list
+        let proposals: Vec<ProposalOrRef> = plan
+            .list
             .iter()
-            .zip(&refs)
+            .zip(&plan.refs)
             .map(|(r, reference)| match reference {
                 Some(reference) => ProposalOrRef::Reference(VarBytes(reference.clone())),
                 None => ProposalOrRef::Proposal(r.proposal.clone()),
@@ -238,11 +248,12 @@ impl Group {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,
             sender: me,
-            authenticated_data: VarBytes(options.authenticated_data),
+            authenticated_data: VarBytes(plan.authenticated_data),
             body: FramedContentBody::Commit(Box::new(commit)),
         };
         let mut signed =
             sign_content(ops, wire_format, content, &self.signer, Some(&self.context))?;
+        let nh = ops.params().hash_len();
         let commit_secret = pending_path
             .as_ref()
             .map_or_else(|| Secret::zero(nh), |p| p.commit_secret().clone());
@@ -255,11 +266,7 @@ impl Group {
             &staged_tree,
             None,
         )?;
-        let tag = crate::schedule::confirmation_tag(
-            ops,
-            &epoch.secrets.confirmation_key,
-            context.confirmed_transcript_hash.as_slice(),
-        );
+        let tag = epoch_confirmation_tag(ops, &context, &epoch);
         signed.auth.confirmation_tag = Some(VarBytes(tag.clone()));
 
         let welcome = if applied.added.is_empty() {
@@ -279,14 +286,43 @@ impl Group {
                 );
             }
             gi_extensions.push(super::grease_extension(env)?);
-            let group_info = sign_group_info(
+            #[cfg(test)]
+            let (gi_context, gi_tag) = match forgery.as_mut().and_then(|f| f.group_info.take()) {
+                Some(change) => {
+                    let mut forged = context.clone();
+                    change(&mut forged, &mut gi_extensions);
+                    let tag = super::forge::confirmation_tag_for(ops, &joiner, &forged)?;
+                    (forged, tag)
+                }
+                None => (context.clone(), tag),
+            };
+            #[cfg(not(test))]
+            let (gi_context, gi_tag) = (context.clone(), tag);
+            #[cfg(test)]
+            let gi_tag = {
+                let mut tag = gi_tag;
+                if forgery.as_ref().is_some_and(|f| f.bad_group_info_tag)
+                    && let Some(b) = tag.first_mut()
+                {
+                    *b ^= 1;
+                }
+                tag
+            };
+            #[allow(unused_mut)]
+            let mut group_info = sign_group_info(
                 ops,
-                context.clone(),
+                gi_context,
                 Extensions::new(gi_extensions)?,
-                tag,
+                gi_tag,
                 own.value(),
                 &self.signer,
             )?;
+            #[cfg(test)]
+            if forgery.as_ref().is_some_and(|f| f.bad_group_info_signature)
+                && let Some(b) = group_info.signature.0.first_mut()
+            {
+                *b ^= 1;
+            }
             Some(self.welcome(
                 ops,
                 &applied,
@@ -311,13 +347,14 @@ impl Group {
             new_epoch: context.epoch,
         };
         let staged = StagedCommit {
-            base_epoch: self.context.epoch,
+            base: self.base_id(),
             context,
             tree: staged_tree,
             private: pending_path.map_or(PrivateChange::None, |p| PrivateChange::Own(Box::new(p))),
             epoch: Some(epoch),
             summary,
             leaf_key: None,
+            decryption: None,
         };
         self.pending = Some(Box::new(PendingCommit {
             staged,
@@ -326,51 +363,19 @@ impl Group {
         Ok(CommitOutput {
             commit: message,
             welcome,
+            left_out: plan.left_out,
         })
     }
 
-    /// Whether a cached proposal can join the `chosen` ones (RFC 9420 §12.2, and the SHOULDs
-    /// there): our own Updates, Removes of us, second changes to one leaf, second Adds of one
-    /// client, second GroupContextExtensions, repeated PSKs, ReInits and ExternalInits are
-    /// left out.
-    fn keeps<'a>(
-        &self,
-        chosen: impl Iterator<Item = &'a Resolved> + Clone,
-        c: &CachedProposal,
-        own: LeafIndex,
-    ) -> bool {
-        let leaf_of = |p: &Proposal, s: &Sender| match (p, s) {
-            (Proposal::Update(_), Sender::Member(l)) => Some(*l),
-            (Proposal::Remove(r), _) => Some(r.removed),
-            _ => None,
-        };
-        if let Some(l) = leaf_of(&c.proposal, &c.sender) {
-            if l == own.value() {
-                return false;
-            }
-            if chosen
-                .clone()
-                .any(|r| leaf_of(&r.proposal, &r.sender) == Some(l))
-            {
-                return false;
-            }
-        }
-        let mut chosen = chosen;
-        match &c.proposal {
-            Proposal::ReInit(_) | Proposal::ExternalInit(_) => false,
-            Proposal::GroupContextExtensions(_) => {
-                !chosen.any(|r| matches!(r.proposal, Proposal::GroupContextExtensions(_)))
-            }
-            Proposal::PreSharedKey(p) => {
-                !chosen.any(|r| matches!(&r.proposal, Proposal::PreSharedKey(q) if q.psk == p.psk))
-            }
-            Proposal::Add(a) => !chosen.any(|r| {
-                matches!(&r.proposal, Proposal::Add(b)
-                    if b.key_package.leaf_node.signature_key
-                        == a.key_package.leaf_node.signature_key)
-            }),
-            _ => true,
-        }
+    /// Whether the group holds proposals of the epoch that a commit of ours would include
+    /// (RFC 9420 §12.4, rule AP-01).
+    pub fn has_proposals_to_commit(&self, env: &Env<'_>) -> bool {
+        self.proposals.iter().any(|c| {
+            env.policy.include(&ProposalInfo {
+                sender: &c.sender,
+                proposal: &c.proposal,
+            })
+        })
     }
 
     /// RFC 9420 §12.4.3.1: the Welcome for the members `applied` adds.
@@ -404,7 +409,7 @@ impl Group {
     }
 
     /// The wire format of our proposals and commits.
-    fn handshake_wire_format(&self) -> WireFormat {
+    pub(super) fn handshake_wire_format(&self) -> WireFormat {
         match self.config.handshake {
             HandshakeFormat::Public => WireFormat::PublicMessage,
             HandshakeFormat::Private => WireFormat::PrivateMessage,
@@ -412,7 +417,7 @@ impl Group {
     }
 
     /// Protects our handshake content as the configuration says.
-    fn protect_handshake(
+    pub(super) fn protect_handshake(
         &mut self,
         env: &Env<'_>,
         ops: &dyn SuiteOps,
@@ -446,7 +451,7 @@ impl Group {
     /// [`GroupError::NoPendingCommit`]; [`GroupError::StaleCommit`] if the group moved on.
     pub fn merge_pending_commit(&mut self) -> Result<Merged, GroupError> {
         let pending = self.pending.take().ok_or(GroupError::NoPendingCommit)?;
-        if pending.staged.base_epoch != self.context.epoch {
+        if pending.staged.base.epoch != self.context.epoch {
             return Err(GroupError::StaleCommit);
         }
         self.apply_staged(pending.staged)
@@ -460,9 +465,16 @@ impl Group {
 
     /// Encrypts application data as a PrivateMessage of the current epoch (RFC 9420 §6.3).
     ///
+    /// RFC 9420 §12.4: a member holding valid proposals must commit first, so this refuses
+    /// with rule AP-01 while [`Group::has_proposals_to_commit`] (proposals the policy would
+    /// commit), unless [`GroupConfig::dangerous_application_before_commit`] is set.
+    ///
     /// # Errors
-    /// [`GroupError::NotAMember`], crypto errors, [`GroupError::Schedule`] if our ratchet is
-    /// exhausted.
+    /// [`GroupError::NotAMember`], [`GroupError::GroupEnded`], [`GroupError::Invalid`] with
+    /// AP-01, crypto errors, [`GroupError::Schedule`] if our ratchet is exhausted.
+    ///
+    /// [`GroupConfig::dangerous_application_before_commit`]:
+    ///     super::GroupConfig::dangerous_application_before_commit
     pub fn encrypt_application(
         &mut self,
         env: &Env<'_>,
@@ -476,6 +488,9 @@ impl Group {
         }
         if self.ended.is_some() {
             return Err(GroupError::GroupEnded);
+        }
+        if !self.config.dangerous_application_before_commit && self.has_proposals_to_commit(env) {
+            return Err(Violation::new(Rule::ApplicationAfterProposals).into());
         }
         let content = FramedContent {
             group_id: self.context.group_id.clone(),
@@ -507,12 +522,14 @@ impl Group {
     /// that our next commit includes it. Our own Update is [`Group::propose_update`].
     ///
     /// # Errors
-    /// [`GroupError::Proposal`] for an invalid proposal, an Update or an ExternalInit.
+    /// [`GroupError::Invalid`] for an invalid proposal, an Update (PR-01) or an ExternalInit
+    /// (CM-09).
     pub fn propose(&mut self, env: &Env<'_>, proposal: Proposal) -> Result<Vec<u8>, GroupError> {
-        if matches!(proposal, Proposal::Update(_) | Proposal::ExternalInit(_)) {
-            return Err(super::ProposalRule::NotAllowed(proposal.proposal_type()).into());
+        match proposal {
+            Proposal::Update(_) => Err(Violation::new(Rule::ProposalUpdateSender).into()),
+            Proposal::ExternalInit(_) => Err(Violation::new(Rule::CommitExternalInit).into()),
+            proposal => self.send_proposal(env, proposal),
         }
-        self.send_proposal(env, proposal)
     }
 
     /// Sends an Update proposal for our leaf (RFC 9420 §12.1.2): a new LeafNode (from
@@ -562,7 +579,7 @@ impl Group {
             return Err(GroupError::GroupEnded);
         }
         let sender = Sender::Member(own.value());
-        self.check_proposal(env, ops, &proposal, &sender, &self.context.extensions)?;
+        self.check_in_epoch(env, ops, &proposal, &sender)?;
         let content = FramedContent {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,
@@ -581,6 +598,37 @@ impl Group {
         });
         Ok(message)
     }
+}
+
+/// The proposals `options` asks for, by value, in the order they go in the commit.
+fn by_value(options: &CommitOptions) -> Vec<Proposal> {
+    let mut by_value: Vec<Proposal> = Vec::new();
+    if let Some(extensions) = &options.extensions {
+        by_value.push(Proposal::GroupContextExtensions(GroupContextExtensions {
+            extensions: extensions.clone(),
+        }));
+    }
+    by_value.extend(
+        options
+            .remove
+            .iter()
+            .map(|l| Proposal::Remove(Remove { removed: l.value() })),
+    );
+    by_value.extend(options.add.iter().map(|key_package| {
+        Proposal::Add(Box::new(Add {
+            key_package: key_package.clone(),
+        }))
+    }));
+    by_value.extend(
+        options
+            .psks
+            .iter()
+            .map(|psk| Proposal::PreSharedKey(PreSharedKey { psk: psk.clone() })),
+    );
+    if let Some(reinit) = &options.reinit {
+        by_value.push(Proposal::ReInit(reinit.clone()));
+    }
+    by_value
 }
 
 /// A fresh random reuse guard (RFC 9420 §6.3.1).

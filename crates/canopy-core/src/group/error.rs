@@ -5,9 +5,9 @@ use crate::crypto::MlsCryptoError;
 use crate::framing::FramingError;
 use crate::join::JoinError;
 use crate::key_package::KeyPackageError;
+use crate::rules::{Rule, Violation};
 use crate::schedule::ScheduleError;
 use crate::tree::TreeError;
-use crate::wire::ProposalType;
 
 /// Why a group operation failed. On any error the group is unchanged.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -22,21 +22,24 @@ pub enum GroupError {
     /// Message protection rejected the message (RFC 9420 §6).
     #[error(transparent)]
     Framing(#[from] FramingError),
-    /// The ratchet tree or TreeKEM rejected a change (RFC 9420 §7).
+    /// A tree operation failed for a reason other than a broken rule (those are
+    /// [`GroupError::Invalid`]).
     #[error(transparent)]
-    Tree(#[from] TreeError),
+    Tree(TreeError),
     /// The key schedule or secret tree failed (RFC 9420 §8, §9).
     #[error(transparent)]
     Schedule(#[from] ScheduleError),
     /// A Welcome or GroupInfo was rejected (RFC 9420 §12.4.3).
     #[error(transparent)]
     Join(#[from] JoinError),
-    /// A KeyPackage or LeafNode was rejected (RFC 9420 §7.3, §10.1).
+    /// KeyPackage or LeafNode creation failed for a reason other than a broken rule (those are
+    /// [`GroupError::Invalid`]).
     #[error(transparent)]
-    KeyPackage(#[from] KeyPackageError),
-    /// A proposal or a commit's proposal list breaks a rule of RFC 9420 §12.1-§12.2.
-    #[error("invalid proposal: {0}")]
-    Proposal(#[from] ProposalRule),
+    KeyPackage(KeyPackageError),
+    /// A rule of RFC 9420 (or the application's policy) was broken: the [`Violation`] names
+    /// it ([`Violation::rule`]) and where.
+    #[error(transparent)]
+    Invalid(Violation),
     /// The message is for another group.
     #[error("the message is for another group")]
     WrongGroup,
@@ -56,36 +59,18 @@ pub enum GroupError {
     /// (Otherwise such messages are reported as `ProcessedMessage::PastHandshake`.)
     #[error("handshake message of a past epoch whose membership key is not kept")]
     PastEpochHandshake,
-    /// The sender is not a member, or not an allowed external sender (RFC 9420 §6, §12.1.8).
-    #[error("unknown sender")]
-    UnknownSender,
     /// A PrivateMessage of ours came back (a Delivery Service echoes what we sent): its key
     /// was consumed when we sent it (RFC 9420 §9.2), and we know its content already. Our
     /// own commits are recognised instead (`ProcessedMessage::OwnCommit`).
     #[error("a message we sent ourselves")]
     OwnMessage,
-    /// RFC 9420 §12.4.2: the commit references a proposal this member does not have.
-    #[error("the commit references an unknown proposal")]
-    UnknownProposalRef,
-    /// RFC 9420 §12.4: a path is required for this commit's proposals, but it has none.
-    #[error("the commit needs an UpdatePath")]
-    PathRequired,
     /// RFC 9420 §8.4: a PSK named by a proposal or Welcome is not available.
     #[error("PSK not available")]
     MissingPsk,
-    /// RFC 9420 §6.1: the commit's confirmation tag does not verify.
-    #[error("bad confirmation tag")]
-    BadConfirmationTag,
-    /// RFC 9420 §12.4.3.1: the ratchet tree's hash differs from the GroupContext's.
-    #[error("the ratchet tree does not match the GroupContext tree hash")]
-    TreeHashMismatch,
     /// RFC 9420 §12.4.3.1: the joiner needs the ratchet tree, and neither the GroupInfo nor
     /// the caller supplied it.
     #[error("no ratchet tree")]
     MissingRatchetTree,
-    /// RFC 9420 §12.4.3.1: no leaf of the tree is our KeyPackage's LeafNode.
-    #[error("our leaf is not in the tree")]
-    OwnLeafNotFound,
     /// The operation needs a commit of ours to be pending, and none is.
     #[error("no pending commit")]
     NoPendingCommit,
@@ -98,10 +83,9 @@ pub enum GroupError {
     /// RFC 9420 §11.2: the group ended with a ReInit; nothing more may be sent in it.
     #[error("the group ended with a ReInit")]
     GroupEnded,
-    /// RFC 9420 §11.2, §11.3: the successor group does not match the ReInit, or its Welcome
-    /// lacks the resumption PSK that ties it to the old group.
-    #[error("not a valid successor of the old group: {0}")]
-    InvalidSuccessor(&'static str),
+    /// RFC 9420 §11.2: a successor was asked for a group that did not end with a ReInit.
+    #[error("the group did not end with a ReInit")]
+    NotEnded,
     /// This member was removed from the group and cannot send.
     #[error("this member is no longer in the group")]
     NotAMember,
@@ -121,67 +105,78 @@ pub enum GroupError {
         /// The version this build reads and writes.
         supported: u8,
     },
+    /// The signature private key given for a join is not the one of the KeyPackage's leaf
+    /// (a caller's mistake: the group would sign with a key its leaf does not carry).
+    #[error("the signer does not match the leaf's signature key")]
+    SignerMismatch,
+    /// A staged commit was made for another group, another member, or another state of this
+    /// group (a caller's mistake).
+    #[error("the staged commit was made for another group or state")]
+    ForeignCommit,
+    /// The operation needs the current time ([`Env::now`](super::Env::now)) and none was
+    /// given.
+    #[error("the current time is needed (Env::now)")]
+    ClockRequired,
     /// An internal invariant failed: a bug in Canopy, never caused by peer input.
     #[error("internal error: {0}")]
     Internal(&'static str),
 }
 
-/// A rule of RFC 9420 §12.1-§12.2 (and §12.4.3.2 for external commits) that a proposal or a
-/// commit's proposal list broke. The doc line of each variant names its section.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
-#[non_exhaustive]
-pub enum ProposalRule {
-    /// §12.2: an Update proposal from the committer.
-    #[error("the committer's own Update")]
-    CommitterUpdate,
-    /// §12.2: a Remove of the committer.
-    #[error("the committer removes itself")]
-    CommitterRemoved,
-    /// §12.2: two Update and/or Remove proposals for one leaf.
-    #[error("two Update/Remove proposals for leaf {leaf}")]
-    DuplicateLeafChange {
-        /// The leaf.
-        leaf: u32,
-    },
-    /// §12.2: two Adds of one client (same signature key), or an Add of a current member.
-    #[error("the added client is already a member or added twice")]
-    DuplicateAdd,
-    /// §12.2: two PreSharedKey proposals for one PSK.
-    #[error("the same PSK twice")]
-    DuplicatePsk,
-    /// §12.2: more than one GroupContextExtensions proposal.
-    #[error("more than one GroupContextExtensions")]
-    MultipleGroupContextExtensions,
-    /// §12.2: a ReInit together with any other proposal.
-    #[error("ReInit with other proposals")]
-    ReInitNotAlone,
-    /// §12.2, §12.4.3.2: ExternalInit in a commit not sent by a new member, or the
-    /// wrong proposals in an external commit.
-    #[error("ExternalInit rules broken")]
-    ExternalInit,
-    /// §12.1.3: a Remove of a blank or absent leaf.
-    #[error("Remove of a non-member leaf {leaf}")]
-    RemoveNonMember {
-        /// The leaf.
-        leaf: u32,
-    },
-    /// §12.1.2: an Update whose leaf is not a valid `update` leaf for its sender.
-    #[error("invalid Update leaf")]
-    InvalidUpdate,
-    /// §12.1.2, §12.4: an Update by value, or a proposal a sender type may not send.
-    #[error("proposal {0:?} not allowed from this sender or by value")]
-    NotAllowed(ProposalType),
-    /// §12.1.4: a PSK nonce whose length is not `KDF.Nh`, or a resumption PSK with a usage
-    /// other than `application` in a normal commit.
-    #[error("invalid PreSharedKey proposal")]
-    InvalidPsk,
-    /// §12.1.7, §11.1: new group extensions some member does not support.
-    #[error("a member does not support the new group extensions")]
-    UnsupportedExtensions,
-    /// §12.1.5: a ReInit to an older protocol version.
-    #[error("ReInit to an older version")]
-    ReInitDowngrade,
-    /// §12.2: a proposal type some member does not support.
-    #[error("a member does not support proposal type {0:?}")]
-    UnsupportedProposal(ProposalType),
+impl GroupError {
+    /// The rule of RFC 9420 (or of the application's policy) that this error reports as
+    /// broken, whichever layer found it; `None` for errors that are not broken rules (a
+    /// missing PSK, a caller's mistake, an internal error).
+    pub fn rule(&self) -> Option<Rule> {
+        match self {
+            Self::Invalid(v) => Some(v.rule()),
+            Self::Tree(e) => e.rule(),
+            Self::KeyPackage(e) => e.rule(),
+            Self::Framing(e) => e.rule(),
+            Self::Join(e) => e.rule(),
+            Self::Codec(e) => e.rule(),
+            Self::Schedule(e) => e.rule(),
+            Self::WrongGroup => Some(Rule::FramingGroupId),
+            Self::UnknownEpoch { .. } => Some(Rule::FramingEpoch),
+            _ => None,
+        }
+    }
+
+    /// The [`Violation`], if this error is one.
+    pub fn violation(&self) -> Option<&Violation> {
+        match self {
+            Self::Invalid(v) | Self::Tree(TreeError::Invalid(v)) => Some(v),
+            Self::KeyPackage(KeyPackageError::Invalid(v)) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+impl From<Violation> for GroupError {
+    fn from(v: Violation) -> Self {
+        Self::Invalid(v)
+    }
+}
+
+impl From<Rule> for GroupError {
+    fn from(rule: Rule) -> Self {
+        Self::Invalid(Violation::new(rule))
+    }
+}
+
+impl From<TreeError> for GroupError {
+    fn from(e: TreeError) -> Self {
+        match e {
+            TreeError::Invalid(v) => Self::Invalid(v),
+            other => Self::Tree(other),
+        }
+    }
+}
+
+impl From<KeyPackageError> for GroupError {
+    fn from(e: KeyPackageError) -> Self {
+        match e {
+            KeyPackageError::Invalid(v) => Self::Invalid(v),
+            other => Self::KeyPackage(other),
+        }
+    }
 }

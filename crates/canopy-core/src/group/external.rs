@@ -3,22 +3,29 @@
 //! old leaf.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::OnceLock;
 
 use canopy_crypto::{Secret, SignaturePrivateKey};
 
-use super::process::{EXTERNAL_INIT_LABEL, EpochInputs, Transcript, advance_epoch};
+use super::join::received_tree;
+use super::stage::EXTERNAL_INIT_LABEL;
+use super::transition::{
+    Base, EpochInputs, Transcript, Transition, advance_epoch, epoch_confirmation_tag,
+};
 use super::{Env, Group, GroupConfig, GroupError, typed};
 use crate::codec::VarBytes;
 use crate::framing::{protect_public, sign_content};
-use crate::join::{psk_secret_of, sign_group_info, verify_group_info};
+use crate::join::{JoinError, psk_secret_of, sign_group_info, verify_group_info};
 use crate::key_package::{LeafNodeParams, NewLeafSource, generate_leaf_node};
+use crate::rules::proposal::{Committer, Resolved, Scope};
+use crate::rules::{Rule, Violation};
 use crate::schedule::{confirmation_tag, interim_transcript_hash};
 use crate::tree::math::LeafIndex;
-use crate::tree::{LeafTemplate, RatchetTree, TreeRead};
+use crate::tree::{LeafTemplate, TreeRead};
 use crate::wire::{
     self, Commit, ExtensionView, Extensions, ExternalInit, ExternalPub, FramedContent,
-    FramedContentBody, GroupContext, GroupInfo, LeafNodeSource, MlsMessage, PreSharedKey,
-    PreSharedKeyId, Proposal, ProposalOrRef, Remove, Sender, WireFormat,
+    FramedContentBody, GroupInfo, MlsMessage, PreSharedKey, PreSharedKeyId, Proposal,
+    ProposalOrRef, Remove, Sender, WireFormat,
 };
 
 impl Group {
@@ -60,17 +67,19 @@ impl Group {
 
     /// Joins a group with an external commit (RFC 9420 §12.4.3.2) from its GroupInfo: checks
     /// the GroupInfo and the ratchet tree (from its `ratchet_tree` extension or
-    /// `ratchet_tree`), derives the `init_secret` from the `external_pub` extension, and
-    /// commits an ExternalInit, a Remove of `resync` (our old leaf, when rejoining) and
-    /// `psks`, with a path for our new leaf built from `leaf`.
+    /// `ratchet_tree`) with every rule a Welcome's tree gets (the application's validator
+    /// included), derives the `init_secret` from the `external_pub` extension, and commits an
+    /// ExternalInit, a Remove of `resync` (our old leaf, when rejoining) and `psks`, with a
+    /// path for our new leaf built from `leaf`, through the same epoch transition as every
+    /// other commit.
     ///
     /// Returns the group in the new epoch and the commit to send. If the Delivery Service
     /// rejects the commit, drop the returned group.
     ///
     /// # Errors
-    /// [`GroupError::Join`] for a bad GroupInfo signature, [`GroupError::Tree`] for an
-    /// invalid tree, [`GroupError::TreeHashMismatch`], [`GroupError::MissingRatchetTree`],
-    /// [`GroupError::MissingPsk`], [`GroupError::Unsupported`] without `external_pub`.
+    /// [`GroupError::Invalid`] naming the rule broken (WE-03 for a bad GroupInfo signature,
+    /// WE-14 without a valid `external_pub`, TR-06 for a tree that does not match, the LN-
+    /// and TR- rules of the tree), [`GroupError::MissingRatchetTree`].
     pub fn join_external(
         env: &Env<'_>,
         config: GroupConfig,
@@ -89,17 +98,15 @@ impl Group {
             Some(t) => t,
             None => ratchet_tree.ok_or(GroupError::MissingRatchetTree)?,
         };
-        let tree = RatchetTree::from_wire(ops, wire_tree)?;
-        if tree.tree_hash() != context.tree_hash.as_slice() {
-            return Err(GroupError::TreeHashMismatch);
-        }
-        tree.validate(ops, context.group_id.as_slice(), &env.tree_policy(context)?)?;
+        let tree = received_tree(env, ops, &config, context, wire_tree)?;
         let signer_leaf = LeafIndex::new(group_info.signer)
             .and_then(|l| tree.leaf(l))
-            .ok_or(GroupError::UnknownSender)?;
+            .ok_or(JoinError::BadGroupInfoSignature)?;
         verify_group_info(ops, group_info, &signer_leaf.signature_key)?;
         let external_pub: ExternalPub = typed(&group_info.extensions)?
-            .ok_or(GroupError::Unsupported("a GroupInfo without external_pub"))?;
+            .ok_or_else(|| Violation::new(Rule::GroupInfoExternalPub))?;
+        crate::crypto::check_hpke_public_key(ops, &external_pub.external_pub)
+            .map_err(|d| Violation::new(Rule::GroupInfoExternalPub).with(d))?;
         let (kem_output, init_secret) = ops
             .hpke_export_seal(
                 &external_pub.external_pub,
@@ -112,9 +119,7 @@ impl Group {
         let mut proposals = vec![Proposal::ExternalInit(ExternalInit {
             kem_output: VarBytes(kem_output),
         })];
-        let mut diff = tree.diff();
         if let Some(old) = resync {
-            diff.remove_leaf(old)?;
             proposals.push(Proposal::Remove(Remove {
                 removed: old.value(),
             }));
@@ -123,6 +128,28 @@ impl Group {
             psks.iter()
                 .map(|(psk, _)| Proposal::PreSharedKey(PreSharedKey { psk: psk.clone() })),
         );
+        let list: Vec<Resolved> = proposals
+            .iter()
+            .map(|proposal| Resolved {
+                proposal: proposal.clone(),
+                sender: Sender::NewMemberCommit,
+                by_reference: false,
+            })
+            .collect();
+        let scope = Scope {
+            ops,
+            context,
+            tree: &tree,
+            lifetime: env.lifetime(&config),
+            validator: env.credentials,
+            successor_psk: None,
+        };
+        let base = Base {
+            ops,
+            context,
+            tree: &tree,
+        };
+        let mut transition = Transition::apply(base, &scope, &list, Committer::NewMember)?;
         // Our new leaf: a placeholder takes the leftmost blank leaf; the path replaces it.
         let (placeholder, _) = generate_leaf_node(
             env.crypto,
@@ -137,33 +164,12 @@ impl Group {
             &signer,
         )?;
         let template = LeafTemplate::from_leaf(&placeholder);
-        let own = diff.add_leaf(placeholder)?;
-        let pending = diff.create_update_path(
-            env.crypto,
-            ops,
-            own,
-            context.group_id.as_slice(),
-            template,
-            &signer,
-        )?;
-        if !matches!(
-            pending.leaf_node().leaf_node_source,
-            LeafNodeSource::Commit(_)
-        ) {
-            return Err(GroupError::Internal("path leaf source"));
-        }
-        let mut provisional = GroupContext {
-            epoch: context
-                .epoch
-                .checked_add(1)
-                .ok_or(GroupError::Internal("epoch overflow"))?,
-            tree_hash: diff.tree_hash(ops)?.into(),
-            ..context.clone()
-        };
-        let ctx = provisional.to_bytes()?;
-        let path = pending.encrypt(&diff, ops, &ctx, &[])?;
-        let staged = diff.stage(ops)?;
-        provisional.tree_hash = VarBytes(staged.tree_hash().to_vec());
+        let own = transition.diff.add_leaf(placeholder)?;
+        let pending = transition.create_path(env.crypto, own, template, &signer, None)?;
+        transition.seal_tree()?;
+        let ctx = transition.provisional.to_bytes()?;
+        let path = pending.encrypt(&transition.diff, ops, &ctx, &[])?;
+        let (staged, provisional, _) = transition.stage()?;
 
         let commit = Commit {
             proposals: proposals
@@ -208,11 +214,7 @@ impl Group {
                 policy: config.out_of_order,
             },
         )?;
-        let tag = confirmation_tag(
-            ops,
-            &epoch.secrets.confirmation_key,
-            new_context.confirmed_transcript_hash.as_slice(),
-        );
+        let tag = epoch_confirmation_tag(ops, &new_context, &epoch);
         signed.auth.confirmation_tag = Some(VarBytes(tag));
         let message =
             MlsMessage::PublicMessage(Box::new(protect_public(ops, signed, context, None)?))
@@ -236,6 +238,7 @@ impl Group {
             ended: None,
             successor_psk: None,
             own_updates: Vec::new(),
+            credential_types: OnceLock::new(),
         };
         Ok((group, message))
     }

@@ -36,75 +36,133 @@ mod batch;
 mod commit;
 mod error;
 mod external;
+#[cfg(test)]
+pub(crate) mod forge;
+mod join;
+mod policy;
 mod process;
 mod proposals;
+mod stage;
 mod state;
 mod successor;
+mod transition;
 
 #[cfg(test)]
-mod test_world;
+pub(crate) mod test_world;
 #[cfg(test)]
 mod tests;
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::OnceLock;
 
 use canopy_crypto::{
     CipherSuite, CryptoProvider, Secret, SignaturePrivateKey, SignaturePublicKey, SuiteOps,
 };
 
 pub use commit::{CommitOptions, CommitOutput};
-pub use error::{GroupError, ProposalRule};
+pub use error::GroupError;
+pub use policy::{DefaultPolicy, IncludeAll, PolicyRefusal, ProposalInfo, ProposalPolicy};
 pub use process::{CommitSummary, Merged, ProcessedMessage, StagedCommit};
 use proposals::CachedProposal;
+pub use proposals::LeftOut;
 pub use state::STATE_FORMAT_VERSION;
 
 use crate::codec::VarBytes;
 use crate::framing::Padding;
-use crate::join::{
-    open_group_info, open_group_secrets, verify_confirmation_tag, verify_group_info,
-};
 use crate::key_package::{
-    CredentialValidator, KeyPackageBundle, LeafNodeParams, LifetimePolicy, NewLeafSource,
+    CredentialValidator, GroupRequirements, LeafNodeParams, LifetimePolicy, NewLeafSource,
     generate_leaf_node,
 };
+use crate::rules::leaf::CredentialTypes;
+use crate::rules::{Rule, Violation};
 use crate::schedule::{EpochSecrets, OutOfOrderPolicy, SecretTree, interim_transcript_hash};
-use crate::tree::math::{LeafIndex, common_ancestor};
-use crate::tree::{PrivateTree, RatchetTree, TreeRead, ValidationPolicy};
+use crate::tree::math::LeafIndex;
+use crate::tree::{PrivateTree, RatchetTree, TreeChecks, TreeRead};
 use crate::wire::{
-    self, Credential, ExtensionView, Extensions, GroupContext, LeafNode, PreSharedKeyId,
-    ProtocolVersion, Psk, ResumptionPskUsage, Welcome,
+    self, Credential, ExtensionView, Extensions, GroupContext, PreSharedKeyId, ProtocolVersion,
+    Psk, ResumptionPskUsage,
 };
 
 /// What every group operation needs from its caller: the crypto provider (which is also the
-/// source of randomness), the application's credential validator, and the current time.
+/// source of randomness), the application's credential validator and proposal policy, and
+/// the current time.
+///
+/// ```
+/// # use canopy_core::group::Env;
+/// # use canopy_core::key_package::BasicCredentialValidator;
+/// # use canopy_crypto_rustcrypto::RustCryptoProvider;
+/// let provider = RustCryptoProvider::new();
+/// let validator = BasicCredentialValidator::new();
+/// let env = Env::new(&provider, &validator).at(1_700_000_000);
+/// assert_eq!(env.now, Some(1_700_000_000));
+/// ```
 #[derive(Clone, Copy)]
 pub struct Env<'a> {
     /// The crypto provider.
     pub crypto: &'a dyn CryptoProvider,
     /// Decides whether credentials are acceptable (RFC 9420 §5.3.1).
     pub credentials: &'a dyn CredentialValidator,
+    /// The application's rules for proposals (RFC 9420 §12.2, §12.4); [`DefaultPolicy`] by
+    /// default.
+    pub policy: &'a dyn ProposalPolicy,
     /// The current time in seconds since the Unix epoch, for lifetime checks (RFC 9420
-    /// §7.2); `None` skips them.
+    /// §7.2); `None` skips them (and [`Group::create`] then refuses to run: its leaf needs a
+    /// lifetime).
     pub now: Option<u64>,
 }
 
-impl Env<'_> {
-    fn ops(&self, suite: CipherSuite) -> Result<&dyn SuiteOps, GroupError> {
+impl<'a> Env<'a> {
+    /// An environment with `crypto`, `credentials`, the [`DefaultPolicy`] and no clock.
+    pub fn new(crypto: &'a dyn CryptoProvider, credentials: &'a dyn CredentialValidator) -> Self {
+        Self {
+            crypto,
+            credentials,
+            policy: &policy::DEFAULT_POLICY,
+            now: None,
+        }
+    }
+
+    /// The same environment at time `now` (seconds since the Unix epoch).
+    #[must_use]
+    pub fn at(self, now: u64) -> Self {
+        Self {
+            now: Some(now),
+            ..self
+        }
+    }
+
+    /// The same environment with the application's proposal `policy`.
+    #[must_use]
+    pub fn with_policy(self, policy: &'a dyn ProposalPolicy) -> Self {
+        Self { policy, ..self }
+    }
+
+    fn ops(&self, suite: CipherSuite) -> Result<&'a dyn SuiteOps, GroupError> {
         self.crypto
             .suite(suite)
             .map_err(|e| GroupError::Crypto(e.into()))
     }
 
-    fn lifetime(&self) -> LifetimePolicy {
-        self.now
-            .map_or_else(LifetimePolicy::unchecked, LifetimePolicy::at)
+    /// How leaf lifetimes are checked in a group with `config` (RFC 9420 §7.2, §7.3).
+    fn lifetime(&self, config: &GroupConfig) -> LifetimePolicy {
+        LifetimePolicy {
+            now: self.now,
+            max_total: config.max_leaf_lifetime,
+        }
     }
 
-    fn tree_policy(&self, context: &GroupContext) -> Result<ValidationPolicy, GroupError> {
-        Ok(ValidationPolicy {
-            lifetime: self.lifetime(),
-            required_capabilities: context.extensions.typed()?,
-        })
+    /// What a tree received for the group of `context` is validated against.
+    fn tree_checks<'c>(
+        &'c self,
+        config: &GroupConfig,
+        context: &'c GroupContext,
+    ) -> TreeChecks<'c> {
+        TreeChecks {
+            group_id: context.group_id.as_slice(),
+            group: GroupRequirements::from_context(context),
+            lifetime: self.lifetime(config),
+            validator: self.credentials,
+        }
     }
 
     fn random(&self, len: usize) -> Result<Vec<u8>, GroupError> {
@@ -143,7 +201,26 @@ pub struct GroupConfig {
     /// Whether our GroupInfos carry the `external_pub` extension, so that anyone holding one
     /// can join externally (RFC 9420 §12.4.3.2).
     pub external_pub: bool,
+    /// The longest total lifetime (`not_after - not_before`, seconds) a `key_package` leaf may
+    /// have to be accepted in this group (RFC 9420 §7.2: "Applications MUST define a maximum
+    /// total lifetime"); `None` accepts any. Checked in KeyPackages to add, in Updates and
+    /// commits, and in the trees of Welcomes and GroupInfos.
+    pub max_leaf_lifetime: Option<u64>,
+    /// The lifetime (seconds from now) of the leaf [`Group::create`] gives the creator, and of
+    /// a successor group's creator (RFC 9420 §7.2). It starts an hour before now, for clocks
+    /// that run behind.
+    pub own_leaf_lifetime: u64,
+    /// RFC 9420 §12.4: "A group member that has observed one or more valid proposals within
+    /// an epoch MUST send a Commit message before sending application data", so
+    /// [`Group::encrypt_application`] refuses with rule AP-01 while the group holds
+    /// proposals the policy would commit. Setting this sends anyway (for an application that
+    /// orders commits itself, for example through its Delivery Service).
+    pub dangerous_application_before_commit: bool,
 }
+
+/// The default lifetime of a creator's leaf: 12 weeks, the default of other MLS libraries'
+/// KeyPackages.
+pub const DEFAULT_LEAF_LIFETIME: u64 = 12 * 7 * 24 * 3_600;
 
 impl Default for GroupConfig {
     fn default() -> Self {
@@ -154,6 +231,9 @@ impl Default for GroupConfig {
             past_epochs: 3,
             ratchet_tree_in_welcome: true,
             external_pub: true,
+            max_leaf_lifetime: None,
+            own_leaf_lifetime: DEFAULT_LEAF_LIFETIME,
+            dangerous_application_before_commit: false,
         }
     }
 }
@@ -214,6 +294,9 @@ pub struct Group {
     /// RFC 9420 §12.1.2: the key pairs of our Update proposals of this epoch, until a commit
     /// applies one of them (or the epoch ends).
     own_updates: Vec<canopy_crypto::HpkeKeyPair>,
+    /// RFC 9420 §7.3: the members' credential types, computed once per epoch when a proposal
+    /// needs them.
+    credential_types: OnceLock<CredentialTypes>,
 }
 
 impl core::fmt::Debug for Group {
@@ -229,10 +312,11 @@ impl core::fmt::Debug for Group {
 
 impl Group {
     /// Creates a one-member group (RFC 9420 §11): epoch 0, a fresh random epoch secret, and
-    /// our leaf built from `leaf` and signed with `signer`.
+    /// our leaf built from `leaf` and signed with `signer`, valid from an hour before `now`
+    /// for [`GroupConfig::own_leaf_lifetime`] (within [`GroupConfig::max_leaf_lifetime`]).
     ///
     /// # Errors
-    /// Crypto errors, an invalid `leaf`.
+    /// [`GroupError::ClockRequired`] without [`Env::now`]; crypto errors, an invalid `leaf`.
     pub fn create(
         env: &Env<'_>,
         config: GroupConfig,
@@ -244,10 +328,9 @@ impl Group {
     ) -> Result<Self, GroupError> {
         let ops = env.ops(suite)?;
         let nh = ops.params().hash_len();
-        let lifetime = wire::Lifetime {
-            not_before: env.now.unwrap_or(0),
-            not_after: u64::MAX,
-        };
+        let lifetime = own_lifetime(env, &config)?;
+        // RFC 9420 §5.3.1: the external senders a group starts with are validated too.
+        crate::rules::proposal::external_senders(env.credentials, &extensions)?;
         let (leaf_node, encryption_private) = generate_leaf_node(
             env.crypto,
             suite,
@@ -296,136 +379,8 @@ impl Group {
             ended: None,
             successor_psk: None,
             own_updates: Vec::new(),
+            credential_types: OnceLock::new(),
         })
-    }
-
-    /// Joins a group from a Welcome (RFC 9420 §12.4.3.1): opens our GroupSecrets with
-    /// `bundle`'s init key, decrypts the GroupInfo (with the PSKs it names, from
-    /// `external_psks` or `resumption_psks`), validates the ratchet tree (from the GroupInfo's
-    /// `ratchet_tree` extension or `ratchet_tree`), verifies the GroupInfo's signature and
-    /// confirmation tag, finds our leaf and installs the path secret.
-    ///
-    /// `resumption_psks` lists `(group_id, epoch, psk)` for the resumption PSKs of a ReInit or
-    /// branch (RFC 9420 §11).
-    ///
-    /// # Errors
-    /// [`GroupError::Join`] for the Welcome and GroupInfo checks, [`GroupError::Tree`] for
-    /// an invalid tree, [`GroupError::TreeHashMismatch`], [`GroupError::OwnLeafNotFound`],
-    /// [`GroupError::MissingPsk`], [`GroupError::MissingRatchetTree`].
-    pub fn join(
-        env: &Env<'_>,
-        config: GroupConfig,
-        welcome: &Welcome,
-        bundle: &KeyPackageBundle,
-        signer: SignaturePrivateKey,
-        ratchet_tree: Option<wire::RatchetTree>,
-        external_psks: &BTreeMap<Vec<u8>, Secret>,
-        resumption_psks: &[(Vec<u8>, u64, Secret)],
-    ) -> Result<Self, GroupError> {
-        Self::join_inner(
-            env,
-            config,
-            welcome,
-            bundle,
-            signer,
-            ratchet_tree,
-            external_psks,
-            resumption_psks,
-        )
-        .map(|(group, _)| group)
-    }
-
-    /// [`Group::join`], also returning the PSKs the Welcome named.
-    fn join_inner(
-        env: &Env<'_>,
-        config: GroupConfig,
-        welcome: &Welcome,
-        bundle: &KeyPackageBundle,
-        signer: SignaturePrivateKey,
-        ratchet_tree: Option<wire::RatchetTree>,
-        external_psks: &BTreeMap<Vec<u8>, Secret>,
-        resumption_psks: &[(Vec<u8>, u64, Secret)],
-    ) -> Result<(Self, Vec<PreSharedKeyId>), GroupError> {
-        let suite = welcome.cipher_suite;
-        let ops = env.ops(suite)?;
-        if bundle.key_package.cipher_suite != suite {
-            return Err(crate::join::JoinError::CipherSuiteMismatch.into());
-        }
-        let reference = bundle.reference(ops)?;
-        let secrets = open_group_secrets(ops, welcome, reference.as_bytes(), &bundle.init_private)?;
-        let psk_values = secrets
-            .psks
-            .as_slice()
-            .iter()
-            .map(|id| lookup_psk(id, external_psks, resumption_psks, None))
-            .collect::<Result<Vec<_>, _>>()?;
-        let (group_info, joiner) = open_group_info(ops, welcome, &secrets, &psk_values)?;
-        let context = group_info.group_context.clone();
-
-        let wire_tree = match group_info.extensions.typed::<wire::RatchetTree>()? {
-            Some(t) => t,
-            None => ratchet_tree.ok_or(GroupError::MissingRatchetTree)?,
-        };
-        let tree = RatchetTree::from_wire(ops, wire_tree)?;
-        if tree.tree_hash() != context.tree_hash.as_slice() {
-            return Err(GroupError::TreeHashMismatch);
-        }
-        tree.validate(
-            ops,
-            context.group_id.as_slice(),
-            &env.tree_policy(&context)?,
-        )?;
-        let signer_leaf = LeafIndex::new(group_info.signer)
-            .and_then(|l| tree.leaf(l))
-            .ok_or(GroupError::UnknownSender)?;
-        verify_group_info(ops, &group_info, &signer_leaf.signature_key)?;
-        let secrets_epoch = verify_confirmation_tag(ops, &group_info, &joiner)?;
-
-        let own = find_own_leaf(&tree, &bundle.key_package.leaf_node)?;
-        let mut private = PrivateTree::new(ops, own, bundle.encryption_private.clone())?;
-        if let Some(path_secret) = &secrets.path_secret {
-            let signer_index =
-                LeafIndex::new(group_info.signer).ok_or(GroupError::UnknownSender)?;
-            let node = common_ancestor(own.node(), signer_index.node());
-            private.insert_path_secret_chain(
-                ops,
-                &tree,
-                node,
-                path_secret.path_secret.as_bytes(),
-            )?;
-        }
-        private.check(&tree)?;
-
-        let interim = interim_transcript_hash(
-            ops,
-            context.confirmed_transcript_hash.as_slice(),
-            group_info.confirmation_tag.as_slice(),
-        )?;
-        let secret_tree = SecretTree::new(
-            secrets_epoch.encryption_secret.clone(),
-            tree.leaf_count(),
-            config.out_of_order,
-        );
-        let group = Self {
-            config,
-            context,
-            tree,
-            private,
-            signer,
-            epoch: EpochState {
-                secrets: secrets_epoch,
-                secret_tree,
-                interim_transcript_hash: interim,
-            },
-            proposals: Vec::new(),
-            past: VecDeque::new(),
-            psks: external_psks.clone(),
-            pending: None,
-            ended: None,
-            successor_psk: None,
-            own_updates: Vec::new(),
-        };
-        Ok((group, secrets.psks.0))
     }
 
     /// The group's id.
@@ -569,7 +524,7 @@ fn lookup_psk(
             psk_epoch,
         } => {
             if usage.is_some_and(|u| u != *got) {
-                return Err(ProposalRule::InvalidPsk.into());
+                return Err(Violation::new(Rule::ProposalPskUsage).into());
             }
             resumption
                 .iter()
@@ -578,18 +533,6 @@ fn lookup_psk(
                 .ok_or(GroupError::MissingPsk)
         }
     }
-}
-
-/// RFC 9420 §12.4.3.1: the leaf whose LeafNode is our KeyPackage's.
-fn find_own_leaf(tree: &RatchetTree, leaf: &LeafNode) -> Result<LeafIndex, GroupError> {
-    let node = tree
-        .find_encryption_key(&leaf.encryption_key)
-        .ok_or(GroupError::OwnLeafNotFound)?;
-    let index = node.leaf().ok_or(GroupError::OwnLeafNotFound)?;
-    if tree.leaf(index) != Some(leaf) {
-        return Err(GroupError::OwnLeafNotFound);
-    }
-    Ok(index)
 }
 
 /// RFC 9420 §13.5: a random GREASE extension (empty data) for a GroupInfo, which joiners
@@ -605,4 +548,21 @@ fn grease_extension(env: &Env<'_>) -> Result<wire::Extension, GroupError> {
 /// The value of an `ExtensionView` in `extensions`, if present.
 fn typed<T: ExtensionView>(extensions: &Extensions) -> Result<Option<T>, GroupError> {
     Ok(extensions.typed::<T>()?)
+}
+
+/// RFC 9420 §7.2: the lifetime of a leaf this member creates for itself (a group's creator):
+/// from an hour before now, for [`GroupConfig::own_leaf_lifetime`], within the group's
+/// maximum.
+fn own_lifetime(env: &Env<'_>, config: &GroupConfig) -> Result<wire::Lifetime, GroupError> {
+    const SKEW: u64 = 3_600;
+    let now = env.now.ok_or(GroupError::ClockRequired)?;
+    let mut total = config.own_leaf_lifetime.saturating_add(SKEW);
+    if let Some(max) = config.max_leaf_lifetime {
+        total = total.min(max);
+    }
+    let not_before = now.saturating_sub(SKEW);
+    Ok(wire::Lifetime {
+        not_before,
+        not_after: not_before.saturating_add(total),
+    })
 }

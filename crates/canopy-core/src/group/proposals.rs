@@ -1,22 +1,29 @@
-//! Proposals (RFC 9420 §12.1): the per-proposal checks, the cache of proposals received in
-//! an epoch, and the proposal-list rules of a commit (§12.2, §12.4.3.2).
+//! Proposals (RFC 9420 §12.1, §12.2, §12.4): the checks a proposal passes when it is received
+//! or sent, the cache of the epoch's proposals, and the choice of the cached proposals a
+//! commit of ours includes.
+//!
+//! Receiving runs the single-proposal rules of [`crate::rules::proposal`], the rules a
+//! proposal can already be held to against the current tree (credential types, key
+//! uniqueness), and the application's [`ProposalPolicy`](super::ProposalPolicy). Committing
+//! picks a valid subset of the cache with the same list rules a receiver applies
+//! ([`ListCheck`]), preferring Removes and then the latest Update per leaf (§12.2), and
+//! reports what it left out and why (§12.4: include the valid proposals "as long as this
+//! results in a valid proposal list").
 
 use std::collections::BTreeSet;
 
-use canopy_crypto::SuiteOps;
+use canopy_crypto::{HpkePublicKey, SignaturePublicKey, SuiteOps};
 
-use super::{Env, Group, GroupError, ProposalRule};
-use crate::key_package::{
-    GroupRequirements, LeafNodeRole, is_default_extension, validate_key_package, validate_leaf_node,
-};
+use super::policy::ProposalInfo;
+use super::{Env, Group, GroupError};
+use crate::rules::leaf::CredentialTypes;
+use crate::rules::proposal::{Committer, ListCheck, Resolved, Scope, check_proposal, members};
+use crate::rules::{At, Detail, Rule, Violation};
 use crate::tree::TreeRead;
 use crate::tree::math::LeafIndex;
-use crate::wire::{
-    CredentialType, ExtensionType, LeafNode, Proposal, ProposalType, Psk, RequiredCapabilities,
-    ResumptionPskUsage, Sender,
-};
+use crate::wire::{Extensions, LeafNode, Proposal, Sender};
 
-/// A proposal received in the current epoch, kept until a commit references it.
+/// A proposal received (or sent) in the current epoch, kept until a commit references it.
 #[derive(Clone, Debug)]
 pub(crate) struct CachedProposal {
     /// RFC 9420 §5.2: its ProposalRef.
@@ -25,335 +32,335 @@ pub(crate) struct CachedProposal {
     pub(crate) sender: Sender,
 }
 
-/// A proposal of a commit, resolved from a reference or taken by value.
-#[derive(Clone, Debug)]
-pub(crate) struct Resolved {
-    pub(crate) proposal: Proposal,
-    /// Who proposed it (the committer for proposals by value).
-    pub(crate) sender: Sender,
-    pub(crate) by_reference: bool,
+/// A proposal the commit left out, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LeftOut {
+    /// Who proposed it.
+    pub sender: Sender,
+    /// The proposal.
+    pub proposal: Proposal,
+    /// Why it was left out: the rule it would break in this commit (AP-02 when the
+    /// application's policy did not include it), or [`GroupError::MissingPsk`] for a PSK
+    /// this member does not hold.
+    pub reason: GroupError,
 }
 
-/// Who sent a commit.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Committer {
-    Member(LeafIndex),
-    /// RFC 9420 §12.4.3.2: an external commit.
-    NewMember,
-}
-
-/// The credential types of the members and the types every member supports (RFC 9420 §7.3),
-/// computed once per commit that needs them.
-pub(crate) struct MemberCredentials {
-    in_use: BTreeSet<CredentialType>,
-    supported_by_all: Option<BTreeSet<CredentialType>>,
-}
-
-impl MemberCredentials {
-    pub(crate) fn of<T: TreeRead + ?Sized>(tree: &T) -> Self {
-        let mut in_use = BTreeSet::new();
-        let mut supported_by_all: Option<BTreeSet<CredentialType>> = None;
-        for leaf in leaves(tree) {
-            in_use.insert(leaf.credential.credential_type());
-            let theirs: BTreeSet<CredentialType> = leaf
-                .capabilities
-                .credentials
-                .as_slice()
-                .iter()
-                .copied()
-                .collect();
-            supported_by_all = Some(match supported_by_all {
-                None => theirs,
-                Some(all) => all.intersection(&theirs).copied().collect(),
-            });
-        }
-        Self {
-            in_use,
-            supported_by_all,
-        }
-    }
-
-    /// RFC 9420 §7.3: every member supports `leaf`'s credential type, and `leaf` supports
-    /// every credential type in use.
-    pub(crate) fn check(&self, leaf: &LeafNode) -> Result<(), GroupError> {
-        let own = leaf.credential.credential_type();
-        if self
-            .supported_by_all
-            .as_ref()
-            .is_some_and(|all| !all.contains(&own))
-        {
-            return Err(
-                crate::key_package::KeyPackageError::CredentialTypeUnsupportedByMember(own).into(),
-            );
-        }
-        let caps = leaf.capabilities.credentials.as_slice();
-        if let Some(missing) = self.in_use.iter().find(|t| !caps.contains(t)) {
-            return Err(
-                crate::key_package::KeyPackageError::MemberCredentialTypeUnsupported(*missing)
-                    .into(),
-            );
-        }
-        Ok(())
-    }
-}
-
-/// Every non-blank leaf of `tree`.
-pub(crate) fn leaves<T: TreeRead + ?Sized>(tree: &T) -> impl Iterator<Item = &LeafNode> {
-    (0..tree.leaf_count().value())
-        .filter_map(LeafIndex::new)
-        .filter_map(move |l| tree.leaf(l))
-}
-
-/// RFC 9420 §12.4: whether a proposal type requires the commit to carry a path (all but
-/// `add`, `psk` and `reinit`; unknown types do).
-pub(crate) fn requires_path(proposal: &Proposal) -> bool {
-    !matches!(
-        proposal,
-        Proposal::Add(_) | Proposal::PreSharedKey(_) | Proposal::ReInit(_)
-    )
+/// The cached proposals a commit of ours takes, by reference, and those it leaves out.
+pub(crate) struct Selection {
+    /// The chosen proposals with their references, in the order they go in the commit.
+    pub(crate) chosen: Vec<(Resolved, Vec<u8>)>,
+    pub(crate) left_out: Vec<LeftOut>,
 }
 
 impl Group {
-    /// RFC 9420 §12.1: checks one proposal from `sender` against the current epoch, with
-    /// `extensions` as the GroupContext extensions (the new ones when the commit also carries
-    /// a GroupContextExtensions proposal, §12.3).
-    pub(crate) fn check_proposal(
+    /// What proposals of the current epoch are checked against.
+    pub(crate) fn scope<'a>(&'a self, env: &Env<'a>, ops: &'a dyn SuiteOps) -> Scope<'a> {
+        Scope {
+            ops,
+            context: &self.context,
+            tree: &self.tree,
+            lifetime: env.lifetime(&self.config),
+            validator: env.credentials,
+            successor_psk: self.successor_psk.as_ref().map(|(id, _)| id),
+        }
+    }
+
+    /// The credential types of the current members (RFC 9420 §7.3), computed once per epoch.
+    pub(crate) fn credential_types(&self) -> &CredentialTypes {
+        self.credential_types
+            .get_or_init(|| CredentialTypes::of(members(&self.tree)))
+    }
+
+    /// RFC 9420 §12.1: the checks of a proposal from `sender` against the current epoch: the
+    /// single-proposal rules, and those a new leaf can be held to against the current tree
+    /// before any commit (LN-04/LN-05 credential types; LN-11/LN-12 keys already in use).
+    pub(crate) fn check_in_epoch(
         &self,
         env: &Env<'_>,
         ops: &dyn SuiteOps,
         proposal: &Proposal,
         sender: &Sender,
-        extensions: &crate::wire::Extensions,
     ) -> Result<(), GroupError> {
-        let ptype = proposal.proposal_type();
-        // RFC 9420 §12.1.8: what external senders may propose; new members only Add (checked
-        // by framing).
-        if matches!(sender, Sender::External(_))
-            && matches!(proposal, Proposal::Update(_) | Proposal::ExternalInit(_))
-        {
-            return Err(ProposalRule::NotAllowed(ptype).into());
-        }
-        let requirements = GroupRequirements {
-            version: self.context.version,
-            extensions: Some(extensions),
-        };
+        check_proposal(
+            &self.scope(env, ops),
+            proposal,
+            sender,
+            &self.context.extensions,
+        )?;
         match proposal {
             Proposal::Add(add) => {
-                validate_key_package(
-                    ops,
-                    add.key_package.clone(),
-                    &requirements,
-                    &env.lifetime(),
-                    env.credentials,
-                )?;
+                let leaf = &add.key_package.leaf_node;
+                self.credential_types().check(leaf)?;
+                self.key_unused(&leaf.encryption_key)?;
             }
             Proposal::Update(update) => {
                 let Sender::Member(l) = sender else {
-                    return Err(ProposalRule::NotAllowed(ptype).into());
+                    return Ok(());
                 };
-                let leaf = LeafIndex::new(*l).ok_or(GroupError::UnknownSender)?;
-                let replaced = self.tree.leaf(leaf).ok_or(GroupError::UnknownSender)?;
-                validate_leaf_node(
-                    ops,
-                    &update.leaf_node,
-                    LeafNodeRole::Update {
-                        group_id: self.context.group_id.as_slice(),
-                        leaf_index: *l,
-                        replaced,
-                    },
-                    &requirements,
-                    &env.lifetime(),
-                    env.credentials,
-                )
-                .map_err(|_| ProposalRule::InvalidUpdate)?;
-            }
-            Proposal::Remove(remove) => {
-                let occupied = LeafIndex::new(remove.removed)
-                    .and_then(|l| self.tree.leaf(l))
-                    .is_some();
-                if !occupied {
-                    return Err(ProposalRule::RemoveNonMember {
-                        leaf: remove.removed,
-                    }
-                    .into());
+                let leaf = &update.leaf_node;
+                let old = LeafIndex::new(*l).and_then(|i| self.tree.leaf(i));
+                if old.is_some_and(|o| {
+                    o.credential.credential_type() != leaf.credential.credential_type()
+                }) {
+                    self.credential_types().check(leaf)?;
                 }
-            }
-            Proposal::PreSharedKey(psk) => {
-                if psk.psk.psk_nonce.len() != ops.params().hash_len() {
-                    return Err(ProposalRule::InvalidPsk.into());
-                }
-                // RFC 9420 §8.4: `reinit` and `branch` resumption PSKs appear only in the first
-                // commit of a successor group.
-                let successor = self
-                    .successor_psk
-                    .as_ref()
-                    .is_some_and(|(id, _)| *id == psk.psk);
-                if let Psk::Resumption { usage, .. } = &psk.psk.psk
-                    && *usage != ResumptionPskUsage::Application
-                    && !successor
+                self.key_unused(&leaf.encryption_key)?;
+                if let Some(holder) = self.tree.find_signature_key(&leaf.signature_key)
+                    && holder.value() != *l
                 {
-                    return Err(ProposalRule::InvalidPsk.into());
-                }
-            }
-            Proposal::ReInit(reinit) => {
-                if reinit.version < self.context.version {
-                    return Err(ProposalRule::ReInitDowngrade.into());
-                }
-            }
-            Proposal::ExternalInit(_) => {}
-            Proposal::GroupContextExtensions(gce) => {
-                self.check_new_extensions(&gce.extensions)?;
-            }
-        }
-        Ok(())
-    }
-
-    /// RFC 9420 §12.1.7, §11.1: every member supports the new GroupContext extensions and
-    /// meets their `required_capabilities`.
-    fn check_new_extensions(&self, extensions: &crate::wire::Extensions) -> Result<(), GroupError> {
-        let required: Option<RequiredCapabilities> = extensions.typed()?;
-        let needed: Vec<ExtensionType> = extensions
-            .as_slice()
-            .iter()
-            .map(|e| e.extension_type)
-            .filter(|t| !is_default_extension(*t))
-            .collect();
-        for leaf in leaves(&self.tree) {
-            let caps = &leaf.capabilities;
-            let supports_ext = |t: &ExtensionType| {
-                is_default_extension(*t) || caps.extensions.as_slice().contains(t)
-            };
-            if !needed.iter().all(supports_ext) {
-                return Err(ProposalRule::UnsupportedExtensions.into());
-            }
-            if let Some(r) = &required {
-                let ok = r.extension_types.as_slice().iter().all(supports_ext)
-                    && r.proposal_types.as_slice().iter().all(|p| {
-                        crate::key_package::is_default_proposal(*p)
-                            || caps.proposals.as_slice().contains(p)
-                    })
-                    && r.credential_types
-                        .as_slice()
-                        .iter()
-                        .all(|c| caps.credentials.as_slice().contains(c));
-                if !ok {
-                    return Err(ProposalRule::UnsupportedExtensions.into());
-                }
-            }
-        }
-        Ok(())
-    }
-
-    /// RFC 9420 §12.2 (and §12.4.3.2 for an external commit): the rules on a commit's whole
-    /// proposal list. Each proposal was checked on its own by
-    /// [`check_proposal`](Self::check_proposal).
-    pub(crate) fn check_proposal_list(
-        &self,
-        list: &[Resolved],
-        committer: Committer,
-    ) -> Result<(), GroupError> {
-        if let Committer::NewMember = committer {
-            return check_external_list(list);
-        }
-        let Committer::Member(me) = committer else {
-            return Err(GroupError::Internal("committer"));
-        };
-        let mut changed: BTreeSet<u32> = BTreeSet::new();
-        let mut removed: BTreeSet<u32> = BTreeSet::new();
-        let mut added_keys: BTreeSet<&[u8]> = BTreeSet::new();
-        let mut psks = Vec::new();
-        let mut gce = 0usize;
-        let mut reinit = false;
-        for r in list {
-            match &r.proposal {
-                Proposal::Update(_) => {
-                    let Sender::Member(l) = r.sender else {
-                        return Err(ProposalRule::NotAllowed(ProposalType::UPDATE).into());
-                    };
-                    if !r.by_reference {
-                        return Err(ProposalRule::NotAllowed(ProposalType::UPDATE).into());
-                    }
-                    if l == me.value() {
-                        return Err(ProposalRule::CommitterUpdate.into());
-                    }
-                    if !changed.insert(l) {
-                        return Err(ProposalRule::DuplicateLeafChange { leaf: l }.into());
-                    }
-                }
-                Proposal::Remove(remove) => {
-                    if remove.removed == me.value() {
-                        return Err(ProposalRule::CommitterRemoved.into());
-                    }
-                    if !changed.insert(remove.removed) {
-                        return Err(ProposalRule::DuplicateLeafChange {
-                            leaf: remove.removed,
-                        }
+                    return Err(Violation::new(Rule::LeafSignatureKeyUnique)
+                        .at(At::Leaf(*l))
+                        .with(Detail::First(holder.value()))
                         .into());
-                    }
-                    removed.insert(remove.removed);
-                }
-                Proposal::Add(add) => {
-                    let key = add.key_package.leaf_node.signature_key.as_bytes();
-                    if !added_keys.insert(key) {
-                        return Err(ProposalRule::DuplicateAdd.into());
-                    }
-                }
-                Proposal::PreSharedKey(psk) => {
-                    if psks.contains(&&psk.psk) {
-                        return Err(ProposalRule::DuplicatePsk.into());
-                    }
-                    psks.push(&psk.psk);
-                }
-                Proposal::GroupContextExtensions(_) => {
-                    gce = gce.saturating_add(1);
-                    if gce > 1 {
-                        return Err(ProposalRule::MultipleGroupContextExtensions.into());
-                    }
-                }
-                Proposal::ReInit(_) => reinit = true,
-                Proposal::ExternalInit(_) => return Err(ProposalRule::ExternalInit.into()),
-            }
-        }
-        if reinit && list.len() > 1 {
-            return Err(ProposalRule::ReInitNotAlone.into());
-        }
-        // An Add of a client already in the group, unless that member is removed here.
-        for r in list {
-            if let Proposal::Add(add) = &r.proposal {
-                let key = &add.key_package.leaf_node.signature_key;
-                if let Some(holder) = self.tree.find_signature_key(key)
-                    && !removed.contains(&holder.value())
-                {
-                    return Err(ProposalRule::DuplicateAdd.into());
-                }
-                let enc = &add.key_package.leaf_node.encryption_key;
-                if self.tree.find_encryption_key(enc).is_some() {
-                    return Err(ProposalRule::DuplicateAdd.into());
                 }
             }
+            _ => {}
         }
         Ok(())
+    }
+
+    /// LN-12: no node of the current tree holds `key`.
+    fn key_unused(&self, key: &HpkePublicKey) -> Result<(), GroupError> {
+        match self.tree.find_encryption_key(key) {
+            Some(holder) => Err(Violation::new(Rule::LeafEncryptionKeyUnique)
+                .with(Detail::First(holder.value()))
+                .into()),
+            None => Ok(()),
+        }
+    }
+
+    /// A proposal received in a message of the current epoch: checked, then offered to the
+    /// application's policy (AP-02).
+    pub(crate) fn accept_received(
+        &self,
+        env: &Env<'_>,
+        ops: &dyn SuiteOps,
+        proposal: &Proposal,
+        sender: &Sender,
+    ) -> Result<(), GroupError> {
+        self.check_in_epoch(env, ops, proposal, sender)?;
+        env.policy
+            .on_received(&ProposalInfo { sender, proposal })
+            .map_err(|r| {
+                GroupError::from(Violation::new(Rule::ApplicationPolicy).with(r.into_detail()))
+            })
+    }
+
+    /// Caches a proposal once: the Delivery Service's echo of a proposal (ours, or one seen
+    /// twice) must not make a commit reference it twice.
+    pub(crate) fn cache_proposal(&mut self, proposal: CachedProposal) {
+        if !self
+            .proposals
+            .iter()
+            .any(|p| p.reference == proposal.reference)
+        {
+            self.proposals.push(proposal);
+        }
+    }
+
+    /// RFC 9420 §12.2, §12.4: the cached proposals our commit includes with `by_value` (our
+    /// own, which must all be valid: an error there fails the commit), chosen so that the
+    /// list stays valid: Removes first, then Updates from the latest, then the rest in the
+    /// order received (a ReInit last, so that it goes only alone). A proposal the policy does
+    /// not include, whose PSK we lack, or that would break a list rule is left out and
+    /// reported.
+    pub(crate) fn select(
+        &self,
+        env: &Env<'_>,
+        ops: &dyn SuiteOps,
+        by_value: &[Resolved],
+        include_cached: bool,
+    ) -> Result<Selection, GroupError> {
+        let cached: Vec<(usize, &CachedProposal)> = if include_cached {
+            self.proposals.iter().enumerate().collect()
+        } else {
+            Vec::new()
+        };
+        let resolved: Vec<Resolved> = cached
+            .iter()
+            .map(|(_, c)| Resolved {
+                proposal: c.proposal.clone(),
+                sender: c.sender,
+                by_reference: true,
+            })
+            .collect();
+        let mut check = ListCheck::new(Committer::Member(self.own_leaf()), &self.tree);
+        let mut keys = NewKeys::default();
+        let is_remove = |p: &Proposal| matches!(p, Proposal::Remove(_));
+        let mut left_out = Vec::new();
+        let mut chosen: Vec<(usize, &CachedProposal)> = Vec::new();
+        // 1. our Removes, then the received ones.
+        for r in by_value.iter().filter(|r| is_remove(&r.proposal)) {
+            check.push(r)?;
+        }
+        let mut order: Vec<usize> = (0..cached.len())
+            .filter(|&i| resolved.get(i).is_some_and(|r| is_remove(&r.proposal)))
+            .collect();
+        // 2. our other proposals.
+        for r in by_value.iter().filter(|r| !is_remove(&r.proposal)) {
+            check.push(r)?;
+            keys.note(r)?;
+        }
+        // 3. received Updates, the latest first; 4. the rest; a ReInit last.
+        order.extend((0..cached.len()).rev().filter(|&i| {
+            resolved
+                .get(i)
+                .is_some_and(|r| matches!(r.proposal, Proposal::Update(_)))
+        }));
+        order.extend((0..cached.len()).filter(|&i| {
+            resolved.get(i).is_some_and(|r| {
+                !matches!(
+                    r.proposal,
+                    Proposal::Remove(_) | Proposal::Update(_) | Proposal::ReInit(_)
+                )
+            })
+        }));
+        order.extend((0..cached.len()).filter(|&i| {
+            resolved
+                .get(i)
+                .is_some_and(|r| matches!(r.proposal, Proposal::ReInit(_)))
+        }));
+        for i in order {
+            let (Some(&(index, c)), Some(r)) = (cached.get(i), resolved.get(i)) else {
+                continue;
+            };
+            match self.admit(env, &mut check, &mut keys, r) {
+                Ok(()) => chosen.push((index, c)),
+                Err(reason) => left_out.push(LeftOut {
+                    sender: c.sender,
+                    proposal: c.proposal.clone(),
+                    reason,
+                }),
+            }
+        }
+        check.finish()?;
+        // A new GroupContext applies to the Adds of the same list (§12.3).
+        let extensions = by_value
+            .iter()
+            .map(|r| &r.proposal)
+            .chain(chosen.iter().map(|(_, c)| &c.proposal))
+            .find_map(|p| match p {
+                Proposal::GroupContextExtensions(gce) => Some(&gce.extensions),
+                _ => None,
+            });
+        if let Some(extensions) = extensions {
+            self.recheck_adds(env, ops, extensions, &mut chosen, &mut left_out);
+        }
+        chosen.sort_by_key(|(i, _)| *i);
+        Ok(Selection {
+            chosen: chosen
+                .into_iter()
+                .map(|(_, c)| {
+                    (
+                        Resolved {
+                            proposal: c.proposal.clone(),
+                            sender: c.sender,
+                            by_reference: true,
+                        },
+                        c.reference.clone(),
+                    )
+                })
+                .collect(),
+            left_out,
+        })
+    }
+
+    /// Whether the cached `r` can join the list so far: the policy includes it, we hold its
+    /// PSK, it breaks no list rule and brings no key another chosen proposal brings.
+    fn admit<'a>(
+        &self,
+        env: &Env<'_>,
+        check: &mut ListCheck<'a>,
+        keys: &mut NewKeys<'a>,
+        r: &'a Resolved,
+    ) -> Result<(), GroupError> {
+        let info = ProposalInfo {
+            sender: &r.sender,
+            proposal: &r.proposal,
+        };
+        if !env.policy.include(&info) {
+            return Err(Violation::new(Rule::ApplicationPolicy)
+                .with(Detail::Reason("not included by the policy".into()))
+                .into());
+        }
+        if let Proposal::PreSharedKey(psk) = &r.proposal {
+            self.psk_value(&psk.psk)?;
+        }
+        keys.check(r)?;
+        check.push(r)?;
+        keys.note(r)?;
+        Ok(())
+    }
+
+    /// RFC 9420 §12.3: the chosen received Adds must meet the new GroupContext `extensions`;
+    /// those that do not are left out.
+    fn recheck_adds(
+        &self,
+        env: &Env<'_>,
+        ops: &dyn SuiteOps,
+        extensions: &Extensions,
+        chosen: &mut Vec<(usize, &CachedProposal)>,
+        left_out: &mut Vec<LeftOut>,
+    ) {
+        let scope = self.scope(env, ops);
+        chosen.retain(|(_, c)| {
+            if !matches!(c.proposal, Proposal::Add(_)) {
+                return true;
+            }
+            match check_proposal(&scope, &c.proposal, &c.sender, extensions) {
+                Ok(()) => true,
+                Err(v) => {
+                    left_out.push(LeftOut {
+                        sender: c.sender,
+                        proposal: c.proposal.clone(),
+                        reason: v.into(),
+                    });
+                    false
+                }
+            }
+        });
     }
 }
 
-/// RFC 9420 §12.2: an external commit has exactly one ExternalInit, at most one Remove, any
-/// number of PreSharedKeys, nothing else, and (§12.4.3.2) everything by value.
-fn check_external_list(list: &[Resolved]) -> Result<(), GroupError> {
-    let mut init = 0usize;
-    let mut removes = 0usize;
-    for r in list {
-        if r.by_reference {
-            return Err(ProposalRule::ExternalInit.into());
-        }
+/// The keys the proposals chosen so far bring into the tree, so that two cached proposals
+/// bringing the same key are not both chosen (LN-11, LN-12 on the tree after the commit).
+#[derive(Default)]
+struct NewKeys<'a> {
+    encryption: BTreeSet<&'a HpkePublicKey>,
+    signature: BTreeSet<&'a SignaturePublicKey>,
+}
+
+impl<'a> NewKeys<'a> {
+    /// The new leaf of an Add or Update, if `r` is one.
+    fn leaf(r: &'a Resolved) -> Option<&'a LeafNode> {
         match &r.proposal {
-            Proposal::ExternalInit(_) => init = init.saturating_add(1),
-            Proposal::Remove(_) => removes = removes.saturating_add(1),
-            Proposal::PreSharedKey(_) => {}
-            _ => return Err(ProposalRule::ExternalInit.into()),
+            Proposal::Add(add) => Some(&add.key_package.leaf_node),
+            Proposal::Update(update) => Some(&update.leaf_node),
+            _ => None,
         }
     }
-    if init != 1 || removes > 1 {
-        return Err(ProposalRule::ExternalInit.into());
+
+    /// LN-11, LN-12: `r` brings no key a chosen proposal brings.
+    fn check(&self, r: &'a Resolved) -> Result<(), Violation> {
+        let Some(leaf) = Self::leaf(r) else {
+            return Ok(());
+        };
+        if self.encryption.contains(&leaf.encryption_key) {
+            return Err(Violation::new(Rule::LeafEncryptionKeyUnique));
+        }
+        if self.signature.contains(&leaf.signature_key) {
+            return Err(Violation::new(Rule::LeafSignatureKeyUnique));
+        }
+        Ok(())
     }
-    Ok(())
+
+    /// Records the keys `r` brings, after checking them.
+    fn note(&mut self, r: &'a Resolved) -> Result<(), Violation> {
+        self.check(r)?;
+        if let Some(leaf) = Self::leaf(r) {
+            self.encryption.insert(&leaf.encryption_key);
+            self.signature.insert(&leaf.signature_key);
+        }
+        Ok(())
+    }
 }

@@ -1,7 +1,7 @@
 //! A group's whole state as bytes (STYLE B.4 item 6): [`Group::to_bytes`] and
 //! [`Group::from_bytes`], so that a store can keep it as an opaque, versioned record.
 //!
-//! The record is one format-version byte ([`STATE_FORMAT_VERSION`], 3) followed by a `GroupRecord` in
+//! The record is one format-version byte ([`STATE_FORMAT_VERSION`], 4) followed by a `GroupRecord` in
 //! the TLS presentation language of RFC 9420 §2.1 (our codec: `<V>` vectors with varint
 //! lengths, `optional<T>` with a strict presence octet, decoded exactly):
 //!
@@ -44,8 +44,9 @@
 //! epoch's membership key (for late PublicMessage handshake messages; empty if unknown), and
 //! the leaves the commit that ended it removed or re-keyed (with the key they had) and the
 //! blank leaves it filled, both ascending, so that late messages are verified with their
-//! sender's key of the time. Version-1 and version-2 records still load, as groups without
-//! the additions.
+//! sender's key of the time. Version 4 then appends `ConfigExtraRecord`, the configuration
+//! added since version 1 (the maximum leaf lifetime, the creator's leaf lifetime, and the
+//! AP-01 override). Records of versions 1 to 3 still load, as groups without the additions.
 //!
 //! The secret tree's layout is in `schedule::secret_tree::state`.
 //!
@@ -79,8 +80,8 @@ use tls_codec::{
 use zeroize::Zeroizing;
 
 use super::commit::PendingCommit;
-use super::process::PrivateChange;
 use super::proposals::CachedProposal;
+use super::stage::{BaseId, PrivateChange};
 use super::{
     CommitSummary, EpochState, Group, GroupConfig, GroupError, HandshakeFormat, PastEpoch,
     PastSenders, StagedCommit,
@@ -96,7 +97,7 @@ use crate::wire::{self, GroupContext, LeafNode, Node, PreSharedKeyId, Proposal, 
 
 /// The format version of group state records: [`Group::to_bytes`] writes it as the first
 /// byte; [`Group::from_bytes`] reads it and version 1.
-pub const STATE_FORMAT_VERSION: u8 = 3;
+pub const STATE_FORMAT_VERSION: u8 = 4;
 
 impl Group {
     /// The group's whole state as a versioned record: configuration, GroupContext, ratchet
@@ -113,10 +114,12 @@ impl Group {
     pub fn to_bytes(&self) -> Result<Secret, GroupError> {
         let record = self.to_record()?;
         let past_extra = self.past_extra_record();
+        let config_extra = ConfigExtraRecord::of(&self.config);
         let len = record
             .tls_serialized_len()
             .saturating_add(self.lifecycle_record().tls_serialized_len())
             .saturating_add(past_extra.tls_serialized_len())
+            .saturating_add(config_extra.tls_serialized_len())
             .saturating_add(1);
         let mut out = Zeroizing::new(Vec::with_capacity(len));
         out.push(STATE_FORMAT_VERSION);
@@ -125,6 +128,9 @@ impl Group {
             .tls_serialize(&mut *out)
             .map_err(CodecError::from)?;
         past_extra
+            .tls_serialize(&mut *out)
+            .map_err(CodecError::from)?;
+        config_extra
             .tls_serialize(&mut *out)
             .map_err(CodecError::from)?;
         if out.len() != len {
@@ -139,31 +145,40 @@ impl Group {
     /// # Errors
     /// [`GroupError::StateVersion`] for a format version other than [`STATE_FORMAT_VERSION`],
     /// [`GroupError::Codec`] for bytes that do not decode exactly (trailing bytes included),
-    /// [`GroupError::State`] for a record that contradicts itself, [`GroupError::Tree`] for a
-    /// ratchet tree that cannot be rebuilt, [`GroupError::TreeHashMismatch`] if the tree
-    /// does not match the GroupContext, [`GroupError::Crypto`] for an unsupported suite.
+    /// [`GroupError::State`] for a record that contradicts itself (a tree that does not match
+    /// the GroupContext included), [`GroupError::Tree`] for a ratchet tree that cannot be
+    /// rebuilt, [`GroupError::Crypto`] for an unsupported suite.
     pub fn from_bytes(crypto: &dyn CryptoProvider, bytes: &[u8]) -> Result<Self, GroupError> {
         let (&version, body) = bytes.split_first().ok_or(CodecError::Truncated)?;
-        let (record, lifecycle, past_extra) = match version {
+        let (record, lifecycle, past_extra, config_extra) = match version {
             // Version 1 had no lifecycle record: no ReInit, no successor PSK.
             1 => (
                 decode_exact::<GroupRecord>(body)?,
                 LifecycleRecord::default(),
+                None,
                 None,
             ),
             // Version 2 had no record of past epochs' membership keys and senders.
             2 => {
                 let (record, rest) =
                     GroupRecord::tls_deserialize_bytes(body).map_err(CodecError::from)?;
-                (record, decode_exact::<LifecycleRecord>(rest)?, None)
+                (record, decode_exact::<LifecycleRecord>(rest)?, None, None)
             }
-            STATE_FORMAT_VERSION => {
+            // Version 3 had no configuration beyond the version-1 record.
+            3 | STATE_FORMAT_VERSION => {
                 let (record, rest) =
                     GroupRecord::tls_deserialize_bytes(body).map_err(CodecError::from)?;
                 let (lifecycle, rest) =
                     LifecycleRecord::tls_deserialize_bytes(rest).map_err(CodecError::from)?;
-                let extra = decode_exact::<VarVec<PastExtraRecord>>(rest)?;
-                (record, lifecycle, Some(extra))
+                if version == 3 {
+                    let extra = decode_exact::<VarVec<PastExtraRecord>>(rest)?;
+                    (record, lifecycle, Some(extra), None)
+                } else {
+                    let (extra, rest) = VarVec::<PastExtraRecord>::tls_deserialize_bytes(rest)
+                        .map_err(CodecError::from)?;
+                    let config = decode_exact::<ConfigExtraRecord>(rest)?;
+                    (record, lifecycle, Some(extra), Some(config))
+                }
             }
             _ => {
                 return Err(GroupError::StateVersion {
@@ -173,6 +188,9 @@ impl Group {
             }
         };
         let mut group = Self::from_record(crypto, record)?;
+        if let Some(config) = config_extra {
+            config.apply(&mut group.config)?;
+        }
         if let Some(extra) = past_extra {
             if extra.len() != group.past.len() {
                 return Err(GroupError::State(
@@ -336,15 +354,21 @@ impl Group {
             }
             psks.insert(p.id.0, p.psk);
         }
+        let base = BaseId {
+            group_id: context.group_id.0.clone(),
+            epoch: context.epoch,
+            epoch_authenticator: epoch.secrets.epoch_authenticator.as_bytes().to_vec(),
+            own_leaf: private.leaf(),
+        };
         let pending = record
             .pending
-            .map(|p| p.into_pending(ops, &tree).map(Box::new))
+            .map(|p| p.into_pending(ops, &tree, base).map(Box::new))
             .transpose()?;
         // While we are a member, the tree, our keys and the epoch agree. (A removed member's
         // group keeps its last epoch with the merged tree, where they need not.)
         if tree.leaf(private.leaf()).is_some() {
             if tree.tree_hash() != context.tree_hash.as_slice() {
-                return Err(GroupError::TreeHashMismatch);
+                return Err(GroupError::State("the tree does not match the tree hash"));
             }
             private.check(&tree)?;
             if epoch.secret_tree.leaves() != tree.leaf_count() {
@@ -365,6 +389,7 @@ impl Group {
             ended: None,
             successor_psk: None,
             own_updates: Vec::new(),
+            credential_types: std::sync::OnceLock::new(),
         })
     }
 }
@@ -492,7 +517,37 @@ impl ConfigRecord {
             past_epochs: usize::try_from(self.past_epochs).unwrap_or(usize::MAX),
             ratchet_tree_in_welcome: flag(self.ratchet_tree_in_welcome)?,
             external_pub: flag(self.external_pub)?,
+            ..GroupConfig::default()
         })
+    }
+}
+
+/// Format version 4: the configuration added since version 1, `struct { optional<uint64>
+/// max_leaf_lifetime; uint64 own_leaf_lifetime; uint8 dangerous_application_before_commit; }`
+/// (older records load with the defaults).
+#[derive(TlsSerialize, TlsDeserializeBytes, TlsSize)]
+struct ConfigExtraRecord {
+    #[tls_codec(with = "crate::codec::fields::optional")]
+    max_leaf_lifetime: Option<u64>,
+    own_leaf_lifetime: u64,
+    dangerous_application_before_commit: u8,
+}
+
+impl ConfigExtraRecord {
+    fn of(config: &GroupConfig) -> Self {
+        Self {
+            max_leaf_lifetime: config.max_leaf_lifetime,
+            own_leaf_lifetime: config.own_leaf_lifetime,
+            dangerous_application_before_commit: config.dangerous_application_before_commit.into(),
+        }
+    }
+
+    fn apply(self, config: &mut GroupConfig) -> Result<(), GroupError> {
+        config.max_leaf_lifetime = self.max_leaf_lifetime;
+        config.own_leaf_lifetime = self.own_leaf_lifetime;
+        config.dangerous_application_before_commit =
+            flag(self.dangerous_application_before_commit)?;
+        Ok(())
     }
 }
 
@@ -1078,7 +1133,7 @@ impl PendingCommitRecord {
             return Err(GroupError::Internal("an own commit with a new leaf key"));
         }
         Ok(Self {
-            base_epoch: s.base_epoch,
+            base_epoch: s.base.epoch,
             context: s.context.clone(),
             tree: StagedTreeRecord::of(&s.tree),
             private: PrivateChangeRecord::of(&s.private)?,
@@ -1091,17 +1146,22 @@ impl PendingCommitRecord {
     fn into_pending(
         self,
         ops: &dyn SuiteOps,
-        base: &RatchetTree,
+        tree: &RatchetTree,
+        base: BaseId,
     ) -> Result<PendingCommit, GroupError> {
+        if self.base_epoch != base.epoch {
+            return Err(GroupError::State("the pending commit is for another epoch"));
+        }
         Ok(PendingCommit {
             staged: StagedCommit {
-                base_epoch: self.base_epoch,
+                base,
                 context: self.context,
-                tree: self.tree.into_staged(ops, base)?,
+                tree: self.tree.into_staged(ops, tree)?,
                 private: self.private.into_change()?,
                 epoch: self.epoch.map(|e| e.into_epoch(ops)).transpose()?,
                 summary: self.summary.into_summary()?,
                 leaf_key: None,
+                decryption: None,
             },
             message: self.message.0,
         })

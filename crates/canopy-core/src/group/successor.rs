@@ -2,13 +2,16 @@
 //! and branching a subgroup. Both start a new group whose first commit injects the old
 //! group's resumption PSK (usage `reinit` or `branch`), and whose joiners check that PSK.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use canopy_crypto::SignaturePrivateKey;
 
+use super::join::{JoinKind, JoinPsks};
 use super::{CommitOptions, CommitOutput, Env, Group, GroupConfig, GroupError};
 use crate::codec::VarBytes;
 use crate::key_package::{KeyPackageBundle, LeafNodeParams};
+use crate::rules::proposal::members;
+use crate::rules::{At, Rule, Violation, ensure};
 use crate::wire::{self, Extensions, KeyPackage, PreSharedKeyId, Psk, ResumptionPskUsage, Welcome};
 
 impl Group {
@@ -19,8 +22,8 @@ impl Group {
     /// returned group as for [`Group::commit`].
     ///
     /// # Errors
-    /// [`GroupError::InvalidSuccessor`] if `old` did not end with a ReInit, and the errors of
-    /// [`Group::create`] and [`Group::commit`].
+    /// [`GroupError::NotEnded`] if `old` did not end
+    /// with a ReInit, and the errors of [`Group::create`] and [`Group::commit`].
     pub fn reinit_successor(
         env: &Env<'_>,
         old: &Self,
@@ -29,9 +32,7 @@ impl Group {
         signer: SignaturePrivateKey,
         key_packages: Vec<KeyPackage>,
     ) -> Result<(Self, CommitOutput), GroupError> {
-        let reinit = old.ended.clone().ok_or(GroupError::InvalidSuccessor(
-            "the group did not end with a ReInit",
-        ))?;
+        let reinit = old.ended.clone().ok_or(GroupError::NotEnded)?;
         Self::successor(
             env,
             old,
@@ -120,13 +121,18 @@ impl Group {
         Ok((group, out))
     }
 
-    /// RFC 9420 §11.2, §11.3: joins the successor of `old` (after a ReInit, or a branch) from
-    /// its Welcome, with `old`'s resumption PSKs, and checks that the Welcome injects a
-    /// `reinit` or `branch` PSK of `old`; for a ReInit, that the new group has the ReInit's
-    /// group id, cipher suite and extensions.
+    /// RFC 9420 §11.2, §11.3, §12.4.3.1: joins the successor of `old` (after a ReInit, or a
+    /// branch) from its Welcome, with `old`'s resumption PSKs, and checks the rules of a
+    /// successor group: the Welcome injects exactly one `reinit` (or `branch`) PSK of `old`
+    /// (WE-08), the new group is at epoch 1 (WE-09); for a ReInit, the new group has the
+    /// ReInit's group id, version, cipher suite and extensions and the PSK names the epoch
+    /// that ended `old` (WE-10), and every member of `old` is a member of the new group
+    /// (WE-11); for a branch, the version and cipher suite are `old`'s (WE-12) and every
+    /// member of the new group is a member of `old` (WE-13). Membership is decided by the
+    /// validator's [`client_identity`](crate::key_package::CredentialValidator::client_identity).
     ///
     /// # Errors
-    /// [`GroupError::InvalidSuccessor`], and the errors of [`Group::join`].
+    /// [`GroupError::Invalid`] naming the rule, and the errors of [`Group::join`].
     pub fn join_successor(
         env: &Env<'_>,
         old: &Self,
@@ -137,6 +143,11 @@ impl Group {
         ratchet_tree: Option<wire::RatchetTree>,
     ) -> Result<Self, GroupError> {
         let resumption = old.resumption_psks();
+        let wanted = if old.ended.is_some() {
+            ResumptionPskUsage::Reinit
+        } else {
+            ResumptionPskUsage::Branch
+        };
         let (group, psks) = Self::join_inner(
             env,
             config,
@@ -144,46 +155,65 @@ impl Group {
             bundle,
             signer,
             ratchet_tree,
-            &BTreeMap::new(),
-            &resumption,
+            &JoinPsks {
+                external: &BTreeMap::new(),
+                resumption: &resumption,
+                kind: JoinKind::Successor(wanted),
+            },
         )?;
-        let wanted = if old.ended.is_some() {
-            ResumptionPskUsage::Reinit
-        } else {
-            ResumptionPskUsage::Branch
-        };
-        let tied = psks.iter().any(|id| match &id.psk {
+        let tie = psks.iter().find_map(|id| match &id.psk {
             Psk::Resumption {
                 usage,
                 psk_group_id,
-                ..
-            } => *usage == wanted && psk_group_id.as_slice() == old.group_id(),
-            Psk::External { .. } => false,
+                psk_epoch,
+            } if *usage == wanted && psk_group_id.as_slice() == old.group_id() => Some(*psk_epoch),
+            _ => None,
         });
-        if !tied {
-            return Err(GroupError::InvalidSuccessor(
-                "the Welcome has no resumption PSK of the old group",
-            ));
-        }
+        let Some(psk_epoch) = tie else {
+            return Err(Violation::new(Rule::WelcomeSuccessorPsk).into());
+        };
+        ensure(group.context.epoch == 1, Rule::SuccessorEpoch)?;
+        let ctx = &group.context;
         if let Some(reinit) = &old.ended {
-            // RFC 9420 §11.2: the ReInit fixes the version, suite, id and extensions.
-            let ctx = &group.context;
-            if ctx.group_id != reinit.group_id
-                || ctx.cipher_suite != reinit.cipher_suite
-                || ctx.version != reinit.version
-                || ctx.extensions != reinit.extensions
-            {
-                return Err(GroupError::InvalidSuccessor(
-                    "the new group does not match the ReInit",
-                ));
-            }
-        } else if group.cipher_suite() != old.cipher_suite() {
+            // RFC 9420 §11.2: the ReInit fixes the version, suite, id and extensions, and the
+            // PSK is the resumption PSK of the epoch its commit started.
+            ensure(
+                ctx.group_id == reinit.group_id
+                    && ctx.cipher_suite == reinit.cipher_suite
+                    && ctx.version == reinit.version
+                    && ctx.extensions == reinit.extensions
+                    && psk_epoch == old.epoch(),
+                Rule::SuccessorReInit,
+            )?;
+            members_within(env, old, &group, Rule::SuccessorReInitMembers)?;
+        } else {
             // RFC 9420 §11.3: a branch keeps the version and cipher suite.
-            return Err(GroupError::InvalidSuccessor(
-                "a branch changed the cipher suite",
-            ));
+            ensure(
+                ctx.cipher_suite == old.cipher_suite() && ctx.version == old.context.version,
+                Rule::SuccessorBranch,
+            )?;
+            members_within(env, &group, old, Rule::SuccessorBranchMembers)?;
         }
         Ok(group)
+    }
+}
+
+/// WE-11, WE-13: every member of `smaller` is a member of `larger`, by the validator's client
+/// identity (O(n log n)).
+fn members_within(
+    env: &Env<'_>,
+    smaller: &Group,
+    larger: &Group,
+    rule: Rule,
+) -> Result<(), GroupError> {
+    let identities: BTreeSet<Vec<u8>> = members(&larger.tree)
+        .map(|(_, leaf)| env.credentials.client_identity(&leaf.credential))
+        .collect();
+    match members(&smaller.tree)
+        .find(|(_, leaf)| !identities.contains(&env.credentials.client_identity(&leaf.credential)))
+    {
+        None => Ok(()),
+        Some((l, _)) => Err(Violation::new(rule).at(At::Leaf(l)).into()),
     }
 }
 

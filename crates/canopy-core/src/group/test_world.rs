@@ -16,6 +16,9 @@ use crate::wire::{self, Credential, Extensions, Lifetime, MlsMessage};
 
 pub(crate) const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 
+/// The time of every test group (2023-11-14), inside every test KeyPackage's lifetime.
+pub(crate) const NOW: u64 = 1_700_000_000;
+
 /// Commit options for an update: a commit with a path even when none is required.
 pub(crate) fn update_options() -> CommitOptions {
     CommitOptions {
@@ -39,25 +42,37 @@ pub(crate) fn remove_proposal(leaf: crate::tree::math::LeafIndex) -> wire::Propo
     })
 }
 
+/// Seeded providers for the tests (the same every run).
+pub(crate) struct SeededRandom;
+
+impl SeededRandom {
+    /// A provider whose every random byte comes from `seed`.
+    pub(crate) fn provider(seed: u64) -> RustCryptoProvider {
+        canopy_crypto_rustcrypto::DeterministicRandom::provider(seed)
+    }
+}
+
 pub(crate) struct World {
     pub(crate) provider: RustCryptoProvider,
     pub(crate) validator: BasicCredentialValidator,
 }
 
 impl World {
+    /// A world whose randomness is seeded (the same every run).
     pub(crate) fn new() -> Self {
+        Self::seeded(0x5EED)
+    }
+
+    /// A world whose randomness comes from `seed`.
+    pub(crate) fn seeded(seed: u64) -> Self {
         Self {
-            provider: RustCryptoProvider::new(),
+            provider: SeededRandom::provider(seed),
             validator: BasicCredentialValidator::new(),
         }
     }
 
     pub(crate) fn env(&self) -> Env<'_> {
-        Env {
-            crypto: &self.provider,
-            credentials: &self.validator,
-            now: None,
-        }
+        Env::new(&self.provider, &self.validator).at(NOW)
     }
 
     pub(crate) fn signer(&self) -> SignatureKeyPair {

@@ -8,8 +8,9 @@ use super::test_world::{
 use super::*;
 use crate::framing::FramingError;
 use crate::key_package::{KeyPackageParams, LeafNodeParams, create_key_package};
+use crate::rules::{Rule, assert_rule};
 use crate::wire::{
-    Credential, FramedContentBody, Lifetime, MlsMessage, Proposal, ReInit, Remove, Sender,
+    Credential, FramedContentBody, Lifetime, MlsMessage, Proposal, ReInit, Remove, Sender, Welcome,
 };
 
 fn assert_agree(groups: &[&Group]) {
@@ -547,10 +548,10 @@ fn a_resync_under_another_identity_is_rejected() {
     )
     .unwrap();
     let epoch = alice.epoch();
-    assert!(matches!(
-        alice.process_message(&w.env(), &commit).unwrap_err(),
-        GroupError::KeyPackage(crate::key_package::KeyPackageError::InvalidCredentialSuccessor)
-    ));
+    assert_rule(
+        alice.process_message(&w.env(), &commit),
+        Rule::LeafCredentialSuccessor,
+    );
     assert_eq!(alice.epoch(), epoch);
 }
 
@@ -842,8 +843,23 @@ fn external_senders_and_new_members_propose_and_members_commit_by_reference() {
         ));
     }
 
-    // Alice commits both by reference; Bob is removed, Carol added.
+    // By default the outsiders' proposals are surfaced but not committed (issue 10, defect 2:
+    // RFC 9420 §12.2 lets the application decide; the default policy trusts members only).
     let out = alice.commit(&w.env(), CommitOptions::default()).unwrap();
+    assert_eq!(out.left_out.len(), 2);
+    for left in &out.left_out {
+        assert_eq!(
+            left.reason.rule(),
+            Some(Rule::ApplicationPolicy),
+            "{left:?}"
+        );
+    }
+    assert!(out.welcome.is_none());
+    assert!(alice.discard_pending_commit());
+    // With a policy that authorizes them, Alice commits both by reference; Bob is removed,
+    // Carol added.
+    let env = w.env().with_policy(&IncludeAll);
+    let out = alice.commit(&env, CommitOptions::default()).unwrap();
     let ProcessedMessage::Commit(staged) = bob.process_message(&w.env(), &out.commit).unwrap()
     else {
         panic!("not a commit");
@@ -1109,10 +1125,7 @@ fn adds_in_a_commit_that_changes_extensions_must_meet_the_new_requirements() {
             },
         )
         .unwrap_err();
-    assert!(
-        matches!(err, GroupError::KeyPackage(_)),
-        "unexpected {err:?}"
-    );
+    assert_rule(Err::<(), _>(err), Rule::LeafRequiredCapabilities);
     assert!(!alice.has_pending_commit());
     // Without the new requirement the same Add is fine.
     alice

@@ -45,3 +45,21 @@ pub enum JoinError {
     #[error("the GroupInfo's cipher suite is not the Welcome's")]
     GroupInfoSuiteMismatch,
 }
+
+impl JoinError {
+    /// The rule of [`crate::rules`] this error reports as broken, if any.
+    pub fn rule(&self) -> Option<crate::rules::Rule> {
+        use crate::rules::Rule;
+        match self {
+            Self::NotForUs | Self::CipherSuiteMismatch => Some(Rule::WelcomeForUs),
+            Self::GroupSecretsUndecryptable | Self::GroupInfoUndecryptable => {
+                Some(Rule::WelcomeDecrypt)
+            }
+            Self::BadGroupInfoSignature => Some(Rule::GroupInfoSignature),
+            Self::BadConfirmationTag => Some(Rule::GroupInfoConfirmationTag),
+            Self::GroupInfoSuiteMismatch => Some(Rule::GroupInfoSuite),
+            Self::Codec(e) => e.rule(),
+            Self::Crypto(_) | Self::PskCount { .. } => None,
+        }
+    }
+}

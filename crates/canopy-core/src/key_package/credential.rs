@@ -55,6 +55,23 @@ pub trait CredentialValidator: Send + Sync {
     /// is valid as a successor"). Called only when an Update or Commit leaf replaces a leaf
     /// with a different credential.
     fn valid_successor(&self, old: &Credential, new: &Credential) -> bool;
+
+    /// RFC 9420 §11.2, §11.3: the identity by which the application recognises one client in
+    /// two groups, for the membership checks of successor groups (every member of a group
+    /// re-initialized by a ReInit is in the new group; every member of a branch was in the
+    /// old one). Two credentials name the same client exactly when their identities are
+    /// equal. By default: a basic credential's identity, an X.509 credential's end-entity
+    /// certificate.
+    fn client_identity(&self, credential: &Credential) -> Vec<u8> {
+        match credential {
+            Credential::Basic { identity } => identity.0.clone(),
+            Credential::X509 { certificates } => certificates
+                .as_slice()
+                .first()
+                .map(|c| c.cert_data.0.clone())
+                .unwrap_or_default(),
+        }
+    }
 }
 
 /// A minimal Authentication Service: accepts any basic credential, and a successor only if
@@ -71,15 +88,15 @@ pub struct BasicCredentialValidator {
 
 impl BasicCredentialValidator {
     /// Accepts basic credentials only.
-    pub fn new() -> Self {
-        Self::default()
+    pub const fn new() -> Self {
+        Self { accept_x509: false }
     }
 
     /// Also accepts X.509 credentials with a non-empty chain, **without** verifying the chain,
     /// its validity period, or that the end-entity key equals the leaf's `signature_key`
     /// (§5.3 requires that; canopy-core has no X.509 parser). A successor X.509 credential is
     /// accepted only if it is identical to the old one.
-    pub fn dangerous_accept_unverified_x509(self) -> Self {
+    pub const fn dangerous_accept_unverified_x509(self) -> Self {
         Self { accept_x509: true }
     }
 }

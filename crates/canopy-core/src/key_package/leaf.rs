@@ -21,12 +21,11 @@ use super::capabilities::{
 };
 use crate::codec::VarBytes;
 use crate::crypto::sign_with_label;
+use crate::rules::leaf::LEAF_NODE_LABEL;
+use crate::rules::{Detail, Rule, Violation};
 use crate::wire::{
     Capabilities, Credential, Extension, Extensions, LeafNode, LeafNodeSource, Lifetime,
 };
-
-/// The label of a LeafNode signature (RFC 9420 §7.2).
-pub(crate) const LEAF_NODE_LABEL: &[u8] = b"LeafNodeTBS";
 
 /// What a client puts in its LeafNodes (RFC 9420 §7.2), apart from keys and source.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -129,7 +128,7 @@ pub enum NewLeafSource<'a> {
 ///
 /// # Errors
 /// [`KeyPackageError::Crypto`] if `suite` is not supported by `provider`, key generation or
-/// signing fails; [`KeyPackageError::ExtensionNotAllowedInLeafNode`] if `params` carries an
+/// signing fails; [`KeyPackageError::Invalid`] with LN-15 if `params` carries an
 /// extension that RFC 9420 §17.3 places elsewhere; [`KeyPackageError::Codec`] for oversized
 /// fields.
 pub fn generate_leaf_node(
@@ -205,7 +204,9 @@ pub(crate) fn build_leaf(
         .map(|e| e.extension_type)
         .find(|&t| !allowed_in(t, Place::LeafNode))
     {
-        return Err(KeyPackageError::ExtensionNotAllowedInLeafNode(t));
+        return Err(Violation::new(Rule::LeafExtensionPlacement)
+            .with(Detail::Extension(t))
+            .into());
     }
     let mut grease = grease;
     let extensions = match grease.as_mut() {

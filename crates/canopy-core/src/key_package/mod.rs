@@ -88,6 +88,7 @@ pub use capabilities::{
     GREASE_VALUES, LastResort, default_capabilities, is_default_extension, is_default_proposal,
     strip_grease,
 };
+pub(crate) use capabilities::{Place, allowed_in};
 pub use credential::{BasicCredentialValidator, CredentialRejected, CredentialValidator};
 pub use error::KeyPackageError;
 pub use leaf::{LeafNodeParams, NewLeafSource, generate_leaf_node, sign_leaf_node};
@@ -95,7 +96,4 @@ pub use package::{
     KeyPackageBundle, KeyPackageParams, KeyPackageRef, ValidatedKeyPackage, create_key_package,
     validate_key_package,
 };
-pub use validate::{
-    GroupRequirements, LeafNodeRole, LifetimePolicy, check_credential_types_supported,
-    check_keys_unique, validate_leaf_node,
-};
+pub use validate::{GroupRequirements, LeafNodeRole, LifetimePolicy, validate_leaf_node};

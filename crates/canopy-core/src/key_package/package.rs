@@ -8,15 +8,12 @@ use super::KeyPackageError;
 use super::capabilities::{GreasePicker, LastResort, Place, allowed_in};
 use super::credential::CredentialValidator;
 use super::leaf::{LeafNodeParams, NewLeafSource, build_leaf};
-use super::validate::{
-    GroupRequirements, LeafNodeRole, LifetimePolicy, check_hpke_key_len, validate_leaf_node,
-};
+use super::validate::{GroupRequirements, LifetimePolicy};
 use crate::codec::VarBytes;
-use crate::crypto::{key_package_ref, sign_with_label, verify_with_label};
+use crate::crypto::{key_package_ref, sign_with_label};
+use crate::rules::key_package::{KEY_PACKAGE_LABEL, check_key_package};
+use crate::rules::{Detail, Rule, Violation};
 use crate::wire::{Extension, ExtensionView, Extensions, KeyPackage, Lifetime, ProtocolVersion};
-
-/// The label of a KeyPackage signature (RFC 9420 §10).
-const KEY_PACKAGE_LABEL: &[u8] = b"KeyPackageTBS";
 
 /// RFC 9420 §5.2 `KeyPackageRef`: `RefHash("MLS 1.0 KeyPackage Reference", KeyPackage)`, the
 /// name of a KeyPackage in Welcome messages and in the delivery service.
@@ -105,10 +102,9 @@ impl KeyPackageBundle {
 ///
 /// # Errors
 /// [`KeyPackageError::Crypto`] if `suite` is not supported by `provider`, or key generation,
-/// randomness or signing fails; [`KeyPackageError::InitKeyIsEncryptionKey`] if the two fresh
-/// keys collide (a broken generator); [`KeyPackageError::ExtensionNotAllowedInKeyPackage`] or
-/// [`KeyPackageError::ExtensionNotAllowedInLeafNode`] for an extension that RFC 9420 §17.3
-/// places elsewhere; [`KeyPackageError::Codec`] for oversized fields.
+/// randomness or signing fails; [`KeyPackageError::Invalid`] with KP-04 if the two fresh keys
+/// collide (a broken generator), KP-06 or LN-15 for an extension that RFC 9420 §17.3 places
+/// elsewhere; [`KeyPackageError::Codec`] for oversized fields.
 pub fn create_key_package(
     provider: &dyn CryptoProvider,
     suite: CipherSuite,
@@ -122,13 +118,15 @@ pub fn create_key_package(
         .map(|e| e.extension_type)
         .find(|&t| !allowed_in(t, Place::KeyPackage))
     {
-        return Err(KeyPackageError::ExtensionNotAllowedInKeyPackage(t));
+        return Err(Violation::new(Rule::KeyPackageExtensionPlacement)
+            .with(Detail::Extension(t))
+            .into());
     }
     let ops = provider.suite(suite)?;
     let init = ops.hpke_generate_key_pair()?;
     let encryption = ops.hpke_generate_key_pair()?;
     if init.public == encryption.public {
-        return Err(KeyPackageError::InitKeyIsEncryptionKey);
+        return Err(Violation::new(Rule::KeyPackageInitKeyDistinct).into());
     }
     let mut grease = (params.leaf.grease || params.leaf.grease_extensions)
         .then(|| GreasePicker::new(provider))
@@ -208,27 +206,18 @@ impl ValidatedKeyPackage {
 }
 
 /// RFC 9420 §10.1: validates a received `key_package` for a group with cipher suite
-/// `ops.suite()` and requirements `group`:
+/// `ops.suite()` and requirements `group`: the KeyPackage rules KP-01, KP-02, KP-05, KP-03, the
+/// LeafNode rules for a `key_package` leaf (with `lifetime` and `validator`), KP-04 and KP-06
+/// of [`crate::rules`], in that order, then the `last_resort` extension's body.
 ///
-/// 1. its version is the group's and its cipher suite is `ops.suite()`;
-/// 2. `init_key` is a key of the suite's KEM;
-/// 3. the signature verifies under `leaf_node.signature_key` with `"KeyPackageTBS"`;
-/// 4. `leaf_node` is valid for a KeyPackage per §7.3 ([`validate_leaf_node`] with
-///    [`LeafNodeRole::KeyPackage`], `lifetime` and `validator`);
-/// 5. `init_key` differs from `leaf_node.encryption_key`;
-/// 6. each extension in `extensions` may appear in a KeyPackage (§17.3); a `last_resort`
-///    extension has empty data.
-///
-/// Unknown extensions in `extensions` are ignored whether or not the leaf's capabilities list
-/// them (§10: they "MUST be ignored"; only the sender is asked to list them), and unknown
-/// capabilities (GREASE included) are ignored too (§13.4). The leaf's capabilities need not
-/// list the group's cipher suite: no receive-side rule of §7.3 or §10.1 asks for it.
-/// Credential-type compatibility and key uniqueness against the group's members are the
-/// separate [`check_credential_types_supported`](super::check_credential_types_supported)
-/// and [`check_keys_unique`](super::check_keys_unique).
+/// Unknown extensions and capabilities (GREASE included) are ignored (§10, §13.4), whether or
+/// not the leaf's capabilities list them, and the capabilities need not list the group's
+/// cipher suite. Credential-type compatibility and key uniqueness against the group's members
+/// are checked when the KeyPackage is added to a group.
 ///
 /// # Errors
-/// The [`KeyPackageError`] variant of the first rule broken.
+/// [`KeyPackageError::Invalid`] naming the first rule broken; [`KeyPackageError::Codec`] for a
+/// malformed `last_resort` extension.
 pub fn validate_key_package(
     ops: &dyn SuiteOps,
     key_package: KeyPackage,
@@ -236,52 +225,7 @@ pub fn validate_key_package(
     lifetime: &LifetimePolicy,
     validator: &dyn CredentialValidator,
 ) -> Result<ValidatedKeyPackage, KeyPackageError> {
-    if key_package.version != group.version {
-        return Err(KeyPackageError::VersionMismatch {
-            expected: group.version,
-            got: key_package.version,
-        });
-    }
-    if key_package.cipher_suite != ops.suite() {
-        return Err(KeyPackageError::CipherSuiteMismatch {
-            expected: ops.suite(),
-            got: key_package.cipher_suite,
-        });
-    }
-    check_hpke_key_len(ops, key_package.init_key.as_bytes().len())
-        .map_err(|len| KeyPackageError::InvalidInitKey { len })?;
-    let tbs = key_package.tbs_bytes()?;
-    verify_with_label(
-        ops,
-        &key_package.leaf_node.signature_key,
-        KEY_PACKAGE_LABEL,
-        &tbs,
-        key_package.signature.as_slice(),
-    )
-    .map_err(|_| KeyPackageError::BadKeyPackageSignature)?;
-    validate_leaf_node(
-        ops,
-        &key_package.leaf_node,
-        LeafNodeRole::KeyPackage,
-        group,
-        lifetime,
-        validator,
-    )?;
-    if key_package.init_key == key_package.leaf_node.encryption_key {
-        return Err(KeyPackageError::InitKeyIsEncryptionKey);
-    }
-    // §10: unknown KeyPackage extensions "MUST be ignored", listed or not (§13.5 asks only
-    // LeafNode extensions to be reflected in the capabilities; MLS++ and mls-rs send unlisted
-    // GREASE here). Recognised types in the wrong message are still refused (§17.3).
-    if let Some(t) = key_package
-        .extensions
-        .as_slice()
-        .iter()
-        .map(|e| e.extension_type)
-        .find(|&t| !allowed_in(t, Place::KeyPackage))
-    {
-        return Err(KeyPackageError::ExtensionNotAllowedInKeyPackage(t));
-    }
+    check_key_package(ops, &key_package, group, lifetime, validator)?;
     key_package.extensions.typed::<LastResort>()?;
     let reference = KeyPackageRef::compute(ops, &key_package)?;
     Ok(ValidatedKeyPackage {

@@ -43,3 +43,15 @@ pub enum ScheduleError {
     #[error("pending decryption does not match the secret tree state")]
     StalePending,
 }
+
+impl ScheduleError {
+    /// The rule of [`crate::rules`] this error reports as broken, if any.
+    pub fn rule(&self) -> Option<crate::rules::Rule> {
+        match self {
+            Self::GenerationConsumed { .. } | Self::GenerationTooFarAhead { .. } => {
+                Some(crate::rules::Rule::FramingGeneration)
+            }
+            _ => None,
+        }
+    }
+}

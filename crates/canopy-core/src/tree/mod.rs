@@ -8,7 +8,7 @@
 //! | `view` | §4.1.2 | [`TreeRead`]: resolution, filtered direct path |
 //! | `diff` | §7.7, §12.1 | [`TreeDiff`] (Add, Update, Remove, UpdatePath, staged without mutation) and [`StagedTree`] |
 //! | `hash`, `parent_hash` | §7.8, §7.9 | tree hash and parent hash inputs, parent-hash verification |
-//! | `validate` | §7.3, §12.4.3.1 | [`RatchetTree::validate`] with a [`ValidationPolicy`] |
+//! | (`crate::rules`) | §7.3, §12.4.3.1 | [`RatchetTree::validate`] with [`TreeChecks`] |
 //! | `treekem` | §7.4–§7.6 | creating, applying and decrypting UpdatePaths |
 //! | `private` | §7.4 | [`PrivateTree`]: a member's leaf key and the keys of its direct path |
 //!
@@ -36,17 +36,17 @@ mod parent_hash;
 mod private;
 mod ratchet;
 mod treekem;
-mod validate;
 mod view;
 
 #[cfg(test)]
 mod tests;
 
+pub use crate::lifetime::LifetimePolicy;
+pub use crate::rules::tree::TreeChecks;
 pub use diff::{StagedTree, TreeDiff};
 pub use error::TreeError;
+pub(crate) use parent_hash::verify_parent_hashes;
 pub use private::PrivateTree;
 pub use ratchet::RatchetTree;
 pub use treekem::{DecryptedPath, LeafTemplate, PendingUpdatePath, decrypt_path};
-pub(crate) use validate::check_leaf_capabilities;
-pub use validate::{LifetimePolicy, ValidationPolicy};
 pub use view::{TreeRead, in_subtree};

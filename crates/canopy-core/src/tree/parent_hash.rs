@@ -8,6 +8,7 @@ use super::hash::parent_hash;
 use super::math::{LeafIndex, NodeIndex, left, right};
 use super::ratchet::RatchetTree;
 use super::view::{TreeRead, in_subtree};
+use crate::rules::{At, Detail, Rule, Violation};
 use crate::wire::{LeafNodeSource, Node, ParentNode};
 
 /// RFC 9420 §7.9.2: checks that every non-blank parent node is parent-hash valid, "top down":
@@ -18,9 +19,11 @@ use crate::wire::{LeafNodeSource, Node, ParentNode};
 /// Parent hashes are only computed for structurally matching candidates, and original sibling
 /// tree hashes reuse the cached hashes of subtrees without unmerged leaves of P.
 ///
+/// This is rule TR-05 of [`crate::rules`].
+///
 /// # Errors
-/// [`TreeError::ParentHashInvalid`] or [`TreeError::ParentHashAmbiguous`] naming the first
-/// failing parent (in node order); [`TreeError::Codec`].
+/// [`TreeError::Invalid`] with TR-05 at the first failing parent (in node order), with
+/// [`Detail::Count`] of the chains found (0 or more than 1); [`TreeError::Codec`].
 pub(crate) fn verify_parent_hashes(
     tree: &RatchetTree,
     ops: &dyn SuiteOps,
@@ -33,10 +36,15 @@ pub(crate) fn verify_parent_hashes(
             .ok()
             .and_then(NodeIndex::new)
             .ok_or(TreeError::Internal("node index"))?;
-        match links_to(tree, ops, x, p)? {
-            0 => return Err(TreeError::ParentHashInvalid { node: x.value() }),
-            1 => {}
-            _ => return Err(TreeError::ParentHashAmbiguous { node: x.value() }),
+        let links = links_to(tree, ops, x, p)?;
+        if links != 1 {
+            return Err(Violation::new(Rule::TreeParentHash)
+                .at(At::Node(x.value()))
+                .with(Detail::Count {
+                    expected: 1,
+                    got: links,
+                })
+                .into());
         }
     }
     Ok(())

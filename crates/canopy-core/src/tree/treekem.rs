@@ -10,9 +10,10 @@
 //! pending.encrypt(&diff, ..)   -> UpdatePath          (one HPKE seal per resolution node)
 //! ```
 //!
-//! A receiver runs [`TreeDiff::apply_update_path`] (checks the leaf, key uniqueness and the
-//! parent-hash chain, installs the nodes), computes the provisional context the same way, and
-//! calls [`decrypt_path`] with its [`PrivateTree`](super::PrivateTree).
+//! A receiver validates the path's leaf and keys with the rules of [`crate::rules`], runs
+//! [`TreeDiff::apply_update_path`] (the path length and the parent-hash chain, then installs
+//! the nodes), computes the provisional context the same way, and calls [`decrypt_path`]
+//! with its [`PrivateTree`](super::PrivateTree).
 //!
 //! The encryptions of one path are independent; with the `parallel` feature and enough
 //! recipients they run on the rayon pool.
@@ -27,13 +28,13 @@ use super::error::TreeError;
 use super::hash::parent_hash;
 use super::math::{LeafIndex, NodeIndex, common_ancestor, left, right};
 use super::private::PrivateTree;
-use super::validate::{check_leaf_capabilities, verify_leaf_signature};
 use super::view::{TreeRead, in_subtree, resolve_node};
 use crate::codec::{VarBytes, VarVec};
 use crate::crypto::{
     decrypt_with_label, derive_secret, encrypt_with_prepared, prepare_encrypt_context,
     sign_with_label,
 };
+use crate::rules::{At, Detail, Rule, Violation};
 use crate::wire::{
     Capabilities, Credential, Extensions, HpkeCiphertext, HpkeCiphertexts, LeafNode,
     LeafNodeSource, Node, UpdatePath, UpdatePathNode,
@@ -151,16 +152,38 @@ impl TreeDiff<'_> {
         template: LeafTemplate,
         signer: &SignaturePrivateKey,
     ) -> Result<PendingUpdatePath, TreeError> {
+        self.create_update_path_breaking(provider, ops, sender, group_id, template, signer, None)
+    }
+
+    /// [`Self::create_update_path`]; with `break_at`, the path secret of that path node is
+    /// drawn at random instead of derived from the one below (a forged, inconsistent path,
+    /// for the negative tests of RFC 9420 §7.5).
+    pub(crate) fn create_update_path_breaking(
+        &mut self,
+        provider: &dyn CryptoProvider,
+        ops: &dyn SuiteOps,
+        sender: LeafIndex,
+        group_id: &[u8],
+        template: LeafTemplate,
+        signer: &SignaturePrivateKey,
+        break_at: Option<usize>,
+    ) -> Result<PendingUpdatePath, TreeError> {
         self.require_member(sender)?;
         let filtered = self.filtered_direct_path(sender)?;
-        let mut leaf_secret = vec![0u8; ops.params().hash_len()];
-        provider.fill_random(&mut leaf_secret)?;
-        let leaf_secret = Secret::new(leaf_secret);
+        let random_secret = || -> Result<Secret, TreeError> {
+            let mut secret = vec![0u8; ops.params().hash_len()];
+            provider.fill_random(&mut secret)?;
+            Ok(Secret::new(secret))
+        };
+        let leaf_secret = random_secret()?;
         let leaf_key = derive_node_key(ops, leaf_secret.as_bytes())?;
         let mut path_secrets = Vec::with_capacity(filtered.len());
         let mut node_keys = Vec::with_capacity(filtered.len());
         let mut current = derive_secret(ops, leaf_secret.as_bytes(), b"path")?;
-        for _ in &filtered {
+        for i in 0..filtered.len() {
+            if break_at == Some(i) {
+                current = random_secret()?;
+            }
             node_keys.push(derive_node_key(ops, current.as_bytes())?);
             let next = derive_secret(ops, current.as_bytes(), b"path")?;
             path_secrets.push(core::mem::replace(&mut current, next));
@@ -190,32 +213,24 @@ impl TreeDiff<'_> {
         })
     }
 
-    /// RFC 9420 §7.5, §7.9.2, §12.4.2: validates an UpdatePath received from `sender` and
-    /// merges it into this diff (after the Commit's proposals): the new LeafNode must have
-    /// source `commit`, a valid signature and a new encryption key; no key of the path may
-    /// already be in the tree; the UpdatePath must have one node per filtered-direct-path node;
-    /// and the leaf's `parent_hash` must match the recomputed chain.
+    /// RFC 9420 §12.4.2: applies the UpdatePath of a commit from the member at `sender`
+    /// (after the commit's proposals): the path must have one node per filtered-direct-path
+    /// node (CM-14) and the leaf's `parent_hash` must match the recomputed chain (CM-16). The
+    /// leaf and the freshness of the path's keys are checked before, by the rules of
+    /// [`crate::rules`] (`leaf_node_source` `commit` is required here to read the claimed
+    /// parent hash).
     ///
     /// # Errors
-    /// The [`TreeError`] naming the failed check; the diff may then hold part of the path and
-    /// should be dropped.
+    /// [`TreeError::Invalid`] naming the rule; [`TreeError::BlankLeaf`] if `sender` is not a
+    /// member. The diff may then hold part of the path and should be dropped.
     pub fn apply_update_path(
         &mut self,
         ops: &dyn SuiteOps,
         sender: LeafIndex,
         path: &UpdatePath,
-        group_id: &[u8],
     ) -> Result<(), TreeError> {
         self.require_member(sender)?;
-        if self
-            .leaf(sender)
-            .is_some_and(|old| old.encryption_key == path.leaf_node.encryption_key)
-        {
-            return Err(TreeError::EncryptionKeyUnchanged {
-                leaf: sender.value(),
-            });
-        }
-        self.merge_path(ops, sender, path, group_id)
+        self.merge_path(ops, sender, path)
     }
 
     /// RFC 9420 §12.4.2, §12.4.3.2: applies the UpdatePath of an external commit (after the
@@ -230,52 +245,50 @@ impl TreeDiff<'_> {
         &mut self,
         ops: &dyn SuiteOps,
         path: &UpdatePath,
-        group_id: &[u8],
     ) -> Result<LeafIndex, TreeError> {
-        let sender = match self.leftmost_blank_leaf() {
-            Some(l) => l,
+        let sender = self.next_leaf()?;
+        self.merge_path(ops, sender, path)?;
+        Ok(sender)
+    }
+
+    /// The leaf a new member takes: the leftmost blank one, or a new one on the right.
+    pub(crate) fn next_leaf(&mut self) -> Result<LeafIndex, TreeError> {
+        match self.leftmost_blank_leaf() {
+            Some(l) => Ok(l),
             None => {
                 let old = self.leaf_count().value();
                 self.extend()?;
                 LeafIndex::new(old).ok_or_else(|| TreeError::TooLarge {
                     len: usize::try_from(old).unwrap_or(usize::MAX),
-                })?
+                })
             }
-        };
-        self.merge_path(ops, sender, path, group_id)?;
-        Ok(sender)
+        }
     }
 
     /// The checks and merge that a member's and a new member's UpdatePath share (RFC 9420
-    /// §7.5, §7.9.2, §12.4.2): source `commit`, signature and capabilities of the leaf, one
-    /// path node per filtered-direct-path node, fresh keys, and the parent-hash chain.
+    /// §7.5, §7.9.2, §12.4.2): one path node per filtered-direct-path node, and the
+    /// parent-hash chain.
     fn merge_path(
         &mut self,
         ops: &dyn SuiteOps,
         sender: LeafIndex,
         path: &UpdatePath,
-        group_id: &[u8],
     ) -> Result<(), TreeError> {
         let leaf = &path.leaf_node;
         let s = sender.value();
         let LeafNodeSource::Commit(claimed) = &leaf.leaf_node_source else {
-            return Err(TreeError::WrongLeafSource {
-                leaf: s,
-                found: leaf.leaf_node_source.value(),
-                expected: 3,
-            });
+            return Err(Violation::new(Rule::LeafSource)
+                .at(At::Leaf(s))
+                .with(Detail::Code {
+                    expected: 3,
+                    got: leaf.leaf_node_source.value().into(),
+                })
+                .into());
         };
-        verify_leaf_signature(ops, group_id, sender, leaf)?;
-        check_leaf_capabilities(sender, leaf, None)?;
         let filtered = self.filtered_direct_path(sender)?;
         if filtered.len() != path.nodes.len() {
-            return Err(TreeError::PathLengthMismatch {
-                leaf: s,
-                expected: filtered.len(),
-                got: path.nodes.len(),
-            });
+            return Err(path_length(s, filtered.len(), path.nodes.len()).into());
         }
-        self.check_new_keys(sender, path, &filtered)?;
         let publics: Vec<HpkePublicKey> = path
             .nodes
             .as_slice()
@@ -284,74 +297,19 @@ impl TreeDiff<'_> {
             .collect();
         let expected = self.install_path(ops, sender, &filtered, &publics)?;
         if expected.as_slice() != claimed.as_slice() {
-            return Err(TreeError::LeafParentHashMismatch { leaf: s });
+            return Err(Violation::new(Rule::CommitPathParentHash)
+                .at(At::Leaf(s))
+                .into());
         }
         self.set_node(sender.node(), Some(Node::Leaf(leaf.clone())));
         Ok(())
     }
 
-    /// RFC 9420 §12.4.2: none of the path's encryption keys may be in the tree already (nor
-    /// twice in the path), and a new signature key may not belong to another leaf.
-    fn check_new_keys(
-        &self,
-        sender: LeafIndex,
-        path: &UpdatePath,
-        filtered: &[(NodeIndex, NodeIndex)],
-    ) -> Result<(), TreeError> {
-        let leaf = &path.leaf_node;
-        let mut fresh: Vec<(&[u8], NodeIndex)> =
-            vec![(leaf.encryption_key.as_bytes(), sender.node())];
-        for ((x, _), n) in filtered.iter().zip(path.nodes.as_slice()) {
-            fresh.push((n.encryption_key.as_bytes(), *x));
-        }
-        for (i, &(key, x)) in fresh.iter().enumerate() {
-            let earlier = fresh.iter().take(i).find(|(k, _)| *k == key);
-            let existing = earlier
-                .map(|&(_, y)| y)
-                .or_else(|| self.encryption_key_holder(key));
-            if let Some(first) = existing {
-                return Err(TreeError::DuplicateEncryptionKey {
-                    node: x.value(),
-                    first: first.value(),
-                });
-            }
-        }
-        if let Some(holder) = self.signature_key_holder(&leaf.signature_key)
-            && holder != sender
-        {
-            return Err(TreeError::DuplicateSignatureKey {
-                leaf: sender.value(),
-                first: holder.value(),
-            });
-        }
-        Ok(())
-    }
-
-    /// The node holding encryption key `key` in the tree with these changes: the base index
-    /// for unchanged nodes, a scan of the (few) changed nodes otherwise.
-    fn encryption_key_holder(&self, key: &[u8]) -> Option<NodeIndex> {
-        let k = HpkePublicKey::new(key.to_vec());
-        if let Some(x) = self.base().find_encryption_key(&k)
-            && self.node(x).is_some_and(|n| node_key(n) == key)
-        {
-            return Some(x);
-        }
+    /// The node of this diff's tree, among the changed ones, that holds `key`.
+    pub(crate) fn changed_node_with_key(&self, key: &HpkePublicKey) -> Option<NodeIndex> {
         self.changed_nodes()
-            .find(|(_, n)| n.is_some_and(|n| node_key(n) == key))
+            .find(|(_, n)| n.is_some_and(|n| node_key(n) == key.as_bytes()))
             .map(|(x, _)| x)
-    }
-
-    /// The leaf holding signature key `key` in the tree with these changes.
-    fn signature_key_holder(&self, key: &SignaturePublicKey) -> Option<LeafIndex> {
-        if let Some(l) = self.base().find_signature_key(key)
-            && self.leaf(l).is_some_and(|n| &n.signature_key == key)
-        {
-            return Some(l);
-        }
-        self.changed_nodes().find_map(|(x, n)| match n {
-            Some(Node::Leaf(leaf)) if &leaf.signature_key == key => x.leaf(),
-            _ => None,
-        })
     }
 
     /// RFC 9420 §7.5, §7.9: blanks the direct path of `sender` and sets the filtered nodes to
@@ -375,6 +333,13 @@ impl TreeDiff<'_> {
         }
         Ok(above)
     }
+}
+
+/// CM-14: an UpdatePath of `got` nodes for a filtered direct path of `expected`.
+fn path_length(leaf: u32, expected: usize, got: usize) -> Violation {
+    Violation::new(Rule::CommitPathLength)
+        .at(At::Leaf(leaf))
+        .with(Detail::Count { expected, got })
 }
 
 /// The encryption key of a node.
@@ -545,9 +510,9 @@ fn own_resolution_entry<'k, T: TreeRead + ?Sized>(
 /// GroupContext. Every UpdatePath node must carry one ciphertext per resolution node.
 ///
 /// # Errors
-/// [`TreeError::OwnPath`], [`TreeError::PathLengthMismatch`],
-/// [`TreeError::CiphertextCountMismatch`], [`TreeError::NoDecryptionKey`],
-/// [`TreeError::PathSecretDecryption`], [`TreeError::PathKeyMismatch`].
+/// [`TreeError::OwnPath`], [`TreeError::NoDecryptionKey`], and [`TreeError::Invalid`] with
+/// CM-14 (path length), CM-15 (ciphertext counts), CM-17 (the path secret does not decrypt),
+/// CM-18 (a derived key differs from the path).
 pub fn decrypt_path<T: TreeRead + ?Sized>(
     view: &T,
     ops: &dyn SuiteOps,
@@ -567,11 +532,7 @@ pub fn decrypt_path<T: TreeRead + ?Sized>(
     let filtered = view.filtered_direct_path(sender)?;
     let nodes = path.nodes.as_slice();
     if filtered.len() != nodes.len() {
-        return Err(TreeError::PathLengthMismatch {
-            leaf: sender.value(),
-            expected: filtered.len(),
-            got: nodes.len(),
-        });
+        return Err(path_length(sender.value(), filtered.len(), nodes.len()).into());
     }
     let ancestor = common_ancestor(sender.node(), me.node());
     let mut mine = None;
@@ -579,11 +540,10 @@ pub fn decrypt_path<T: TreeRead + ?Sized>(
         let expected = view.resolution_len_excluding(child, &excluded);
         let got = node.encrypted_path_secret.len();
         if expected != got {
-            return Err(TreeError::CiphertextCountMismatch {
-                node: x.value(),
-                expected,
-                got,
-            });
+            return Err(Violation::new(Rule::CommitPathCiphertexts)
+                .at(At::Node(x.value()))
+                .with(Detail::Count { expected, got })
+                .into());
         }
         if x == ancestor {
             mine = Some((i, x, child));
@@ -599,13 +559,15 @@ pub fn decrypt_path<T: TreeRead + ?Sized>(
         .and_then(|n| n.encrypted_path_secret.get(k))
         .ok_or(TreeError::Internal("ciphertext index"))?;
     let path_secret = decrypt_with_label(ops, key, UPDATE_PATH_NODE, group_context, &ct.into())
-        .map_err(|_| TreeError::PathSecretDecryption { node: x.value() })?;
+        .map_err(|_| Violation::new(Rule::CommitPathDecrypt).at(At::Node(x.value())))?;
     let mut current = path_secret.clone();
     let mut keys = Vec::new();
     for (&(y, _), node) in filtered.iter().zip(nodes).skip(start) {
         let pair = derive_node_key(ops, current.as_bytes())?;
         if pair.public != node.encryption_key {
-            return Err(TreeError::PathKeyMismatch { node: y.value() });
+            return Err(Violation::new(Rule::CommitPathKeys)
+                .at(At::Node(y.value()))
+                .into());
         }
         keys.push((y, pair));
         current = derive_secret(ops, current.as_bytes(), b"path")?;

@@ -43,7 +43,7 @@ closed_enum!(
 );
 
 /// RFC 9420 §8.4 the `psktype` select of a `PreSharedKeyID`: which PSK is meant.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Psk {
     /// `external`: `opaque psk_id<V>`.
     External {
@@ -126,7 +126,9 @@ impl DeserializeBytes for Psk {
 }
 
 /// RFC 9420 §8.4 `PreSharedKeyID`: which PSK, and the fresh nonce it is injected with.
-#[derive(Clone, Debug, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
+#[derive(
+    Clone, Debug, PartialEq, Eq, PartialOrd, Ord, TlsDeserializeBytes, TlsSerialize, TlsSize,
+)]
 pub struct PreSharedKeyId {
     /// `PSKType psktype` and its select.
     pub psk: Psk,

@@ -385,11 +385,7 @@ proptest! {
 fn fixture_facts(state: &[u8]) -> (String, String) {
     let provider = RustCryptoProvider::new();
     let validator = BasicCredentialValidator::new();
-    let env = Env {
-        crypto: &provider,
-        credentials: &validator,
-        now: None,
-    };
+    let env = Env::new(&provider, &validator);
     let mut g = Group::from_bytes(&provider, state).unwrap();
     let before = hex::encode(g.epoch_authenticator());
     let message = g.pending.as_ref().unwrap().message.clone();
@@ -417,6 +413,7 @@ fn check_stored_state(text: &str, version: u8, upgrade: &[u8]) -> Group {
     current.extend_from_slice(&state[1..]);
     current.extend_from_slice(upgrade);
     current.extend_from_slice(&empty_past_senders(g.past.len()));
+    current.extend_from_slice(&default_config_extra());
     assert_eq!(g.to_bytes().unwrap().as_bytes(), current.as_slice());
     assert_eq!(fixture_facts(&state), (before.to_owned(), after.to_owned()));
     assert_eq!(
@@ -428,6 +425,12 @@ fn check_stored_state(text: &str, version: u8, upgrade: &[u8]) -> Group {
 
 /// The version-3 record of `past` past epochs loaded from an older format: a vector of
 /// empty `PastExtraRecord`s (no membership key, no sender changes: three empty vectors each).
+/// The version-4 configuration record of a group with the default configuration (what an
+/// older record loads with).
+fn default_config_extra() -> Vec<u8> {
+    codec::encode(&ConfigExtraRecord::of(&GroupConfig::default())).unwrap()
+}
+
 fn empty_past_senders(past: usize) -> Vec<u8> {
     let mut out = vec![u8::try_from(3 * past).unwrap()];
     out.extend(std::iter::repeat_n(0u8, 3 * past));
@@ -503,7 +506,7 @@ fn report_sizes_and_times() {
 #[test]
 fn an_ended_group_and_a_successor_commit_round_trip() {
     let w = World::new();
-    let (mut alice, mut bob, _carol) = w.three_members(GroupConfig::default());
+    let (mut alice, mut bob, mut carol) = w.three_members(GroupConfig::default());
     let reinit = ReInit {
         group_id: VarBytes(b"next".to_vec()),
         version: ProtocolVersion::MLS10,
@@ -521,6 +524,7 @@ fn an_ended_group_and_a_successor_commit_round_trip() {
         .unwrap();
     own_commit(&w, &mut alice, &out.commit);
     let _ = deliver(&w, &mut bob, &out.commit);
+    let _ = deliver(&w, &mut carol, &out.commit);
     let loaded = reload(&w, &alice);
     assert_eq!(loaded.reinit(), Some(&reinit));
     assert_eq!(
@@ -528,15 +532,17 @@ fn an_ended_group_and_a_successor_commit_round_trip() {
         alice.to_bytes().unwrap().as_bytes()
     );
 
-    // The successor's first commit, with its reinit PSK, is pending in a saved group.
+    // The successor's first commit, with its reinit PSK, is pending in a saved group. Every
+    // member of the old group is in the new one (RFC 9420 §11.2, rule WE-11).
     let (kp, signer) = w.key_package("bob");
+    let (carol_kp, _) = w.key_package("carol");
     let (next, out) = Group::reinit_successor(
         &w.env(),
         &alice,
         GroupConfig::default(),
         &World::leaf("alice"),
         w.signer().private,
-        vec![kp.key_package.clone()],
+        vec![kp.key_package.clone(), carol_kp.key_package],
     )
     .unwrap();
     let mut next = reload(&w, &next);
@@ -594,11 +600,13 @@ fn past_senders_round_trip_and_inconsistent_ones_are_state_errors() {
         bob.past[0].membership_key.as_ref().map(Secret::as_bytes)
     );
 
+    let config = codec::encode(&ConfigExtraRecord::of(&bob.config)).unwrap();
     let trailer = codec::encode(&bob.past_extra_record()).unwrap();
-    let head = &bytes[..bytes.len() - trailer.len()];
+    let head = &bytes[..bytes.len() - trailer.len() - config.len()];
     let with = |record: VarVec<PastExtraRecord>| {
         let mut out = head.to_vec();
         out.extend_from_slice(&codec::encode(&record).unwrap());
+        out.extend_from_slice(&config);
         Group::from_bytes(&w.provider, &out).unwrap_err()
     };
     // One record fewer than past epochs.

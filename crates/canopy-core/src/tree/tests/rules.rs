@@ -1,18 +1,17 @@
 //! One negative test per tree-validation rule (RFC 9420 §7.3, §7.9.2, §12.4.3.1, §12.4.3.3):
 //! a tree that breaks exactly that rule is rejected with its own error variant.
 
-use super::sim::{GROUP_ID, Sim, capabilities, key_package_leaf, ops, sign_leaf};
-use crate::codec::VarVec;
-use crate::tree::math::{LeafIndex, NodeIndex};
-use crate::tree::{LifetimePolicy, RatchetTree, TreeError, TreeRead, ValidationPolicy};
-use crate::wire::{
-    Credential, CredentialType, Extension, ExtensionType, Extensions, LeafNode, LeafNodeSource,
-    Lifetime, Node, RequiredCapabilities,
+use super::sim::{
+    Sim, capabilities, checks_with, key_package_leaf, lenient_checks, ops, sign_leaf,
 };
-
-fn lenient() -> ValidationPolicy {
-    ValidationPolicy::ignoring_lifetimes()
-}
+use crate::codec::VarVec;
+use crate::rules::{Rule, assert_rule};
+use crate::tree::math::{LeafIndex, NodeIndex};
+use crate::tree::{LifetimePolicy, RatchetTree, TreeChecks, TreeError, TreeRead};
+use crate::wire::{
+    Credential, CredentialType, Extension, ExtensionType, ExtensionView, Extensions, LeafNode,
+    LeafNodeSource, Lifetime, Node, RequiredCapabilities,
+};
 
 /// The nodes of `tree` without trailing blanks.
 fn stripped(tree: &RatchetTree) -> Vec<Option<Node>> {
@@ -21,11 +20,11 @@ fn stripped(tree: &RatchetTree) -> Vec<Option<Node>> {
 
 /// Rebuilds a tree from edited nodes and validates it.
 fn validate(nodes: Vec<Option<Node>>) -> Result<(), TreeError> {
-    validate_with(nodes, &lenient())
+    validate_with(nodes, &lenient_checks())
 }
 
-fn validate_with(nodes: Vec<Option<Node>>, policy: &ValidationPolicy) -> Result<(), TreeError> {
-    RatchetTree::from_nodes(ops(), nodes)?.validate(ops(), GROUP_ID, policy)
+fn validate_with(nodes: Vec<Option<Node>>, checks: &TreeChecks<'_>) -> Result<(), TreeError> {
+    RatchetTree::from_nodes(ops(), nodes)?.validate(ops(), checks)
 }
 
 fn leaf_mut(nodes: &mut [Option<Node>], l: usize) -> &mut LeafNode {
@@ -55,10 +54,7 @@ fn bad_leaf_signature() {
     let mut nodes = stripped(&sim.tree);
     let sig = &mut leaf_mut(&mut nodes, 2).signature.0;
     sig[0] ^= 1;
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::BadLeafSignature { leaf: 2 })
-    );
+    assert_rule(validate(nodes), Rule::LeafSignature);
 }
 
 #[test]
@@ -68,10 +64,7 @@ fn leaf_signed_for_another_position() {
     let signer = &sim.members[&2].signer;
     // A commit leaf's signature binds its leaf index: signed as leaf 1, it fails at leaf 2.
     sign_leaf(leaf_mut(&mut nodes, 2), signer, 1);
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::BadLeafSignature { leaf: 2 })
-    );
+    assert_rule(validate(nodes), Rule::LeafSignature);
 }
 
 #[test]
@@ -81,8 +74,12 @@ fn broken_parent_hash() {
     // Node 5 was set by leaf 2's commit; its parent_hash links it to the root.
     parent_mut(&mut nodes, 5).parent_hash.0[0] ^= 1;
     let err = validate(nodes).unwrap_err();
+    assert_eq!(err.rule(), Some(Rule::TreeParentHash), "{err:?}");
+    let TreeError::Invalid(v) = &err else {
+        panic!("{err:?}")
+    };
     assert!(
-        matches!(err, TreeError::ParentHashInvalid { node: 3 | 5 }),
+        matches!(v.location(), crate::rules::At::Node(3 | 5)),
         "{err:?}"
     );
 }
@@ -93,10 +90,7 @@ fn parent_without_any_chain() {
     let mut nodes = stripped(&sim.tree);
     // A fresh key at the root: nothing below links to it.
     parent_mut(&mut nodes, 3).encryption_key = ops().hpke_generate_key_pair().unwrap().public;
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::ParentHashInvalid { node: 3 })
-    );
+    assert_rule(validate(nodes), Rule::TreeParentHash);
 }
 
 #[test]
@@ -105,10 +99,7 @@ fn duplicate_encryption_key_parent_and_leaf() {
     let mut nodes = stripped(&sim.tree);
     let key = leaf_mut(&mut nodes, 0).encryption_key.clone();
     parent_mut(&mut nodes, 5).encryption_key = key;
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::DuplicateEncryptionKey { node: 5, first: 0 })
-    );
+    assert_rule(validate(nodes), Rule::LeafEncryptionKeyUnique);
 }
 
 #[test]
@@ -119,10 +110,7 @@ fn duplicate_encryption_key_two_leaves() {
     let leaf = leaf_mut(&mut nodes, 2);
     leaf.encryption_key = key;
     sign_leaf(leaf, &sim.members[&2].signer, 2);
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::DuplicateEncryptionKey { node: 4, first: 0 })
-    );
+    assert_rule(validate(nodes), Rule::LeafEncryptionKeyUnique);
 }
 
 #[test]
@@ -133,10 +121,7 @@ fn duplicate_signature_key() {
     let leaf = leaf_mut(&mut nodes, 2);
     leaf.signature_key = key;
     sign_leaf(leaf, &sim.members[&1].signer, 2);
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::DuplicateSignatureKey { leaf: 2, first: 1 })
-    );
+    assert_rule(validate(nodes), Rule::LeafSignatureKeyUnique);
 }
 
 /// `get_tree(7)` plus an Add without a path: leaf 7 is unmerged at nodes 11 and 7.
@@ -154,33 +139,17 @@ fn with_unmerged() -> Vec<Option<Node>> {
 fn unmerged_leaf_missing_below() {
     let mut nodes = with_unmerged();
     parent_mut(&mut nodes, 11).unmerged_leaves.0.clear();
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::UnmergedLeafMissingBelow {
-            node: 7,
-            leaf: 7,
-            missing_at: 11
-        })
-    );
+    assert_rule(validate(nodes), Rule::TreeUnmergedChain);
 }
 
 #[test]
 fn unmerged_leaf_not_descendant() {
     let mut nodes = with_unmerged();
     parent_mut(&mut nodes, 11).unmerged_leaves.0 = vec![0, 7];
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::UnmergedLeafNotDescendant { node: 11, leaf: 0 })
-    );
+    assert_rule(validate(nodes), Rule::TreeUnmergedLeaf);
     let mut nodes = with_unmerged();
     parent_mut(&mut nodes, 11).unmerged_leaves.0 = vec![7, 1000];
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::UnmergedLeafNotDescendant {
-            node: 11,
-            leaf: 1000
-        })
-    );
+    assert_rule(validate(nodes), Rule::TreeUnmergedLeaf);
 }
 
 #[test]
@@ -189,26 +158,17 @@ fn unmerged_leaf_blank() {
     let mut nodes = stripped(&sim.tree);
     // Leaf 7 is blank in get_tree(7).
     parent_mut(&mut nodes, 7).unmerged_leaves.0 = vec![7];
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::UnmergedLeafBlank { node: 7, leaf: 7 })
-    );
+    assert_rule(validate(nodes), Rule::TreeUnmergedLeaf);
 }
 
 #[test]
 fn unmerged_leaves_unsorted() {
     let mut nodes = with_unmerged();
     parent_mut(&mut nodes, 7).unmerged_leaves.0 = vec![7, 6];
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::UnmergedLeavesUnsorted { node: 7 })
-    );
+    assert_rule(validate(nodes), Rule::TreeUnmergedSorted);
     let mut nodes = with_unmerged();
     parent_mut(&mut nodes, 7).unmerged_leaves.0 = vec![7, 7];
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::UnmergedLeavesUnsorted { node: 7 })
-    );
+    assert_rule(validate(nodes), Rule::TreeUnmergedSorted);
 }
 
 #[test]
@@ -222,7 +182,7 @@ fn not_truncated() {
     };
     root.encryption_key = ops().hpke_generate_key_pair().unwrap().public;
     nodes.push(Some(Node::Parent(root)));
-    assert_eq!(validate(nodes), Err(TreeError::NotTruncated { root: 3 }));
+    assert_rule(validate(nodes), Rule::TreeTruncated);
 }
 
 #[test]
@@ -264,37 +224,33 @@ fn lifetime_policy() {
             not_after: 200,
         })
     });
-    let at = |now, max_total| ValidationPolicy {
-        lifetime: LifetimePolicy {
-            now: Some(now),
-            max_total,
-        },
-        required_capabilities: None,
+    let at = |now, max_total| {
+        checks_with(
+            LifetimePolicy {
+                now: Some(now),
+                max_total,
+            },
+            None,
+        )
     };
     // Leaf 0 has lifetime (0, u64::MAX): fine without a maximum.
     assert_eq!(validate_with(nodes.clone(), &at(150, None)), Ok(()));
     assert_eq!(validate(nodes.clone()), Ok(()));
-    assert_eq!(
+    assert_rule(
         validate_with(nodes.clone(), &at(201, None)),
-        Err(TreeError::LifetimeExpired { leaf: 1 })
+        Rule::LeafLifetime,
     );
-    assert_eq!(
+    assert_rule(
         validate_with(nodes.clone(), &at(99, None)),
-        Err(TreeError::LifetimeExpired { leaf: 1 })
+        Rule::LeafLifetime,
     );
-    assert_eq!(
-        validate_with(nodes.clone(), &ValidationPolicy::at(150, 1000)),
-        Err(TreeError::LifetimeTooLong { leaf: 0 })
+    assert_rule(
+        validate_with(nodes.clone(), &at(150, Some(1000))),
+        Rule::LeafLifetimeMax,
     );
     // The maximum alone can be checked, without a clock.
-    let max_only = ValidationPolicy {
-        lifetime: LifetimePolicy::unchecked().with_max_total(1000),
-        required_capabilities: None,
-    };
-    assert_eq!(
-        validate_with(nodes, &max_only),
-        Err(TreeError::LifetimeTooLong { leaf: 0 })
-    );
+    let max_only = checks_with(LifetimePolicy::unchecked().with_max_total(1000), None);
+    assert_rule(validate_with(nodes, &max_only), Rule::LeafLifetimeMax);
 }
 
 #[test]
@@ -303,13 +259,7 @@ fn extension_not_in_capabilities() {
         l.extensions =
             Extensions::new(vec![Extension::new(ExtensionType(0xff00), vec![])]).unwrap();
     });
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::UnsupportedExtension {
-            leaf: 1,
-            extension_type: 0xff00
-        })
-    );
+    assert_rule(validate(nodes), Rule::LeafExtensionsListed);
     // Listed: accepted. A default extension (application_id) needs no listing.
     let nodes = with_second_leaf(|l| {
         l.extensions = Extensions::new(vec![
@@ -327,13 +277,7 @@ fn own_credential_type_not_in_capabilities() {
     let nodes = with_second_leaf(|l| {
         l.capabilities.credentials = VarVec(vec![CredentialType::X509]);
     });
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::OwnCredentialUnsupported {
-            leaf: 1,
-            credential_type: 1
-        })
-    );
+    assert_rule(validate(nodes), Rule::LeafOwnCredentialListed);
 }
 
 #[test]
@@ -345,14 +289,7 @@ fn credential_type_in_use_not_supported_by_every_member() {
         };
         l.capabilities.credentials = VarVec(vec![CredentialType::BASIC, CredentialType::X509]);
     });
-    assert_eq!(
-        validate(nodes),
-        Err(TreeError::CredentialTypeUnsupported {
-            leaf: 0,
-            credential_type: 2,
-            used_by: 1
-        })
-    );
+    assert_rule(validate(nodes), Rule::LeafSupportsCredentialTypes);
 }
 
 #[test]
@@ -360,22 +297,17 @@ fn required_capabilities() {
     let nodes = with_second_leaf(|l| {
         l.capabilities.extensions = VarVec(vec![ExtensionType(0xff01)]);
     });
-    let policy = |rc| ValidationPolicy {
-        lifetime: LifetimePolicy::unchecked(),
-        required_capabilities: Some(rc),
-    };
     let rc = RequiredCapabilities {
         extension_types: VarVec(vec![ExtensionType(0xff01), ExtensionType::RATCHET_TREE]),
         proposal_types: VarVec(Vec::new()),
         credential_types: VarVec(vec![CredentialType::BASIC]),
     };
+    let extensions = Extensions::new(vec![rc.to_extension().unwrap()]).unwrap();
+    let checks = checks_with(LifetimePolicy::unchecked(), Some(&extensions));
     // Leaf 0 lacks 0xff01; the default ratchet_tree type needs no listing.
-    assert_eq!(
-        validate_with(nodes, &policy(rc)),
-        Err(TreeError::MissingRequiredCapability {
-            leaf: 0,
-            code: 0xff01
-        })
+    assert_rule(
+        validate_with(nodes, &checks),
+        Rule::LeafRequiredCapabilities,
     );
     let _ = capabilities();
 }

@@ -11,7 +11,7 @@ use crate::codec::{VarBytes, VarVec};
 use crate::crypto::sign_with_label;
 use crate::tree::math::{LeafIndex, NodeIndex, common_ancestor};
 use crate::tree::{
-    LeafTemplate, PrivateTree, RatchetTree, TreeDiff, TreeRead, ValidationPolicy, decrypt_path,
+    LeafTemplate, PrivateTree, RatchetTree, TreeChecks, TreeDiff, TreeRead, decrypt_path,
     in_subtree,
 };
 use crate::wire::{
@@ -205,7 +205,7 @@ impl Sim {
             for (leaf, _, _) in &joiners {
                 theirs.add_leaf(leaf.clone()).unwrap();
             }
-            theirs.apply_update_path(ops(), s, &path, GROUP_ID).unwrap();
+            theirs.apply_update_path(ops(), s, &path).unwrap();
             assert_eq!(theirs.tree_hash(ops()).unwrap(), tree_hash);
             let got =
                 decrypt_path(&theirs, ops(), &member.private, s, &path, &added, &ctx).unwrap();
@@ -241,9 +241,7 @@ impl Sim {
 
     /// Every invariant of a consistent group.
     pub(super) fn check(&self) {
-        self.tree
-            .validate(ops(), GROUP_ID, &ValidationPolicy::ignoring_lifetimes())
-            .unwrap();
+        self.tree.validate(ops(), &lenient_checks()).unwrap();
         assert_eq!(
             self.tree.tree_hash(),
             self.tree.tree_hash_from_scratch(ops()).unwrap().as_slice()
@@ -292,4 +290,29 @@ impl Sim {
             member.private.check(&self.tree).unwrap();
         }
     }
+}
+
+/// The validator of the tree tests: basic credentials, and x509 ones unchecked.
+pub(super) static VALIDATOR: crate::key_package::BasicCredentialValidator =
+    crate::key_package::BasicCredentialValidator::new().dangerous_accept_unverified_x509();
+
+/// Checks of a tree of group [`GROUP_ID`] with `lifetime` and GroupContext `extensions`.
+pub(super) fn checks_with(
+    lifetime: crate::tree::LifetimePolicy,
+    extensions: Option<&Extensions>,
+) -> TreeChecks<'_> {
+    TreeChecks {
+        group_id: GROUP_ID,
+        group: crate::key_package::GroupRequirements {
+            version: ProtocolVersion::MLS10,
+            extensions,
+        },
+        lifetime,
+        validator: &VALIDATOR,
+    }
+}
+
+/// Checks that ignore lifetimes and have no GroupContext extensions.
+pub(super) fn lenient_checks() -> TreeChecks<'static> {
+    checks_with(crate::tree::LifetimePolicy::unchecked(), None)
 }

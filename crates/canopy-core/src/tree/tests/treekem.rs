@@ -1,8 +1,12 @@
 //! TreeKEM: UpdatePath processing rejects each malformed path with its own error, and group
 //! scenarios (adds in a commit, removes, updates, blank parents) keep every member in sync.
 
-use super::sim::{GROUP_ID, Sim, ops, provider, sign_leaf};
+use super::sim::{GROUP_ID, Sim, VALIDATOR, lenient_checks, ops, provider, sign_leaf};
 use crate::codec::VarBytes;
+use crate::key_package::{GroupRequirements, LeafNodeRole};
+use crate::rules::leaf::{Signature, check_leaf, update_new_key};
+use crate::rules::tree::{changed_keys_unique, path_keys_fresh};
+use crate::rules::{Rule, Violation, assert_rule};
 use crate::tree::math::LeafIndex;
 use crate::tree::{LeafTemplate, RatchetTree, TreeError, TreeRead, decrypt_path};
 use crate::wire::{HpkeCiphertexts, LeafNodeSource, UpdatePath};
@@ -25,9 +29,33 @@ fn path_from(sim: &Sim, sender: u32) -> UpdatePath {
     pending.encrypt(&diff, ops(), b"ctx", &[]).unwrap()
 }
 
+/// What a receiver does with `path` (as the group's epoch transition does): the LeafNode
+/// rules for a commit leaf, a new leaf key (CM-12), fresh path keys (CM-13), the path applied
+/// (CM-14, CM-16), and key uniqueness in the new tree.
 fn apply(sim: &Sim, sender: u32, path: &UpdatePath) -> Result<(), TreeError> {
+    let s = LeafIndex::new(sender).unwrap();
+    let old = sim.tree.leaf(s);
+    check_leaf(
+        ops(),
+        &path.leaf_node,
+        LeafNodeRole::Commit {
+            group_id: GROUP_ID,
+            leaf_index: sender,
+            replaced: old,
+        },
+        &GroupRequirements::mls10(),
+        &crate::tree::LifetimePolicy::unchecked(),
+        &VALIDATOR,
+        Signature::Verify,
+    )?;
+    if let Some(old) = old {
+        update_new_key(&path.leaf_node, old).map_err(|_| Violation::new(Rule::CommitPathNewKey))?;
+    }
     let mut diff = sim.tree.diff();
-    diff.apply_update_path(ops(), LeafIndex::new(sender).unwrap(), path, GROUP_ID)
+    path_keys_fresh(&diff, path)?;
+    diff.apply_update_path(ops(), s, path)?;
+    changed_keys_unique(&diff)?;
+    Ok(())
 }
 
 #[test]
@@ -37,7 +65,7 @@ fn a_fresh_path_applies_and_decrypts() {
     assert_eq!(apply(&sim, 1, &path), Ok(()));
     let mut diff = sim.tree.diff();
     let s = LeafIndex::new(1).unwrap();
-    diff.apply_update_path(ops(), s, &path, GROUP_ID).unwrap();
+    diff.apply_update_path(ops(), s, &path).unwrap();
     for (&l, m) in &sim.members {
         if l == 1 {
             let err = decrypt_path(&diff, ops(), &m.private, s, &path, &[], b"ctx").unwrap_err();
@@ -47,10 +75,7 @@ fn a_fresh_path_applies_and_decrypts() {
         decrypt_path(&diff, ops(), &m.private, s, &path, &[], b"ctx").unwrap();
         // The wrong context does not decrypt.
         let err = decrypt_path(&diff, ops(), &m.private, s, &path, &[], b"ctX").unwrap_err();
-        assert!(
-            matches!(err, TreeError::PathSecretDecryption { .. }),
-            "{err:?}"
-        );
+        assert_rule(Err::<(), _>(err), Rule::CommitPathDecrypt);
     }
 }
 
@@ -60,14 +85,7 @@ fn wrong_leaf_source() {
     let mut path = path_from(&sim, 0);
     path.leaf_node.leaf_node_source = LeafNodeSource::Update;
     sign_leaf(&mut path.leaf_node, &sim.members[&0].signer, 0);
-    assert_eq!(
-        apply(&sim, 0, &path),
-        Err(TreeError::WrongLeafSource {
-            leaf: 0,
-            found: 2,
-            expected: 3
-        })
-    );
+    assert_rule(apply(&sim, 0, &path), Rule::LeafSource);
 }
 
 #[test]
@@ -75,10 +93,7 @@ fn bad_path_leaf_signature() {
     let sim = Sim::chain(4);
     let mut path = path_from(&sim, 0);
     path.leaf_node.signature.0[3] ^= 0x10;
-    assert_eq!(
-        apply(&sim, 0, &path),
-        Err(TreeError::BadLeafSignature { leaf: 0 })
-    );
+    assert_rule(apply(&sim, 0, &path), Rule::LeafSignature);
 }
 
 #[test]
@@ -87,17 +102,11 @@ fn leaf_parent_hash_mismatch() {
     let mut path = path_from(&sim, 0);
     path.leaf_node.leaf_node_source = LeafNodeSource::Commit(VarBytes(vec![7; 32]));
     sign_leaf(&mut path.leaf_node, &sim.members[&0].signer, 0);
-    assert_eq!(
-        apply(&sim, 0, &path),
-        Err(TreeError::LeafParentHashMismatch { leaf: 0 })
-    );
+    assert_rule(apply(&sim, 0, &path), Rule::CommitPathParentHash);
     // A node key changed after signing breaks the chain too.
     let mut path = path_from(&sim, 0);
     path.nodes.0[1].encryption_key = ops().hpke_generate_key_pair().unwrap().public;
-    assert_eq!(
-        apply(&sim, 0, &path),
-        Err(TreeError::LeafParentHashMismatch { leaf: 0 })
-    );
+    assert_rule(apply(&sim, 0, &path), Rule::CommitPathParentHash);
 }
 
 #[test]
@@ -105,14 +114,7 @@ fn path_length_mismatch() {
     let sim = Sim::chain(4);
     let mut path = path_from(&sim, 0);
     path.nodes.0.pop();
-    assert_eq!(
-        apply(&sim, 0, &path),
-        Err(TreeError::PathLengthMismatch {
-            leaf: 0,
-            expected: 2,
-            got: 1
-        })
-    );
+    assert_rule(apply(&sim, 0, &path), Rule::CommitPathLength);
 }
 
 #[test]
@@ -123,27 +125,18 @@ fn path_keys_must_be_new() {
     let old = sim.tree.leaf(LeafIndex::new(0).unwrap()).unwrap().clone();
     path.leaf_node.encryption_key = old.encryption_key;
     sign_leaf(&mut path.leaf_node, &sim.members[&0].signer, 0);
-    assert_eq!(
-        apply(&sim, 0, &path),
-        Err(TreeError::EncryptionKeyUnchanged { leaf: 0 })
-    );
+    assert_rule(apply(&sim, 0, &path), Rule::CommitPathNewKey);
     // A path node reuses the key of leaf 3.
     let mut path = path_from(&sim, 0);
     let leaf3 = sim.tree.leaf(LeafIndex::new(3).unwrap()).unwrap().clone();
     path.nodes.0[0].encryption_key = leaf3.encryption_key;
-    assert_eq!(
-        apply(&sim, 0, &path),
-        Err(TreeError::DuplicateEncryptionKey { node: 1, first: 6 })
-    );
+    assert_rule(apply(&sim, 0, &path), Rule::CommitPathFreshKeys);
     // The new leaf takes the signature key of leaf 1.
     let mut path = path_from(&sim, 0);
     let leaf1 = sim.tree.leaf(LeafIndex::new(1).unwrap()).unwrap().clone();
     path.leaf_node.signature_key = leaf1.signature_key;
     sign_leaf(&mut path.leaf_node, &sim.members[&1].signer, 0);
-    assert_eq!(
-        apply(&sim, 0, &path),
-        Err(TreeError::DuplicateSignatureKey { leaf: 0, first: 1 })
-    );
+    assert_rule(apply(&sim, 0, &path), Rule::LeafSignatureKeyUnique);
 }
 
 #[test]
@@ -155,7 +148,7 @@ fn ciphertext_count_mismatch() {
     cts.pop();
     path.nodes.0[1].encrypted_path_secret = HpkeCiphertexts::new(&cts).unwrap();
     let mut diff = sim.tree.diff();
-    diff.apply_update_path(ops(), s, &path, GROUP_ID).unwrap();
+    diff.apply_update_path(ops(), s, &path).unwrap();
     let err = decrypt_path(
         &diff,
         ops(),
@@ -168,11 +161,14 @@ fn ciphertext_count_mismatch() {
     .unwrap_err();
     assert_eq!(
         err,
-        TreeError::CiphertextCountMismatch {
-            node: 3,
-            expected: 1,
-            got: 0
-        }
+        TreeError::Invalid(
+            Violation::new(Rule::CommitPathCiphertexts)
+                .at(crate::rules::At::Node(3))
+                .with(crate::rules::Detail::Count {
+                    expected: 1,
+                    got: 0
+                })
+        )
     );
 }
 
@@ -180,12 +176,12 @@ fn ciphertext_count_mismatch() {
 fn tampered_node_key_is_caught_by_the_receiver() {
     // Without parent hashes in the way (a leaf's direct neighbour path), a receiver still
     // checks derived keys: swap the two node keys of a path and re-sign consistently is not
-    // possible, so check PathKeyMismatch through the private API instead.
+    // possible, so check CM-18 through the private API instead.
     let sim = Sim::chain(4);
     let path = path_from(&sim, 0);
     let s = LeafIndex::new(0).unwrap();
     let mut diff = sim.tree.diff();
-    diff.apply_update_path(ops(), s, &path, GROUP_ID).unwrap();
+    diff.apply_update_path(ops(), s, &path).unwrap();
     let mut forged = path.clone();
     forged.nodes.0[1].encryption_key = ops().hpke_generate_key_pair().unwrap().public;
     let err = decrypt_path(
@@ -198,7 +194,10 @@ fn tampered_node_key_is_caught_by_the_receiver() {
         b"ctx",
     )
     .unwrap_err();
-    assert_eq!(err, TreeError::PathKeyMismatch { node: 3 });
+    assert_eq!(
+        err,
+        TreeError::Invalid(Violation::new(Rule::CommitPathKeys).at(crate::rules::At::Node(3)))
+    );
 }
 
 #[test]
@@ -231,7 +230,7 @@ fn merging_a_path_hashes_only_the_path() {
     let sim = Sim::chain(32);
     let path = path_from(&sim, 9);
     let mut diff = sim.tree.diff();
-    diff.apply_update_path(ops(), LeafIndex::new(9).unwrap(), &path, GROUP_ID)
+    diff.apply_update_path(ops(), LeafIndex::new(9).unwrap(), &path)
         .unwrap();
     let staged = diff.stage(ops()).unwrap();
     // A leaf and its direct path (5 parents) in a 32-leaf tree, and only their hashes.
@@ -253,7 +252,7 @@ fn staging_never_touches_the_base_tree() {
         let _staged = diff.stage(ops()).unwrap();
         let path = path_from(&sim, 2);
         let mut diff = sim.tree.diff();
-        diff.apply_update_path(ops(), LeafIndex::new(2).unwrap(), &path, GROUP_ID)
+        diff.apply_update_path(ops(), LeafIndex::new(2).unwrap(), &path)
             .unwrap();
         let _staged = diff.stage(ops()).unwrap();
     }
@@ -286,12 +285,7 @@ fn truncate_and_extend_within_one_diff() {
     let rebuilt = RatchetTree::from_wire(ops(), tree.to_wire().unwrap()).unwrap();
     assert_eq!(rebuilt.nodes(), tree.nodes());
     assert_eq!(tree.leftmost_blank_leaf(), tree.leftmost_blank_leaf_scan());
-    tree.validate(
-        ops(),
-        GROUP_ID,
-        &crate::tree::ValidationPolicy::ignoring_lifetimes(),
-    )
-    .unwrap();
+    tree.validate(ops(), &lenient_checks()).unwrap();
 
     // Extending to 16 leaves, truncating back and extending again in the same diff.
     let mut diff = tree.diff();

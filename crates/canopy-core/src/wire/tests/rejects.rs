@@ -293,6 +293,10 @@ fn duplicate_extension_types_are_rejected() {
         MlsMessage::from_bytes(&bad),
         Err(CodecError::DuplicateExtension(0x0A0A))
     );
+    crate::rules::assert_rule(
+        MlsMessage::from_bytes(&bad),
+        crate::rules::Rule::ExtensionsUnique,
+    );
 }
 
 #[test]
@@ -354,9 +358,11 @@ fn non_zero_padding_is_rejected() {
     let mut plaintext = content.to_bytes().unwrap();
     let last = plaintext.len() - 1;
     plaintext[last] = 1;
+    let err = PrivateMessageContent::from_bytes(ContentType::Application, &plaintext);
+    assert_eq!(err, Err(CodecError::NonZeroPadding));
     assert_eq!(
-        PrivateMessageContent::from_bytes(ContentType::Application, &plaintext),
-        Err(CodecError::NonZeroPadding)
+        err.unwrap_err().rule(),
+        Some(crate::rules::Rule::FramingPadding)
     );
     // Decoded with the wrong content type, the same plaintext does not parse as padding.
     plaintext[last] = 0;
