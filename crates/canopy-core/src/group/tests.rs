@@ -1138,3 +1138,90 @@ fn adds_in_a_commit_that_changes_extensions_must_meet_the_new_requirements() {
         )
         .unwrap();
 }
+
+/// Issue 10 item 14 (and `docs/interop.md`): a KeyPackage whose `KeyPackage.extensions`
+/// carry an unknown and a GREASE extension its leaf does not list (§10: "MUST be ignored"),
+/// and whose capabilities do not list the group's cipher suite (no receive-side rule asks
+/// for it), is added to a group on every suite, and its owner joins from the Welcome.
+#[test]
+fn a_lax_key_package_from_another_implementation_is_added_and_joins_on_every_suite() {
+    use crate::codec::VarBytes;
+    use crate::crypto::sign_with_label;
+    use crate::wire::{Extension, ExtensionType};
+
+    let w = World::new();
+    for suite in CipherSuite::ALL {
+        let ops = w.provider.suite(suite).unwrap();
+        let credential = |name: &str| Credential::Basic {
+            identity: VarBytes(name.as_bytes().to_vec()),
+        };
+        let alice_signer = ops.signature_generate_key_pair().unwrap();
+        let mut alice = Group::create(
+            &w.env(),
+            GroupConfig::default(),
+            suite,
+            b"lax".to_vec(),
+            &LeafNodeParams::new(credential("alice"), suite),
+            alice_signer.private,
+            Extensions::default(),
+        )
+        .unwrap();
+
+        let bob_signer = ops.signature_generate_key_pair().unwrap();
+        let lifetime = Lifetime {
+            not_before: 0,
+            not_after: u64::MAX,
+        };
+        let mut params =
+            KeyPackageParams::new(LeafNodeParams::new(credential("bob"), suite), lifetime);
+        params.leaf.capabilities.cipher_suites = vec![CipherSuite(0x0F0F)];
+        let mut bob = create_key_package(&w.provider, suite, &params, &bob_signer.private).unwrap();
+        let kp = &mut bob.key_package;
+        kp.leaf_node
+            .capabilities
+            .cipher_suites
+            .retain(|&s| s != suite);
+        let tbs = kp.leaf_node.tbs_bytes(&[], 0).unwrap();
+        kp.leaf_node.signature =
+            VarBytes(sign_with_label(ops, &bob_signer.private, b"LeafNodeTBS", &tbs).unwrap());
+        let listed = kp.leaf_node.capabilities.extensions.clone();
+        let grease = crate::key_package::GREASE_VALUES
+            .iter()
+            .map(|&g| ExtensionType(g))
+            .find(|t| !listed.as_slice().contains(t))
+            .unwrap();
+        kp.extensions = Extensions::new(vec![
+            Extension::new(ExtensionType(0x7E57), vec![1, 2, 3]),
+            Extension::new(grease, vec![4]),
+        ])
+        .unwrap();
+        let tbs = kp.tbs_bytes().unwrap();
+        kp.signature =
+            VarBytes(sign_with_label(ops, &bob_signer.private, b"KeyPackageTBS", &tbs).unwrap());
+        assert!(!kp.leaf_node.capabilities.cipher_suites.contains(&suite));
+
+        let out = alice
+            .commit(
+                &w.env(),
+                CommitOptions {
+                    add: vec![bob.key_package.clone()],
+                    ..CommitOptions::default()
+                },
+            )
+            .unwrap_or_else(|e| panic!("{suite:?}: {e}"));
+        own_commit(&w, &mut alice, &out.commit);
+        let bob_group = Group::join(
+            &w.env(),
+            GroupConfig::default(),
+            &welcome_of(&out),
+            &bob,
+            bob_signer.private,
+            None,
+            &BTreeMap::new(),
+            &[],
+        )
+        .unwrap_or_else(|e| panic!("{suite:?}: {e}"));
+        assert_eq!(bob_group.member_count(), 2);
+        assert_agree(&[&alice, &bob_group]);
+    }
+}

@@ -95,6 +95,29 @@ pub fn strip_grease(capabilities: &Capabilities) -> Capabilities {
     }
 }
 
+/// RFC 9420 §13.5: whether `capabilities` were GREASEd, that is whether the cipher-suite,
+/// proposal or credential list holds a GREASE value. The extension list is not consulted: it
+/// also lists the types of GREASE extensions carried, which [`LeafNodeParams::grease`]
+/// does not control.
+///
+/// [`LeafNodeParams::grease`]: super::LeafNodeParams::grease
+pub(crate) fn has_grease(capabilities: &Capabilities) -> bool {
+    capabilities
+        .cipher_suites
+        .iter()
+        .any(|s| GREASE_VALUES.contains(&s.0))
+        || capabilities
+            .proposals
+            .as_slice()
+            .iter()
+            .any(|t| t.is_grease())
+        || capabilities
+            .credentials
+            .as_slice()
+            .iter()
+            .any(|t| t.is_grease())
+}
+
 fn keep<T: Copy>(list: &VarVec<T>, f: impl Fn(&T) -> bool) -> VarVec<T> {
     VarVec(list.as_slice().iter().copied().filter(|x| f(x)).collect())
 }

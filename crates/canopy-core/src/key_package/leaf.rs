@@ -16,7 +16,8 @@ use canopy_crypto::{
 
 use super::KeyPackageError;
 use super::capabilities::{
-    GreasePicker, Place, allowed_in, complete_capabilities, default_capabilities, strip_grease,
+    GreasePicker, Place, allowed_in, complete_capabilities, default_capabilities, has_grease,
+    strip_grease,
 };
 use crate::codec::VarBytes;
 use crate::crypto::sign_with_label;
@@ -38,26 +39,41 @@ pub struct LeafNodeParams {
     pub capabilities: Capabilities,
     /// The LeafNode `extensions` (for example `application_id`).
     pub extensions: Extensions,
-    /// Whether to send GREASE (§13.5): one random GREASE value in each capabilities list
-    /// that allows it, one GREASE extension in the LeafNode (listed in its capabilities), and,
-    /// for a KeyPackage, one GREASE extension in `KeyPackage.extensions`. RFC 9420 says a
-    /// client SHOULD; [`LeafNodeParams::new`] sets it.
+    /// Whether to send GREASE values in the capabilities (§13.5): one random GREASE value in
+    /// each of the four lists that allow it (cipher suites, extensions, proposals,
+    /// credentials). RFC 9420 says a client SHOULD; [`LeafNodeParams::new`] sets it. Every
+    /// deployed implementation we test against accepts it.
     pub grease: bool,
+    /// Whether to also send GREASE *extensions* (§13.5): one GREASE extension in
+    /// `LeafNode.extensions` and, for a KeyPackage, one in `KeyPackage.extensions`, each listed
+    /// in the leaf's capabilities (§7.2, §10).
+    ///
+    /// Off in [`LeafNodeParams::new`] until the peers' released crates accept it: OpenMLS
+    /// 0.9.2 rejects any GREASE extension in a LeafNode or KeyPackage, even a correctly listed
+    /// one (OpenMLS issue 2156, fixed after 0.9.2), so a group with an OpenMLS 0.9.2 member
+    /// cannot add a client that sets this. See `docs/interop.md`.
+    pub grease_extensions: bool,
 }
 
 impl LeafNodeParams {
-    /// `credential` with [`default_capabilities`] for `suite`, no extensions, and GREASE on.
+    /// `credential` with [`default_capabilities`] for `suite`, no extensions, GREASE in the
+    /// capabilities on ([`Self::grease`]) and GREASE extensions off
+    /// ([`Self::grease_extensions`]).
     pub fn new(credential: Credential, suite: CipherSuite) -> Self {
         Self {
             credential,
             capabilities: default_capabilities(suite),
             extensions: Extensions::default(),
             grease: true,
+            grease_extensions: false,
         }
     }
 
     /// The parameters of an existing `leaf` (to re-sign it for an Update or Commit), with
-    /// GREASE values removed from its capabilities and extensions (§13.5) and `grease` on.
+    /// GREASE values removed from its capabilities and extensions (§13.5). The two GREASE
+    /// switches follow the leaf, so a re-signed leaf GREASEs as the original did: `grease` is
+    /// on if its capabilities hold a GREASE value, `grease_extensions` if it carries a GREASE
+    /// extension.
     pub fn from_leaf(leaf: &LeafNode) -> Self {
         let kept: Vec<Extension> = leaf
             .extensions
@@ -71,7 +87,12 @@ impl LeafNodeParams {
             capabilities: strip_grease(&leaf.capabilities),
             // A sub-list of a duplicate-free list is duplicate-free.
             extensions: Extensions::new(kept).unwrap_or_default(),
-            grease: true,
+            grease: has_grease(&leaf.capabilities),
+            grease_extensions: leaf
+                .extensions
+                .as_slice()
+                .iter()
+                .any(|e| e.extension_type.is_grease()),
         }
     }
 }
@@ -119,8 +140,7 @@ pub fn generate_leaf_node(
 ) -> Result<(LeafNode, HpkePrivateKey), KeyPackageError> {
     let ops = provider.suite(suite)?;
     let pair = ops.hpke_generate_key_pair()?;
-    let mut grease = params
-        .grease
+    let mut grease = (params.grease || params.grease_extensions)
         .then(|| GreasePicker::new(provider))
         .transpose()?;
     let leaf = build_leaf(
@@ -149,8 +169,7 @@ pub fn sign_leaf_node(
     signer: &SignaturePrivateKey,
 ) -> Result<LeafNode, KeyPackageError> {
     let ops = provider.suite(suite)?;
-    let mut grease = params
-        .grease
+    let mut grease = (params.grease || params.grease_extensions)
         .then(|| GreasePicker::new(provider))
         .transpose()?;
     build_leaf(
@@ -164,7 +183,9 @@ pub fn sign_leaf_node(
     )
 }
 
-/// Builds and signs a leaf; `grease` adds GREASE to the capabilities and the extensions. The
+/// Builds and signs a leaf; `grease` draws the GREASE values that `params` asks for (in the
+/// capabilities for [`LeafNodeParams::grease`], a LeafNode extension for
+/// [`LeafNodeParams::grease_extensions`]). The
 /// types of `key_package_extensions` are listed in the capabilities too (RFC 9420 §10:
 /// KeyPackage extensions "MUST be included in the `leaf_node.capabilities` field").
 pub(crate) fn build_leaf(
@@ -189,8 +210,8 @@ pub(crate) fn build_leaf(
     }
     let mut grease = grease;
     let extensions = match grease.as_mut() {
-        Some(g) => g.grease_extensions(&params.extensions)?,
-        None => params.extensions.clone(),
+        Some(g) if params.grease_extensions => g.grease_extensions(&params.extensions)?,
+        _ => params.extensions.clone(),
     };
     let mut capabilities = complete_capabilities(
         &params.capabilities,
@@ -198,7 +219,9 @@ pub(crate) fn build_leaf(
         params.credential.credential_type(),
         extensions.as_slice().iter().chain(key_package_extensions),
     );
-    if let Some(g) = grease {
+    if let Some(g) = grease
+        && params.grease
+    {
         g.grease_capabilities(&mut capabilities);
     }
     let (leaf_node_source, group_id, leaf_index) = match source {

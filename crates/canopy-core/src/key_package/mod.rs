@@ -25,9 +25,14 @@
 //! its credential, whether the new one is a valid successor. [`BasicCredentialValidator`] is a
 //! minimal policy for basic credentials.
 //!
-//! GREASE (§13.5): created leaves and KeyPackages carry random GREASE values in every field
-//! that allows them when [`LeafNodeParams::grease`] is set; received ones are processed with
-//! the normal rules for unknown values, so GREASE is tolerated without special cases.
+//! GREASE (§13.5): by default created leaves carry one random GREASE value in each of the four
+//! capability lists ([`LeafNodeParams::grease`]), and every extension sent is listed in the
+//! capabilities. GREASE *extensions* in `LeafNode.extensions` and `KeyPackage.extensions` are
+//! a separate switch, [`LeafNodeParams::grease_extensions`], off by default because OpenMLS
+//! 0.9.2 refuses them (its issue 2156). Received GREASE is processed with the normal rules for
+//! unknown values, so it is tolerated without special cases; unknown extensions in
+//! `KeyPackage.extensions` are ignored whether or not the leaf lists them (§10: they "MUST be
+//! ignored").
 //!
 //! ```
 //! use canopy_core::key_package::{
@@ -44,7 +49,7 @@
 //! let signer = ops.signature_generate_key_pair()?;
 //! let now = 1_700_000_000;
 //!
-//! // Alice publishes a KeyPackage (with GREASE, as RFC 9420 §13.5 recommends).
+//! // Alice publishes a KeyPackage (with GREASE capabilities, as RFC 9420 §13.5 recommends).
 //! let credential = Credential::Basic { identity: b"alice".to_vec().into() };
 //! let lifetime = Lifetime { not_before: now - 3_600, not_after: now + 30 * 86_400 };
 //! let params = KeyPackageParams::new(LeafNodeParams::new(credential, suite), lifetime);

@@ -45,8 +45,9 @@ impl KeyPackageRef {
 /// What a client puts in a KeyPackage (RFC 9420 §10).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct KeyPackageParams {
-    /// The LeafNode contents; its `grease` flag also adds a GREASE extension to
-    /// `KeyPackage.extensions` (§13.5).
+    /// The LeafNode contents; its [`LeafNodeParams::grease_extensions`] switch also adds a
+    /// GREASE extension to `KeyPackage.extensions` (§13.5), listed in the leaf's capabilities
+    /// (§10).
     pub leaf: LeafNodeParams,
     /// The leaf's `lifetime` (§7.2).
     pub lifetime: Lifetime,
@@ -127,9 +128,7 @@ pub fn create_key_package(
     if init.public == encryption.public {
         return Err(Violation::new(Rule::KeyPackageInitKeyDistinct).into());
     }
-    let mut grease = params
-        .leaf
-        .grease
+    let mut grease = (params.leaf.grease || params.leaf.grease_extensions)
         .then(|| GreasePicker::new(provider))
         .transpose()?;
 
@@ -138,7 +137,9 @@ pub fn create_key_package(
         kp_extensions.push(LastResort.to_extension()?);
     }
     let mut kp_extensions = Extensions::new(kp_extensions)?;
-    if let Some(g) = grease.as_mut() {
+    if let Some(g) = grease.as_mut()
+        && params.leaf.grease_extensions
+    {
         // Listed in the leaf's capabilities by `build_leaf`, as §10 requires.
         kp_extensions = g.grease_extensions(&kp_extensions)?;
     }

@@ -421,25 +421,137 @@ fn last_resort_with_data_is_malformed() {
 
 // ----- GREASE -----
 
+/// The number of GREASE values in `values`.
+fn grease_count(values: impl IntoIterator<Item = u16>) -> usize {
+    values
+        .into_iter()
+        .filter(|v| GREASE_VALUES.contains(v))
+        .count()
+}
+
+/// Issue 11 / `docs/interop.md`: Canopy's default KeyPackage, decoded from its bytes, has
+/// exactly one GREASE value in each of the four capability lists (§13.5), none in the
+/// versions, no GREASE extension in the LeafNode or the KeyPackage (OpenMLS 0.9.2 refuses
+/// them), and every non-default extension it carries listed in the capabilities (§7.2, §10).
 #[test]
-fn grease_is_sent_in_every_allowed_field_and_tolerated() {
-    let c = Client::new(SUITE);
+fn default_key_package_greases_only_the_capability_lists_and_lists_every_extension() {
+    for suite in CipherSuite::ALL {
+        let c = Client::with(suite, |p| {
+            p.leaf.extensions = Extensions::new(vec![
+                Extension::new(ExtensionType::APPLICATION_ID, vec![0x01, 0x61]),
+                Extension::new(ExtensionType(0x1234), vec![7]),
+            ])
+            .unwrap();
+            p.extensions =
+                Extensions::new(vec![Extension::new(ExtensionType(0x2345), vec![9])]).unwrap();
+            p.last_resort = true;
+        });
+        let bytes = c.kp().to_bytes().unwrap();
+        let kp = KeyPackage::from_bytes(&bytes).unwrap();
+        let caps = &kp.leaf_node.capabilities;
+        assert_eq!(grease_count(caps.cipher_suites.iter().map(|s| s.0)), 1);
+        assert_eq!(
+            grease_count(caps.extensions.as_slice().iter().map(|t| t.0)),
+            1
+        );
+        assert_eq!(
+            grease_count(caps.proposals.as_slice().iter().map(|t| t.0)),
+            1
+        );
+        assert_eq!(
+            grease_count(caps.credentials.as_slice().iter().map(|t| t.0)),
+            1
+        );
+        assert_eq!(
+            grease_count(caps.versions.as_slice().iter().map(|t| t.0)),
+            0
+        );
+        let leaf_ext = kp.leaf_node.extensions.as_slice();
+        let kp_ext = kp.extensions.as_slice();
+        assert!(!leaf_ext.iter().any(|e| e.extension_type.is_grease()));
+        assert!(!kp_ext.iter().any(|e| e.extension_type.is_grease()));
+        assert_eq!(leaf_ext.len(), 2);
+        assert_eq!(kp_ext.len(), 2);
+        for e in leaf_ext.iter().chain(kp_ext) {
+            let t = e.extension_type;
+            assert_eq!(
+                caps.extensions.as_slice().contains(&t),
+                !is_default_extension(t),
+                "{suite:?}: {t:?}"
+            );
+        }
+        // Listed: 0x1234, 0x2345, last_resort and the one GREASE value; nothing else.
+        assert_eq!(caps.extensions.as_slice().len(), 4);
+        c.validate(kp).unwrap();
+    }
+}
+
+#[test]
+fn grease_extensions_switch_sends_listed_grease_extensions_and_is_tolerated() {
+    let c = Client::with(SUITE, |p| p.leaf.grease_extensions = true);
     let kp = c.kp();
     let caps = &kp.leaf_node.capabilities;
     assert!(has_grease(caps.cipher_suites.iter().map(|s| s.0)));
-    assert!(has_grease(caps.extensions.as_slice().iter().map(|t| t.0)));
     assert!(has_grease(caps.proposals.as_slice().iter().map(|t| t.0)));
     assert!(has_grease(caps.credentials.as_slice().iter().map(|t| t.0)));
     assert!(!has_grease(caps.versions.as_slice().iter().map(|t| t.0)));
     let leaf_ext = kp.leaf_node.extensions.as_slice();
-    assert!(leaf_ext.iter().any(|e| e.extension_type.is_grease()));
-    assert!(
-        kp.extensions
-            .as_slice()
-            .iter()
-            .any(|e| e.extension_type.is_grease())
+    let kp_ext = kp.extensions.as_slice();
+    assert_eq!(leaf_ext.len(), 1);
+    assert_eq!(kp_ext.len(), 1);
+    for e in leaf_ext.iter().chain(kp_ext) {
+        assert!(e.extension_type.is_grease());
+        assert!(caps.extensions.as_slice().contains(&e.extension_type));
+    }
+    // One GREASE capability value plus the extensions' types (they may coincide).
+    let mut types: Vec<u16> = leaf_ext
+        .iter()
+        .chain(kp_ext)
+        .map(|e| e.extension_type.0)
+        .collect();
+    types.dedup();
+    assert_eq!(
+        grease_count(caps.extensions.as_slice().iter().map(|t| t.0)),
+        types.len() + 1
     );
     c.validate(kp).unwrap();
+
+    // GREASE extensions without GREASE capabilities: only the extensions' types are listed.
+    let c = Client::with(SUITE, |p| {
+        p.leaf.grease = false;
+        p.leaf.grease_extensions = true;
+    });
+    let kp = c.kp();
+    let caps = &kp.leaf_node.capabilities;
+    assert!(!has_grease(caps.cipher_suites.iter().map(|s| s.0)));
+    assert!(!has_grease(caps.proposals.as_slice().iter().map(|t| t.0)));
+    let n = grease_count(caps.extensions.as_slice().iter().map(|t| t.0));
+    assert!(n == 1 || n == 2, "{n}");
+    assert_eq!(kp.extensions.as_slice().len(), 1);
+    assert_eq!(kp.leaf_node.extensions.as_slice().len(), 1);
+    c.validate(kp).unwrap();
+}
+
+#[test]
+fn params_from_a_leaf_keep_its_grease_switches() {
+    let c = Client::new(SUITE);
+    let p = c.params();
+    assert!(p.grease);
+    assert!(!p.grease_extensions);
+    let c = Client::with(SUITE, |p| {
+        p.leaf.grease = false;
+        p.leaf.grease_extensions = true;
+    });
+    let p = c.params();
+    assert!(!p.grease);
+    assert!(p.grease_extensions);
+    assert!(p.extensions.is_empty());
+    // A re-signed leaf GREASEs as the original did.
+    let leaf = c.update_leaf(&p);
+    assert_eq!(leaf.extensions.as_slice().len(), 1);
+    assert!(!has_grease(
+        leaf.capabilities.cipher_suites.iter().map(|s| s.0)
+    ));
 }
 
 #[test]
@@ -494,7 +606,7 @@ fn every_grease_value_everywhere_is_tolerated_on_receipt() {
 
 #[test]
 fn params_from_a_leaf_drop_its_grease() {
-    let c = Client::new(SUITE);
+    let c = Client::with(SUITE, |p| p.leaf.grease_extensions = true);
     let p = c.params();
     assert!(!has_grease(
         p.capabilities.cipher_suites.iter().map(|s| s.0)
@@ -686,6 +798,8 @@ fn version_not_in_capabilities() {
     assert_rule(c.validate(kp), Rule::LeafVersion);
 }
 
+/// Issue 10 item 14: no receive-side rule of §7.3 or §10.1 asks a leaf to list the group's
+/// cipher suite, and other implementations' KeyPackages may omit it: accepted on every suite.
 #[test]
 fn capabilities_need_not_list_the_cipher_suite() {
     // Issue 10 item 14: no receive-side rule of RFC 9420 §10.1 or §7.3 asks for it (MLS++
@@ -966,27 +1080,33 @@ fn init_key_is_encryption_key() {
     assert_rule(c.validate(kp), Rule::KeyPackageInitKeyDistinct);
 }
 
+/// Issue 10 item 14: §10 says unknown KeyPackage extensions "MUST be ignored"; only the sender
+/// is asked to list them. KeyPackages with unlisted GREASE and unknown extensions (as MLS++
+/// and mls-rs with its `grease` feature send) are accepted on every suite.
 #[test]
-fn unlisted_key_package_extensions_are_ignored() {
-    // Issue 10 item 14: RFC 9420 §10 says unknown KeyPackage extensions "MUST be ignored";
-    // only LeafNode extensions must be reflected in the capabilities (§13.5). Unknown and
-    // GREASE types, unlisted, on every suite.
+fn unlisted_unknown_and_grease_key_package_extensions_are_ignored_on_every_suite() {
     for suite in CipherSuite::ALL {
         let c = Client::new(suite);
-        let carried = c.kp().extensions;
+        // A GREASE type the leaf does not list (it lists one random GREASE value).
+        let listed = c.kp().leaf_node.capabilities.extensions;
         let grease = GREASE_VALUES
             .iter()
             .map(|&g| ExtensionType(g))
-            .find(|&g| carried.find(g).is_none())
+            .find(|t| !listed.as_slice().contains(t))
             .unwrap();
-        for t in [ExtensionType(0x1236), grease] {
-            let kp = c.with_kp(|kp| {
-                let mut list = kp.extensions.clone().into_vec();
-                list.push(Extension::new(t, vec![1, 2]));
-                kp.extensions = Extensions::new(list).unwrap();
-            });
-            assert!(c.validate(kp).is_ok(), "{suite:?} {t:?}");
-        }
+        let kp = c.with_kp(|kp| {
+            let mut list = kp.extensions.clone().into_vec();
+            list.push(Extension::new(ExtensionType(0x1236), vec![1, 2]));
+            list.push(Extension::new(grease, vec![3]));
+            kp.extensions = Extensions::new(list).unwrap();
+        });
+        let caps = kp.leaf_node.capabilities.extensions.as_slice();
+        assert!(!caps.contains(&ExtensionType(0x1236)));
+        assert!(!caps.contains(&grease));
+        let valid = c
+            .validate(kp.clone())
+            .unwrap_or_else(|e| panic!("{suite:?}: {e}"));
+        assert_eq!(valid.key_package(), &kp);
     }
 }
 
