@@ -1,0 +1,238 @@
+//! The stateful target: carol (a member of the prepared three-member group) processes up to
+//! [`MAX_STEPS`] messages taken from the pool of valid messages and mutated as the input says.
+//!
+//! Input: one byte selecting the receiver [`Snapshot`], then steps of
+//! `kind: u8, pool: u8, length: u16 (big endian), payload[length]`:
+//!
+//! | `kind % 6` | message processed |
+//! |---|---|
+//! | [`AS_IS`] | the pool message unchanged |
+//! | [`RAW`] | the payload itself (the pool message if the payload is empty) |
+//! | [`MUTATE`] | the pool message after the payload's byte mutations (flip, set, insert, delete, truncate, splice; 4 bytes each) |
+//! | [`RESIGN`] | the payload decoded as a FramedContent, signed as its claimed sender (the insecure provider lets the harness sign for any public key) with the epoch-2 GroupContext, given the pool message's confirmation tag, membership-tagged with the epoch-2 membership key: a malicious insider's message |
+//! | [`MERGE`] | the pool message unchanged; a staged commit is then merged and the state round-tripped |
+//! | 5 | the pool message after one bit flip at the payload's position |
+//!
+//! After every step:
+//! - no panic;
+//! - an error leaves carol's state record byte-identical;
+//! - an accepted message has a content that was signed: an outcome the unmodified pool gives
+//!   ([`Fixture::known`](crate::world::Fixture::known)), or, for a re-signed content, that
+//!   content itself (a proposal or a past epoch's handshake with exactly its sender and
+//!   body, or a commit that removes carol, which she cannot confirm; a re-signed commit
+//!   that changes anything else fails its confirmation tag);
+//! - the new state loads back to the same record.
+
+use canopy_core::framing::protect_public;
+use canopy_core::group::{Group, Merged, ProcessedMessage};
+use canopy_core::wire::{
+    AuthenticatedContent, FramedContent, FramedContentAuthData, FramedContentBody, MlsMessage,
+    Proposal, PublicMessage, Sender, WireFormat,
+};
+use canopy_crypto::{CryptoProvider as _, SignaturePublicKey};
+
+use super::decode::state_round_trip;
+use super::mutate::{Reader, must, mutate, pick, signer_of};
+use crate::world::{self, Fixture, Outcome, SUITE, Snapshot, World, fixture};
+
+/// At most this many messages per input.
+pub const MAX_STEPS: usize = 4;
+/// Step kind: the pool message as it is.
+pub const AS_IS: u8 = 0;
+/// Step kind: the payload as the message.
+pub const RAW: u8 = 1;
+/// Step kind: byte mutations of the pool message.
+pub const MUTATE: u8 = 2;
+/// Step kind: the payload as FramedContent, re-signed and re-tagged.
+pub const RESIGN: u8 = 3;
+/// Step kind: the pool message; merge if it is a commit.
+pub const MERGE: u8 = 4;
+
+/// The stateful target; see the module documentation.
+pub fn process_message(data: &[u8]) {
+    let f = fixture();
+    let w = World::new(world::SEED);
+    let mut r = Reader::new(data);
+    let snapshot = Snapshot::ALL
+        .get(pick(usize::from(r.u8()), Snapshot::ALL.len()))
+        .copied()
+        .unwrap_or(Snapshot::Fresh);
+    let mut group = must(f.receiver(&w, snapshot), "loading a snapshot");
+    let mut merged = false;
+    for _ in 0..MAX_STEPS {
+        if r.is_empty() {
+            break;
+        }
+        let kind = r.u8() % 6;
+        let Some(base) = f.pool.get(pick(usize::from(r.u8()), f.pool.len())) else {
+            return;
+        };
+        let len = usize::from(r.u16());
+        let payload = r.bytes(len);
+        let mut signed_content = None;
+        let message = match kind {
+            RAW if !payload.is_empty() => payload.to_vec(),
+            MUTATE => {
+                let donors: Vec<&[u8]> = f.pool.iter().map(|m| m.bytes.as_slice()).collect();
+                let mut bytes = base.bytes.clone();
+                mutate(&mut bytes, payload, &donors);
+                bytes
+            }
+            RESIGN => {
+                let Some((bytes, content)) = resign(&w, f, &group, &base.bytes, payload) else {
+                    continue;
+                };
+                signed_content = Some(content);
+                bytes
+            }
+            5 => {
+                let mut bytes = base.bytes.clone();
+                let mut p = Reader::new(payload);
+                let at = pick(usize::from(p.u16()), bytes.len());
+                if let Some(b) = bytes.get_mut(at) {
+                    *b ^= 1 << (p.u8() % 8);
+                }
+                bytes
+            }
+            _ => base.bytes.clone(),
+        };
+        let before = must(group.to_bytes(), "to_bytes").as_bytes().to_vec();
+        match group.process_message(&w.env(), &message) {
+            Err(e) => {
+                let after = must(group.to_bytes(), "to_bytes");
+                assert!(
+                    after.as_bytes() == before.as_slice(),
+                    "process_message failed with {e:?} and changed the state"
+                );
+            }
+            Ok(processed) => {
+                check_accepted(f, &group, &processed, signed_content.as_ref());
+                if kind == MERGE
+                    && !merged
+                    && let ProcessedMessage::Commit(staged) = processed
+                {
+                    merged = true;
+                    let removed = staged.summary().self_removed;
+                    let result = must(
+                        group.merge_staged_commit(*staged),
+                        "merging a staged commit",
+                    );
+                    assert!(
+                        (result == Merged::Removed) == removed,
+                        "merge disagrees with the staged summary"
+                    );
+                }
+                state_round_trip(&w.provider, &group);
+            }
+        }
+    }
+}
+
+/// The message of a [`RESIGN`] step, and the content it carries.
+fn resign(
+    w: &World,
+    f: &Fixture,
+    group: &Group,
+    base: &[u8],
+    payload: &[u8],
+) -> Option<(Vec<u8>, FramedContent)> {
+    let ops = w.provider.suite(SUITE).ok()?;
+    let content = FramedContent::from_bytes(payload).ok()?;
+    let key = sender_key(group, &content);
+    let wire_format = WireFormat::PublicMessage;
+    let signed = canopy_core::framing::sign_content(
+        ops,
+        wire_format,
+        content.clone(),
+        &signer_of(&key),
+        Some(group.context()),
+    )
+    .ok()?;
+    // The pool message's confirmation tag, if it is a PublicMessage commit.
+    let tag = match MlsMessage::from_bytes(base) {
+        Ok(MlsMessage::PublicMessage(m)) => m.auth.confirmation_tag,
+        _ => None,
+    };
+    let is_commit = matches!(content.body, FramedContentBody::Commit(_));
+    let auth = FramedContentAuthData {
+        signature: signed.auth.signature,
+        confirmation_tag: is_commit.then(|| tag.unwrap_or_else(|| vec![0; 32].into())),
+    };
+    let authenticated = AuthenticatedContent {
+        wire_format,
+        content: content.clone(),
+        auth: auth.clone(),
+    };
+    let message = match protect_public(ops, authenticated, group.context(), Some(&f.membership_key))
+    {
+        Ok(m) => m,
+        // Content a member may not send as a PublicMessage: framed anyway, for the receiver
+        // to reject.
+        Err(_) => PublicMessage {
+            membership_tag: matches!(content.sender, Sender::Member(_)).then(|| vec![0; 32].into()),
+            content: content.clone(),
+            auth,
+        },
+    };
+    let bytes = MlsMessage::PublicMessage(Box::new(message))
+        .to_bytes()
+        .ok()?;
+    Some((bytes, content))
+}
+
+/// The key a receiver verifies `content` with (RFC 9420 §6.1), as far as the harness can
+/// tell; a dummy key when there is none.
+fn sender_key(group: &Group, content: &FramedContent) -> SignaturePublicKey {
+    let key = match (&content.sender, &content.body) {
+        (Sender::Member(l), _) => canopy_core::tree::math::LeafIndex::new(*l)
+            .and_then(|l| canopy_core::tree::TreeRead::leaf(group.tree(), l))
+            .map(|leaf| leaf.signature_key.clone()),
+        (Sender::NewMemberProposal, FramedContentBody::Proposal(Proposal::Add(add))) => {
+            Some(add.key_package.leaf_node.signature_key.clone())
+        }
+        (Sender::NewMemberCommit, FramedContentBody::Commit(c)) => {
+            c.path.as_ref().map(|p| p.leaf_node.signature_key.clone())
+        }
+        _ => None,
+    };
+    key.unwrap_or_else(|| SignaturePublicKey::new(vec![0x5A; 32]))
+}
+
+/// The invariant on an accepted message; see the module documentation.
+fn check_accepted(
+    f: &Fixture,
+    group: &Group,
+    processed: &ProcessedMessage,
+    signed: Option<&FramedContent>,
+) {
+    let Some(outcome) = Outcome::of(processed) else {
+        return;
+    };
+    if f.known.contains(&outcome) {
+        return;
+    }
+    let explained = signed.is_some_and(|c| match &outcome {
+        Outcome::Proposal { sender, proposal } => {
+            *sender == c.sender
+                && matches!(&c.body, FramedContentBody::Proposal(p) if p == proposal)
+        }
+        Outcome::PastHandshake {
+            epoch,
+            sender,
+            body,
+        } => *epoch == c.epoch && *sender == c.sender && *body == c.body,
+        Outcome::Commit {
+            summary,
+            epoch_authenticator: None,
+        } => {
+            summary.self_removed
+                && summary.removed.contains(&group.own_leaf())
+                && summary.committer == Some(c.sender)
+        }
+        _ => false,
+    });
+    assert!(
+        explained,
+        "accepted with content that was not signed: {outcome:?}"
+    );
+}
