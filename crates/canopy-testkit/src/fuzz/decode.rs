@@ -50,7 +50,9 @@ pub fn decode_message(bytes: &[u8]) {
             assert!(FramedContent::from_bytes(&content).ok().as_ref() == Some(&m.content));
         }
         MlsMessage::GroupInfo(info) => group_info_views(&info),
-        MlsMessage::KeyPackage(kp) => validate(*kp),
+        MlsMessage::KeyPackage(kp) => {
+            validate(*kp);
+        }
         _ => {}
     }
 }
@@ -68,10 +70,11 @@ pub fn decode_key_package(bytes: &[u8]) {
     }
 }
 
-fn validate(kp: KeyPackage) {
+/// Validates `kp` as received and re-signed; whether the re-signed one is valid.
+fn validate(kp: KeyPackage) -> bool {
     let provider = InsecureFuzzProvider::seeded(world::SEED);
     let Ok(ops) = provider.suite(kp.cipher_suite) else {
-        return;
+        return false;
     };
     let validator = BasicCredentialValidator::new();
     let requirements = GroupRequirements::mls10();
@@ -79,10 +82,12 @@ fn validate(kp: KeyPackage) {
     let _ = validate_key_package(ops, kp.clone(), &requirements, &lifetime, &validator);
     let mut signed = kp;
     resign_key_package(ops, &mut signed);
-    if let Ok(valid) = validate_key_package(ops, signed, &requirements, &lifetime, &validator) {
-        // A valid KeyPackage has a reference (RFC 9420 §5.2).
-        assert!(!valid.reference().as_bytes().is_empty());
-    }
+    let Ok(valid) = validate_key_package(ops, signed, &requirements, &lifetime, &validator) else {
+        return false;
+    };
+    // A valid KeyPackage has a reference (RFC 9420 §5.2).
+    assert!(!valid.reference().as_bytes().is_empty());
+    true
 }
 
 /// A Welcome (RFC 9420 §12.4.3.1): decode and round trip.
@@ -93,7 +98,7 @@ pub fn decode_welcome(bytes: &[u8]) {
 /// A GroupInfo (RFC 9420 §12.4.3): decode, round trip, its extensions' typed views, then an
 /// external join from it, re-signed by the member it names as signer.
 pub fn decode_group_info(bytes: &[u8]) {
-    let Some(mut info) = round_trip(
+    let Some(info) = round_trip(
         bytes,
         GroupInfo::from_bytes,
         GroupInfo::to_bytes,
@@ -102,12 +107,17 @@ pub fn decode_group_info(bytes: &[u8]) {
         return;
     };
     group_info_views(&info);
+    external_join(info);
+}
+
+/// An external join from `info` re-signed by its signer; whether it succeeded.
+fn external_join(mut info: GroupInfo) -> bool {
     let w = World::new(world::SEED);
     let Ok(ops) = w.provider.suite(info.group_context.cipher_suite) else {
-        return;
+        return false;
     };
     let Ok(Some(tree)) = info.extensions.typed::<WireTree>() else {
-        return;
+        return false;
     };
     let key = tree
         .nodes()
@@ -136,17 +146,19 @@ pub fn decode_group_info(bytes: &[u8]) {
         None,
         &[],
     );
-    if let Ok((group, commit)) = joined {
-        // An external join's group and commit are usable.
-        assert!(MlsMessage::from_bytes(&commit).is_ok());
-        state_round_trip(&w.provider, &group);
-    }
+    let Ok((group, commit)) = joined else {
+        return false;
+    };
+    // An external join's group and commit are usable.
+    assert!(MlsMessage::from_bytes(&commit).is_ok());
+    state_round_trip(&w.provider, &group);
+    true
 }
 
 fn group_info_views(info: &GroupInfo) {
     let e = &info.extensions;
     if let Ok(Some(tree)) = e.typed::<WireTree>() {
-        ratchet_tree(tree, info.group_context.group_id.as_slice());
+        let _ = ratchet_tree(tree, info.group_context.group_id.as_slice());
     }
     let _ = e.typed::<ExternalPub>();
     let _ = info
@@ -168,19 +180,20 @@ pub fn decode_ratchet_tree(bytes: &[u8]) {
         WireTree::to_bytes,
         "RatchetTree",
     ) {
-        ratchet_tree(tree, world::GROUP_ID);
+        let _ = ratchet_tree(tree, world::GROUP_ID);
     }
 }
 
-fn ratchet_tree(tree: WireTree, group_id: &[u8]) {
+/// Builds and validates `tree`; whether it is valid with re-signed leaves.
+fn ratchet_tree(tree: WireTree, group_id: &[u8]) -> bool {
     let provider = InsecureFuzzProvider::seeded(world::SEED);
     let Ok(ops) = provider.suite(SUITE) else {
-        return;
+        return false;
     };
     let encoded = must(tree.to_bytes(), "RatchetTree");
     let mut nodes: Vec<Option<Node>> = tree.nodes().to_vec();
     let Ok(built) = RatchetTree::from_wire(ops, tree) else {
-        return;
+        return false;
     };
     let again = must(built.to_wire(), "tree to wire");
     assert!(
@@ -203,9 +216,8 @@ fn ratchet_tree(tree: WireTree, group_id: &[u8]) {
             leaf_index = leaf_index.saturating_add(1);
         }
     }
-    if let Ok(resigned) = RatchetTree::from_nodes(ops, nodes) {
-        let _ = resigned.validate(ops, group_id, &policy);
-    }
+    RatchetTree::from_nodes(ops, nodes)
+        .is_ok_and(|resigned| resigned.validate(ops, group_id, &policy).is_ok())
 }
 
 /// A group state record (`Group::from_bytes`, `group/state.rs`): load; a loaded group
@@ -250,4 +262,27 @@ pub(crate) fn state_round_trip(provider: &dyn CryptoProvider, group: &Group) -> 
         "a reloaded record differs"
     );
     record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::world::fixture;
+
+    /// The re-signing reaches the checks behind the signatures: every fixture passes them.
+    #[test]
+    fn fixtures_pass_validation_after_re_signing() {
+        let f = fixture();
+        for kp in &f.key_packages {
+            assert!(validate(KeyPackage::from_bytes(kp).unwrap()));
+        }
+        for tree in &f.ratchet_trees {
+            assert!(ratchet_tree(
+                WireTree::from_bytes(tree).unwrap(),
+                world::GROUP_ID
+            ));
+        }
+        let with_tree = f.group_infos.first().unwrap();
+        assert!(external_join(GroupInfo::from_bytes(with_tree).unwrap()));
+    }
 }

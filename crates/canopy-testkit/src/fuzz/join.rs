@@ -123,3 +123,43 @@ fn seal(w: &World, mut info: GroupInfo, flags: u8) -> Option<Welcome> {
         "sealing a Welcome",
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_sealed_original_group_info_joins_and_a_changed_one_is_repaired() {
+        let f = fixture();
+        let w = World::new(world::SEED);
+        let all = FIX_TREE_HASH | FIX_SIGNATURE | FIX_CONFIRMATION_TAG;
+        let join = |info: GroupInfo, flags| {
+            let welcome = seal(&w, info, flags).unwrap();
+            Group::join(
+                &w.env(),
+                GroupConfig::default(),
+                &welcome,
+                &f.joiner.bundle,
+                f.joiner.signer.private.clone(),
+                None,
+                &BTreeMap::new(),
+                &[],
+            )
+        };
+        let group = join(f.joiner.group_info.clone(), all).unwrap();
+        assert_eq!(group.epoch_authenticator(), f.joiner.epoch_authenticator);
+        // A changed GroupContext extension list is signed and confirmed again, so the
+        // joiner gets past the signature and the tag and joins the changed group.
+        let mut changed = f.joiner.group_info.clone();
+        changed.group_context.extensions =
+            canopy_core::wire::Extensions::new(vec![canopy_core::wire::Extension::new(
+                canopy_core::wire::ExtensionType(0x0A0A),
+                vec![],
+            )])
+            .unwrap();
+        assert!(join(changed.clone(), all & !FIX_SIGNATURE).is_err());
+        assert!(join(changed.clone(), all & !FIX_CONFIRMATION_TAG).is_err());
+        let group = join(changed, all).unwrap();
+        assert_ne!(group.epoch_authenticator(), f.joiner.epoch_authenticator);
+    }
+}

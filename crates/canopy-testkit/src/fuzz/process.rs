@@ -236,3 +236,60 @@ fn check_accepted(
         "accepted with content that was not signed: {outcome:?}"
     );
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The re-signing harness is faithful: an unchanged content, re-signed, is accepted
+    /// with the outcome of the original message (so mutated contents get past signature and
+    /// membership tag, and only the protocol's own checks stop them).
+    #[test]
+    fn a_resigned_unchanged_content_has_the_original_outcome() {
+        let f = fixture();
+        let w = World::new(world::SEED);
+        let mut resigned = 0;
+        for m in &f.pool {
+            let Ok(MlsMessage::PublicMessage(p)) = MlsMessage::from_bytes(&m.bytes) else {
+                continue;
+            };
+            let mut group = f.receiver(&w, m.snapshot).unwrap();
+            let payload = p.content.to_bytes().unwrap();
+            let (bytes, _) = resign(&w, f, &group, &m.bytes, &payload).unwrap();
+            let outcome = group
+                .process_message(&w.env(), &bytes)
+                .ok()
+                .and_then(|p| Outcome::of(&p));
+            // Past-epoch content is signed with the current context, so only current ones.
+            if p.content.epoch == group.epoch() {
+                assert_eq!(outcome, m.outcome, "{}", m.name);
+                resigned += 1;
+            }
+        }
+        assert!(resigned >= 8, "{resigned}");
+    }
+
+    #[test]
+    fn a_changed_resigned_commit_is_rejected_and_a_changed_proposal_accepted() {
+        let f = fixture();
+        let w = World::new(world::SEED);
+        let find = |name: &str| f.pool.iter().find(|m| m.name == name).unwrap();
+        for (name, accepted) in [
+            ("commit_path_alice", false),
+            ("proposal_remove_alice", true),
+        ] {
+            let m = find(name);
+            let Ok(MlsMessage::PublicMessage(p)) = MlsMessage::from_bytes(&m.bytes) else {
+                panic!("{name} is not public");
+            };
+            let mut content = p.content.clone();
+            content.authenticated_data = b"changed".to_vec().into();
+            let mut group = f.receiver(&w, m.snapshot).unwrap();
+            let (bytes, signed) =
+                resign(&w, f, &group, &m.bytes, &content.to_bytes().unwrap()).unwrap();
+            assert_eq!(signed, content);
+            let result = group.process_message(&w.env(), &bytes);
+            assert_eq!(result.is_ok(), accepted, "{name}: {result:?}");
+        }
+    }
+}
