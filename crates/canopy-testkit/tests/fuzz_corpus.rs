@@ -2,7 +2,13 @@
 //! `fuzz/artifacts/<target>/`) through the entry points of `canopy_testkit::fuzz`, on stable
 //! and without cargo-fuzz: CI needs no nightly. `write_seed_corpus` (ignored) writes the
 //! seeds generated from the fixtures.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::{Path, PathBuf};
 
