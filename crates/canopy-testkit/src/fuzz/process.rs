@@ -9,7 +9,7 @@
 //! | [`AS_IS`] | the pool message unchanged |
 //! | [`RAW`] | the payload itself (the pool message if the payload is empty) |
 //! | [`MUTATE`] | the pool message after the payload's byte mutations (flip, set, insert, delete, truncate, splice; 4 bytes each) |
-//! | [`RESIGN`] | the payload decoded as a FramedContent, signed as its claimed sender (the insecure provider lets the harness sign for any public key) with the epoch-2 GroupContext, given the pool message's confirmation tag, membership-tagged with the epoch-2 membership key: a malicious insider's message |
+//! | [`RESIGN`] | the payload decoded as a FramedContent, its leaves and KeyPackages re-signed by their owners, then signed as its claimed sender (the insecure provider lets the harness sign for any public key) with the epoch-2 GroupContext, given the pool message's confirmation tag, membership-tagged with the epoch-2 membership key: a malicious insider's message |
 //! | [`MERGE`] | the pool message unchanged; a staged commit is then merged and the state round-tripped |
 //! | 5 | the pool message after one bit flip at the payload's position |
 //!
@@ -27,12 +27,12 @@ use canopy_core::framing::protect_public;
 use canopy_core::group::{Group, Merged, ProcessedMessage};
 use canopy_core::wire::{
     AuthenticatedContent, FramedContent, FramedContentAuthData, FramedContentBody, MlsMessage,
-    Proposal, PublicMessage, Sender, WireFormat,
+    Proposal, ProposalOrRef, PublicMessage, Sender, WireFormat,
 };
-use canopy_crypto::{CryptoProvider as _, SignaturePublicKey};
+use canopy_crypto::{CryptoProvider as _, SignaturePublicKey, SuiteOps};
 
 use super::decode::state_round_trip;
-use super::mutate::{Reader, must, mutate, pick, signer_of};
+use super::mutate::{Reader, must, mutate, pick, resign_key_package, resign_leaf, signer_of};
 use crate::world::{self, Fixture, Outcome, SUITE, Snapshot, World, fixture};
 
 /// At most this many messages per input.
@@ -143,7 +143,8 @@ fn resign(
     payload: &[u8],
 ) -> Option<(Vec<u8>, FramedContent)> {
     let ops = w.provider.suite(SUITE).ok()?;
-    let content = FramedContent::from_bytes(payload).ok()?;
+    let mut content = FramedContent::from_bytes(payload).ok()?;
+    fix_inner_signatures(ops, group, &mut content);
     let key = sender_key(group, &content);
     let wire_format = WireFormat::PublicMessage;
     let signed = canopy_core::framing::sign_content(
@@ -184,6 +185,42 @@ fn resign(
         .to_bytes()
         .ok()?;
     Some((bytes, content))
+}
+
+/// Signs again, as their owners would, the leaves and KeyPackages `content` carries: a
+/// commit's path leaf (as the committer's leaf, or an external joiner's at the leftmost
+/// blank leaf) and the KeyPackages of its Adds, an Update's leaf, an Add's KeyPackage.
+/// A changed leaf then meets the checks behind its signature.
+fn fix_inner_signatures(ops: &dyn SuiteOps, group: &Group, content: &mut FramedContent) {
+    let group_id = content.group_id.as_slice().to_vec();
+    let sender_leaf = match content.sender {
+        Sender::Member(l) => l,
+        _ => group
+            .tree()
+            .leftmost_blank_leaf()
+            .map_or(group.member_count(), |l| l.value()),
+    };
+    let fix_proposal = |proposal: &mut Proposal| match proposal {
+        Proposal::Add(add) => resign_key_package(ops, &mut add.key_package),
+        Proposal::Update(update) => {
+            resign_leaf(ops, &mut update.leaf_node, &group_id, sender_leaf);
+        }
+        _ => {}
+    };
+    match &mut content.body {
+        FramedContentBody::Proposal(p) => fix_proposal(p),
+        FramedContentBody::Commit(commit) => {
+            for p in &mut commit.proposals.0 {
+                if let ProposalOrRef::Proposal(p) = p {
+                    fix_proposal(p);
+                }
+            }
+            if let Some(path) = &mut commit.path {
+                resign_leaf(ops, &mut path.leaf_node, &group_id, sender_leaf);
+            }
+        }
+        FramedContentBody::Application(_) => {}
+    }
 }
 
 /// The key a receiver verifies `content` with (RFC 9420 §6.1), as far as the harness can
