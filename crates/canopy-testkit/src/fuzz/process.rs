@@ -198,7 +198,7 @@ fn fix_inner_signatures(ops: &dyn SuiteOps, group: &Group, content: &mut FramedC
         _ => group
             .tree()
             .leftmost_blank_leaf()
-            .map_or(group.member_count(), |l| l.value()),
+            .map_or_else(|| group.member_count(), |l| l.value()),
     };
     let fix_proposal = |proposal: &mut Proposal| match proposal {
         Proposal::Add(add) => resign_key_package(ops, &mut add.key_package),
