@@ -813,6 +813,39 @@ mod tests {
     }
 
     #[test]
+    fn known_outcomes_cover_every_kind_and_merged_epochs() {
+        let f = fixture();
+        let has = |p: &dyn Fn(&Outcome) -> bool| f.known.iter().any(p);
+        assert!(has(&|o| matches!(o, Outcome::Application { epoch: 1, .. })));
+        assert!(has(&|o| matches!(o, Outcome::Application { epoch: 2, .. })));
+        assert!(has(&|o| matches!(
+            o,
+            Outcome::Proposal {
+                sender: Sender::NewMemberProposal,
+                ..
+            }
+        )));
+        assert!(has(&|o| matches!(
+            o,
+            Outcome::Commit { epoch_authenticator: None, summary } if summary.self_removed
+        )));
+        assert!(has(&|o| matches!(
+            o,
+            Outcome::Commit { epoch_authenticator: Some(_), summary }
+                if summary.committer == Some(Sender::NewMemberCommit)
+        )));
+        // Epoch-2 handshake messages seen after a merge into epoch 3.
+        assert!(has(&|o| matches!(
+            o,
+            Outcome::PastHandshake { epoch: 2, .. }
+        )));
+        assert!(has(&|o| matches!(
+            o,
+            Outcome::PastHandshake { epoch: 1, .. }
+        )));
+    }
+
+    #[test]
     fn the_fixture_is_deterministic() {
         let (a, b) = (build().unwrap(), build().unwrap());
         assert_eq!(a.snapshots, b.snapshots);
