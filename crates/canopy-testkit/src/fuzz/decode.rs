@@ -119,16 +119,11 @@ fn external_join(mut info: GroupInfo) -> bool {
     let Ok(Some(tree)) = info.extensions.typed::<WireTree>() else {
         return false;
     };
-    let key = tree
-        .nodes()
-        .iter()
-        .filter_map(|n| match n {
-            Some(Node::Leaf(l)) => Some(l),
-            _ => None,
-        })
-        .nth(usize::try_from(info.signer).unwrap_or(usize::MAX));
-    // Only a leaf at an even node index is leaf `signer`; a wrong guess fails verification.
-    if let Some(leaf) = key {
+    // Leaf `signer` is node 2 * signer (RFC 9420 Appendix C).
+    let signer_node = usize::try_from(info.signer)
+        .ok()
+        .and_then(|s| s.checked_mul(2));
+    if let Some(Some(Node::Leaf(leaf))) = signer_node.and_then(|x| tree.nodes().get(x)) {
         let key = leaf.signature_key.clone();
         resign_group_info(ops, &mut info, &key);
     }
