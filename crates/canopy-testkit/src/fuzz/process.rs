@@ -312,6 +312,49 @@ mod tests {
         assert!(resigned >= 8, "{resigned}");
     }
 
+    /// The invariant can fail: an application message the pool never sent, a proposal
+    /// other than the one signed, and a commit nobody confirmed are findings.
+    #[test]
+    fn unsigned_outcomes_are_findings() {
+        let f = fixture();
+        let w = World::new(world::SEED);
+        let group = f.receiver(&w, Snapshot::Fresh).unwrap();
+        let forged = ProcessedMessage::Application {
+            sender: group.own_leaf(),
+            epoch: group.epoch(),
+            data: b"never sent".to_vec(),
+            authenticated_data: Vec::new(),
+        };
+        let finding = |p: &ProcessedMessage, signed: Option<&FramedContent>| {
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                check_accepted(f, &group, p, signed);
+            }))
+            .is_err()
+        };
+        assert!(finding(&forged, None));
+        let proposal = |removed| ProcessedMessage::Proposal {
+            sender: Sender::Member(0),
+            proposal: Proposal::Remove(canopy_core::wire::Remove { removed }),
+        };
+        let signed = FramedContent {
+            group_id: world::GROUP_ID.to_vec().into(),
+            epoch: group.epoch(),
+            sender: Sender::Member(0),
+            authenticated_data: Vec::new().into(),
+            body: FramedContentBody::Proposal(Proposal::Remove(canopy_core::wire::Remove {
+                removed: 2,
+            })),
+        };
+        assert!(!finding(&proposal(2), Some(&signed)));
+        assert!(finding(&proposal(2), None));
+        assert!(finding(&proposal(3), Some(&signed)));
+        // Every pool outcome passes.
+        let bob = f.pool.iter().find(|m| m.name == "application_bob").unwrap();
+        let mut receiver = f.receiver(&w, Snapshot::Fresh).unwrap();
+        let processed = receiver.process_message(&w.env(), &bob.bytes).unwrap();
+        assert!(!finding(&processed, None));
+    }
+
     #[test]
     fn a_changed_resigned_commit_is_rejected_and_a_changed_proposal_accepted() {
         let f = fixture();
