@@ -109,6 +109,7 @@ impl RandomSource for OsRandom {
 /// knows every key.
 #[derive(Debug)]
 pub struct DeterministicRandom {
+    seed: u64,
     state: std::sync::Mutex<(u64, u64)>,
 }
 
@@ -116,8 +117,14 @@ impl DeterministicRandom {
     /// The stream of `seed`.
     pub fn new(seed: u64) -> Self {
         Self {
+            seed,
             state: std::sync::Mutex::new((seed, 0)),
         }
+    }
+
+    /// The seed of the stream.
+    pub fn seed(&self) -> u64 {
+        self.seed
     }
 
     /// A provider whose every random byte comes from `seed` (tests only).
