@@ -78,7 +78,11 @@ fn main() {
         Extensions::default(),
     )
     .unwrap();
-    let leaf = group.tree().leaf(LeafIndex::new(0).unwrap()).unwrap().clone();
+    let leaf = group
+        .tree()
+        .leaf(LeafIndex::new(0).unwrap())
+        .unwrap()
+        .clone();
     let tree_bytes = hostile_tree(mib << 20, &leaf);
     eprintln!("hostile tree: {} bytes", tree_bytes.len());
 

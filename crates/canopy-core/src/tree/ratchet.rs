@@ -3,7 +3,8 @@
 //! every node (§7.8) and indexes of the leaves that are blank and of the keys in use.
 //!
 //! Invariants, established by the constructors and kept by [`RatchetTree::merge`]:
-//! - `nodes.len() == hashes.len() == leaf_count.width()`;
+//! - `nodes.len() == resolution_len.len() == leaf_count.width()`, and `hashes` holds that many
+//!   hashes;
 //! - `hashes[x]` is the tree hash of node `x` in the current tree, and `resolution_len[x]` the
 //!   length of its resolution (§4.1.2; zero exactly when its subtree is all blank);
 //! - `blank_leaves` holds exactly the blank leaves;
@@ -19,7 +20,7 @@ use canopy_crypto::{CipherSuite, HpkePublicKey, SignaturePublicKey, SuiteOps};
 
 use super::diff::{StagedTree, TreeDiff};
 use super::error::TreeError;
-use super::hash::{all_tree_hashes, leaf_tree_hash, parent_tree_hash};
+use super::hash::{HashStore, all_tree_hashes, leaf_tree_hash, parent_tree_hash};
 use super::math::{LeafCount, LeafIndex, NodeIndex, left, right, root};
 use super::view::{TreeRead, in_subtree, ix, resolved_len};
 use crate::wire::{self, Node};
@@ -30,7 +31,8 @@ pub struct RatchetTree {
     suite: CipherSuite,
     leaf_count: LeafCount,
     nodes: Vec<Option<Node>>,
-    hashes: Vec<Vec<u8>>,
+    /// One tree hash per node, `hash_len` bytes each, in one buffer.
+    hashes: HashStore,
     /// `resolution_len[x]`: the length of the resolution of `x` (RFC 9420 §4.1.2), kept up to
     /// date on merge in O(changed nodes) so that an UpdatePath's ciphertext counts are
     /// checked without walking the copath subtrees.
@@ -47,7 +49,7 @@ impl RatchetTree {
     /// # Errors
     /// [`TreeError::Codec`] if the leaf cannot be encoded for hashing.
     pub fn new(ops: &dyn SuiteOps, leaf: wire::LeafNode) -> Result<Self, TreeError> {
-        Self::from_nodes(ops, vec![Some(Node::Leaf(leaf))])
+        Self::from_nodes(ops, vec![Some(Node::leaf(leaf))])
     }
 
     /// RFC 9420 §12.4.3.3: the tree carried by a `ratchet_tree` extension, padded with blank
@@ -129,11 +131,12 @@ impl RatchetTree {
             self.unindex(x);
         }
         self.nodes.truncate(keep);
-        self.hashes.truncate(keep);
         self.resolution_len.truncate(keep);
         let width = ix_width(staged.leaf_count);
+        // Cannot fail: a store of `width` hashes existed or fits (`width` is a tree width).
+        self.hashes.resize(keep)?;
+        self.hashes.resize(width)?;
         self.nodes.resize(width, None);
-        self.hashes.resize(width, Vec::new());
         self.resolution_len.resize(width, 0);
         let old_count = self.leaf_count.value();
         self.leaf_count = staged.leaf_count;
@@ -160,8 +163,7 @@ impl RatchetTree {
         // region), which are also the nodes whose resolution may have changed.
         let mut touched: Vec<NodeIndex> = Vec::with_capacity(staged.hashes.len());
         for (x, h) in staged.hashes {
-            if let Some(slot) = self.hashes.get_mut(ix(x)) {
-                *slot = h;
+            if self.hashes.set(x, &h).is_ok() {
                 touched.push(x);
             }
         }
@@ -188,7 +190,7 @@ impl RatchetTree {
 
     /// RFC 9420 §7.8: the cached tree hash of node `x`, or `None` outside the tree.
     pub fn node_hash(&self, x: NodeIndex) -> Option<&[u8]> {
-        self.hashes.get(ix(x)).map(Vec::as_slice)
+        self.hashes.get(x)
     }
 
     /// RFC 9420 §7.8: recomputes the root tree hash from scratch, ignoring the cache (for
@@ -199,8 +201,8 @@ impl RatchetTree {
     pub fn tree_hash_from_scratch(&self, ops: &dyn SuiteOps) -> Result<Vec<u8>, TreeError> {
         let hashes = all_tree_hashes(ops, &self.nodes, self.leaf_count)?;
         Ok(hashes
-            .get(ix(root(self.leaf_count)))
-            .cloned()
+            .get(root(self.leaf_count))
+            .map(<[u8]>::to_vec)
             .unwrap_or_default())
     }
 
