@@ -53,13 +53,30 @@ impl RatchetTree {
     }
 
     /// RFC 9420 §12.4.3.3: the tree carried by a `ratchet_tree` extension, padded with blank
-    /// nodes to the full width. The tree is *not* validated: call
+    /// nodes to the full width and every node hashed. The tree is *not* validated: call
     /// [`RatchetTree::validate`] on a tree received from a peer.
     ///
+    /// Cost: O(width) time and memory, whatever the input: the width is the next power of two
+    /// of [`wire::RatchetTree::leaf_count`] times two, minus one, and every node of it is
+    /// hashed and takes `16 + hash_len + 4` bytes (a blank node's share) besides the
+    /// non-blank nodes themselves. Check the leaf count against the application's
+    /// [`Limits`](crate::codec::Limits) before calling this on a peer's tree.
+    ///
     /// # Errors
-    /// As [`RatchetTree::from_nodes`].
+    /// [`TreeError::TooLarge`] for more than 2^31 leaves; [`TreeError::Codec`] if a node
+    /// cannot be encoded for hashing.
     pub fn from_wire(ops: &dyn SuiteOps, tree: wire::RatchetTree) -> Result<Self, TreeError> {
-        Self::from_nodes(ops, tree.into_nodes())
+        let len = tree.node_count();
+        let leaf_count = covering(len)?;
+        let mut nodes: Vec<Option<Node>> = vec![None; ix_width(leaf_count)];
+        for (index, node) in tree.into_non_blank() {
+            let slot = usize::try_from(index)
+                .ok()
+                .and_then(|i| nodes.get_mut(i))
+                .ok_or(TreeError::TooLarge { len })?;
+            *slot = Some(node);
+        }
+        Self::padded(ops, nodes, leaf_count)
     }
 
     /// RFC 9420 §12.4.3.3: a tree from its nodes in array order, trailing blanks stripped;
@@ -88,12 +105,18 @@ impl RatchetTree {
                 });
             }
         }
-        // The smallest n with 2n - 1 >= len is ceil((len + 1) / 2) = (len + 2) / 2.
-        let leaf_count = u32::try_from(len.saturating_add(2) / 2)
-            .ok()
-            .and_then(LeafCount::covering)
-            .ok_or(TreeError::TooLarge { len })?;
+        let leaf_count = covering(len)?;
         nodes.resize(ix_width(leaf_count), None);
+        Self::padded(ops, nodes, leaf_count)
+    }
+
+    /// The tree of `nodes`, which has the full width of `leaf_count`: hashes every node and
+    /// builds the indexes.
+    fn padded(
+        ops: &dyn SuiteOps,
+        nodes: Vec<Option<Node>>,
+        leaf_count: LeafCount,
+    ) -> Result<Self, TreeError> {
         let hashes = all_tree_hashes(ops, &nodes, leaf_count)?;
         let width = nodes.len();
         let mut tree = Self {
@@ -212,13 +235,17 @@ impl RatchetTree {
     /// # Errors
     /// [`TreeError::Empty`] if every node is blank.
     pub fn to_wire(&self) -> Result<wire::RatchetTree, TreeError> {
-        let last = self
-            .nodes
-            .iter()
-            .rposition(Option::is_some)
-            .ok_or(TreeError::Empty)?;
-        let nodes = self.nodes.get(..=last).ok_or(TreeError::Empty)?.to_vec();
-        Ok(wire::RatchetTree::new(nodes)?)
+        let mut nodes = Vec::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let Some(node) = node {
+                let at = u32::try_from(i).map_err(|_| TreeError::TooLarge { len: i })?;
+                nodes.push((at, node.clone()));
+            }
+        }
+        if nodes.is_empty() {
+            return Err(TreeError::Empty);
+        }
+        Ok(wire::RatchetTree::from_indexed(nodes)?)
     }
 
     /// All nodes in array order, padded to the full width.
@@ -484,6 +511,15 @@ impl RatchetTree {
             }
         }
     }
+}
+
+/// RFC 9420 §12.4.3.3: the leaf count of the smallest full tree holding `len` nodes.
+fn covering(len: usize) -> Result<LeafCount, TreeError> {
+    // The smallest n with 2n - 1 >= len is ceil((len + 1) / 2) = (len + 2) / 2.
+    u32::try_from(len.saturating_add(2) / 2)
+        .ok()
+        .and_then(LeafCount::covering)
+        .ok_or(TreeError::TooLarge { len })
 }
 
 /// The full width of a tree as a `usize`.

@@ -161,8 +161,7 @@ fn ratchet_tree_round_trips_with_blanks() {
     let parent_len = Node::parent(parent(&[2])).tls_serialized_len();
     let body: usize = t
         .nodes()
-        .iter()
-        .map(|n| 1 + n.as_ref().map_or(0, Size::tls_serialized_len))
+        .map(|n| 1 + n.map_or(0, Size::tls_serialized_len))
         .sum();
     let header = encoded.len() - body;
     assert_eq!(header, 2);
