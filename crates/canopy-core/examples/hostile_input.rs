@@ -62,11 +62,7 @@ fn main() {
     let mib: usize = args.next().map_or(4, |s| s.parse().unwrap());
     let provider = RustCryptoProvider::new();
     let validator = BasicCredentialValidator::new();
-    let env = Env {
-        crypto: &provider,
-        credentials: &validator,
-        now: None,
-    };
+    let env = Env::new(&provider, &validator).at(1_700_000_000);
     let ops = provider.suite(SUITE).unwrap();
     let group = Group::create(
         &env,

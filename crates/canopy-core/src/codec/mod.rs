@@ -42,6 +42,7 @@
 
 mod error;
 pub(crate) mod fields;
+mod limits;
 mod varint;
 mod vectors;
 
@@ -49,8 +50,13 @@ mod vectors;
 mod tests;
 
 pub use error::{CodeKind, CodecError};
+pub use limits::{ALLOC_SLACK, Limit, Limits};
+pub(crate) use limits::{
+    active as active_limits, charge, charge_box, check_count, decoding, reserve_one, with_limits,
+};
 pub(crate) use varint::split_vector;
 pub use varint::{VARINT_MAX, decode_varint, encode_varint};
+pub(crate) use vectors::decode_elements;
 pub use vectors::{VarBytes, VarVec};
 
 /// RFC 9420 §2.1: decodes one complete `T` from `bytes`.
@@ -60,11 +66,25 @@ pub use vectors::{VarBytes, VarVec};
 /// [`CodecError::TrailingBytes`] if bytes remain after the value; otherwise whatever decoding
 /// `T` reports, with the varint and vector failures of RFC 9420 §2.1.2 as their own variants.
 pub fn decode_exact<T: tls_codec::DeserializeBytes>(bytes: &[u8]) -> Result<T, CodecError> {
-    let (value, rest) = T::tls_deserialize_bytes(bytes)?;
-    if !rest.is_empty() {
-        return Err(CodecError::TrailingBytes { count: rest.len() });
-    }
-    Ok(value)
+    decoding(bytes.len(), || {
+        let (value, rest) = T::tls_deserialize_bytes(bytes)?;
+        if !rest.is_empty() {
+            return Err(CodecError::TrailingBytes { count: rest.len() });
+        }
+        Ok(value)
+    })
+}
+
+/// [`decode_exact`] under `limits` instead of the active ones (by default
+/// [`Limits::DEFAULT`]).
+///
+/// # Errors
+/// As [`decode_exact`].
+pub fn decode_exact_with_limits<T: tls_codec::DeserializeBytes>(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<T, CodecError> {
+    with_limits(*limits, || decode_exact(bytes))
 }
 
 /// RFC 9420 §2.1: encodes `value` into a new buffer.

@@ -12,7 +12,7 @@ use super::transition::{
     Base, EpochInputs, Transcript, Transition, advance_epoch, epoch_confirmation_tag,
 };
 use super::{Env, Group, GroupConfig, GroupError, typed};
-use crate::codec::VarBytes;
+use crate::codec::{VarBytes, with_limits};
 use crate::framing::{protect_public, sign_content};
 use crate::join::{JoinError, psk_secret_of, sign_group_info, verify_group_info};
 use crate::key_package::{LeafNodeParams, NewLeafSource, generate_leaf_node};
@@ -80,6 +80,31 @@ impl Group {
     /// WE-14 without a valid `external_pub`, TR-06 for a tree that does not match, the LN-
     /// and TR- rules of the tree), [`GroupError::MissingRatchetTree`].
     pub fn join_external(
+        env: &Env<'_>,
+        config: GroupConfig,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<wire::RatchetTree>,
+        leaf: &LeafNodeParams,
+        signer: SignaturePrivateKey,
+        resync: Option<LeafIndex>,
+        psks: &[(PreSharedKeyId, Secret)],
+    ) -> Result<(Self, Vec<u8>), GroupError> {
+        with_limits(config.limits, || {
+            Self::join_external_within_limits(
+                env,
+                config,
+                group_info,
+                ratchet_tree,
+                leaf,
+                signer,
+                resync,
+                psks,
+            )
+        })
+    }
+
+    /// [`Group::join_external`], under `config`'s limits.
+    fn join_external_within_limits(
         env: &Env<'_>,
         config: GroupConfig,
         group_info: &GroupInfo,

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use canopy_crypto::{Secret, SignaturePrivateKey, SuiteOps};
 
 use super::{Env, EpochState, Group, GroupConfig, GroupError, lookup_psk};
+use crate::codec::{Limit, with_limits};
 use crate::join::{
     JoinError, open_group_info, open_group_secrets, verify_confirmation_tag, verify_group_info,
 };
@@ -71,6 +72,21 @@ impl Group {
 
     /// [`Group::join`] for a join of `kind`, also returning the PSKs the Welcome named.
     pub(crate) fn join_inner(
+        env: &Env<'_>,
+        config: GroupConfig,
+        welcome: &Welcome,
+        bundle: &KeyPackageBundle,
+        signer: SignaturePrivateKey,
+        ratchet_tree: Option<wire::RatchetTree>,
+        psks: &JoinPsks<'_>,
+    ) -> Result<(Self, Vec<PreSharedKeyId>), GroupError> {
+        with_limits(config.limits, || {
+            Self::join_within_limits(env, config, welcome, bundle, signer, ratchet_tree, psks)
+        })
+    }
+
+    /// [`Group::join_inner`], under `config`'s limits.
+    fn join_within_limits(
         env: &Env<'_>,
         config: GroupConfig,
         welcome: &Welcome,
@@ -190,7 +206,9 @@ fn successor_psks(ids: &[PreSharedKeyId], kind: JoinKind) -> Result<(), GroupErr
     }
 }
 
-/// RFC 9420 §12.4.3.1: a tree received for the group of `context`, padded and hashed, its
+/// RFC 9420 §12.4.3.1: a tree received for the group of `context`, checked against
+/// `config`'s limits (its leaf count: padding and hashing it costs time and memory in
+/// proportion to that, not to its encoded size), padded and hashed, its
 /// hash compared with the GroupContext's (TR-06), then validated with every rule of
 /// [`RatchetTree::validate`] (the application's validator included), and the credentials of
 /// the group's `external_senders` accepted by the validator (PR-08, §5.3.1: every credential
@@ -202,6 +220,9 @@ pub(crate) fn received_tree(
     context: &wire::GroupContext,
     wire_tree: wire::RatchetTree,
 ) -> Result<RatchetTree, GroupError> {
+    config
+        .limits
+        .check(Limit::TreeLeaves, wire_tree.leaf_count())?;
     let tree = RatchetTree::from_wire(ops, wire_tree)?;
     if tree.tree_hash() != context.tree_hash.as_slice() {
         return Err(Violation::new(Rule::TreeHash).into());

@@ -86,7 +86,7 @@ use super::{
     CommitSummary, EpochState, Group, GroupConfig, GroupError, HandshakeFormat, PastEpoch,
     PastSenders, StagedCommit,
 };
-use crate::codec::{CodecError, VarBytes, VarVec, decode_exact};
+use crate::codec::{CodecError, Limits, VarBytes, VarVec, decode_exact, with_limits};
 use crate::framing::Padding;
 use crate::schedule::{EpochSecrets, OutOfOrderPolicy, SecretTree, SecretTreeRecord};
 use crate::tree::math::{LeafCount, LeafIndex, NodeIndex};
@@ -149,6 +149,13 @@ impl Group {
     /// the GroupContext included), [`GroupError::Tree`] for a ratchet tree that cannot be
     /// rebuilt, [`GroupError::Crypto`] for an unsupported suite.
     pub fn from_bytes(crypto: &dyn CryptoProvider, bytes: &[u8]) -> Result<Self, GroupError> {
+        // Our own record, whatever its size: no peer limits (the group's own are the default,
+        // see `GroupConfig::limits`).
+        with_limits(Limits::UNLIMITED, || Self::from_record_bytes(crypto, bytes))
+    }
+
+    /// [`Group::from_bytes`], under no limits.
+    fn from_record_bytes(crypto: &dyn CryptoProvider, bytes: &[u8]) -> Result<Self, GroupError> {
         let (&version, body) = bytes.split_first().ok_or(CodecError::Truncated)?;
         let (record, lifecycle, past_extra, config_extra) = match version {
             // Version 1 had no lifecycle record: no ReInit, no successor PSK.

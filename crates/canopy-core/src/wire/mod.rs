@@ -106,8 +106,24 @@ macro_rules! exact_bytes {
             /// [`CodecError::TrailingBytes`](crate::codec::CodecError::TrailingBytes) if bytes
             /// remain, or the [`CodecError`](crate::codec::CodecError) of whatever part of the
             /// value failed to decode.
+            ///
+            /// Decodes under the active [`Limits`](crate::codec::Limits): the default ones,
+            /// unless called inside an operation that has its own.
             pub fn from_bytes(bytes: &[u8]) -> Result<Self, crate::codec::CodecError> {
                 crate::codec::decode_exact(bytes)
+            }
+
+            /// RFC 9420 §2.1: [`Self::from_bytes`] under `limits`.
+            ///
+            /// # Errors
+            /// As [`Self::from_bytes`];
+            /// [`CodecError::LimitExceeded`](crate::codec::CodecError::LimitExceeded) for
+            /// input beyond `limits`, before the work it would cause.
+            pub fn from_bytes_with_limits(
+                bytes: &[u8],
+                limits: &crate::codec::Limits,
+            ) -> Result<Self, crate::codec::CodecError> {
+                crate::codec::decode_exact_with_limits(bytes, limits)
             }
 
             /// RFC 9420 §2.1: encodes this value.

@@ -21,7 +21,10 @@ use super::extensions::extension_view;
 use super::leaf_node::LeafNode;
 use super::primitives::{ExtensionType, closed_enum};
 use crate::codec::fields::{optional, vector};
-use crate::codec::{CodecError, VarBytes, VarVec, split_vector};
+use crate::codec::{
+    CodecError, Limit, VarBytes, VarVec, active_limits, charge, charge_box, check_count,
+    reserve_one, split_vector,
+};
 
 /// RFC 9420 §7.1 `ParentNode`.
 #[derive(Clone, Debug, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
@@ -105,10 +108,12 @@ impl DeserializeBytes for Node {
         match node_type {
             NodeType::Leaf => {
                 let (leaf, rest) = LeafNode::tls_deserialize_bytes(rest)?;
+                charge_box::<LeafNode>()?;
                 Ok((Self::leaf(leaf), rest))
             }
             NodeType::Parent => {
                 let (parent, rest) = ParentNode::tls_deserialize_bytes(rest)?;
+                charge_box::<ParentNode>()?;
                 Ok((Self::parent(parent), rest))
             }
         }
@@ -281,9 +286,22 @@ impl Serialize for RatchetTree {
 impl DeserializeBytes for RatchetTree {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
         let (mut body, rest) = vector::split(bytes)?;
+        // A tree of n leaf positions has 2n - 1 nodes; checked before each node is read, so
+        // a long run of blanks is refused as soon as it passes the limit.
+        let max_leaves = active_limits().max_tree_leaves;
+        let max_nodes = max_leaves.saturating_mul(2).saturating_sub(1);
         let mut nodes = Vec::new();
         let mut index = 0u32;
         while !body.is_empty() {
+            let count = usize::try_from(index).unwrap_or(usize::MAX);
+            if count >= max_nodes {
+                return Err(CodecError::LimitExceeded {
+                    limit: Limit::TreeLeaves,
+                    value: count.saturating_add(2) / 2,
+                    max: max_leaves,
+                }
+                .into_tls_decoding());
+            }
             let (node, remaining) =
                 optional::tls_deserialize_bytes::<Node>(body).map_err(|e| match e {
                     // The body is fully present: a node running out wanted bytes past it.
@@ -294,6 +312,7 @@ impl DeserializeBytes for RatchetTree {
                 })?;
             check_position(index, node.as_ref()).map_err(CodecError::into_tls_decoding)?;
             if let Some(node) = node {
+                reserve_one(&mut nodes)?;
                 nodes.push((index, node));
             }
             index = index
@@ -443,6 +462,7 @@ impl DeserializeBytes for HpkeCiphertexts {
         let mut remaining = body;
         let mut count = 0usize;
         while !remaining.is_empty() {
+            check_count(Limit::VectorLen, count.saturating_add(1))?;
             // The body is fully present: an element running out of it is a length mismatch.
             remaining = skip_ciphertext(remaining)
                 .map_err(|e| match e {
@@ -452,6 +472,7 @@ impl DeserializeBytes for HpkeCiphertexts {
                 .map_err(CodecError::into_tls_decoding)?;
             count = count.saturating_add(1);
         }
+        charge(body.len())?;
         let value = Self {
             body: body.to_vec(),
             count,
