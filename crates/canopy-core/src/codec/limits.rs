@@ -93,18 +93,23 @@ impl fmt::Display for Limit {
 ///
 /// | limit | default | what it bounds | a 50,000-member group needs |
 /// |---|---|---|---|
-/// | `max_message_len` | 64 MiB | one MLSMessage, KeyPackage, Welcome, GroupInfo or tree | GroupInfo with the tree: about 12.5 MB with basic credentials; a commit adding everyone: about 15 MB |
-/// | `max_alloc_per_byte` | 8 | heap per input byte while decoding | at most 3 for messages Canopy sends |
+/// | `max_message_len` | 32 MiB | one MLSMessage, KeyPackage, Welcome, GroupInfo or tree | the tree: about 13 MB with basic credentials; a commit adding everyone: about 15 MB; its Welcome, with the tree: about 19 MB |
+/// | `max_alloc_per_byte` | 8 | heap per input byte while decoding | about 3.2 for the messages Canopy sends (measured) |
 /// | `max_tree_leaves` | 131,072 | leaves of a received tree, and of the tree after a commit | 65,536 (the next power of two) |
 /// | `max_extensions` | 1,024 | extensions in one list | a handful |
 /// | `max_vector_len` | 131,072 | elements of any other list: capabilities, unmerged leaves, proposals of a commit, PSKs, HPKE ciphertexts of an UpdatePath node, Welcome secrets, certificates | 50,000 (Adds of one commit, unmerged leaves of the root, ciphertexts to a mostly blank tree) |
 /// | `max_credential_len` | 64 KiB | the encoded body of one credential (an identity or a certificate chain) | tens of bytes (basic) to a few KiB (X.509) |
 ///
-/// Sizes: a member's leaf with a basic credential is about 190 bytes on the wire and a
-/// parent node about 70, so a full tree of 50,000 members is about 13 MB; a KeyPackage is
-/// about 300 bytes, so a commit of 50,000 Adds is about 15 MB; a commit with a path to a
-/// mostly blank 50,000-member tree carries about 50,000 HPKE ciphertexts of about 90 bytes,
-/// 4.5 MB.
+/// Sizes (measured on suite 0x0001 with basic credentials): a member's leaf is about 195
+/// bytes on the wire and a parent node about 70, so the tree of 50,000 members is 10 to 13
+/// MB; an Add of a KeyPackage is about 305 bytes, so a commit of 50,000 Adds is about 15 MB,
+/// and its Welcome about 120 bytes per new member plus the GroupInfo with the tree; a commit
+/// with a path to a mostly blank 50,000-member tree carries about 50,000 HPKE ciphertexts of
+/// about 90 bytes, 4.5 MB. Groups with X.509 credentials need a larger `max_message_len`.
+///
+/// At the defaults, decoding one hostile message can take at most 8 × 32 MiB = 256 MiB
+/// (plus the moves of growing vectors, see the [`codec`](super) module docs); lower
+/// `max_message_len` where the groups are smaller.
 ///
 /// Fields are public; start from the default and change what you need:
 /// ```
@@ -137,7 +142,7 @@ pub struct Limits {
 impl Limits {
     /// The default limits (see the table above).
     pub const DEFAULT: Self = Self {
-        max_message_len: 64 << 20,
+        max_message_len: 32 << 20,
         max_alloc_per_byte: 8,
         max_tree_leaves: 1 << 17,
         max_extensions: 1024,

@@ -121,8 +121,7 @@ pub(crate) fn all_tree_hashes(
         let step = 1usize
             .checked_shl(level.saturating_add(1))
             .ok_or(TreeError::Internal("level out of range"))?;
-        let indices: Vec<usize> = (first..width).step_by(step).collect();
-        let hash_one = |&x: &usize| -> Result<Vec<u8>, TreeError> {
+        let hash_one = |hashes: &HashStore, x: usize| -> Result<Vec<u8>, TreeError> {
             let node =
                 NodeIndex::new(u32::try_from(x).map_err(|_| TreeError::TooLarge { len: width })?)
                     .ok_or(TreeError::TooLarge { len: width })?;
@@ -150,19 +149,33 @@ pub(crate) fn all_tree_hashes(
                 }
             }
         };
-        #[cfg(feature = "parallel")]
-        let level_hashes: Vec<Vec<u8>> = {
-            use rayon::prelude::*;
-            if indices.len() >= PARALLEL_MIN {
-                indices.par_iter().map(hash_one).collect::<Result<_, _>>()?
-            } else {
-                indices.iter().map(hash_one).collect::<Result<_, _>>()?
+        // In chunks, so that the hashes in flight before they are stored stay few.
+        let all: Vec<usize> = (first..width).step_by(step).collect();
+        for indices in all.chunks(HASH_CHUNK) {
+            #[cfg(feature = "parallel")]
+            let level_hashes: Vec<Vec<u8>> = {
+                use rayon::prelude::*;
+                if indices.len() >= PARALLEL_MIN {
+                    let store = &hashes;
+                    indices
+                        .par_iter()
+                        .map(|&x| hash_one(store, x))
+                        .collect::<Result<_, _>>()?
+                } else {
+                    indices
+                        .iter()
+                        .map(|&x| hash_one(&hashes, x))
+                        .collect::<Result<_, _>>()?
+                }
+            };
+            #[cfg(not(feature = "parallel"))]
+            let level_hashes: Vec<Vec<u8>> = indices
+                .iter()
+                .map(|&x| hash_one(&hashes, x))
+                .collect::<Result<_, _>>()?;
+            for (&x, h) in indices.iter().zip(level_hashes) {
+                hashes.set_at(x, &h)?;
             }
-        };
-        #[cfg(not(feature = "parallel"))]
-        let level_hashes: Vec<Vec<u8>> = indices.iter().map(hash_one).collect::<Result<_, _>>()?;
-        for (x, h) in indices.into_iter().zip(level_hashes) {
-            hashes.set_at(x, &h)?;
         }
     }
     Ok(hashes)
@@ -226,6 +239,9 @@ impl HashStore {
         Some(start..start.checked_add(self.hash_len)?)
     }
 }
+
+/// How many tree hashes are computed before they are stored (RFC 9420 §7.8).
+const HASH_CHUNK: usize = 4096;
 
 /// Below this many independent items, work stays on the calling thread.
 #[cfg(feature = "parallel")]

@@ -185,10 +185,11 @@ impl RatchetTree {
         self.len
     }
 
-    /// RFC 9420 Appendix C: the number of leaf positions the nodes cover, `(node_count + 1) /
-    /// 2`; a tree padded to full width has the next power of two.
+    /// RFC 9420 Appendix C: the number of leaves a tree holding these nodes needs,
+    /// `(node_count + 2) / 2` (a node count ending in a parent needs the leaf after it);
+    /// padded to full width, the tree has the next power of two.
     pub fn leaf_count(&self) -> usize {
-        self.len.saturating_add(1) / 2
+        self.len.saturating_add(2) / 2
     }
 
     /// RFC 9420 §12.4.3.3: the node at array position `index`, `None` if it is blank or past
@@ -297,7 +298,8 @@ impl DeserializeBytes for RatchetTree {
             if count >= max_nodes {
                 return Err(CodecError::LimitExceeded {
                     limit: Limit::TreeLeaves,
-                    value: count.saturating_add(2) / 2,
+                    // The leaves a tree with this node needs.
+                    value: count.saturating_add(3) / 2,
                     max: max_leaves,
                 }
                 .into_tls_decoding());
