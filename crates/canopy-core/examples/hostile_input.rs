@@ -2,7 +2,7 @@
 //! peak memory (run under `/usr/bin/time -v`):
 //!
 //! ```text
-//! cargo run --release -p canopy-core --example hostile_input -- tree|from-wire|join-external [MiB]
+//! cargo run --release -p canopy-core --example hostile_input -- tree|from-wire|join-external [MiB, default 4]
 //! ```
 //!
 //! - `tree`: decodes a ratchet tree of `MiB` MiB (default 4) that is all blank nodes but its
@@ -60,7 +60,7 @@ fn hostile_tree(size: usize, leaf: &wire::LeafNode) -> Vec<u8> {
 fn main() {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "join-external".to_string());
-    let mib: usize = args.next().map_or(4, |s| s.parse().unwrap());
+    let mib: f64 = args.next().map_or(4.0, |s| s.parse().unwrap());
     let provider = RustCryptoProvider::new();
     let validator = BasicCredentialValidator::new();
     let env = Env::new(&provider, &validator).at(1_700_000_000);
@@ -80,7 +80,8 @@ fn main() {
         .leaf(LeafIndex::new(0).unwrap())
         .unwrap()
         .clone();
-    let tree_bytes = hostile_tree(mib << 20, &leaf);
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    let tree_bytes = hostile_tree((mib * 1_048_576.0) as usize, &leaf);
     eprintln!("hostile tree: {} bytes", tree_bytes.len());
 
     let start = Instant::now();

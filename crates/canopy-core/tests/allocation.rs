@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use canopy_core::codec::{ALLOC_SLACK, CodecError, Limit, Limits, VarBytes, encode_varint};
 use canopy_core::group::{CommitOptions, Env, Group, GroupConfig, GroupError};
+use canopy_core::join::JoinError;
 use canopy_core::key_package::{
     BasicCredentialValidator, KeyPackageParams, LeafNodeParams, create_key_package,
 };
@@ -317,10 +318,9 @@ fn lists_and_credentials_are_cut_at_their_limits() {
     );
 }
 
-#[test]
-fn a_hostile_4_mib_group_info_is_refused_fast_and_small() {
-    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
-    let f = Fixture::new();
+/// A real group's GroupInfo with `tree` as its `ratchet_tree` extension (so its signature no
+/// longer verifies), encoded.
+fn hostile_group_info(f: &Fixture, tree: Vec<u8>) -> Vec<u8> {
     let env = f.env();
     let group = f.group();
     let MlsMessage::GroupInfo(mut info) =
@@ -328,18 +328,22 @@ fn a_hostile_4_mib_group_info_is_refused_fast_and_small() {
     else {
         panic!("not a GroupInfo");
     };
-    let tree = blank_tree(4 * MIB, &f.leaf_node_bytes());
     let mut extensions = vec![Extension::new(ExtensionType::RATCHET_TREE, tree)];
     extensions.extend(info.extensions.as_slice().iter().cloned());
     info.extensions = Extensions::new(extensions).unwrap();
-    let bytes = MlsMessage::GroupInfo(info).to_bytes().unwrap();
-    assert!(bytes.len() > 4 * MIB - 100);
+    MlsMessage::GroupInfo(info).to_bytes().unwrap()
+}
+
+/// Decodes `bytes` and gives the GroupInfo to `Group::join_external`; the result, the peak
+/// heap and the time taken.
+fn join_external(f: &Fixture, bytes: &[u8]) -> (Result<(), GroupError>, usize, Duration) {
+    let env = f.env();
     let ops = f.provider.suite(SUITE).unwrap();
     let leaf = LeafNodeParams::new(Fixture::credential(9), SUITE);
     let signer = ops.signature_generate_key_pair().unwrap().private;
     let start = Instant::now();
     let (result, peak) = peak_of(|| {
-        let MlsMessage::GroupInfo(info) = MlsMessage::from_bytes(&bytes).unwrap() else {
+        let MlsMessage::GroupInfo(info) = MlsMessage::from_bytes(bytes).unwrap() else {
             panic!("not a GroupInfo");
         };
         Group::join_external(
@@ -354,7 +358,44 @@ fn a_hostile_4_mib_group_info_is_refused_fast_and_small() {
         )
         .map(drop)
     });
-    let elapsed = start.elapsed();
+    (result, peak, start.elapsed())
+}
+
+#[test]
+fn a_hostile_group_info_within_the_limits_is_refused_before_hashing() {
+    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let f = Fixture::new();
+    // 2^17 leaf positions, all blank but the first (the signer's) and the last: the largest
+    // tree the defaults allow.
+    let leaf = f.leaf_node_bytes();
+    let mut body = leaf.clone();
+    body.extend_from_slice(&vec![0u8; (1 << 18) - 3]);
+    body.extend_from_slice(&leaf);
+    let tree = vector(&body);
+    let bytes = hostile_group_info(&f, tree);
+    let (result, peak, elapsed) = join_external(&f, &bytes);
+    eprintln!(
+        "hostile GroupInfo of {} bytes, 2^17 leaves: refused in {elapsed:?}, peak {peak} bytes",
+        bytes.len()
+    );
+    assert!(
+        matches!(
+            result,
+            Err(GroupError::Join(JoinError::BadGroupInfoSignature))
+        ),
+        "{result:?}"
+    );
+    // Padded and hashed, the tree would take 2^18 nodes x 52 bytes = 13.6 MB.
+    assert!(peak < 2 * bytes.len() + MIB, "peak {peak} bytes");
+}
+
+#[test]
+fn a_hostile_4_mib_group_info_is_refused_fast_and_small() {
+    let _serial = SERIAL.lock().unwrap_or_else(PoisonError::into_inner);
+    let f = Fixture::new();
+    let bytes = hostile_group_info(&f, blank_tree(4 * MIB, &f.leaf_node_bytes()));
+    assert!(bytes.len() > 4 * MIB - 100);
+    let (result, peak, elapsed) = join_external(&f, &bytes);
     eprintln!(
         "hostile GroupInfo of {} bytes: refused in {elapsed:?}, peak {peak} bytes",
         bytes.len()

@@ -117,11 +117,10 @@ impl Group {
             Some(t) => t,
             None => ratchet_tree.ok_or(GroupError::MissingRatchetTree)?,
         };
-        let tree = received_tree(env, ops, &config, &context, wire_tree)?;
-        let signer_leaf = LeafIndex::new(group_info.signer)
-            .and_then(|l| tree.leaf(l))
-            .ok_or(JoinError::BadGroupInfoSignature)?;
+        // The signature first: padding and hashing the tree costs O(width).
+        let signer_leaf = group_info_signer(&wire_tree, group_info.signer)?;
         verify_group_info(ops, &group_info, &signer_leaf.signature_key)?;
+        let tree = received_tree(env, ops, &config, &context, wire_tree)?;
         let secrets_epoch = verify_confirmation_tag(ops, &group_info, &joiner)?;
 
         let own = find_own_leaf(&tree, &bundle.key_package.leaf_node)?;
@@ -230,6 +229,22 @@ pub(crate) fn received_tree(
     tree.validate(ops, &env.tree_checks(config, context))?;
     external_senders(env.credentials, &context.extensions)?;
     Ok(tree)
+}
+
+/// RFC 9420 §12.4.3.1: the LeafNode of the GroupInfo's `signer`, read from the received
+/// tree before it is padded and hashed, so that the GroupInfo's signature (WE-03) is checked
+/// first; a signer that is not a leaf of the tree cannot have signed it.
+pub(crate) fn group_info_signer(
+    tree: &wire::RatchetTree,
+    signer: u32,
+) -> Result<&LeafNode, GroupError> {
+    let node = LeafIndex::new(signer)
+        .and_then(|l| usize::try_from(l.node().value()).ok())
+        .and_then(|x| tree.node(x));
+    match node {
+        Some(wire::Node::Leaf(leaf)) => Ok(leaf),
+        _ => Err(JoinError::BadGroupInfoSignature.into()),
+    }
 }
 
 /// WE-06: a path secret whose derived keys do not match the tree.
