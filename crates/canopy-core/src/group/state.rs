@@ -62,7 +62,9 @@
 //! Decoding rejects trailing bytes and malformed records with [`GroupError::Codec`], an
 //! unknown version with [`GroupError::StateVersion`], and content that contradicts itself
 //! with [`GroupError::State`]; it never panics, and never allocates more than a constant
-//! times the input. The ratchet tree is stored in its wire form, so loading rehashes every
+//! times the input. No [`Limits`] apply (the record is our own, and may hold a group larger
+//! than a peer's message may carry); the loaded group has the default limits, see
+//! [`GroupConfig::limits`]. The ratchet tree is stored in its wire form, so loading rehashes every
 //! node (O(n) hashes: a few milliseconds at 10,000 members) and then checks, while we are a
 //! member, that the tree hash matches the GroupContext and that our private keys match the
 //! tree. Leaf signatures are not verified again: the tree was validated when it was received,
