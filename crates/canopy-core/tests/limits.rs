@@ -37,11 +37,7 @@ impl Fixture {
     }
 
     fn env(&self) -> Env<'_> {
-        Env {
-            crypto: &self.provider,
-            credentials: &self.validator,
-            now: None,
-        }
+        Env::new(&self.provider, &self.validator).at(1_700_000_000)
     }
 
     fn params(i: u32) -> LeafNodeParams {

@@ -19,8 +19,8 @@ use crate::key_package::{LeafNodeParams, NewLeafSource, generate_leaf_node};
 use crate::rules::proposal::{Committer, Resolved, Scope};
 use crate::rules::{Rule, Violation};
 use crate::schedule::{confirmation_tag, interim_transcript_hash};
-use crate::tree::math::LeafIndex;
 use crate::tree::LeafTemplate;
+use crate::tree::math::LeafIndex;
 use crate::wire::{
     self, Commit, ExtensionView, Extensions, ExternalInit, ExternalPub, FramedContent,
     FramedContentBody, GroupInfo, MlsMessage, PreSharedKey, PreSharedKeyId, Proposal,
