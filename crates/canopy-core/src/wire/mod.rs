@@ -44,8 +44,11 @@
 //! # Cost
 //!
 //! Decoding is a single pass: each vector's body is bounds-checked before use, allocation is
-//! bounded by the input, and each byte string is copied once into its owned field. Encoding
-//! sizes each value once per nesting level.
+//! charged to a budget proportional to the input before it happens (the bound is in the
+//! [`codec`](crate::codec) module docs), and each byte string is copied once into its owned
+//! field. The receiver's [`Limits`](crate::codec::Limits) cap the input length, list lengths,
+//! tree leaves and credential sizes as they are decoded. Encoding sizes each value once per
+//! nesting level.
 #![warn(clippy::arithmetic_side_effects)]
 
 mod commit;
