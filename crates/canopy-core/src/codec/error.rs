@@ -6,6 +6,8 @@
 
 use core::fmt;
 
+use super::Limit;
+
 /// Marks a tls_codec error message as one of ours (see [`CodecError`]).
 const TAG_PREFIX: &str = "canopy-codec: ";
 
@@ -160,6 +162,20 @@ pub enum CodecError {
     /// member sender, or the reverse), which would produce bytes no decoder accepts.
     #[error("a conditional field is present when it must be absent, or the reverse")]
     FieldPresenceMismatch,
+    /// A value went over one of the receiver's [`Limits`](super::Limits), before the work it
+    /// would have caused: a list with more elements, a tree with more leaves, an input or a
+    /// credential with more bytes, or a decoding that would allocate more, than allowed. For
+    /// a list or a budget cut off while decoding, `value` is where decoding stopped (the
+    /// whole would be at least that).
+    #[error("{limit} {value} exceeds the limit {max}")]
+    LimitExceeded {
+        /// Which limit.
+        limit: Limit,
+        /// The value found (at least).
+        value: usize,
+        /// The configured ceiling.
+        max: usize,
+    },
     /// RFC 9420 §2.1: any other malformed input, as reported by tls_codec.
     #[error("malformed input: {0}")]
     Malformed(String),
@@ -185,6 +201,7 @@ impl CodecError {
             Self::MisplacedNode(i) => format!("misplaced node {i}"),
             Self::NonZeroPadding => "non-zero padding".to_string(),
             Self::FieldPresenceMismatch => "field presence mismatch".to_string(),
+            Self::LimitExceeded { limit, value, max } => format!("limit {limit} {value} {max}"),
             Self::Truncated
             | Self::TrailingBytes { .. }
             | Self::InvalidEnumValue(_)
@@ -221,6 +238,13 @@ impl CodecError {
         }
         if let Some(i) = tag.strip_prefix("misplaced node ") {
             return i.parse().ok().map(Self::MisplacedNode);
+        }
+        if let Some(rest) = tag.strip_prefix("limit ") {
+            let mut parts = rest.split(' ');
+            let limit = Limit::from_name(parts.next()?)?;
+            let value = parts.next()?.parse().ok()?;
+            let max = parts.next()?.parse().ok()?;
+            return Some(Self::LimitExceeded { limit, value, max });
         }
         let (kind, value) = tag.strip_prefix("invalid code ")?.split_once(' ')?;
         Some(Self::InvalidCode {

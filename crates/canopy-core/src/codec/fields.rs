@@ -86,6 +86,7 @@ pub(crate) mod opaque {
         bytes: &[u8],
     ) -> Result<(T, &[u8]), tls_codec::Error> {
         let (body, rest) = split_vector(bytes).map_err(CodecError::into_tls_decoding)?;
+        crate::codec::charge(body.len())?;
         Ok((T::from(body.to_vec()), rest))
     }
 }

@@ -10,8 +10,36 @@
 //! Invariants:
 //! - every length header is a minimal varint of at most 2^30 - 1 (RFC 9420 §2.1.2), on both
 //!   encode and decode;
-//! - decoding never panics and never allocates more than the input it was given;
+//! - decoding never panics, and its allocations are bounded by the input (below);
 //! - no arithmetic in this module can overflow (`clippy::arithmetic_side_effects` is on).
+//!
+//! # How much decoding allocates
+//!
+//! A decoded value takes more memory than its encoding: a `<V>` byte string of one byte is a
+//! 24-byte `Vec` header, a reference in a Commit's proposal list (two bytes) is a 64-byte
+//! `ProposalOrRef`. So the bound is not "no more than the input" but a budget:
+//!
+//! **Decoding `n` bytes with [`decode_exact`] (and every `from_bytes` built on it) allocates
+//! at most `max_alloc_per_byte * n + ALLOC_SLACK` bytes** ([`Limits::max_alloc_per_byte`],
+//! 8 by default; [`ALLOC_SLACK`] = 4096), counted as the sizes requested from the allocator:
+//! each vector's capacity (grown by doubling, at least four elements), each copied byte
+//! string and each boxed node, proposal or message body is charged to the budget *before*
+//! it is allocated, and the decoding stops with [`CodecError::LimitExceeded`] for
+//! [`Limit::DecodedBytes`] instead of going over. While a vector moves to its doubled
+//! buffer, the old one (at most half of what was charged) is still held, so the peak heap of
+//! a decoding is at most 1.5 times the budget; `tests/allocation.rs` checks both with a
+//! counting allocator on the worst shapes (lists of two-byte references, of empty
+//! certificates, of empty extensions) and a 4 MiB tree of blank nodes, which allocates a few
+//! hundred bytes: a ratchet tree keeps only its non-blank nodes. The messages Canopy sends
+//! decode at about 3.2 bytes per byte (a commit of Adds, the most; a ratchet tree 3.1, a
+//! GroupInfo 1.0). Nested decodings inside one (none today) share its budget; a value
+//! decoded later from bytes held by another (an extension's data) has its own.
+//!
+//! The [`Limits`] also bound, before the work: the input length, the leaves of a ratchet tree
+//! (checked node by node, so a run of blank nodes is refused as soon as it passes the limit),
+//! the extensions of a list, the elements of any other list, and a credential's length. They
+//! apply to the decoders through a per-call scope (see `limits.rs`): [`decode_exact`] uses
+//! the active ones, [`decode_exact_with_limits`] the given ones.
 //!
 //! Errors: tls_codec's traits must return [`tls_codec::Error`]; the varint- and vector-specific
 //! failures travel through it as tagged messages and come out of [`decode_exact`] and
@@ -42,6 +70,7 @@
 
 mod error;
 pub(crate) mod fields;
+mod limits;
 mod varint;
 mod vectors;
 
@@ -49,8 +78,13 @@ mod vectors;
 mod tests;
 
 pub use error::{CodeKind, CodecError};
+pub use limits::{ALLOC_SLACK, Limit, Limits};
+pub(crate) use limits::{
+    active as active_limits, charge, charge_box, check_count, decoding, reserve_one, with_limits,
+};
 pub(crate) use varint::split_vector;
 pub use varint::{VARINT_MAX, decode_varint, encode_varint};
+pub(crate) use vectors::decode_elements;
 pub use vectors::{VarBytes, VarVec};
 
 /// RFC 9420 §2.1: decodes one complete `T` from `bytes`.
@@ -60,11 +94,25 @@ pub use vectors::{VarBytes, VarVec};
 /// [`CodecError::TrailingBytes`] if bytes remain after the value; otherwise whatever decoding
 /// `T` reports, with the varint and vector failures of RFC 9420 §2.1.2 as their own variants.
 pub fn decode_exact<T: tls_codec::DeserializeBytes>(bytes: &[u8]) -> Result<T, CodecError> {
-    let (value, rest) = T::tls_deserialize_bytes(bytes)?;
-    if !rest.is_empty() {
-        return Err(CodecError::TrailingBytes { count: rest.len() });
-    }
-    Ok(value)
+    decoding(bytes.len(), || {
+        let (value, rest) = T::tls_deserialize_bytes(bytes)?;
+        if !rest.is_empty() {
+            return Err(CodecError::TrailingBytes { count: rest.len() });
+        }
+        Ok(value)
+    })
+}
+
+/// [`decode_exact`] under `limits` instead of the active ones (by default
+/// [`Limits::DEFAULT`]).
+///
+/// # Errors
+/// As [`decode_exact`].
+pub fn decode_exact_with_limits<T: tls_codec::DeserializeBytes>(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<T, CodecError> {
+    with_limits(*limits, || decode_exact(bytes))
 }
 
 /// RFC 9420 §2.1: encodes `value` into a new buffer.

@@ -422,7 +422,21 @@ fn errors_survive_the_trip_through_tls_codec() {
     ]
     .into_iter()
     .flat_map(|kind| [0, 7, u16::MAX].map(|value| CodecError::InvalidCode { kind, value }));
-    for e in all.into_iter().chain(codes) {
+    let limits = [
+        Limit::MessageLen,
+        Limit::DecodedBytes,
+        Limit::TreeLeaves,
+        Limit::Extensions,
+        Limit::VectorLen,
+        Limit::CredentialLen,
+    ]
+    .into_iter()
+    .map(|limit| CodecError::LimitExceeded {
+        limit,
+        value: usize::MAX,
+        max: 3,
+    });
+    for e in all.into_iter().chain(codes).chain(limits) {
         assert_eq!(CodecError::from(e.clone().into_tls_decoding()), e);
         assert_eq!(CodecError::from(e.clone().into_tls_encoding()), e);
     }

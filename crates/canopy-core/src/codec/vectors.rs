@@ -20,8 +20,9 @@ use std::io::Write;
 
 use tls_codec::{DeserializeBytes, Serialize, SerializeBytes, Size};
 
-use super::CodecError;
+use super::limits::{active as active_limits, charge, reserve_one};
 use super::varint::{Varint, split_vector, varint_len};
+use super::{CodecError, Limit};
 
 /// Length of the header plus body of a vector whose body is `body_len` bytes.
 ///
@@ -123,6 +124,7 @@ impl SerializeBytes for VarBytes {
 impl DeserializeBytes for VarBytes {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
         let (body, rest) = split_vector(bytes).map_err(CodecError::into_tls_decoding)?;
+        charge(body.len())?;
         Ok((Self(body.to_vec()), rest))
     }
 }
@@ -218,24 +220,42 @@ impl<T: SerializeBytes> SerializeBytes for VarVec<T> {
 
 impl<T: DeserializeBytes> DeserializeBytes for VarVec<T> {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
-        let (mut body, rest) = split_vector(bytes).map_err(CodecError::into_tls_decoding)?;
-        // Grows with the elements actually decoded; never sized from the declared length.
-        let mut items = Vec::new();
-        while !body.is_empty() {
-            let (item, remaining) = T::tls_deserialize_bytes(body).map_err(|e| match e {
-                // The body is fully present, so an element that runs out of input wanted
-                // bytes beyond the declared length.
-                tls_codec::Error::EndOfStream => {
-                    CodecError::VectorLengthMismatch.into_tls_decoding()
-                }
-                other => other,
-            })?;
-            if remaining.len() >= body.len() {
-                return Err(CodecError::ZeroSizedElement.into_tls_decoding());
-            }
-            items.push(item);
-            body = remaining;
-        }
-        Ok((Self(items), rest))
+        let (body, rest) = split_vector(bytes).map_err(CodecError::into_tls_decoding)?;
+        Ok((Self(decode_elements(body, Limit::VectorLen)?), rest))
     }
+}
+
+/// Decodes the body of a `T x<V>` vector (RFC 9420 §2.1.2) element by element: at most the
+/// active ceiling of `limit` elements, each consuming at least one byte, filling `body`
+/// exactly, and each growth of the list charged to the allocation budget first.
+pub(crate) fn decode_elements<T: DeserializeBytes>(
+    mut body: &[u8],
+    limit: Limit,
+) -> Result<Vec<T>, tls_codec::Error> {
+    let max = active_limits().max(limit);
+    // Grows with the elements actually decoded; never sized from the declared length.
+    let mut items = Vec::new();
+    while !body.is_empty() {
+        if items.len() >= max {
+            return Err(CodecError::LimitExceeded {
+                limit,
+                value: items.len().saturating_add(1),
+                max,
+            }
+            .into_tls_decoding());
+        }
+        let (item, remaining) = T::tls_deserialize_bytes(body).map_err(|e| match e {
+            // The body is fully present, so an element that runs out of input wanted
+            // bytes beyond the declared length.
+            tls_codec::Error::EndOfStream => CodecError::VectorLengthMismatch.into_tls_decoding(),
+            other => other,
+        })?;
+        if remaining.len() >= body.len() {
+            return Err(CodecError::ZeroSizedElement.into_tls_decoding());
+        }
+        reserve_one(&mut items)?;
+        items.push(item);
+        body = remaining;
+    }
+    Ok(items)
 }

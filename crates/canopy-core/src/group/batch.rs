@@ -33,6 +33,18 @@ impl Group {
         env: &Env<'_>,
         messages: &[M],
     ) -> Vec<Result<ProcessedMessage, GroupError>> {
+        let limits = self.config.limits;
+        crate::codec::with_limits(limits, || {
+            self.process_messages_within_limits(env, messages)
+        })
+    }
+
+    /// [`Self::process_messages`], under the group's limits.
+    fn process_messages_within_limits<M: AsRef<[u8]>>(
+        &mut self,
+        env: &Env<'_>,
+        messages: &[M],
+    ) -> Vec<Result<ProcessedMessage, GroupError>> {
         let mut results = Vec::with_capacity(messages.len());
         let mut run: Vec<PrivateMessage> = Vec::new();
         for bytes in messages {

@@ -644,11 +644,8 @@ fn reuse_guard(env: &Env<'_>) -> Result<[u8; 4], GroupError> {
 /// trailing blanks removed.
 fn wire_tree(diff: &TreeDiff<'_>) -> Result<wire::RatchetTree, GroupError> {
     let width = diff.leaf_count().width();
-    let mut nodes: Vec<Option<wire::Node>> = (0..width)
-        .map(|x| NodeIndex::new(x).and_then(|x| diff.node(x)).cloned())
+    let nodes: Vec<(u32, wire::Node)> = (0..width)
+        .filter_map(|x| Some((x, diff.node(NodeIndex::new(x)?)?.clone())))
         .collect();
-    while nodes.last().is_some_and(Option::is_none) {
-        nodes.pop();
-    }
-    Ok(wire::RatchetTree::new(nodes)?)
+    Ok(wire::RatchetTree::from_indexed(nodes)?)
 }

@@ -6,21 +6,21 @@ use std::collections::BTreeMap;
 
 use canopy_crypto::{Secret, SignaturePrivateKey};
 
-use super::join::received_tree;
+use super::join::{group_info_signer, received_tree};
 use super::stage::EXTERNAL_INIT_LABEL;
 use super::transition::{
     Base, EpochInputs, Transcript, Transition, advance_epoch, epoch_confirmation_tag,
 };
 use super::{Env, Group, GroupConfig, GroupError, typed};
-use crate::codec::VarBytes;
+use crate::codec::{VarBytes, with_limits};
 use crate::framing::{protect_public, sign_content};
-use crate::join::{JoinError, psk_secret_of, sign_group_info, verify_group_info};
+use crate::join::{psk_secret_of, sign_group_info, verify_group_info};
 use crate::key_package::{LeafNodeParams, NewLeafSource, generate_leaf_node};
 use crate::rules::proposal::{Committer, Resolved, Scope};
 use crate::rules::{Rule, Violation};
 use crate::schedule::{confirmation_tag, interim_transcript_hash};
+use crate::tree::LeafTemplate;
 use crate::tree::math::LeafIndex;
-use crate::tree::{LeafTemplate, TreeRead};
 use crate::wire::{
     self, Commit, ExtensionView, Extensions, ExternalInit, ExternalPub, FramedContent,
     FramedContentBody, GroupInfo, MlsMessage, PreSharedKey, PreSharedKeyId, Proposal,
@@ -89,6 +89,31 @@ impl Group {
         resync: Option<LeafIndex>,
         psks: &[(PreSharedKeyId, Secret)],
     ) -> Result<(Self, Vec<u8>), GroupError> {
+        with_limits(config.limits, || {
+            Self::join_external_within_limits(
+                env,
+                config,
+                group_info,
+                ratchet_tree,
+                leaf,
+                signer,
+                resync,
+                psks,
+            )
+        })
+    }
+
+    /// [`Group::join_external`], under `config`'s limits.
+    fn join_external_within_limits(
+        env: &Env<'_>,
+        config: GroupConfig,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<wire::RatchetTree>,
+        leaf: &LeafNodeParams,
+        signer: SignaturePrivateKey,
+        resync: Option<LeafIndex>,
+        psks: &[(PreSharedKeyId, Secret)],
+    ) -> Result<(Self, Vec<u8>), GroupError> {
         let context = &group_info.group_context;
         let suite = context.cipher_suite;
         let ops = env.ops(suite)?;
@@ -97,11 +122,10 @@ impl Group {
             Some(t) => t,
             None => ratchet_tree.ok_or(GroupError::MissingRatchetTree)?,
         };
-        let tree = received_tree(env, ops, &config, context, wire_tree)?;
-        let signer_leaf = LeafIndex::new(group_info.signer)
-            .and_then(|l| tree.leaf(l))
-            .ok_or(JoinError::BadGroupInfoSignature)?;
+        // The signature first: padding and hashing the tree costs O(width).
+        let signer_leaf = group_info_signer(&wire_tree, group_info.signer)?;
         verify_group_info(ops, group_info, &signer_leaf.signature_key)?;
+        let tree = received_tree(env, ops, &config, context, wire_tree)?;
         let external_pub: ExternalPub = typed(&group_info.extensions)?
             .ok_or_else(|| Violation::new(Rule::GroupInfoExternalPub))?;
         crate::crypto::check_hpke_public_key(ops, &external_pub.external_pub)

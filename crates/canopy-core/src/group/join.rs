@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use canopy_crypto::{Secret, SignaturePrivateKey, SuiteOps};
 
 use super::{Env, EpochState, Group, GroupConfig, GroupError, lookup_psk};
+use crate::codec::{Limit, with_limits};
 use crate::join::{
     JoinError, open_group_info, open_group_secrets, verify_confirmation_tag, verify_group_info,
 };
@@ -79,6 +80,21 @@ impl Group {
         ratchet_tree: Option<wire::RatchetTree>,
         psks: &JoinPsks<'_>,
     ) -> Result<(Self, Vec<PreSharedKeyId>), GroupError> {
+        with_limits(config.limits, || {
+            Self::join_within_limits(env, config, welcome, bundle, signer, ratchet_tree, psks)
+        })
+    }
+
+    /// [`Group::join_inner`], under `config`'s limits.
+    fn join_within_limits(
+        env: &Env<'_>,
+        config: GroupConfig,
+        welcome: &Welcome,
+        bundle: &KeyPackageBundle,
+        signer: SignaturePrivateKey,
+        ratchet_tree: Option<wire::RatchetTree>,
+        psks: &JoinPsks<'_>,
+    ) -> Result<(Self, Vec<PreSharedKeyId>), GroupError> {
         let suite = welcome.cipher_suite;
         let ops = env.ops(suite)?;
         if bundle.key_package.cipher_suite != suite {
@@ -101,11 +117,10 @@ impl Group {
             Some(t) => t,
             None => ratchet_tree.ok_or(GroupError::MissingRatchetTree)?,
         };
-        let tree = received_tree(env, ops, &config, &context, wire_tree)?;
-        let signer_leaf = LeafIndex::new(group_info.signer)
-            .and_then(|l| tree.leaf(l))
-            .ok_or(JoinError::BadGroupInfoSignature)?;
+        // The signature first: padding and hashing the tree costs O(width).
+        let signer_leaf = group_info_signer(&wire_tree, group_info.signer)?;
         verify_group_info(ops, &group_info, &signer_leaf.signature_key)?;
+        let tree = received_tree(env, ops, &config, &context, wire_tree)?;
         let secrets_epoch = verify_confirmation_tag(ops, &group_info, &joiner)?;
 
         let own = find_own_leaf(&tree, &bundle.key_package.leaf_node)?;
@@ -190,7 +205,9 @@ fn successor_psks(ids: &[PreSharedKeyId], kind: JoinKind) -> Result<(), GroupErr
     }
 }
 
-/// RFC 9420 §12.4.3.1: a tree received for the group of `context`, padded and hashed, its
+/// RFC 9420 §12.4.3.1: a tree received for the group of `context`, checked against
+/// `config`'s limits (its leaf count: padding and hashing it costs time and memory in
+/// proportion to that, not to its encoded size), padded and hashed, its
 /// hash compared with the GroupContext's (TR-06), then validated with every rule of
 /// [`RatchetTree::validate`] (the application's validator included), and the credentials of
 /// the group's `external_senders` accepted by the validator (PR-08, §5.3.1: every credential
@@ -202,6 +219,9 @@ pub(crate) fn received_tree(
     context: &wire::GroupContext,
     wire_tree: wire::RatchetTree,
 ) -> Result<RatchetTree, GroupError> {
+    config
+        .limits
+        .check(Limit::TreeLeaves, wire_tree.leaf_count())?;
     let tree = RatchetTree::from_wire(ops, wire_tree)?;
     if tree.tree_hash() != context.tree_hash.as_slice() {
         return Err(Violation::new(Rule::TreeHash).into());
@@ -209,6 +229,22 @@ pub(crate) fn received_tree(
     tree.validate(ops, &env.tree_checks(config, context))?;
     external_senders(env.credentials, &context.extensions)?;
     Ok(tree)
+}
+
+/// RFC 9420 §12.4.3.1: the LeafNode of the GroupInfo's `signer`, read from the received
+/// tree before it is padded and hashed, so that the GroupInfo's signature (WE-03) is checked
+/// first; a signer that is not a leaf of the tree cannot have signed it.
+pub(crate) fn group_info_signer(
+    tree: &wire::RatchetTree,
+    signer: u32,
+) -> Result<&LeafNode, GroupError> {
+    let node = LeafIndex::new(signer)
+        .and_then(|l| usize::try_from(l.node().value()).ok())
+        .and_then(|x| tree.node(x));
+    match node {
+        Some(wire::Node::Leaf(leaf)) => Ok(leaf),
+        _ => Err(JoinError::BadGroupInfoSignature.into()),
+    }
 }
 
 /// WE-06: a path secret whose derived keys do not match the tree.

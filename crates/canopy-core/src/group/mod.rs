@@ -67,7 +67,7 @@ use proposals::CachedProposal;
 pub use proposals::LeftOut;
 pub use state::STATE_FORMAT_VERSION;
 
-use crate::codec::VarBytes;
+use crate::codec::{Limits, VarBytes};
 use crate::framing::Padding;
 use crate::key_package::{
     CredentialValidator, GroupRequirements, LeafNodeParams, LifetimePolicy, NewLeafSource,
@@ -216,6 +216,13 @@ pub struct GroupConfig {
     /// proposals the policy would commit. Setting this sends anyway (for an application that
     /// orders commits itself, for example through its Delivery Service).
     pub dangerous_application_before_commit: bool,
+    /// Ceilings on what received messages may make us allocate and hash, applied by
+    /// [`Group::process_message`], [`Group::process_messages`], [`Group::join`],
+    /// [`Group::join_external`] and [`Group::join_successor`] to every message they decode
+    /// and to the ratchet tree they receive (before it is padded and hashed) or a commit
+    /// would leave. Not part of the saved state: [`Group::from_bytes`] gives the default
+    /// limits, [`Group::set_limits`] changes them.
+    pub limits: Limits,
 }
 
 /// The default lifetime of a creator's leaf: 12 weeks, the default of other MLS libraries'
@@ -234,6 +241,7 @@ impl Default for GroupConfig {
             max_leaf_lifetime: None,
             own_leaf_lifetime: DEFAULT_LEAF_LIFETIME,
             dangerous_application_before_commit: false,
+            limits: Limits::DEFAULT,
         }
     }
 }
@@ -478,6 +486,12 @@ impl Group {
     /// The configuration.
     pub fn config(&self) -> &GroupConfig {
         &self.config
+    }
+
+    /// Sets the limits applied to the messages this group receives from now on (they are
+    /// not saved with the state: see [`GroupConfig::limits`]).
+    pub fn set_limits(&mut self, limits: Limits) {
+        self.config.limits = limits;
     }
 
     /// Whether a commit of ours is waiting for the Delivery Service's verdict.

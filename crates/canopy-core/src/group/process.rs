@@ -92,6 +92,16 @@ impl Group {
         env: &Env<'_>,
         bytes: &[u8],
     ) -> Result<ProcessedMessage, GroupError> {
+        let limits = self.config.limits;
+        crate::codec::with_limits(limits, || self.process_message_within_limits(env, bytes))
+    }
+
+    /// [`Self::process_message`], under the group's limits.
+    fn process_message_within_limits(
+        &mut self,
+        env: &Env<'_>,
+        bytes: &[u8],
+    ) -> Result<ProcessedMessage, GroupError> {
         if self
             .pending
             .as_ref()

@@ -233,6 +233,11 @@ impl Group {
             tree: &self.tree,
         };
         let mut transition = Transition::apply(base, &scope, &list, committer)?;
+        // The tree the commit leaves, before any new part of it is hashed.
+        let leaves = usize::try_from(transition.diff.leaf_count().value()).unwrap_or(usize::MAX);
+        self.config
+            .limits
+            .check(crate::codec::Limit::TreeLeaves, leaves)?;
         if path_required(&list) && commit.path.is_none() {
             return Err(Violation::new(match committer {
                 Committer::Member(_) => Rule::CommitPathRequired,

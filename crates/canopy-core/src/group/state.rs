@@ -62,7 +62,9 @@
 //! Decoding rejects trailing bytes and malformed records with [`GroupError::Codec`], an
 //! unknown version with [`GroupError::StateVersion`], and content that contradicts itself
 //! with [`GroupError::State`]; it never panics, and never allocates more than a constant
-//! times the input. The ratchet tree is stored in its wire form, so loading rehashes every
+//! times the input. No [`Limits`] apply (the record is our own, and may hold a group larger
+//! than a peer's message may carry); the loaded group has the default limits, see
+//! [`GroupConfig::limits`]. The ratchet tree is stored in its wire form, so loading rehashes every
 //! node (O(n) hashes: a few milliseconds at 10,000 members) and then checks, while we are a
 //! member, that the tree hash matches the GroupContext and that our private keys match the
 //! tree. Leaf signatures are not verified again: the tree was validated when it was received,
@@ -86,7 +88,7 @@ use super::{
     CommitSummary, EpochState, Group, GroupConfig, GroupError, HandshakeFormat, PastEpoch,
     PastSenders, StagedCommit,
 };
-use crate::codec::{CodecError, VarBytes, VarVec, decode_exact};
+use crate::codec::{CodecError, Limits, VarBytes, VarVec, decode_exact, with_limits};
 use crate::framing::Padding;
 use crate::schedule::{EpochSecrets, OutOfOrderPolicy, SecretTree, SecretTreeRecord};
 use crate::tree::math::{LeafCount, LeafIndex, NodeIndex};
@@ -149,6 +151,13 @@ impl Group {
     /// the GroupContext included), [`GroupError::Tree`] for a ratchet tree that cannot be
     /// rebuilt, [`GroupError::Crypto`] for an unsupported suite.
     pub fn from_bytes(crypto: &dyn CryptoProvider, bytes: &[u8]) -> Result<Self, GroupError> {
+        // Our own record, whatever its size: no peer limits (the group's own are the default,
+        // see `GroupConfig::limits`).
+        with_limits(Limits::UNLIMITED, || Self::from_record_bytes(crypto, bytes))
+    }
+
+    /// [`Group::from_bytes`], under no limits.
+    fn from_record_bytes(crypto: &dyn CryptoProvider, bytes: &[u8]) -> Result<Self, GroupError> {
         let (&version, body) = bytes.split_first().ok_or(CodecError::Truncated)?;
         let (record, lifecycle, past_extra, config_extra) = match version {
             // Version 1 had no lifecycle record: no ReInit, no successor PSK.

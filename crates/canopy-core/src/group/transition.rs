@@ -313,7 +313,11 @@ fn check_unchecked(scope: &Scope<'_>, list: &[Resolved]) -> Result<(), GroupErro
     #[cfg(feature = "parallel")]
     if list.len() >= 32 {
         use rayon::prelude::*;
-        return Ok(list.par_iter().try_for_each(check)?);
+        // On the pool's threads too, under the caller's limits.
+        let limits = crate::codec::active_limits();
+        return Ok(list
+            .par_iter()
+            .try_for_each(|r| crate::codec::with_limits(limits, || check(r)))?);
     }
     Ok(list.iter().try_for_each(check)?)
 }

@@ -107,10 +107,10 @@ impl<'a> TreeDiff<'a> {
                 if let Err(pos) = p.unmerged_leaves.0.binary_search(&u) {
                     p.unmerged_leaves.0.insert(pos, u);
                 }
-                self.set_node(x, Some(Node::Parent(p)));
+                self.set_node(x, Some(Node::parent(p)));
             }
         }
-        self.set_node(at.node(), Some(Node::Leaf(leaf)));
+        self.set_node(at.node(), Some(Node::leaf(leaf)));
         Ok(at)
     }
 
@@ -121,7 +121,7 @@ impl<'a> TreeDiff<'a> {
     pub fn update_leaf(&mut self, leaf: LeafIndex, node: LeafNode) -> Result<(), TreeError> {
         self.require_member(leaf)?;
         self.blank_direct_path(leaf)?;
-        self.set_node(leaf.node(), Some(Node::Leaf(node)));
+        self.set_node(leaf.node(), Some(Node::leaf(node)));
         Ok(())
     }
 

@@ -10,6 +10,7 @@ use tls_codec::Serialize;
 
 use super::error::TreeError;
 use super::math::{LeafCount, LeafIndex, NodeIndex, left, right};
+use super::view::ix;
 use crate::codec::{CodecError, encode_varint};
 use crate::wire::{LeafNode, Node, ParentNode};
 
@@ -98,7 +99,8 @@ pub(crate) fn parent_hash(
 }
 
 /// RFC 9420 §7.8: the tree hash of every node of a full tree from scratch, level by level
-/// (leaves first). `nodes` has exactly `n_leaves.width()` entries. Each level's hashes are
+/// (leaves first), as one buffer holding `hash_len` bytes per node in node order (see
+/// [`HashStore`]). `nodes` has exactly `n_leaves.width()` entries. Each level's hashes are
 /// independent, so with the `parallel` feature they are computed on the rayon pool.
 ///
 /// # Errors
@@ -107,9 +109,9 @@ pub(crate) fn all_tree_hashes(
     ops: &dyn SuiteOps,
     nodes: &[Option<Node>],
     n_leaves: LeafCount,
-) -> Result<Vec<Vec<u8>>, TreeError> {
+) -> Result<HashStore, TreeError> {
     let width = nodes.len();
-    let mut hashes: Vec<Vec<u8>> = vec![Vec::new(); width];
+    let mut hashes = HashStore::new(ops.params().hash_len(), width)?;
     for level in 0..=n_leaves.depth() {
         // Nodes at `level` are `2^level - 1 + i * 2^(level + 1)`.
         let first = 1usize
@@ -119,8 +121,7 @@ pub(crate) fn all_tree_hashes(
         let step = 1usize
             .checked_shl(level.saturating_add(1))
             .ok_or(TreeError::Internal("level out of range"))?;
-        let indices: Vec<usize> = (first..width).step_by(step).collect();
-        let hash_one = |&x: &usize| -> Result<Vec<u8>, TreeError> {
+        let hash_one = |hashes: &HashStore, x: usize| -> Result<Vec<u8>, TreeError> {
             let node =
                 NodeIndex::new(u32::try_from(x).map_err(|_| TreeError::TooLarge { len: width })?)
                     .ok_or(TreeError::TooLarge { len: width })?;
@@ -128,46 +129,119 @@ pub(crate) fn all_tree_hashes(
             match node.leaf() {
                 Some(leaf) => {
                     let leaf_node = match content {
-                        Some(Node::Leaf(l)) => Some(l),
+                        Some(Node::Leaf(l)) => Some(&**l),
                         _ => None,
                     };
                     leaf_tree_hash(ops, leaf, leaf_node)
                 }
                 None => {
                     let parent = match content {
-                        Some(Node::Parent(p)) => Some(p),
+                        Some(Node::Parent(p)) => Some(&**p),
                         _ => None,
                     };
                     let child = |c: Option<NodeIndex>| -> Result<&[u8], TreeError> {
                         let c = c.ok_or(TreeError::Internal("parent without children"))?;
                         hashes
-                            .get(super::view::ix(c))
-                            .map(Vec::as_slice)
+                            .get(c)
                             .ok_or(TreeError::Internal("child outside the tree"))
                     };
                     parent_tree_hash(ops, parent, child(left(node))?, child(right(node))?)
                 }
             }
         };
-        #[cfg(feature = "parallel")]
-        let level_hashes: Vec<Vec<u8>> = {
-            use rayon::prelude::*;
-            if indices.len() >= PARALLEL_MIN {
-                indices.par_iter().map(hash_one).collect::<Result<_, _>>()?
-            } else {
-                indices.iter().map(hash_one).collect::<Result<_, _>>()?
-            }
-        };
-        #[cfg(not(feature = "parallel"))]
-        let level_hashes: Vec<Vec<u8>> = indices.iter().map(hash_one).collect::<Result<_, _>>()?;
-        for (x, h) in indices.into_iter().zip(level_hashes) {
-            if let Some(slot) = hashes.get_mut(x) {
-                *slot = h;
+        // In chunks, so that the hashes in flight before they are stored stay few.
+        let all: Vec<usize> = (first..width).step_by(step).collect();
+        for indices in all.chunks(HASH_CHUNK) {
+            #[cfg(feature = "parallel")]
+            let level_hashes: Vec<Vec<u8>> = {
+                use rayon::prelude::*;
+                if indices.len() >= PARALLEL_MIN {
+                    let store = &hashes;
+                    indices
+                        .par_iter()
+                        .map(|&x| hash_one(store, x))
+                        .collect::<Result<_, _>>()?
+                } else {
+                    indices
+                        .iter()
+                        .map(|&x| hash_one(&hashes, x))
+                        .collect::<Result<_, _>>()?
+                }
+            };
+            #[cfg(not(feature = "parallel"))]
+            let level_hashes: Vec<Vec<u8>> = indices
+                .iter()
+                .map(|&x| hash_one(&hashes, x))
+                .collect::<Result<_, _>>()?;
+            for (&x, h) in indices.iter().zip(level_hashes) {
+                hashes.set_at(x, &h)?;
             }
         }
     }
     Ok(hashes)
 }
+
+/// The cached tree hash of every node of a tree (RFC 9420 §7.8) in one buffer: node `x`'s
+/// hash is the `hash_len` bytes at `x * hash_len`. One allocation for the whole tree, and
+/// `hash_len` bytes per node (32 to 64), where a `Vec<u8>` per node would cost 24 bytes of
+/// header plus a heap block each.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct HashStore {
+    hash_len: usize,
+    bytes: Vec<u8>,
+}
+
+impl HashStore {
+    /// A store for `width` nodes, every hash zero.
+    pub(crate) fn new(hash_len: usize, width: usize) -> Result<Self, TreeError> {
+        let len = width
+            .checked_mul(hash_len)
+            .ok_or(TreeError::TooLarge { len: width })?;
+        Ok(Self {
+            hash_len,
+            bytes: vec![0; len],
+        })
+    }
+
+    /// The hash of node `x`, or `None` outside the store.
+    pub(crate) fn get(&self, x: NodeIndex) -> Option<&[u8]> {
+        self.bytes.get(self.range(ix(x))?)
+    }
+
+    /// Sets the hash of node `x`; `hash` must be `hash_len` bytes.
+    pub(crate) fn set(&mut self, x: NodeIndex, hash: &[u8]) -> Result<(), TreeError> {
+        self.set_at(ix(x), hash)
+    }
+
+    /// Truncates or extends (with zero hashes) to `width` nodes.
+    pub(crate) fn resize(&mut self, width: usize) -> Result<(), TreeError> {
+        let len = width
+            .checked_mul(self.hash_len)
+            .ok_or(TreeError::TooLarge { len: width })?;
+        self.bytes.resize(len, 0);
+        Ok(())
+    }
+
+    fn set_at(&mut self, x: usize, hash: &[u8]) -> Result<(), TreeError> {
+        let slot = self
+            .range(x)
+            .and_then(|r| self.bytes.get_mut(r))
+            .ok_or(TreeError::Internal("hash outside the tree"))?;
+        if slot.len() != hash.len() {
+            return Err(TreeError::Internal("hash of the wrong length"));
+        }
+        slot.copy_from_slice(hash);
+        Ok(())
+    }
+
+    fn range(&self, x: usize) -> Option<core::ops::Range<usize>> {
+        let start = x.checked_mul(self.hash_len)?;
+        Some(start..start.checked_add(self.hash_len)?)
+    }
+}
+
+/// How many tree hashes are computed before they are stored (RFC 9420 §7.8).
+const HASH_CHUNK: usize = 4096;
 
 /// Below this many independent items, work stays on the calling thread.
 #[cfg(feature = "parallel")]

@@ -15,7 +15,9 @@
 //! # Cost model
 //!
 //! The tree is a `Vec` of optional nodes indexed by node index, with a cached tree hash per
-//! node. Changes are staged in a [`TreeDiff`] that overlays the base tree, and merged in
+//! node in one buffer: a blank node costs 16 bytes, plus `hash_len` for its hash and 4 for its
+//! resolution length, so a received tree is checked against the receiver's
+//! [`Limits`](crate::codec::Limits) before it is padded to full width and hashed. Changes are staged in a [`TreeDiff`] that overlays the base tree, and merged in
 //! O(changed nodes). Tree hashes are recomputed only for nodes whose subtree changed: O(log n)
 //! hashes for an UpdatePath, an Add or a Remove (the tree doubling on an Add hashes the new
 //! blank half once). Resolutions are computed on demand: their cost is the size of the result

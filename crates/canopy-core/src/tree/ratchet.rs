@@ -3,7 +3,8 @@
 //! every node (§7.8) and indexes of the leaves that are blank and of the keys in use.
 //!
 //! Invariants, established by the constructors and kept by [`RatchetTree::merge`]:
-//! - `nodes.len() == hashes.len() == leaf_count.width()`;
+//! - `nodes.len() == resolution_len.len() == leaf_count.width()`, and `hashes` holds that many
+//!   hashes;
 //! - `hashes[x]` is the tree hash of node `x` in the current tree, and `resolution_len[x]` the
 //!   length of its resolution (§4.1.2; zero exactly when its subtree is all blank);
 //! - `blank_leaves` holds exactly the blank leaves;
@@ -19,7 +20,7 @@ use canopy_crypto::{CipherSuite, HpkePublicKey, SignaturePublicKey, SuiteOps};
 
 use super::diff::{StagedTree, TreeDiff};
 use super::error::TreeError;
-use super::hash::{all_tree_hashes, leaf_tree_hash, parent_tree_hash};
+use super::hash::{HashStore, all_tree_hashes, leaf_tree_hash, parent_tree_hash};
 use super::math::{LeafCount, LeafIndex, NodeIndex, left, right, root};
 use super::view::{TreeRead, in_subtree, ix, resolved_len};
 use crate::wire::{self, Node};
@@ -30,7 +31,8 @@ pub struct RatchetTree {
     suite: CipherSuite,
     leaf_count: LeafCount,
     nodes: Vec<Option<Node>>,
-    hashes: Vec<Vec<u8>>,
+    /// One tree hash per node, `hash_len` bytes each, in one buffer.
+    hashes: HashStore,
     /// `resolution_len[x]`: the length of the resolution of `x` (RFC 9420 §4.1.2), kept up to
     /// date on merge in O(changed nodes) so that an UpdatePath's ciphertext counts are
     /// checked without walking the copath subtrees.
@@ -47,17 +49,34 @@ impl RatchetTree {
     /// # Errors
     /// [`TreeError::Codec`] if the leaf cannot be encoded for hashing.
     pub fn new(ops: &dyn SuiteOps, leaf: wire::LeafNode) -> Result<Self, TreeError> {
-        Self::from_nodes(ops, vec![Some(Node::Leaf(leaf))])
+        Self::from_nodes(ops, vec![Some(Node::leaf(leaf))])
     }
 
     /// RFC 9420 §12.4.3.3: the tree carried by a `ratchet_tree` extension, padded with blank
-    /// nodes to the full width. The tree is *not* validated: call
+    /// nodes to the full width and every node hashed. The tree is *not* validated: call
     /// [`RatchetTree::validate`] on a tree received from a peer.
     ///
+    /// Cost: O(width) time and memory, whatever the input: the width is the next power of two
+    /// of [`wire::RatchetTree::leaf_count`] times two, minus one, and every node of it is
+    /// hashed and takes `16 + hash_len + 4` bytes (a blank node's share) besides the
+    /// non-blank nodes themselves. Check the leaf count against the application's
+    /// [`Limits`](crate::codec::Limits) before calling this on a peer's tree.
+    ///
     /// # Errors
-    /// As [`RatchetTree::from_nodes`].
+    /// [`TreeError::TooLarge`] for more than 2^31 leaves; [`TreeError::Codec`] if a node
+    /// cannot be encoded for hashing.
     pub fn from_wire(ops: &dyn SuiteOps, tree: wire::RatchetTree) -> Result<Self, TreeError> {
-        Self::from_nodes(ops, tree.into_nodes())
+        let len = tree.node_count();
+        let leaf_count = covering(len)?;
+        let mut nodes: Vec<Option<Node>> = vec![None; ix_width(leaf_count)];
+        for (index, node) in tree.into_non_blank() {
+            let slot = usize::try_from(index)
+                .ok()
+                .and_then(|i| nodes.get_mut(i))
+                .ok_or(TreeError::TooLarge { len })?;
+            *slot = Some(node);
+        }
+        Self::padded(ops, nodes, leaf_count)
     }
 
     /// RFC 9420 §12.4.3.3: a tree from its nodes in array order, trailing blanks stripped;
@@ -86,12 +105,18 @@ impl RatchetTree {
                 });
             }
         }
-        // The smallest n with 2n - 1 >= len is ceil((len + 1) / 2) = (len + 2) / 2.
-        let leaf_count = u32::try_from(len.saturating_add(2) / 2)
-            .ok()
-            .and_then(LeafCount::covering)
-            .ok_or(TreeError::TooLarge { len })?;
+        let leaf_count = covering(len)?;
         nodes.resize(ix_width(leaf_count), None);
+        Self::padded(ops, nodes, leaf_count)
+    }
+
+    /// The tree of `nodes`, which has the full width of `leaf_count`: hashes every node and
+    /// builds the indexes.
+    fn padded(
+        ops: &dyn SuiteOps,
+        nodes: Vec<Option<Node>>,
+        leaf_count: LeafCount,
+    ) -> Result<Self, TreeError> {
         let hashes = all_tree_hashes(ops, &nodes, leaf_count)?;
         let width = nodes.len();
         let mut tree = Self {
@@ -129,11 +154,12 @@ impl RatchetTree {
             self.unindex(x);
         }
         self.nodes.truncate(keep);
-        self.hashes.truncate(keep);
         self.resolution_len.truncate(keep);
         let width = ix_width(staged.leaf_count);
+        // Cannot fail: a store of `width` hashes existed or fits (`width` is a tree width).
+        self.hashes.resize(keep)?;
+        self.hashes.resize(width)?;
         self.nodes.resize(width, None);
-        self.hashes.resize(width, Vec::new());
         self.resolution_len.resize(width, 0);
         let old_count = self.leaf_count.value();
         self.leaf_count = staged.leaf_count;
@@ -160,8 +186,7 @@ impl RatchetTree {
         // region), which are also the nodes whose resolution may have changed.
         let mut touched: Vec<NodeIndex> = Vec::with_capacity(staged.hashes.len());
         for (x, h) in staged.hashes {
-            if let Some(slot) = self.hashes.get_mut(ix(x)) {
-                *slot = h;
+            if self.hashes.set(x, &h).is_ok() {
                 touched.push(x);
             }
         }
@@ -188,7 +213,7 @@ impl RatchetTree {
 
     /// RFC 9420 §7.8: the cached tree hash of node `x`, or `None` outside the tree.
     pub fn node_hash(&self, x: NodeIndex) -> Option<&[u8]> {
-        self.hashes.get(ix(x)).map(Vec::as_slice)
+        self.hashes.get(x)
     }
 
     /// RFC 9420 §7.8: recomputes the root tree hash from scratch, ignoring the cache (for
@@ -199,8 +224,8 @@ impl RatchetTree {
     pub fn tree_hash_from_scratch(&self, ops: &dyn SuiteOps) -> Result<Vec<u8>, TreeError> {
         let hashes = all_tree_hashes(ops, &self.nodes, self.leaf_count)?;
         Ok(hashes
-            .get(ix(root(self.leaf_count)))
-            .cloned()
+            .get(root(self.leaf_count))
+            .map(<[u8]>::to_vec)
             .unwrap_or_default())
     }
 
@@ -210,13 +235,17 @@ impl RatchetTree {
     /// # Errors
     /// [`TreeError::Empty`] if every node is blank.
     pub fn to_wire(&self) -> Result<wire::RatchetTree, TreeError> {
-        let last = self
-            .nodes
-            .iter()
-            .rposition(Option::is_some)
-            .ok_or(TreeError::Empty)?;
-        let nodes = self.nodes.get(..=last).ok_or(TreeError::Empty)?.to_vec();
-        Ok(wire::RatchetTree::new(nodes)?)
+        let mut nodes = Vec::new();
+        for (i, node) in self.nodes.iter().enumerate() {
+            if let Some(node) = node {
+                let at = u32::try_from(i).map_err(|_| TreeError::TooLarge { len: i })?;
+                nodes.push((at, node.clone()));
+            }
+        }
+        if nodes.is_empty() {
+            return Err(TreeError::Empty);
+        }
+        Ok(wire::RatchetTree::from_indexed(nodes)?)
     }
 
     /// All nodes in array order, padded to the full width.
@@ -482,6 +511,15 @@ impl RatchetTree {
             }
         }
     }
+}
+
+/// RFC 9420 §12.4.3.3: the leaf count of the smallest full tree holding `len` nodes.
+fn covering(len: usize) -> Result<LeafCount, TreeError> {
+    // The smallest n with 2n - 1 >= len is ceil((len + 1) / 2) = (len + 2) / 2.
+    u32::try_from(len.saturating_add(2) / 2)
+        .ok()
+        .and_then(LeafCount::covering)
+        .ok_or(TreeError::TooLarge { len })
 }
 
 /// The full width of a tree as a `usize`.

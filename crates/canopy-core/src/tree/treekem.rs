@@ -201,7 +201,7 @@ impl TreeDiff<'_> {
         };
         let tbs = leaf_node.tbs_bytes(group_id, sender.value())?;
         leaf_node.signature = VarBytes(sign_with_label(ops, signer, b"LeafNodeTBS", &tbs)?);
-        self.set_node(sender.node(), Some(Node::Leaf(leaf_node.clone())));
+        self.set_node(sender.node(), Some(Node::leaf(leaf_node.clone())));
         Ok(PendingUpdatePath {
             sender,
             leaf_node,
@@ -309,7 +309,7 @@ impl TreeDiff<'_> {
                 .at(At::Leaf(s))
                 .into());
         }
-        self.set_node(sender.node(), Some(Node::Leaf(leaf.clone())));
+        self.set_node(sender.node(), Some(Node::leaf(leaf.clone())));
         Ok(())
     }
 
@@ -336,7 +336,7 @@ impl TreeDiff<'_> {
             // The copath subtree is untouched by this path, so its hash is final.
             let sibling_hash = self.node_hash(ops, sibling)?;
             let ph = parent_hash(ops, key.as_bytes(), &above, &sibling_hash)?;
-            self.set_node(x, Some(Node::Parent(fresh_parent(key.clone(), above))));
+            self.set_node(x, Some(Node::parent(fresh_parent(key.clone(), above))));
             above = ph;
         }
         Ok(above)

@@ -12,7 +12,7 @@ use canopy_crypto::CipherSuite;
 use tls_codec::{DeserializeBytes, Serialize, Size, TlsDeserializeBytes, TlsSerialize, TlsSize};
 
 use super::primitives::{CredentialType, ExtensionType, ProposalType, ProtocolVersion};
-use crate::codec::{CodeKind, CodecError, VarBytes, VarVec};
+use crate::codec::{CodeKind, CodecError, Limit, VarBytes, VarVec, check_count, split_vector};
 
 /// RFC 9420 §5.3 `Certificate`: one DER-encoded X.509 certificate.
 #[derive(Clone, Debug, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
@@ -71,6 +71,15 @@ impl Serialize for Credential {
 impl DeserializeBytes for Credential {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
         let (credential_type, rest) = CredentialType::tls_deserialize_bytes(bytes)?;
+        if matches!(
+            credential_type,
+            CredentialType::BASIC | CredentialType::X509
+        ) {
+            // Both bodies are one `<V>` vector: its declared length is checked before any of
+            // it is copied or decoded.
+            let (body, _) = split_vector(rest).map_err(CodecError::into_tls_decoding)?;
+            check_count(Limit::CredentialLen, body.len())?;
+        }
         match credential_type {
             CredentialType::BASIC => {
                 let (identity, rest) = VarBytes::tls_deserialize_bytes(rest)?;

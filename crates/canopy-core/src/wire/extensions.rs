@@ -17,7 +17,7 @@ use tls_codec::{DeserializeBytes, Serialize, Size, TlsDeserializeBytes, TlsSeria
 
 use super::credential::Credential;
 use super::primitives::{CredentialType, ExtensionType, ProposalType};
-use crate::codec::{CodecError, VarBytes, VarVec};
+use crate::codec::{CodecError, Limit, VarBytes, VarVec, charge, decode_elements, split_vector};
 
 /// RFC 9420 §7.2 / §13.4 `Extension`: a type and its opaque data.
 #[derive(Clone, Debug, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
@@ -129,9 +129,12 @@ impl Serialize for Extensions {
 
 impl DeserializeBytes for Extensions {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
-        let (list, rest) = VarVec::<Extension>::tls_deserialize_bytes(bytes)?;
-        check_unique(&list.0).map_err(CodecError::into_tls_decoding)?;
-        Ok((Self(list.0), rest))
+        let (body, rest) = split_vector(bytes).map_err(CodecError::into_tls_decoding)?;
+        let list = decode_elements::<Extension>(body, Limit::Extensions)?;
+        // The duplicate check sorts a copy of the types.
+        charge(list.len().saturating_mul(size_of::<u16>()))?;
+        check_unique(&list).map_err(CodecError::into_tls_decoding)?;
+        Ok((Self(list), rest))
     }
 }
 

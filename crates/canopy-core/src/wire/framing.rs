@@ -155,6 +155,7 @@ impl FramedContentBody {
             }
             ContentType::Commit => {
                 let (commit, rest) = Commit::tls_deserialize_bytes(bytes)?;
+                crate::codec::charge_box::<Commit>()?;
                 Ok((Self::Commit(Box::new(commit)), rest))
             }
         }
@@ -545,16 +546,20 @@ impl PrivateMessageContent {
     /// # Errors
     /// [`CodecError::NonZeroPadding`] if a padding byte is not zero (the message "MUST be
     /// rejected as malformed"); any decoding error of the body or `auth`.
+    ///
+    /// Decodes under the active [`Limits`](crate::codec::Limits).
     pub fn from_bytes(content_type: ContentType, plaintext: &[u8]) -> Result<Self, CodecError> {
-        let (body, rest) = FramedContentBody::read_body(content_type, plaintext)?;
-        let (auth, padding) = FramedContentAuthData::read(content_type, rest)?;
-        if padding.iter().any(|&b| b != 0) {
-            return Err(CodecError::NonZeroPadding);
-        }
-        Ok(Self {
-            body,
-            auth,
-            padding: padding.len(),
+        crate::codec::decoding(plaintext.len(), || {
+            let (body, rest) = FramedContentBody::read_body(content_type, plaintext)?;
+            let (auth, padding) = FramedContentAuthData::read(content_type, rest)?;
+            if padding.iter().any(|&b| b != 0) {
+                return Err(CodecError::NonZeroPadding);
+            }
+            Ok(Self {
+                body,
+                auth,
+                padding: padding.len(),
+            })
         })
     }
 

@@ -15,7 +15,9 @@ use super::group_info::GroupInfo;
 use super::key_package::KeyPackage;
 use super::primitives::{ProtocolVersion, WireFormat};
 use super::welcome::Welcome;
-use crate::codec::{CodecError, decode_exact, encode};
+use crate::codec::{
+    CodecError, Limits, charge_box, decode_exact, decode_exact_with_limits, decoding, encode,
+};
 
 /// RFC 9420 §6 `MLSMessage`. The `version` is always mls10: it is written on encode and
 /// checked on decode, so it is not stored.
@@ -42,8 +44,21 @@ impl MlsMessage {
     /// [`CodecError::InvalidCode`] for an unknown wire format or any other closed code point,
     /// [`CodecError::TrailingBytes`] if bytes remain after the message, and any other decoding
     /// error of the inner message.
+    ///
+    /// Decodes under the active [`Limits`]: the default ones, unless called inside an
+    /// operation that has its own (a [`Group`](crate::group::Group) uses its
+    /// [`GroupConfig`](crate::group::GroupConfig)'s).
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, CodecError> {
         decode_exact(bytes)
+    }
+
+    /// [`Self::from_bytes`] under `limits`.
+    ///
+    /// # Errors
+    /// As [`Self::from_bytes`]; [`CodecError::LimitExceeded`] for input beyond `limits`,
+    /// before the work it would cause.
+    pub fn from_bytes_with_limits(bytes: &[u8], limits: &Limits) -> Result<Self, CodecError> {
+        decode_exact_with_limits(bytes, limits)
     }
 
     /// Decodes like [`Self::from_bytes`] and, for a PublicMessage, also returns the exact
@@ -64,11 +79,14 @@ impl MlsMessage {
         let Some((_, body)) = public_body else {
             return Ok((Self::from_bytes(bytes)?, None));
         };
-        let (message, content, rest) = PublicMessage::decode_with_content_bytes(body)?;
-        if !rest.is_empty() {
-            return Err(CodecError::TrailingBytes { count: rest.len() });
-        }
-        Ok((Self::PublicMessage(Box::new(message)), Some(content)))
+        decoding(bytes.len(), || {
+            let (message, content, rest) = PublicMessage::decode_with_content_bytes(body)?;
+            if !rest.is_empty() {
+                return Err(CodecError::TrailingBytes { count: rest.len() });
+            }
+            charge_box::<PublicMessage>()?;
+            Ok((Self::PublicMessage(Box::new(message)), Some(content)))
+        })
     }
 
     /// RFC 9420 §6: encodes this message.
@@ -145,11 +163,20 @@ impl DeserializeBytes for MlsMessage {
         }
         let (wire_format, rest) = WireFormat::tls_deserialize_bytes(rest)?;
         match wire_format {
-            WireFormat::PublicMessage => body(rest, |m| Self::PublicMessage(Box::new(m))),
+            WireFormat::PublicMessage => {
+                charge_box::<PublicMessage>()?;
+                body(rest, |m| Self::PublicMessage(Box::new(m)))
+            }
             WireFormat::PrivateMessage => body(rest, Self::PrivateMessage),
             WireFormat::Welcome => body(rest, Self::Welcome),
-            WireFormat::GroupInfo => body(rest, |m| Self::GroupInfo(Box::new(m))),
-            WireFormat::KeyPackage => body(rest, |m| Self::KeyPackage(Box::new(m))),
+            WireFormat::GroupInfo => {
+                charge_box::<GroupInfo>()?;
+                body(rest, |m| Self::GroupInfo(Box::new(m)))
+            }
+            WireFormat::KeyPackage => {
+                charge_box::<KeyPackage>()?;
+                body(rest, |m| Self::KeyPackage(Box::new(m)))
+            }
         }
     }
 }

@@ -44,8 +44,11 @@
 //! # Cost
 //!
 //! Decoding is a single pass: each vector's body is bounds-checked before use, allocation is
-//! bounded by the input, and each byte string is copied once into its owned field. Encoding
-//! sizes each value once per nesting level.
+//! charged to a budget proportional to the input before it happens (the bound is in the
+//! [`codec`](crate::codec) module docs), and each byte string is copied once into its owned
+//! field. The receiver's [`Limits`](crate::codec::Limits) cap the input length, list lengths,
+//! tree leaves and credential sizes as they are decoded. Encoding sizes each value once per
+//! nesting level.
 #![warn(clippy::arithmetic_side_effects)]
 
 mod commit;
@@ -106,8 +109,24 @@ macro_rules! exact_bytes {
             /// [`CodecError::TrailingBytes`](crate::codec::CodecError::TrailingBytes) if bytes
             /// remain, or the [`CodecError`](crate::codec::CodecError) of whatever part of the
             /// value failed to decode.
+            ///
+            /// Decodes under the active [`Limits`](crate::codec::Limits): the default ones,
+            /// unless called inside an operation that has its own.
             pub fn from_bytes(bytes: &[u8]) -> Result<Self, crate::codec::CodecError> {
                 crate::codec::decode_exact(bytes)
+            }
+
+            /// RFC 9420 §2.1: [`Self::from_bytes`] under `limits`.
+            ///
+            /// # Errors
+            /// As [`Self::from_bytes`];
+            /// [`CodecError::LimitExceeded`](crate::codec::CodecError::LimitExceeded) for
+            /// input beyond `limits`, before the work it would cause.
+            pub fn from_bytes_with_limits(
+                bytes: &[u8],
+                limits: &crate::codec::Limits,
+            ) -> Result<Self, crate::codec::CodecError> {
+                crate::codec::decode_exact_with_limits(bytes, limits)
             }
 
             /// RFC 9420 §2.1: encodes this value.

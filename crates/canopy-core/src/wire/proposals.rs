@@ -18,7 +18,7 @@ use super::extensions::Extensions;
 use super::key_package::KeyPackage;
 use super::leaf_node::LeafNode;
 use super::primitives::{ProposalType, ProtocolVersion, closed_enum};
-use crate::codec::{CodeKind, CodecError, VarBytes};
+use crate::codec::{CodeKind, CodecError, VarBytes, charge_box};
 
 closed_enum!(
     /// RFC 9420 §8.4 `PSKType`.
@@ -271,8 +271,14 @@ impl DeserializeBytes for Proposal {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
         let (proposal_type, rest) = ProposalType::tls_deserialize_bytes(bytes)?;
         match proposal_type {
-            ProposalType::ADD => body(rest, |p| Self::Add(Box::new(p))),
-            ProposalType::UPDATE => body(rest, |p| Self::Update(Box::new(p))),
+            ProposalType::ADD => {
+                charge_box::<Add>()?;
+                body(rest, |p| Self::Add(Box::new(p)))
+            }
+            ProposalType::UPDATE => {
+                charge_box::<Update>()?;
+                body(rest, |p| Self::Update(Box::new(p)))
+            }
             ProposalType::REMOVE => body(rest, Self::Remove),
             ProposalType::PSK => body(rest, Self::PreSharedKey),
             ProposalType::REINIT => body(rest, Self::ReInit),

@@ -21,7 +21,10 @@ use super::extensions::extension_view;
 use super::leaf_node::LeafNode;
 use super::primitives::{ExtensionType, closed_enum};
 use crate::codec::fields::{optional, vector};
-use crate::codec::{CodecError, VarBytes, VarVec, split_vector};
+use crate::codec::{
+    CodecError, Limit, VarBytes, VarVec, active_limits, charge, charge_box, check_count,
+    reserve_one, split_vector,
+};
 
 /// RFC 9420 §7.1 `ParentNode`.
 #[derive(Clone, Debug, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
@@ -47,15 +50,28 @@ closed_enum!(
 );
 
 /// RFC 9420 §12.4.3.3 `Node`: a `NodeType` and the leaf or parent it selects.
+///
+/// Both bodies are boxed, so that a `Node` is two words and an `Option<Node>` (a blank node
+/// of a padded tree) costs 16 bytes instead of the 272 of an inline [`LeafNode`].
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Node {
     /// `leaf`: a [`LeafNode`].
-    Leaf(LeafNode),
+    Leaf(Box<LeafNode>),
     /// `parent`: a [`ParentNode`].
-    Parent(ParentNode),
+    Parent(Box<ParentNode>),
 }
 
 impl Node {
+    /// A leaf node.
+    pub fn leaf(leaf: LeafNode) -> Self {
+        Self::Leaf(Box::new(leaf))
+    }
+
+    /// A parent node.
+    pub fn parent(parent: ParentNode) -> Self {
+        Self::Parent(Box::new(parent))
+    }
+
     /// RFC 9420 §7.8: the `node_type` this node is encoded with.
     pub fn node_type(&self) -> NodeType {
         match self {
@@ -92,57 +108,144 @@ impl DeserializeBytes for Node {
         match node_type {
             NodeType::Leaf => {
                 let (leaf, rest) = LeafNode::tls_deserialize_bytes(rest)?;
-                Ok((Self::Leaf(leaf), rest))
+                charge_box::<LeafNode>()?;
+                Ok((Self::leaf(leaf), rest))
             }
             NodeType::Parent => {
                 let (parent, rest) = ParentNode::tls_deserialize_bytes(rest)?;
-                Ok((Self::Parent(parent), rest))
+                charge_box::<ParentNode>()?;
+                Ok((Self::parent(parent), rest))
             }
         }
     }
 }
 
 /// RFC 9420 §12.4.3.3 `optional<Node> ratchet_tree<V>`: the nodes in array order (Appendix
-/// C), `None` for a blank node, with trailing blanks stripped (see the module docs for the
+/// C), blank nodes included, trailing blanks stripped (see the module docs for the
 /// invariants).
+///
+/// Only the non-blank nodes are stored, with their positions, so a blank node, one byte on
+/// the wire, costs nothing in memory: a hostile tree of blanks cannot make the decoder
+/// allocate more than it is given.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RatchetTree(Vec<Option<Node>>);
+pub struct RatchetTree {
+    /// The number of nodes, blanks included; the last one is non-blank.
+    len: usize,
+    /// The non-blank nodes with their array positions, in increasing order.
+    nodes: Vec<(u32, Node)>,
+}
 
 impl RatchetTree {
-    /// RFC 9420 §12.4.3.3: a tree from its nodes in array order.
+    /// RFC 9420 §12.4.3.3: a tree from its nodes in array order, `None` for a blank node.
     ///
     /// # Errors
     /// [`CodecError::TrailingBlankNode`] if `nodes` is empty or ends with a blank;
     /// [`CodecError::MisplacedNode`] if a leaf sits at an odd index or a parent at an even one.
     pub fn new(nodes: Vec<Option<Node>>) -> Result<Self, CodecError> {
-        for (index, node) in nodes.iter().enumerate() {
-            check_position(index, node.as_ref())?;
-        }
         if !matches!(nodes.last(), Some(Some(_))) {
             return Err(CodecError::TrailingBlankNode);
         }
-        Ok(Self(nodes))
+        let indexed = nodes
+            .into_iter()
+            .enumerate()
+            .filter_map(|(i, node)| node.map(|n| (i, n)))
+            .map(|(i, n)| Ok((u32::try_from(i).map_err(|_| CodecError::LengthTooLarge)?, n)))
+            .collect::<Result<Vec<_>, CodecError>>()?;
+        Self::from_indexed(indexed)
     }
 
-    /// RFC 9420 §12.4.3.3: the nodes in array order, without trailing blanks.
-    pub fn nodes(&self) -> &[Option<Node>] {
-        &self.0
+    /// RFC 9420 §12.4.3.3: a tree from its non-blank nodes and their array positions; every
+    /// other position up to the last one given is blank.
+    ///
+    /// # Errors
+    /// [`CodecError::TrailingBlankNode`] if `nodes` is empty; [`CodecError::MisplacedNode`]
+    /// for a leaf at an odd index, a parent at an even one, or a position that is not greater
+    /// than the one before it.
+    pub fn from_indexed(nodes: Vec<(u32, Node)>) -> Result<Self, CodecError> {
+        let mut next = 0u32;
+        for (index, node) in &nodes {
+            if *index < next {
+                return Err(CodecError::MisplacedNode(*index));
+            }
+            check_position(*index, Some(node))?;
+            next = index.saturating_add(1);
+        }
+        let len = match nodes.last() {
+            Some((last, _)) => usize::try_from(*last)
+                .map_err(|_| CodecError::LengthTooLarge)?
+                .saturating_add(1),
+            None => return Err(CodecError::TrailingBlankNode),
+        };
+        Ok(Self { len, nodes })
     }
 
-    /// RFC 9420 §12.4.3.3: the nodes in array order, without trailing blanks.
+    /// RFC 9420 §12.4.3.3: the number of nodes in array order, blanks included (trailing
+    /// blanks are not part of the tree).
+    pub fn node_count(&self) -> usize {
+        self.len
+    }
+
+    /// RFC 9420 Appendix C: the number of leaves a tree holding these nodes needs,
+    /// `(node_count + 2) / 2` (a node count ending in a parent needs the leaf after it);
+    /// padded to full width, the tree has the next power of two.
+    pub fn leaf_count(&self) -> usize {
+        self.len.saturating_add(2) / 2
+    }
+
+    /// RFC 9420 §12.4.3.3: the node at array position `index`, `None` if it is blank or past
+    /// the end (O(log n)).
+    pub fn node(&self, index: usize) -> Option<&Node> {
+        let index = u32::try_from(index).ok()?;
+        let at = self.nodes.binary_search_by_key(&index, |(i, _)| *i).ok()?;
+        self.nodes.get(at).map(|(_, n)| n)
+    }
+
+    /// RFC 9420 §12.4.3.3: the nodes in array order, `None` for a blank, without trailing
+    /// blanks.
+    pub fn nodes(&self) -> impl ExactSizeIterator<Item = Option<&Node>> + '_ {
+        let mut stored = self.nodes.iter().peekable();
+        (0..self.len).map(move |i| {
+            let here = u32::try_from(i).ok();
+            match stored.peek() {
+                Some((at, _)) if Some(*at) == here => stored.next().map(|(_, n)| n),
+                _ => None,
+            }
+        })
+    }
+
+    /// The non-blank nodes with their array positions, in increasing order.
+    pub fn non_blank(&self) -> &[(u32, Node)] {
+        &self.nodes
+    }
+
+    /// The non-blank nodes with their array positions, in increasing order.
+    pub fn into_non_blank(self) -> Vec<(u32, Node)> {
+        self.nodes
+    }
+
+    /// RFC 9420 §12.4.3.3: the nodes in array order, `None` for a blank, without trailing
+    /// blanks. Allocates one entry per node, blanks included.
     pub fn into_nodes(self) -> Vec<Option<Node>> {
-        self.0
+        let mut out: Vec<Option<Node>> = Vec::with_capacity(self.len);
+        for (index, node) in self.nodes {
+            let at = usize::try_from(index).unwrap_or(usize::MAX);
+            out.resize_with(at, || None);
+            out.push(Some(node));
+        }
+        out
     }
 
     fn body_len(&self) -> usize {
-        self.0.iter().fold(0usize, |acc, node| {
-            acc.saturating_add(optional::tls_serialized_len(node))
+        let blanks = self.len.saturating_sub(self.nodes.len());
+        self.nodes.iter().fold(blanks, |acc, (_, node)| {
+            acc.saturating_add(node.tls_serialized_len())
+                .saturating_add(1)
         })
     }
 }
 
 /// Appendix C: leaves at even indices, parents at odd ones.
-fn check_position(index: usize, node: Option<&Node>) -> Result<(), CodecError> {
+fn check_position(index: u32, node: Option<&Node>) -> Result<(), CodecError> {
     let even = index & 1 == 0;
     let misplaced = match node {
         Some(Node::Leaf(_)) => !even,
@@ -150,9 +253,7 @@ fn check_position(index: usize, node: Option<&Node>) -> Result<(), CodecError> {
         None => false,
     };
     if misplaced {
-        return Err(CodecError::MisplacedNode(
-            u32::try_from(index).unwrap_or(u32::MAX),
-        ));
+        return Err(CodecError::MisplacedNode(index));
     }
     Ok(())
 }
@@ -166,8 +267,18 @@ impl Size for RatchetTree {
 impl Serialize for RatchetTree {
     fn tls_serialize<W: Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
         let mut written = vector::write_header(self.body_len(), writer)?;
-        for node in &self.0 {
-            written = written.saturating_add(optional::tls_serialize(node, writer)?);
+        for node in self.nodes() {
+            let len = match node {
+                Some(node) => {
+                    writer.write_all(&[1])?;
+                    node.tls_serialize(writer)?.saturating_add(1)
+                }
+                None => {
+                    writer.write_all(&[0])?;
+                    1
+                }
+            };
+            written = written.saturating_add(len);
         }
         Ok(written)
     }
@@ -176,8 +287,23 @@ impl Serialize for RatchetTree {
 impl DeserializeBytes for RatchetTree {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
         let (mut body, rest) = vector::split(bytes)?;
+        // A tree of n leaf positions has 2n - 1 nodes; checked before each node is read, so
+        // a long run of blanks is refused as soon as it passes the limit.
+        let max_leaves = active_limits().max_tree_leaves;
+        let max_nodes = max_leaves.saturating_mul(2).saturating_sub(1);
         let mut nodes = Vec::new();
+        let mut index = 0u32;
         while !body.is_empty() {
+            let count = usize::try_from(index).unwrap_or(usize::MAX);
+            if count >= max_nodes {
+                return Err(CodecError::LimitExceeded {
+                    limit: Limit::TreeLeaves,
+                    // The leaves a tree with this node needs.
+                    value: count.saturating_add(3) / 2,
+                    max: max_leaves,
+                }
+                .into_tls_decoding());
+            }
             let (node, remaining) =
                 optional::tls_deserialize_bytes::<Node>(body).map_err(|e| match e {
                     // The body is fully present: a node running out wanted bytes past it.
@@ -186,14 +312,23 @@ impl DeserializeBytes for RatchetTree {
                     }
                     other => other,
                 })?;
-            check_position(nodes.len(), node.as_ref()).map_err(CodecError::into_tls_decoding)?;
-            nodes.push(node);
+            check_position(index, node.as_ref()).map_err(CodecError::into_tls_decoding)?;
+            if let Some(node) = node {
+                reserve_one(&mut nodes)?;
+                nodes.push((index, node));
+            }
+            index = index
+                .checked_add(1)
+                .ok_or_else(|| CodecError::LengthTooLarge.into_tls_decoding())?;
             body = remaining;
         }
-        if !matches!(nodes.last(), Some(Some(_))) {
+        // `index` is the node count; the last node must be one of the stored ones.
+        if !matches!(nodes.last(), Some((last, _)) if last.saturating_add(1) == index) {
             return Err(CodecError::TrailingBlankNode.into_tls_decoding());
         }
-        Ok((Self(nodes), rest))
+        let len =
+            usize::try_from(index).map_err(|_| CodecError::LengthTooLarge.into_tls_decoding())?;
+        Ok((Self { len, nodes }, rest))
     }
 }
 
@@ -329,6 +464,7 @@ impl DeserializeBytes for HpkeCiphertexts {
         let mut remaining = body;
         let mut count = 0usize;
         while !remaining.is_empty() {
+            check_count(Limit::VectorLen, count.saturating_add(1))?;
             // The body is fully present: an element running out of it is a length mismatch.
             remaining = skip_ciphertext(remaining)
                 .map_err(|e| match e {
@@ -338,6 +474,7 @@ impl DeserializeBytes for HpkeCiphertexts {
                 .map_err(CodecError::into_tls_decoding)?;
             count = count.saturating_add(1);
         }
+        charge(body.len())?;
         let value = Self {
             body: body.to_vec(),
             count,

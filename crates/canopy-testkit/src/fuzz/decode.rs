@@ -124,7 +124,7 @@ fn external_join(mut info: GroupInfo) -> bool {
     let signer_node = usize::try_from(info.signer)
         .ok()
         .and_then(|s| s.checked_mul(2));
-    if let Some(Some(Node::Leaf(leaf))) = signer_node.and_then(|x| tree.nodes().get(x)) {
+    if let Some(Node::Leaf(leaf)) = signer_node.and_then(|x| tree.node(x)) {
         let key = leaf.signature_key.clone();
         resign_group_info(ops, &mut info, &key);
     }
@@ -193,7 +193,7 @@ fn ratchet_tree(tree: WireTree, group_id: &[u8]) -> bool {
         return false;
     };
     let encoded = must(tree.to_bytes(), "RatchetTree");
-    let mut nodes: Vec<Option<Node>> = tree.nodes().to_vec();
+    let mut nodes: Vec<Option<Node>> = tree.clone().into_nodes();
     let Ok(built) = RatchetTree::from_wire(ops, tree) else {
         return false;
     };
@@ -216,9 +216,9 @@ fn ratchet_tree(tree: WireTree, group_id: &[u8]) -> bool {
         if i % 2 == 0 {
             if let Some(Node::Leaf(leaf)) = node {
                 if !matches!(leaf.leaf_node_source, LeafNodeSource::KeyPackage(_)) {
-                    resign_leaf(ops, leaf, group_id, leaf_index);
+                    resign_leaf(ops, leaf.as_mut(), group_id, leaf_index);
                 } else {
-                    resign_leaf(ops, leaf, &[], 0);
+                    resign_leaf(ops, leaf.as_mut(), &[], 0);
                 }
             }
             leaf_index = leaf_index.saturating_add(1);

@@ -100,7 +100,7 @@ fn seal(w: &World, mut info: GroupInfo, flags: u8) -> Option<Welcome> {
         && let Some(t) = &tree
     {
         let signer = usize::try_from(info.signer).ok()?.checked_mul(2)?;
-        if let Some(Some(Node::Leaf(leaf))) = t.nodes().get(signer) {
+        if let Some(Node::Leaf(leaf)) = t.node(signer) {
             let key = leaf.signature_key.clone();
             resign_group_info(ops, &mut info, &key);
         }

@@ -141,7 +141,7 @@ fn we_05_a_tree_without_our_leaf() {
         Forgery {
             group_info: Some(Box::new(move |context, extensions| {
                 change_tree(suite, context, extensions, false, |nodes| {
-                    nodes[6] = Some(Node::Leaf(eve.key_package.leaf_node));
+                    nodes[6] = Some(Node::leaf(eve.key_package.leaf_node));
                 });
             })),
             ..Forgery::default()
@@ -217,7 +217,7 @@ fn tr_06_a_tree_that_does_not_match_the_tree_hash() {
         Forgery {
             group_info: Some(Box::new(move |context, extensions| {
                 change_tree(suite, context, extensions, true, |nodes| {
-                    nodes[6] = Some(Node::Leaf(eve.key_package.leaf_node));
+                    nodes[6] = Some(Node::leaf(eve.key_package.leaf_node));
                 });
             })),
             ..Forgery::default()

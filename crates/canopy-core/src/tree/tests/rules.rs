@@ -213,7 +213,7 @@ fn with_second_leaf(edit: impl FnOnce(&mut LeafNode)) -> Vec<Option<Node>> {
     let (mut leaf1, signer, _) = key_package_leaf(101);
     edit(&mut leaf1);
     sign_leaf(&mut leaf1, &signer, 1);
-    vec![Some(Node::Leaf(leaf0)), None, Some(Node::Leaf(leaf1))]
+    vec![Some(Node::leaf(leaf0)), None, Some(Node::leaf(leaf1))]
 }
 
 #[test]

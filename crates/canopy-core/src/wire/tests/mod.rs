@@ -120,11 +120,11 @@ fn parent(unmerged: &[u32]) -> ParentNode {
 /// Leaves 0, 1 and 2 of a four-leaf tree, with a blank leaf 1 and a parent at node 1.
 fn tree() -> RatchetTree {
     RatchetTree::new(vec![
-        Some(Node::Leaf(commit_leaf())),
-        Some(Node::Parent(parent(&[2]))),
+        Some(Node::leaf(commit_leaf())),
+        Some(Node::parent(parent(&[2]))),
         None,
         None,
-        Some(Node::Leaf(key_package_leaf())),
+        Some(Node::leaf(key_package_leaf())),
     ])
     .unwrap()
 }

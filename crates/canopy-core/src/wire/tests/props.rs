@@ -319,7 +319,7 @@ fn public_message_strategy() -> impl Strategy<Value = MlsMessage> {
 
 fn tree_strategy() -> impl Strategy<Value = RatchetTree> {
     let parent = (var_bytes(), var_bytes(), vec(any::<u32>(), 0..3)).prop_map(|(k, h, u)| {
-        Node::Parent(ParentNode {
+        Node::parent(ParentNode {
             encryption_key: HpkePublicKey::new(k.0),
             parent_hash: h,
             unmerged_leaves: VarVec(u),
@@ -333,10 +333,10 @@ fn tree_strategy() -> impl Strategy<Value = RatchetTree> {
         .prop_map(|(parents, leaves, last)| {
             let mut nodes = Vec::new();
             for (leaf, parent) in leaves.into_iter().zip(parents) {
-                nodes.push(leaf.map(Node::Leaf));
+                nodes.push(leaf.map(Node::leaf));
                 nodes.push(parent);
             }
-            nodes.push(Some(Node::Leaf(last)));
+            nodes.push(Some(Node::leaf(last)));
             RatchetTree::new(nodes).unwrap()
         })
 }

@@ -309,8 +309,8 @@ fn ratchet_trees_must_end_non_blank_and_place_nodes_by_parity() {
     let mut nodes = tree().into_nodes();
     nodes.push(None);
     assert_eq!(RatchetTree::new(nodes), Err(CodecError::TrailingBlankNode));
-    let leaf_bytes = encode(&Node::Leaf(commit_leaf())).unwrap();
-    let parent_bytes = encode(&Node::Parent(parent(&[]))).unwrap();
+    let leaf_bytes = encode(&Node::leaf(commit_leaf())).unwrap();
+    let parent_bytes = encode(&Node::parent(parent(&[]))).unwrap();
     let vector = |body: Vec<u8>| {
         let mut out = Vec::new();
         crate::codec::encode_varint(body.len(), &mut out).unwrap();
@@ -335,8 +335,8 @@ fn ratchet_trees_must_end_non_blank_and_place_nodes_by_parity() {
         RatchetTree::from_bytes(&vector(cat(&[&[1], &parent_bytes]))),
         Err(CodecError::MisplacedNode(0))
     );
-    let a_leaf = Some(Node::Leaf(commit_leaf()));
-    let a_parent = Some(Node::Parent(parent(&[])));
+    let a_leaf = Some(Node::leaf(commit_leaf()));
+    let a_parent = Some(Node::parent(parent(&[])));
     assert_eq!(
         RatchetTree::new(vec![a_parent]),
         Err(CodecError::MisplacedNode(0))

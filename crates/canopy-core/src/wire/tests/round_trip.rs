@@ -143,10 +143,10 @@ fn key_package_round_trips() {
 fn tree_nodes_round_trip() {
     round_trip(&parent(&[]));
     round_trip(&parent(&[1, 2, 0xFFFF_FFFF]));
-    let p = Node::Parent(parent(&[]));
+    let p = Node::parent(parent(&[]));
     assert_eq!(p.node_type(), NodeType::Parent);
     assert_eq!(round_trip(&p)[0], 2);
-    let l = Node::Leaf(commit_leaf());
+    let l = Node::leaf(commit_leaf());
     assert_eq!(l.node_type(), NodeType::Leaf);
     assert_eq!(round_trip(&l)[0], 1);
 }
@@ -157,12 +157,11 @@ fn ratchet_tree_round_trips_with_blanks() {
     let encoded = round_trip(&t);
     assert_eq!(t.nodes().len(), 5);
     // Node 2 and 3 are blank: presence octets 0.
-    let leaf_len = Node::Leaf(commit_leaf()).tls_serialized_len();
-    let parent_len = Node::Parent(parent(&[2])).tls_serialized_len();
+    let leaf_len = Node::leaf(commit_leaf()).tls_serialized_len();
+    let parent_len = Node::parent(parent(&[2])).tls_serialized_len();
     let body: usize = t
         .nodes()
-        .iter()
-        .map(|n| 1 + n.as_ref().map_or(0, Size::tls_serialized_len))
+        .map(|n| 1 + n.map_or(0, Size::tls_serialized_len))
         .sum();
     let header = encoded.len() - body;
     assert_eq!(header, 2);
@@ -170,7 +169,7 @@ fn ratchet_tree_round_trips_with_blanks() {
     assert_eq!(&encoded[blank_at..blank_at + 3], [0, 0, 1]);
     assert_eq!(t.into_nodes().len(), 5);
     // The single-leaf tree.
-    round_trip(&RatchetTree::new(vec![Some(Node::Leaf(key_package_leaf()))]).unwrap());
+    round_trip(&RatchetTree::new(vec![Some(Node::leaf(key_package_leaf()))]).unwrap());
 }
 
 #[test]
@@ -434,8 +433,8 @@ fn closed_enums_map_values_both_ways() {
 /// re-encode in well under the test timeout even in a debug build.
 #[test]
 fn a_large_ratchet_tree_round_trips() {
-    let leaf = Node::Leaf(commit_leaf());
-    let parent = Node::Parent(parent(&[]));
+    let leaf = Node::leaf(commit_leaf());
+    let parent = Node::parent(parent(&[]));
     let nodes: Vec<Option<Node>> = (0..(1usize << 16) - 1)
         .map(|i| {
             Some(if i % 2 == 0 {

@@ -111,7 +111,7 @@ fn leaf_signatures_of_tree_validation_verify() {
         let ops = ops(&provider, &case);
         let group_id = hex_field(&case, "group_id");
         let tree = RatchetTree::from_bytes(&hex_field(&case, "tree")).unwrap();
-        for (index, node) in tree.nodes().iter().enumerate() {
+        for (index, node) in tree.nodes().enumerate() {
             let Some(Node::Leaf(leaf)) = node else {
                 continue;
             };
