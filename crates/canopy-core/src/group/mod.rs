@@ -42,6 +42,7 @@ mod join;
 mod policy;
 mod process;
 mod proposals;
+mod records;
 mod stage;
 mod state;
 mod successor;
@@ -65,6 +66,7 @@ pub use policy::{DefaultPolicy, IncludeAll, PolicyRefusal, ProposalInfo, Proposa
 pub use process::{CommitSummary, Merged, ProcessedMessage, StagedCommit};
 use proposals::CachedProposal;
 pub use proposals::LeftOut;
+pub use records::{Change, RecordKey, RecordKind, StateDelta};
 pub use state::STATE_FORMAT_VERSION;
 
 use crate::codec::{Limits, VarBytes};
