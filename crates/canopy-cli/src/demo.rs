@@ -9,6 +9,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Write;
+use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
@@ -22,7 +23,7 @@ use canopy_core::key_package::{
 };
 use canopy_core::tree::math::LeafIndex;
 use canopy_core::wire::{Credential, Extensions, Lifetime, MlsMessage, Welcome};
-use canopy_crypto::{CipherSuite, CryptoProvider, SignaturePrivateKey};
+use canopy_crypto::{CipherSuite, CryptoProvider, Signer};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 use rayon::prelude::*;
 
@@ -121,7 +122,7 @@ pub fn run(opts: DemoOptions, out: &mut dyn Write) -> anyhow::Result<()> {
         not_after: now().saturating_add(90 * 24 * 3600),
     };
     let step = (joiners / 10).max(1);
-    let mut packages: Vec<(KeyPackageBundle, SignaturePrivateKey)> =
+    let mut packages: Vec<(KeyPackageBundle, Arc<dyn Signer>)> =
         Vec::with_capacity(usize::try_from(joiners)?);
     let mut done = 0u32;
     while done < joiners {
@@ -135,9 +136,9 @@ pub fn run(opts: DemoOptions, out: &mut dyn Write) -> anyhow::Result<()> {
                     &provider,
                     suite,
                     &KeyPackageParams::new(leaf, lifetime),
-                    &signer.private,
+                    &signer,
                 )?;
-                Ok::<_, anyhow::Error>((bundle, signer.private))
+                Ok::<_, anyhow::Error>((bundle, Arc::new(signer) as Arc<dyn Signer>))
             })
             .collect::<Result<_, _>>()?;
         packages.extend(made);
@@ -156,7 +157,7 @@ pub fn run(opts: DemoOptions, out: &mut dyn Write) -> anyhow::Result<()> {
         suite,
         b"canopy demo group".to_vec(),
         &LeafNodeParams::new(credential(0), suite),
-        creator_signer.private,
+        Arc::new(creator_signer),
         Extensions::default(),
     )?;
     writeln!(out, "adding {joiners} members in one commit ...")?;
@@ -197,7 +198,7 @@ pub fn run(opts: DemoOptions, out: &mut dyn Write) -> anyhow::Result<()> {
         name: "member 0".into(),
         group: creator,
     }];
-    let mut by_index: BTreeMap<u32, (KeyPackageBundle, SignaturePrivateKey)> = packages
+    let mut by_index: BTreeMap<u32, (KeyPackageBundle, Arc<dyn Signer>)> = packages
         .into_iter()
         .enumerate()
         .filter(|(i, _)| u32::try_from(*i).is_ok_and(|i| picks.contains(&i)))
@@ -343,7 +344,7 @@ fn join(
     env: &Env<'_>,
     welcome: &Welcome,
     bundle: &KeyPackageBundle,
-    signer: SignaturePrivateKey,
+    signer: Arc<dyn Signer>,
 ) -> anyhow::Result<Group> {
     Ok(Group::join(
         env,

@@ -86,7 +86,7 @@ impl<'a> Setup<'a> {
             self.ops,
             WireFormat::PrivateMessage,
             content,
-            &self.signer.private,
+            &self.signer,
             Some(&self.context),
         )
         .unwrap();

@@ -20,6 +20,7 @@
 )]
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use canopy_core::codec::VarBytes;
@@ -29,7 +30,7 @@ use canopy_core::key_package::{
     create_key_package,
 };
 use canopy_core::wire::{Credential, Extensions, KeyPackage, Lifetime, MlsMessage, Welcome};
-use canopy_crypto::{CipherSuite, CryptoProvider, SignaturePrivateKey};
+use canopy_crypto::{CipherSuite, CryptoProvider, Signer};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 
@@ -59,7 +60,7 @@ impl Fixture {
         Env::new(&self.provider, &self.validator).at(1_700_000_000)
     }
 
-    fn member(&self, i: u32) -> (KeyPackageBundle, SignaturePrivateKey) {
+    fn member(&self, i: u32) -> (KeyPackageBundle, Arc<dyn Signer>) {
         let ops = self.provider.suite(SUITE).unwrap();
         let signer = ops.signature_generate_key_pair().unwrap();
         let params = KeyPackageParams::new(
@@ -69,8 +70,8 @@ impl Fixture {
                 not_after: u64::MAX,
             },
         );
-        let bundle = create_key_package(&self.provider, SUITE, &params, &signer.private).unwrap();
-        (bundle, signer.private)
+        let bundle = create_key_package(&self.provider, SUITE, &params, &signer).unwrap();
+        (bundle, Arc::new(signer) as Arc<dyn Signer>)
     }
 
     fn creator(&self) -> Group {
@@ -81,13 +82,13 @@ impl Fixture {
             SUITE,
             b"bench group".to_vec(),
             &LeafNodeParams::new(credential(0), SUITE),
-            ops.signature_generate_key_pair().unwrap().private,
+            Arc::new(ops.signature_generate_key_pair().unwrap()),
             Extensions::default(),
         )
         .unwrap()
     }
 
-    fn join(&self, welcome: &Welcome, member: &(KeyPackageBundle, SignaturePrivateKey)) -> Group {
+    fn join(&self, welcome: &Welcome, member: &(KeyPackageBundle, Arc<dyn Signer>)) -> Group {
         Group::join(
             &self.env(),
             GroupConfig::default(),

@@ -34,7 +34,7 @@ use canopy_core::wire::{
     Capabilities, Credential, CredentialType, Extensions, LeafNode, LeafNodeSource, Lifetime,
     ProtocolVersion, UpdatePath,
 };
-use canopy_crypto::{CipherSuite, CryptoProvider, HpkePrivateKey, SignaturePrivateKey, SuiteOps};
+use canopy_crypto::{CipherSuite, CryptoProvider, HpkePrivateKey, SignatureKeyPair, SuiteOps};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 use criterion::{BatchSize, BenchmarkId, Criterion, criterion_group, criterion_main};
 
@@ -45,7 +45,7 @@ const CONTEXT: &[u8] = &[0x42; 120];
 
 struct Member {
     leaf: LeafNode,
-    signer: SignaturePrivateKey,
+    signer: SignatureKeyPair,
     enc: HpkePrivateKey,
 }
 
@@ -54,7 +54,7 @@ fn member(ops: &dyn SuiteOps, i: u32) -> Member {
     let enc = ops.hpke_generate_key_pair().unwrap();
     let mut leaf = LeafNode {
         encryption_key: enc.public,
-        signature_key: sig.public,
+        signature_key: sig.public.clone(),
         credential: Credential::Basic {
             identity: VarBytes(format!("member-{i:06}").into_bytes()),
         },
@@ -73,10 +73,10 @@ fn member(ops: &dyn SuiteOps, i: u32) -> Member {
         signature: VarBytes(Vec::new()),
     };
     let tbs = leaf.tbs_bytes(GROUP_ID, 0).unwrap();
-    leaf.signature = VarBytes(sign_with_label(ops, &sig.private, b"LeafNodeTBS", &tbs).unwrap());
+    leaf.signature = VarBytes(sign_with_label(ops, &sig, b"LeafNodeTBS", &tbs).unwrap());
     Member {
         leaf,
-        signer: sig.private,
+        signer: sig,
         enc: enc.private,
     }
 }
@@ -86,7 +86,7 @@ struct Group {
     tree: RatchetTree,
     /// The sender of measured paths (leaf 1).
     sender: u32,
-    sender_signer: SignaturePrivateKey,
+    sender_signer: SignatureKeyPair,
     receiver: PrivateTree,
 }
 
@@ -96,7 +96,7 @@ fn commit_unencrypted(
     ops: &dyn SuiteOps,
     tree: &mut RatchetTree,
     sender: u32,
-    signer: &SignaturePrivateKey,
+    signer: &SignatureKeyPair,
     adds: Vec<LeafNode>,
     private: Option<&mut PrivateTree>,
 ) {

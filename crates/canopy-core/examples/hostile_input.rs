@@ -71,7 +71,7 @@ fn main() {
         SUITE,
         b"victim".to_vec(),
         &LeafNodeParams::new(credential(), SUITE),
-        ops.signature_generate_key_pair().unwrap().private,
+        std::sync::Arc::new(ops.signature_generate_key_pair().unwrap()),
         Extensions::default(),
     )
     .unwrap();
@@ -117,7 +117,7 @@ fn main() {
                         &info,
                         None,
                         &LeafNodeParams::new(credential(), SUITE),
-                        ops.signature_generate_key_pair().unwrap().private,
+                        std::sync::Arc::new(ops.signature_generate_key_pair().unwrap()),
                         None,
                         &[],
                     )

@@ -5,6 +5,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use canopy_core::codec::VarBytes;
 use canopy_core::group::{CommitOptions, Env, Group, GroupConfig, Merged, ProcessedMessage};
@@ -41,7 +42,7 @@ fn key_package(provider: &RustCryptoProvider, name: &str) -> (KeyPackageBundle, 
             not_after: u64::MAX,
         },
     );
-    let bundle = create_key_package(provider, SUITE, &params, &signer.private).unwrap();
+    let bundle = create_key_package(provider, SUITE, &params, &signer).unwrap();
     (bundle, signer)
 }
 
@@ -63,7 +64,7 @@ fn main() {
         SUITE,
         b"three friends".to_vec(),
         &identity("alice"),
-        alice_signer.private,
+        Arc::new(alice_signer),
         Extensions::default(),
     )
     .unwrap();
@@ -94,7 +95,7 @@ fn main() {
             GroupConfig::default(),
             &welcome,
             bundle,
-            signer.private,
+            Arc::new(signer),
             None,
             &BTreeMap::new(),
             &[],

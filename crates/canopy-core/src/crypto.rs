@@ -15,7 +15,7 @@
 
 use canopy_crypto::{
     CryptoError, HpkeCiphertext, HpkePrivateKey, HpkePublicKey, PreparedInfo, Secret,
-    SignaturePrivateKey, SignaturePublicKey, SuiteOps,
+    SignaturePublicKey, Signer, SuiteOps,
 };
 
 use crate::codec::{CodecError, encode_varint};
@@ -207,12 +207,12 @@ pub(crate) fn sign_content_head(
 /// A backend error for a malformed key; [`MlsCryptoError::Codec`] for oversized content.
 pub fn sign_with_label(
     ops: &dyn SuiteOps,
-    key: &SignaturePrivateKey,
+    key: &dyn Signer,
     label: &[u8],
     content: &[u8],
 ) -> Result<Vec<u8>, MlsCryptoError> {
     let tbs = sign_content(label, content)?;
-    Ok(ops.sign(key, &tbs)?)
+    Ok(key.sign(ops, &tbs)?)
 }
 
 /// `VerifyWithLabel(key, label, content, signature)` (RFC 9420 §5.1.2).
@@ -357,7 +357,7 @@ mod tests {
         for suite in CipherSuite::ALL {
             let ops = p.suite(suite).unwrap();
             let kp = ops.signature_generate_key_pair().unwrap();
-            let sig = sign_with_label(ops, &kp.private, b"L", b"content").unwrap();
+            let sig = sign_with_label(ops, &kp, b"L", b"content").unwrap();
             verify_with_label(ops, &kp.public, b"L", b"content", &sig).unwrap();
             assert!(verify_with_label(ops, &kp.public, b"M", b"content", &sig).is_err());
 

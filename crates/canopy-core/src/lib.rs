@@ -9,6 +9,7 @@
 //!
 //! ```
 //! use std::collections::BTreeMap;
+//! use std::sync::Arc;
 //!
 //! use canopy_core::codec::VarBytes;
 //! use canopy_core::group::{CommitOptions, Env, Group, GroupConfig, ProcessedMessage};
@@ -30,25 +31,25 @@
 //! };
 //!
 //! // Alice creates a group.
-//! let alice_key = ops.signature_generate_key_pair()?;
+//! let alice_key = Arc::new(ops.signature_generate_key_pair()?);
 //! let mut alice = Group::create(
 //!     &env,
 //!     GroupConfig::default(),
 //!     suite,
 //!     b"example".to_vec(),
 //!     &identity("alice"),
-//!     alice_key.private,
+//!     alice_key,
 //!     Extensions::default(),
 //! )?;
 //!
 //! // Bob publishes a KeyPackage; Alice adds him and merges her commit once it is sent.
-//! let bob_key = ops.signature_generate_key_pair()?;
+//! let bob_key = Arc::new(ops.signature_generate_key_pair()?);
 //! let lifetime = Lifetime { not_before: 0, not_after: u64::MAX };
 //! let bob_kp = create_key_package(
 //!     &provider,
 //!     suite,
 //!     &KeyPackageParams::new(identity("bob"), lifetime),
-//!     &bob_key.private,
+//!     &bob_key,
 //! )?;
 //! let out = alice.commit(
 //!     &env,
@@ -65,7 +66,7 @@
 //!     GroupConfig::default(),
 //!     &welcome,
 //!     &bob_kp,
-//!     bob_key.private,
+//!     bob_key,
 //!     None,
 //!     &BTreeMap::new(),
 //!     &[],

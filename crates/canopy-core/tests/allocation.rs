@@ -13,6 +13,7 @@
     clippy::disallowed_methods
 )]
 
+use std::sync::Arc;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -107,7 +108,7 @@ impl Fixture {
             SUITE,
             b"allocation".to_vec(),
             &LeafNodeParams::new(Self::credential(0), SUITE),
-            ops.signature_generate_key_pair().unwrap().private,
+            Arc::new(ops.signature_generate_key_pair().unwrap()),
             Extensions::default(),
         )
         .unwrap()
@@ -123,7 +124,7 @@ impl Fixture {
                 not_after: u64::MAX,
             },
         );
-        create_key_package(&self.provider, SUITE, &params, &signer.private)
+        create_key_package(&self.provider, SUITE, &params, &signer)
             .unwrap()
             .key_package
     }
@@ -336,7 +337,8 @@ fn join_external(f: &Fixture, bytes: &[u8]) -> (Result<(), GroupError>, usize, D
     let env = f.env();
     let ops = f.provider.suite(SUITE).unwrap();
     let leaf = LeafNodeParams::new(Fixture::credential(9), SUITE);
-    let signer = ops.signature_generate_key_pair().unwrap().private;
+    let signer: Arc<dyn canopy_crypto::Signer> =
+        Arc::new(ops.signature_generate_key_pair().unwrap());
     let start = Instant::now();
     let (result, peak) = peak_of(|| {
         let MlsMessage::GroupInfo(info) = MlsMessage::from_bytes(bytes).unwrap() else {

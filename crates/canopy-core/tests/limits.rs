@@ -10,6 +10,7 @@
 )]
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use canopy_core::codec::{CodecError, Limit, Limits, VarBytes};
 use canopy_core::group::{CommitOptions, Env, Group, GroupConfig, GroupError, ProcessedMessage};
@@ -18,7 +19,7 @@ use canopy_core::key_package::{
     create_key_package,
 };
 use canopy_core::wire::{Credential, Extensions, Lifetime, MlsMessage, Welcome};
-use canopy_crypto::{CipherSuite, CryptoProvider, SignaturePrivateKey};
+use canopy_crypto::{CipherSuite, CryptoProvider, Signer};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 
 const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
@@ -57,13 +58,13 @@ impl Fixture {
             SUITE,
             b"limits".to_vec(),
             &Self::params(0),
-            ops.signature_generate_key_pair().unwrap().private,
+            Arc::new(ops.signature_generate_key_pair().unwrap()),
             Extensions::default(),
         )
         .unwrap()
     }
 
-    fn member(&self, i: u32) -> (KeyPackageBundle, SignaturePrivateKey) {
+    fn member(&self, i: u32) -> (KeyPackageBundle, Arc<dyn Signer>) {
         let ops = self.provider.suite(SUITE).unwrap();
         let signer = ops.signature_generate_key_pair().unwrap();
         let params = KeyPackageParams::new(
@@ -73,15 +74,15 @@ impl Fixture {
                 not_after: u64::MAX,
             },
         );
-        let bundle = create_key_package(&self.provider, SUITE, &params, &signer.private).unwrap();
-        (bundle, signer.private)
+        let bundle = create_key_package(&self.provider, SUITE, &params, &signer).unwrap();
+        (bundle, Arc::new(signer) as Arc<dyn Signer>)
     }
 
     fn join(
         &self,
         config: GroupConfig,
         welcome: &[u8],
-        member: &(KeyPackageBundle, SignaturePrivateKey),
+        member: &(KeyPackageBundle, Arc<dyn Signer>),
     ) -> Result<Group, GroupError> {
         Group::join(
             &self.env(),
@@ -110,7 +111,7 @@ fn config_with(limits: Limits) -> GroupConfig {
     }
 }
 
-fn add(bundles: &[(KeyPackageBundle, SignaturePrivateKey)]) -> CommitOptions {
+fn add(bundles: &[(KeyPackageBundle, Arc<dyn Signer>)]) -> CommitOptions {
     CommitOptions {
         add: bundles.iter().map(|(b, _)| b.key_package.clone()).collect(),
         ..CommitOptions::default()
@@ -212,6 +213,11 @@ fn a_member_decodes_with_its_configured_limits() {
         (Limit::MessageLen, commit.len(), 64)
     );
     // The limits are local: the state does not keep them.
-    let reloaded = Group::from_bytes(&f.provider, member.to_bytes().unwrap().as_bytes()).unwrap();
+    let reloaded = Group::from_bytes(
+        &f.provider,
+        member.to_bytes().unwrap().as_bytes(),
+        Some(member.signer().clone()),
+    )
+    .unwrap();
     assert_eq!(reloaded.config().limits, Limits::default());
 }

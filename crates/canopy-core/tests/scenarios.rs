@@ -12,6 +12,7 @@
 )]
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use canopy_core::codec::VarBytes;
 use canopy_core::framing::{FramingError, protect_public, sign_content};
@@ -106,7 +107,7 @@ impl World {
                 not_after: u64::MAX,
             },
         );
-        let bundle = create_key_package(&self.provider, SUITE, &params, &signer.private).unwrap();
+        let bundle = create_key_package(&self.provider, SUITE, &params, &signer).unwrap();
         (bundle, signer)
     }
 
@@ -226,7 +227,7 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
         SUITE,
         format!("group-{seed}").into_bytes(),
         &World::leaf(&name),
-        w.signer().private,
+        Arc::new(w.signer()),
         Extensions::default(),
     )
     .unwrap();
@@ -269,7 +270,7 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
                         config,
                         &welcome,
                         &bundle,
-                        signer.private,
+                        Arc::new(signer),
                         None,
                         &BTreeMap::new(),
                         &[],
@@ -376,7 +377,7 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
                     &info,
                     None,
                     &World::leaf(&name),
-                    w.signer().private,
+                    Arc::new(w.signer()),
                     resync.map(|i| members[i].group.own_leaf()),
                     &[],
                 )
@@ -436,7 +437,7 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
                     b"branch".to_vec(),
                     Extensions::default(),
                     &World::leaf(&members[committer].name),
-                    w.signer().private,
+                    Arc::new(w.signer()),
                     vec![kp.key_package.clone()],
                 )
                 .unwrap();
@@ -447,7 +448,7 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
                     GroupConfig::default(),
                     &welcome_of(&out),
                     &kp,
-                    signer.private,
+                    Arc::new(signer),
                     None,
                 )
                 .unwrap();
@@ -511,7 +512,7 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
         &members[committer].group,
         GroupConfig::default(),
         &World::leaf(&members[committer].name),
-        w.signer().private,
+        Arc::new(w.signer()),
         kps.iter()
             .map(|(_, (b, _))| b.key_package.clone())
             .collect(),
@@ -526,7 +527,7 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
             GroupConfig::default(),
             &welcome,
             &bundle,
-            signer.private,
+            Arc::new(signer),
             None,
         )
         .unwrap();
@@ -542,7 +543,7 @@ fn trio(w: &World) -> (Group, Group, Group) {
         SUITE,
         b"trio".to_vec(),
         &World::leaf("alice"),
-        w.signer().private,
+        Arc::new(w.signer()),
         Extensions::default(),
     )
     .unwrap();
@@ -565,7 +566,7 @@ fn trio(w: &World) -> (Group, Group, Group) {
             GroupConfig::default(),
             &welcome,
             bundle,
-            signer.private,
+            Arc::new(signer),
             None,
             &BTreeMap::new(),
             &[],
@@ -590,7 +591,7 @@ fn external_commit(w: &World, group: &Group) -> (Vec<u8>, SignatureKeyPair) {
         &info,
         None,
         &World::leaf("dave"),
-        signer.private.clone(),
+        Arc::new(signer.clone()),
         None,
         &[],
     )
@@ -710,7 +711,7 @@ fn an_invalid_proposal_list_is_a_typed_error_and_changes_nothing() {
         ops,
         canopy_core::wire::WireFormat::PublicMessage,
         content,
-        &dave.private,
+        &dave,
         Some(alice.context()),
     )
     .unwrap();
@@ -738,7 +739,7 @@ fn a_tampered_welcome_is_a_typed_error() {
         SUITE,
         b"w".to_vec(),
         &World::leaf("alice"),
-        w.signer().private,
+        Arc::new(w.signer()),
         Extensions::default(),
     )
     .unwrap();
@@ -760,7 +761,7 @@ fn a_tampered_welcome_is_a_typed_error() {
         GroupConfig::default(),
         &welcome,
         &b,
-        bs.private,
+        Arc::new(bs),
         None,
         &BTreeMap::new(),
         &[],

@@ -21,6 +21,7 @@
 
 mod error;
 mod keys;
+mod signer;
 mod suite;
 
 pub use error::CryptoError;
@@ -28,6 +29,7 @@ pub use keys::{
     HpkeCiphertext, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, PreparedInfo, Secret,
     SignatureKeyPair, SignaturePrivateKey, SignaturePublicKey,
 };
+pub use signer::Signer;
 pub use suite::{
     AeadAlgorithm, CipherSuite, HashAlgorithm, KemAlgorithm, SignatureScheme, SuiteParams,
 };

@@ -137,7 +137,7 @@ impl Member for CanopyMember {
             not_after: t + 90 * 86_400,
         };
         let params = KeyPackageParams::new(self.leaf(), lifetime);
-        let bundle = create_key_package(&self.provider, self.suite, &params, &self.signer.private)
+        let bundle = create_key_package(&self.provider, self.suite, &params, &self.signer)
             .map_err(|e| err("Canopy create_key_package")(&e))?;
         let bytes = MlsMessage::KeyPackage(Box::new(bundle.key_package.clone()))
             .to_bytes()
@@ -153,7 +153,7 @@ impl Member for CanopyMember {
             self.suite,
             group_id.to_vec(),
             &self.leaf(),
-            self.signer.private.clone(),
+            std::sync::Arc::new(self.signer.clone()),
             Extensions::default(),
         )
         .map_err(|e| err("Canopy Group::create")(&e))?;
@@ -177,7 +177,7 @@ impl Member for CanopyMember {
                 self.config,
                 &welcome,
                 bundle,
-                self.signer.private.clone(),
+                std::sync::Arc::new(self.signer.clone()),
                 None,
                 &BTreeMap::new(),
                 &[],
@@ -205,7 +205,7 @@ impl Member for CanopyMember {
             &info,
             None,
             &self.leaf(),
-            self.signer.private.clone(),
+            std::sync::Arc::new(self.signer.clone()),
             None,
             &[],
         )

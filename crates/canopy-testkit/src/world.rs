@@ -16,6 +16,7 @@
 //!   refers to ([`Snapshot::Proposals`]).
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::OnceLock;
 
 use canopy_core::codec::VarBytes;
@@ -129,7 +130,7 @@ impl World {
                 not_after: u64::MAX,
             },
         );
-        let bundle = create_key_package(&self.provider, SUITE, &params, &signer.private)?;
+        let bundle = create_key_package(&self.provider, SUITE, &params, &signer)?;
         Ok((bundle, signer))
     }
 
@@ -141,6 +142,7 @@ impl World {
         Ok(Group::from_bytes(
             &self.provider,
             group.to_bytes()?.as_bytes(),
+            Some(group.signer().clone()),
         )?)
     }
 
@@ -292,6 +294,8 @@ pub struct Joiner {
 pub struct Fixture {
     /// Carol's epoch-2 states, by [`Snapshot`] index.
     pub snapshots: Vec<Vec<u8>>,
+    /// Carol's signer, to load her snapshots with.
+    pub carol_signer: Arc<dyn canopy_crypto::Signer>,
     /// One message of each kind for carol; see the module docs.
     pub pool: Vec<PoolMessage>,
     /// Every outcome of a pool message in a snapshot, or in a snapshot that then merged one
@@ -322,7 +326,11 @@ impl Fixture {
             .snapshots
             .get(snapshot as usize)
             .ok_or("no such snapshot")?;
-        Ok(Group::from_bytes(&world.provider, bytes)?)
+        Ok(Group::from_bytes(
+            &world.provider,
+            bytes,
+            Some(self.carol_signer.clone()),
+        )?)
     }
 }
 
@@ -382,7 +390,7 @@ pub fn build() -> Result<Fixture, BuildError> {
         SUITE,
         GROUP_ID.to_vec(),
         &World::leaf("alice"),
-        w.signer()?.private,
+        Arc::new(w.signer()?),
         Extensions::default(),
     )?;
     let (bob_kp, bob_sig) = w.key_package("bob")?;
@@ -402,7 +410,7 @@ pub fn build() -> Result<Fixture, BuildError> {
             config(handshake),
             &welcome,
             bundle,
-            signer.private.clone(),
+            Arc::new(signer.clone()),
             None,
             &BTreeMap::new(),
             &[],
@@ -605,13 +613,7 @@ pub fn build() -> Result<Fixture, BuildError> {
             key_package: grace_kp.key_package.clone(),
         }))),
     };
-    let signed = sign_content(
-        ops,
-        WireFormat::PublicMessage,
-        content,
-        &grace_sig.private,
-        None,
-    )?;
+    let signed = sign_content(ops, WireFormat::PublicMessage, content, &grace_sig, None)?;
     let self_add = MlsMessage::PublicMessage(Box::new(protect_public(
         ops,
         signed,
@@ -630,7 +632,7 @@ pub fn build() -> Result<Fixture, BuildError> {
         &group_info,
         None,
         &World::leaf("henry"),
-        w.signer()?.private,
+        Arc::new(w.signer()?),
         None,
         &[],
     )?;
@@ -647,6 +649,7 @@ pub fn build() -> Result<Fixture, BuildError> {
         let mut receiver = Group::from_bytes(
             &w.provider,
             snapshots.get(snapshot as usize).ok_or("snapshot")?,
+            Some(carol.signer().clone()),
         )?;
         let outcome = receiver
             .process_message(&env, &bytes)
@@ -667,7 +670,7 @@ pub fn build() -> Result<Fixture, BuildError> {
         }
     };
     for snapshot in &snapshots {
-        let receiver = Group::from_bytes(&w.provider, snapshot)?;
+        let receiver = Group::from_bytes(&w.provider, snapshot, Some(carol.signer().clone()))?;
         for m in &messages {
             if let Ok(p) = w.copy(&receiver)?.process_message(&env, &m.bytes) {
                 Outcome::of(&p).map(&mut note);
@@ -713,7 +716,7 @@ pub fn build() -> Result<Fixture, BuildError> {
         config(HandshakeFormat::Public),
         &decoded,
         &dave_kp,
-        dave_sig.private.clone(),
+        Arc::new(dave_sig.clone()),
         None,
         &BTreeMap::new(),
         &[],
@@ -737,6 +740,7 @@ pub fn build() -> Result<Fixture, BuildError> {
         return Err("not a GroupInfo".into());
     };
     Ok(Fixture {
+        carol_signer: carol.signer().clone(),
         snapshots,
         pool: messages,
         known,

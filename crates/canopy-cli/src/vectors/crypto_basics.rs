@@ -130,7 +130,11 @@ fn check_signature(ops: &dyn SuiteOps, s: &SignWithLabel) -> Result<(), String> 
     let label = s.label.as_bytes();
     mls::verify_with_label(ops, &pk, label, &s.content, &s.signature)
         .map_err(|e| format!("VerifyWithLabel of the vector's signature: {e}"))?;
-    let fresh = mls::sign_with_label(ops, &sk, label, &s.content)
+    let pair = canopy_crypto::SignatureKeyPair {
+        private: sk,
+        public: derived,
+    };
+    let fresh = mls::sign_with_label(ops, &pair, label, &s.content)
         .map_err(|e| format!("SignWithLabel: {e}"))?;
     mls::verify_with_label(ops, &pk, label, &s.content, &fresh)
         .map_err(|e| format!("VerifyWithLabel of a fresh signature: {e}"))

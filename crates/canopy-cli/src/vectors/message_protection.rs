@@ -16,7 +16,8 @@ use canopy_core::wire::{
     MlsMessage, Proposal, ProtocolVersion, Sender, WireFormat,
 };
 use canopy_crypto::{
-    CipherSuite, CryptoProvider, Secret, SignaturePrivateKey, SignaturePublicKey, SuiteOps,
+    CipherSuite, CryptoProvider, Secret, SignatureKeyPair, SignaturePrivateKey, SignaturePublicKey,
+    SuiteOps,
 };
 use serde::Deserialize;
 
@@ -57,7 +58,7 @@ pub(crate) fn check(c: &Case, provider: &dyn CryptoProvider) -> Outcome {
 struct Epoch<'a> {
     ops: &'a dyn SuiteOps,
     context: GroupContext,
-    signer: SignaturePrivateKey,
+    signer: SignatureKeyPair,
     verifier: SignaturePublicKey,
     encryption_secret: Secret,
     sender_data_secret: Secret,
@@ -77,7 +78,11 @@ impl<'a> Epoch<'a> {
                 confirmed_transcript_hash: VarBytes(c.confirmed_transcript_hash.to_vec()),
                 extensions: Extensions::default(),
             },
-            signer: SignaturePrivateKey::from_slice(&c.signature_priv),
+            signer: SignatureKeyPair::from_private(
+                ops,
+                SignaturePrivateKey::from_slice(&c.signature_priv),
+            )
+            .map_err(|e| format!("signature key: {e}"))?,
             verifier: SignaturePublicKey::new(c.signature_pub.to_vec()),
             encryption_secret: Secret::from_slice(&c.encryption_secret),
             sender_data_secret: Secret::from_slice(&c.sender_data_secret),

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use canopy_core::group::{Env, Group, GroupConfig, GroupError, Merged, ProcessedMessage};
 use canopy_core::key_package::KeyPackageBundle;
 use canopy_core::wire::{self, MlsMessage};
-use canopy_crypto::{CryptoProvider, HpkePrivateKey, Secret, SignaturePrivateKey, SuiteOps};
+use canopy_crypto::{
+    CryptoProvider, HpkePrivateKey, Secret, SignatureKeyPair, SignaturePrivateKey, SuiteOps,
+};
 use serde::Deserialize;
 
 use super::{Hex, Outcome, expect_eq, with_suite};
@@ -92,7 +94,10 @@ fn run(c: &Case, provider: &dyn CryptoProvider, ops: &dyn SuiteOps) -> Result<()
         GroupConfig::default(),
         &welcome,
         &bundle,
-        signer,
+        std::sync::Arc::new(
+            SignatureKeyPair::from_private(ops, signer)
+                .map_err(|e| format!("signature key: {e}"))?,
+        ),
         tree,
         &psks,
         &[],

@@ -10,7 +10,9 @@
 use canopy_core::tree::math::{LeafIndex, NodeIndex};
 use canopy_core::tree::{LeafTemplate, PrivateTree, RatchetTree, TreeDiff, TreeRead, decrypt_path};
 use canopy_core::wire::{self, GroupContext, ProtocolVersion, UpdatePath};
-use canopy_crypto::{CipherSuite, CryptoProvider, HpkePrivateKey, SignaturePrivateKey, SuiteOps};
+use canopy_crypto::{
+    CipherSuite, CryptoProvider, HpkePrivateKey, SignatureKeyPair, SignaturePrivateKey, SuiteOps,
+};
 use serde::Deserialize;
 
 use super::{Hex, Outcome, expect_eq, with_suite};
@@ -185,7 +187,9 @@ fn check_fresh_path(
         .find(|(_, lp)| lp.index == sender_index)
         .ok_or("no private state for the sender")?;
     let template = LeafTemplate::from_leaf(tree.leaf(sender).ok_or("sender leaf is blank")?);
-    let signer = SignaturePrivateKey::from_slice(&lp.signature_priv);
+    let signer =
+        SignatureKeyPair::from_private(ops, SignaturePrivateKey::from_slice(&lp.signature_priv))
+            .map_err(|e| format!("signature key: {e}"))?;
     let mut diff: TreeDiff<'_> = tree.diff();
     let pending = diff
         .create_update_path(provider, ops, sender, &c.group_id, template, &signer)

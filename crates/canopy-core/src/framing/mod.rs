@@ -46,7 +46,7 @@ pub use private::{DecryptedMessage, Padding, open_private, protect_private, unpr
 pub(crate) use public::open_public_alongside;
 pub use public::{open_and_verify_public, open_public, protect_public, unprotect_public};
 
-use canopy_crypto::{SignaturePrivateKey, SignaturePublicKey, SuiteOps};
+use canopy_crypto::{SignaturePublicKey, Signer, SuiteOps};
 
 use tls_codec::{Serialize, Size};
 
@@ -193,7 +193,7 @@ pub fn sign_content(
     ops: &dyn SuiteOps,
     wire_format: WireFormat,
     content: FramedContent,
-    signer: &SignaturePrivateKey,
+    signer: &dyn Signer,
     context: Option<&GroupContext>,
 ) -> Result<AuthenticatedContent, FramingError> {
     let tbs = tbs_bytes(&content, wire_format, context)?;

@@ -79,7 +79,7 @@ impl Epoch {
             self.ops(),
             wire_format,
             self.content(Sender::Member(SENDER), body),
-            &self.signer.private,
+            &self.signer,
             Some(&self.context),
         )
         .unwrap();
@@ -476,7 +476,7 @@ fn sender_types_send_only_what_the_rfc_allows() {
             e.ops(),
             WireFormat::PublicMessage,
             e.content(sender, body),
-            &e.signer.private,
+            &e.signer,
             Some(&e.context),
         )
         .unwrap();
@@ -507,7 +507,7 @@ fn an_external_proposal_verifies_without_membership_tag_or_context() {
         e.ops(),
         WireFormat::PublicMessage,
         e.content(Sender::External(0), remove_proposal()),
-        &e.signer.private,
+        &e.signer,
         None,
     )
     .unwrap();
@@ -541,7 +541,7 @@ fn misuse_is_reported() {
         e.ops(),
         WireFormat::PublicMessage,
         e.content(Sender::Member(0), remove_proposal()),
-        &e.signer.private,
+        &e.signer,
         None,
     )
     .unwrap_err();
@@ -634,7 +634,7 @@ fn open_and_verify_public_checks_tag_and_signature_small_and_large() {
         e.ops(),
         WireFormat::PublicMessage,
         big_content,
-        &e.signer.private,
+        &e.signer,
         Some(&e.context),
     )
     .unwrap();

@@ -360,6 +360,7 @@ impl Group {
             staged,
             message: message.clone(),
         }));
+        self.dirty.pending();
         Ok(CommitOutput {
             commit: message,
             welcome,
@@ -450,17 +451,26 @@ impl Group {
     /// # Errors
     /// [`GroupError::NoPendingCommit`]; [`GroupError::StaleCommit`] if the group moved on.
     pub fn merge_pending_commit(&mut self) -> Result<Merged, GroupError> {
-        let pending = self.pending.take().ok_or(GroupError::NoPendingCommit)?;
-        if pending.staged.base.epoch != self.context.epoch {
-            return Err(GroupError::StaleCommit);
-        }
-        self.apply_staged(pending.staged)
+        let staged = match self.pending.as_deref() {
+            None => return Err(GroupError::NoPendingCommit),
+            Some(p) if p.staged.base.epoch != self.context.epoch => {
+                return Err(GroupError::StaleCommit);
+            }
+            Some(_) => self.pending.take().map(|p| p.staged),
+        };
+        let staged = staged.ok_or(GroupError::NoPendingCommit)?;
+        self.dirty.pending();
+        self.apply_staged(staged)
     }
 
     /// Drops our pending commit (the Delivery Service rejected it, or another commit won
     /// the epoch). Returns whether there was one.
     pub fn discard_pending_commit(&mut self) -> bool {
-        self.pending.take().is_some()
+        let had = self.pending.take().is_some();
+        if had {
+            self.dirty.pending();
+        }
+        had
     }
 
     /// Encrypts application data as a PrivateMessage of the current epoch (RFC 9420 §6.3).
@@ -565,6 +575,7 @@ impl Group {
         };
         let message = self.send_proposal(env, Proposal::Update(Box::new(Update { leaf_node })))?;
         self.own_updates.push(key);
+        self.dirty.meta();
         Ok(message)
     }
 
@@ -596,6 +607,7 @@ impl Group {
             proposal,
             sender,
         });
+        self.dirty.meta();
         Ok(message)
     }
 }

@@ -2,9 +2,11 @@
 //! joining a group with an external commit, including a resync that removes the joiner's
 //! old leaf.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
-use canopy_crypto::{Secret, SignaturePrivateKey};
+use canopy_crypto::{Secret, Signer};
 
 use super::join::{group_info_signer, received_tree};
 use super::stage::EXTERNAL_INIT_LABEL;
@@ -85,7 +87,7 @@ impl Group {
         group_info: &GroupInfo,
         ratchet_tree: Option<wire::RatchetTree>,
         leaf: &LeafNodeParams,
-        signer: SignaturePrivateKey,
+        signer: Arc<dyn Signer>,
         resync: Option<LeafIndex>,
         psks: &[(PreSharedKeyId, Secret)],
     ) -> Result<(Self, Vec<u8>), GroupError> {
@@ -110,7 +112,7 @@ impl Group {
         group_info: &GroupInfo,
         ratchet_tree: Option<wire::RatchetTree>,
         leaf: &LeafNodeParams,
-        signer: SignaturePrivateKey,
+        signer: Arc<dyn Signer>,
         resync: Option<LeafIndex>,
         psks: &[(PreSharedKeyId, Secret)],
     ) -> Result<(Self, Vec<u8>), GroupError> {

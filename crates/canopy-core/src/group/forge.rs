@@ -3,7 +3,7 @@
 //! may change, and everything is still correctly signed, MAC'd and confirmed, so that the
 //! receiver's rejection is due to the one rule the test breaks.
 
-use canopy_crypto::{SignaturePrivateKey, SuiteOps};
+use canopy_crypto::SuiteOps;
 
 use super::commit::Plan;
 use super::{Env, Group, GroupError};
@@ -178,7 +178,7 @@ impl Group {
     }
 
     /// This member's signature key, to sign forged messages with.
-    pub(crate) fn test_signer(&self) -> &SignaturePrivateKey {
+    pub(crate) fn test_signer(&self) -> &std::sync::Arc<dyn canopy_crypto::Signer> {
         &self.signer
     }
 

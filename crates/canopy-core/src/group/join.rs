@@ -2,9 +2,11 @@
 //! received tree validated with the application's Authentication Service, and the PSK rules
 //! that keep successor PSKs out of ordinary joins.
 
+use std::sync::Arc;
+
 use std::collections::BTreeMap;
 
-use canopy_crypto::{Secret, SignaturePrivateKey, SuiteOps};
+use canopy_crypto::{Secret, Signer, SuiteOps};
 
 use super::{Env, EpochState, Group, GroupConfig, GroupError, lookup_psk};
 use crate::codec::{Limit, with_limits};
@@ -49,7 +51,7 @@ impl Group {
         config: GroupConfig,
         welcome: &Welcome,
         bundle: &KeyPackageBundle,
-        signer: SignaturePrivateKey,
+        signer: Arc<dyn Signer>,
         ratchet_tree: Option<wire::RatchetTree>,
         external_psks: &BTreeMap<Vec<u8>, Secret>,
         resumption_psks: &[(Vec<u8>, u64, Secret)],
@@ -76,7 +78,7 @@ impl Group {
         config: GroupConfig,
         welcome: &Welcome,
         bundle: &KeyPackageBundle,
-        signer: SignaturePrivateKey,
+        signer: Arc<dyn Signer>,
         ratchet_tree: Option<wire::RatchetTree>,
         psks: &JoinPsks<'_>,
     ) -> Result<(Self, Vec<PreSharedKeyId>), GroupError> {
@@ -91,7 +93,7 @@ impl Group {
         config: GroupConfig,
         welcome: &Welcome,
         bundle: &KeyPackageBundle,
-        signer: SignaturePrivateKey,
+        signer: Arc<dyn Signer>,
         ratchet_tree: Option<wire::RatchetTree>,
         psks: &JoinPsks<'_>,
     ) -> Result<(Self, Vec<PreSharedKeyId>), GroupError> {
@@ -100,7 +102,7 @@ impl Group {
         if bundle.key_package.cipher_suite != suite {
             return Err(JoinError::CipherSuiteMismatch.into());
         }
-        check_signer(ops, &signer, &bundle.key_package.leaf_node)?;
+        check_signer(&*signer, &bundle.key_package.leaf_node)?;
         let reference = bundle.reference(ops)?;
         let secrets = open_group_secrets(ops, welcome, reference.as_bytes(), &bundle.init_private)?;
         successor_psks(secrets.psks.as_slice(), psks.kind)?;
@@ -171,15 +173,8 @@ pub(crate) struct JoinPsks<'a> {
 
 /// A misuse trap (not a peer's fault): the signature key given to sign for us is the one our
 /// leaf carries.
-pub(crate) fn check_signer(
-    ops: &dyn SuiteOps,
-    signer: &SignaturePrivateKey,
-    leaf: &LeafNode,
-) -> Result<(), GroupError> {
-    let public = ops
-        .signature_public_key(signer)
-        .map_err(|e| GroupError::Crypto(e.into()))?;
-    if public == leaf.signature_key {
+pub(crate) fn check_signer(signer: &dyn Signer, leaf: &LeafNode) -> Result<(), GroupError> {
+    if *signer.public_key() == leaf.signature_key {
         Ok(())
     } else {
         Err(GroupError::SignerMismatch)

@@ -53,12 +53,12 @@ pub(crate) mod test_world;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::OnceLock;
 
-use canopy_crypto::{
-    CipherSuite, CryptoProvider, Secret, SignaturePrivateKey, SignaturePublicKey, SuiteOps,
-};
+use canopy_crypto::{CipherSuite, CryptoProvider, Secret, SignaturePublicKey, Signer, SuiteOps};
 
 pub use commit::{CommitOptions, CommitOutput};
 pub use error::GroupError;
@@ -290,7 +290,7 @@ pub struct Group {
     context: GroupContext,
     tree: RatchetTree,
     private: PrivateTree,
-    signer: SignaturePrivateKey,
+    signer: Arc<dyn Signer>,
     epoch: EpochState,
     proposals: Vec<CachedProposal>,
     past: VecDeque<PastEpoch>,
@@ -307,6 +307,8 @@ pub struct Group {
     /// RFC 9420 §7.3: the members' credential types, computed once per epoch when a proposal
     /// needs them.
     credential_types: OnceLock<CredentialTypes>,
+    /// What changed since the records were last taken ([`Group::take_delta`]).
+    dirty: state::Dirty,
 }
 
 impl core::fmt::Debug for Group {
@@ -333,7 +335,7 @@ impl Group {
         suite: CipherSuite,
         group_id: Vec<u8>,
         leaf: &LeafNodeParams,
-        signer: SignaturePrivateKey,
+        signer: Arc<dyn Signer>,
         extensions: Extensions,
     ) -> Result<Self, GroupError> {
         let ops = env.ops(suite)?;
@@ -392,7 +394,7 @@ impl Group {
         context: GroupContext,
         tree: RatchetTree,
         private: PrivateTree,
-        signer: SignaturePrivateKey,
+        signer: Arc<dyn Signer>,
         epoch: EpochState,
         psks: BTreeMap<Vec<u8>, Secret>,
     ) -> Self {
@@ -411,7 +413,13 @@ impl Group {
             successor_psk: None,
             own_updates: Vec::new(),
             credential_types: OnceLock::new(),
+            dirty: state::Dirty::everything(),
         }
+    }
+
+    /// The signer that signs for us in this group.
+    pub fn signer(&self) -> &Arc<dyn Signer> {
+        &self.signer
     }
 
     /// The group's id.
@@ -483,6 +491,7 @@ impl Group {
     /// name it.
     pub fn add_external_psk(&mut self, psk_id: Vec<u8>, psk: Secret) {
         self.psks.insert(psk_id, psk);
+        self.dirty.meta();
     }
 
     /// The configuration.

@@ -155,6 +155,7 @@ impl Group {
             .any(|p| p.reference == proposal.reference)
         {
             self.proposals.push(proposal);
+            self.dirty.meta();
         }
     }
 

@@ -449,14 +449,30 @@ impl Group {
         } else {
             PastSenders::default()
         };
+        // The records of the nodes the merge writes, and of any it drops by truncating.
+        let new_width = crate::tree::ix_width(tree.leaf_count);
+        let mut changed: Vec<u32> = tree.changes.keys().map(|x| x.value()).collect();
+        changed.extend(
+            self.tree
+                .nodes()
+                .iter()
+                .enumerate()
+                .skip(new_width)
+                .filter(|(_, n)| n.is_some())
+                .filter_map(|(x, _)| u32::try_from(x).ok()),
+        );
         self.tree.merge(tree).map_err(|_| GroupError::StaleCommit)?;
+        self.dirty.nodes(changed);
+        self.dirty.meta();
         // The commit's own key is consumed now (RFC 9420 §9.2). If the epoch's secret tree
         // changed since staging, the change is stale and the key stays until the epoch's keys
         // are dropped; the epoch is over either way.
         if let Some(pending) = decryption {
             let _ = self.epoch.secret_tree.commit_decryption(pending);
         }
-        self.pending = None;
+        if self.pending.take().is_some() {
+            self.dirty.pending();
+        }
         self.proposals.clear();
         self.credential_types = std::sync::OnceLock::new();
         let Some(epoch) = epoch.filter(|_| !summary.self_removed) else {
@@ -478,6 +494,7 @@ impl Group {
         }
         let old_context = core::mem::replace(&mut self.context, context);
         let old = core::mem::replace(&mut self.epoch, epoch);
+        let old_epoch = old_context.epoch;
         if self.config.past_epochs > 0 {
             self.past.push_front(PastEpoch {
                 context: old_context,
@@ -487,7 +504,14 @@ impl Group {
                 membership_key: Some(old.secrets.membership_key),
                 senders,
             });
-            self.past.truncate(self.config.past_epochs);
+            self.dirty.past(old_epoch);
+            while self.past.len() > self.config.past_epochs {
+                if let Some(dropped) = self.past.pop_back() {
+                    self.dirty.dropped(dropped.context.epoch);
+                }
+            }
+        } else {
+            self.dirty.dropped(old_epoch);
         }
         Ok(Merged::Member {
             epoch: self.context.epoch,

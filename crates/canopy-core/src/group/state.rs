@@ -71,17 +71,16 @@
 //! and the store is trusted with the secrets anyway.
 
 use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
 
 use canopy_crypto::{
-    CryptoProvider, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, Secret, SignaturePrivateKey,
-    SignaturePublicKey, SuiteOps,
+    CryptoProvider, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, Secret, SignatureKeyPair,
+    SignaturePrivateKey, SignaturePublicKey, Signer, SuiteOps,
 };
-use tls_codec::{
-    DeserializeBytes as _, Serialize as _, Size as _, TlsDeserializeBytes, TlsSerialize, TlsSize,
-};
-use zeroize::Zeroizing;
+use tls_codec::{DeserializeBytes as _, TlsDeserializeBytes, TlsSerialize, TlsSize};
 
 use super::commit::PendingCommit;
+use super::join::check_signer;
 use super::proposals::CachedProposal;
 use super::stage::{BaseId, PrivateChange};
 use super::{
@@ -97,106 +96,90 @@ use crate::tree::{
 };
 use crate::wire::{self, GroupContext, LeafNode, Node, PreSharedKeyId, Proposal, ReInit, Sender};
 
-/// The format version of group state records: [`Group::to_bytes`] writes it as the first
-/// byte; [`Group::from_bytes`] reads it and version 1.
-pub const STATE_FORMAT_VERSION: u8 = 4;
+/// The format version of group state: [`Group::to_bytes`] writes it as the first byte, and
+/// the Meta record of [`Group::records`] starts with it. [`Group::from_bytes`] also reads
+/// versions 1 to 4.
+pub const STATE_FORMAT_VERSION: u8 = 5;
+
+/// A group's state as every format version decodes it, before it becomes a [`Group`].
+pub(super) struct StateParts {
+    record: GroupRecord,
+    lifecycle: LifecycleRecord,
+    past_extra: Option<VarVec<PastExtraRecord>>,
+    config_extra: Option<ConfigExtraRecord>,
+    /// The tree's leaf count, where the format stores it (version 5).
+    leaf_count: Option<LeafCount>,
+}
 
 impl Group {
-    /// The group's whole state as a versioned record: configuration, GroupContext, ratchet
-    /// tree, our private keys and signature key, the epoch's secrets and ratchets, cached
-    /// proposals, retained past epochs, external PSKs and the pending commit. Read it back
-    /// with [`Group::from_bytes`].
+    /// The group's whole state as one versioned buffer, for backup and migration: every
+    /// record of [`Group::records`] (configuration, GroupContext, ratchet tree, our private
+    /// keys, the epoch's secrets and ratchets, cached proposals, retained past epochs,
+    /// external PSKs and the pending commit), but not the signature private key, which the
+    /// group's [`Signer`] holds. Read it back with [`Group::from_bytes`].
     ///
-    /// The bytes are secret (they hold every key of the group) and come in a zeroizing
-    /// [`Secret`], zeroized on drop. The layout (a version byte, then TLS-presentation
-    /// records) is documented in the source of `group/state.rs`.
+    /// The bytes are secret (they hold every other key of the group) and come in a zeroizing
+    /// [`Secret`]. The layout is documented in the source of `group/state/incremental.rs`.
     ///
     /// # Errors
     /// [`GroupError::Codec`] if a field is too long to encode (a vector over 2^30 - 1 bytes).
     pub fn to_bytes(&self) -> Result<Secret, GroupError> {
-        let record = self.to_record()?;
-        let past_extra = self.past_extra_record();
-        let config_extra = ConfigExtraRecord::of(&self.config);
-        let len = record
-            .tls_serialized_len()
-            .saturating_add(self.lifecycle_record().tls_serialized_len())
-            .saturating_add(past_extra.tls_serialized_len())
-            .saturating_add(config_extra.tls_serialized_len())
-            .saturating_add(1);
-        let mut out = Zeroizing::new(Vec::with_capacity(len));
-        out.push(STATE_FORMAT_VERSION);
-        record.tls_serialize(&mut *out).map_err(CodecError::from)?;
-        self.lifecycle_record()
-            .tls_serialize(&mut *out)
-            .map_err(CodecError::from)?;
-        past_extra
-            .tls_serialize(&mut *out)
-            .map_err(CodecError::from)?;
-        config_extra
-            .tls_serialize(&mut *out)
-            .map_err(CodecError::from)?;
-        if out.len() != len {
-            return Err(GroupError::Internal("group state size"));
-        }
-        Ok(Secret::new(core::mem::take(&mut *out)))
+        self.export_records()
     }
 
-    /// A group from a record written by [`Group::to_bytes`]. `crypto` must support the
+    /// A group from bytes written by [`Group::to_bytes`] (format version 5, which needs
+    /// `signer`: the key of our leaf) or by an earlier version (1 to 4, which held the
+    /// signature private key: `signer` may then be `None`). `crypto` must support the
     /// group's cipher suite.
     ///
+    /// The group loaded reports every record as changed ([`Group::take_delta`] gives them
+    /// all), so that restoring it into a store writes it whole.
+    ///
     /// # Errors
-    /// [`GroupError::StateVersion`] for a format version other than [`STATE_FORMAT_VERSION`],
+    /// [`GroupError::StateVersion`] for an unknown format version,
     /// [`GroupError::Codec`] for bytes that do not decode exactly (trailing bytes included),
     /// [`GroupError::State`] for a record that contradicts itself (a tree that does not match
-    /// the GroupContext included), [`GroupError::Tree`] for a ratchet tree that cannot be
-    /// rebuilt, [`GroupError::Crypto`] for an unsupported suite.
-    pub fn from_bytes(crypto: &dyn CryptoProvider, bytes: &[u8]) -> Result<Self, GroupError> {
+    /// the GroupContext included, or a version-5 state without a signer),
+    /// [`GroupError::SignerMismatch`] for a signer that is not our leaf's,
+    /// [`GroupError::Tree`] for a ratchet tree that cannot be rebuilt, [`GroupError::Crypto`]
+    /// for an unsupported suite.
+    pub fn from_bytes(
+        crypto: &dyn CryptoProvider,
+        bytes: &[u8],
+        signer: Option<Arc<dyn Signer>>,
+    ) -> Result<Self, GroupError> {
         // Our own record, whatever its size: no peer limits (the group's own are the default,
         // see `GroupConfig::limits`).
-        with_limits(Limits::UNLIMITED, || Self::from_record_bytes(crypto, bytes))
+        with_limits(Limits::UNLIMITED, || {
+            let (&version, body) = bytes.split_first().ok_or(CodecError::Truncated)?;
+            if version == STATE_FORMAT_VERSION {
+                return Self::import_records(crypto, body, signer);
+            }
+            let parts = legacy_parts(version, body)?;
+            let mut group = Self::from_parts(crypto, parts, signer)?;
+            group.dirty = Dirty::everything();
+            Ok(group)
+        })
     }
 
-    /// [`Group::from_bytes`], under no limits.
-    fn from_record_bytes(crypto: &dyn CryptoProvider, bytes: &[u8]) -> Result<Self, GroupError> {
-        let (&version, body) = bytes.split_first().ok_or(CodecError::Truncated)?;
-        let (record, lifecycle, past_extra, config_extra) = match version {
-            // Version 1 had no lifecycle record: no ReInit, no successor PSK.
-            1 => (
-                decode_exact::<GroupRecord>(body)?,
-                LifecycleRecord::default(),
-                None,
-                None,
-            ),
-            // Version 2 had no record of past epochs' membership keys and senders.
-            2 => {
-                let (record, rest) =
-                    GroupRecord::tls_deserialize_bytes(body).map_err(CodecError::from)?;
-                (record, decode_exact::<LifecycleRecord>(rest)?, None, None)
-            }
-            // Version 3 had no configuration beyond the version-1 record.
-            3 | STATE_FORMAT_VERSION => {
-                let (record, rest) =
-                    GroupRecord::tls_deserialize_bytes(body).map_err(CodecError::from)?;
-                let (lifecycle, rest) =
-                    LifecycleRecord::tls_deserialize_bytes(rest).map_err(CodecError::from)?;
-                if version == 3 {
-                    let extra = decode_exact::<VarVec<PastExtraRecord>>(rest)?;
-                    (record, lifecycle, Some(extra), None)
-                } else {
-                    let (extra, rest) = VarVec::<PastExtraRecord>::tls_deserialize_bytes(rest)
-                        .map_err(CodecError::from)?;
-                    let config = decode_exact::<ConfigExtraRecord>(rest)?;
-                    (record, lifecycle, Some(extra), Some(config))
-                }
-            }
-            _ => {
-                return Err(GroupError::StateVersion {
-                    found: version,
-                    supported: STATE_FORMAT_VERSION,
-                });
-            }
-        };
-        let mut group = Self::from_record(crypto, record)?;
+    /// The group that decoded `parts` describe, checked as the module docs say. The signer
+    /// is `signer`, or (formats 1 to 4) the private key the record holds.
+    pub(super) fn from_parts(
+        crypto: &dyn CryptoProvider,
+        parts: StateParts,
+        signer: Option<Arc<dyn Signer>>,
+    ) -> Result<Self, GroupError> {
+        let StateParts {
+            record,
+            lifecycle,
+            past_extra,
+            config_extra,
+            leaf_count,
+        } = parts;
+        let mut group = Self::from_record(crypto, record, signer)?;
+        if leaf_count.is_some_and(|n| n != group.tree.leaf_count()) {
+            return Err(GroupError::State("the tree's size differs from the record"));
+        }
         if let Some(config) = config_extra {
             config.apply(&mut group.config)?;
         }
@@ -228,34 +211,7 @@ impl Group {
         Ok(group)
     }
 
-    /// The version-3 addition: the membership key and sender changes of each retained past
-    /// epoch, in order.
-    fn past_extra_record(&self) -> VarVec<PastExtraRecord> {
-        VarVec(
-            self.past
-                .iter()
-                .map(|p| PastExtraRecord {
-                    membership_key: p
-                        .membership_key
-                        .clone()
-                        .unwrap_or_else(|| Secret::new(Vec::new())),
-                    replaced: VarVec(
-                        p.senders
-                            .replaced
-                            .iter()
-                            .map(|(&leaf, key)| LeafKeyRecord {
-                                leaf,
-                                key: key.clone(),
-                            })
-                            .collect(),
-                    ),
-                    filled: VarVec(p.senders.filled.clone()),
-                })
-                .collect(),
-        )
-    }
-
-    /// The version-2 addition: how the group's life ends or began (RFC 9420 §11).
+    /// How the group's life ends or began (RFC 9420 §11), and our pending Updates.
     fn lifecycle_record(&self) -> LifecycleRecord {
         LifecycleRecord {
             ended: self.ended.clone(),
@@ -270,56 +226,11 @@ impl Group {
         }
     }
 
-    fn to_record(&self) -> Result<GroupRecord, GroupError> {
-        Ok(GroupRecord {
-            config: ConfigRecord::of(&self.config),
-            context: self.context.clone(),
-            tree: TreeRecord {
-                generation: self.tree.generation(),
-                nodes: self.tree.to_wire()?,
-            },
-            private: PrivateTreeRecord::of(&self.private),
-            signer: Secret::from_slice(self.signer.as_bytes()),
-            epoch: EpochRecord::of(&self.epoch),
-            proposals: VarVec(
-                self.proposals
-                    .iter()
-                    .map(|p| ProposalRecord {
-                        reference: VarBytes(p.reference.clone()),
-                        proposal: p.proposal.clone(),
-                        sender: p.sender,
-                    })
-                    .collect(),
-            ),
-            past: VarVec(
-                self.past
-                    .iter()
-                    .map(|p| PastEpochRecord {
-                        context: p.context.clone(),
-                        sender_data_secret: p.sender_data_secret.clone(),
-                        secret_tree: p.secret_tree.to_record(),
-                        resumption_psk: p.resumption_psk.clone(),
-                    })
-                    .collect(),
-            ),
-            psks: VarVec(
-                self.psks
-                    .iter()
-                    .map(|(id, psk)| PskRecord {
-                        id: VarBytes(id.clone()),
-                        psk: psk.clone(),
-                    })
-                    .collect(),
-            ),
-            pending: self
-                .pending
-                .as_deref()
-                .map(PendingCommitRecord::of)
-                .transpose()?,
-        })
-    }
-
-    fn from_record(crypto: &dyn CryptoProvider, record: GroupRecord) -> Result<Self, GroupError> {
+    fn from_record(
+        crypto: &dyn CryptoProvider,
+        record: GroupRecord,
+        signer: Option<Arc<dyn Signer>>,
+    ) -> Result<Self, GroupError> {
         let config = record.config.into_config()?;
         let context = record.context;
         let ops = crypto
@@ -373,9 +284,24 @@ impl Group {
             .pending
             .map(|p| p.into_pending(ops, &tree, base).map(Box::new))
             .transpose()?;
+        let signer: Arc<dyn Signer> = match signer {
+            Some(signer) => signer,
+            None if record.signer.is_empty() => {
+                return Err(GroupError::State(
+                    "the state holds no signature key: give the signer",
+                ));
+            }
+            None => {
+                let private = SignaturePrivateKey::from(record.signer);
+                let public = ops
+                    .signature_public_key(&private)
+                    .map_err(|e| GroupError::Crypto(e.into()))?;
+                Arc::new(SignatureKeyPair { private, public })
+            }
+        };
         // While we are a member, the tree, our keys and the epoch agree. (A removed member's
         // group keeps its last epoch with the merged tree, where they need not.)
-        if tree.leaf(private.leaf()).is_some() {
+        if let Some(own) = tree.leaf(private.leaf()) {
             if tree.tree_hash() != context.tree_hash.as_slice() {
                 return Err(GroupError::State("the tree does not match the tree hash"));
             }
@@ -383,13 +309,14 @@ impl Group {
             if epoch.secret_tree.leaves() != tree.leaf_count() {
                 return Err(GroupError::State("secret tree size differs from the tree"));
             }
+            check_signer(&*signer, own)?;
         }
         Ok(Self {
             config,
             context,
             tree,
             private,
-            signer: SignaturePrivateKey::from(record.signer),
+            signer,
             epoch,
             proposals,
             past,
@@ -399,8 +326,57 @@ impl Group {
             successor_psk: None,
             own_updates: Vec::new(),
             credential_types: std::sync::OnceLock::new(),
+            dirty: Dirty::default(),
         })
     }
+}
+
+/// The parts of a record of format 1 to 4 (after its version byte).
+fn legacy_parts(version: u8, body: &[u8]) -> Result<StateParts, GroupError> {
+    let (record, lifecycle, past_extra, config_extra) = match version {
+        // Version 1 had no lifecycle record: no ReInit, no successor PSK.
+        1 => (
+            decode_exact::<GroupRecord>(body)?,
+            LifecycleRecord::default(),
+            None,
+            None,
+        ),
+        // Version 2 had no record of past epochs' membership keys and senders.
+        2 => {
+            let (record, rest) =
+                GroupRecord::tls_deserialize_bytes(body).map_err(CodecError::from)?;
+            (record, decode_exact::<LifecycleRecord>(rest)?, None, None)
+        }
+        // Version 3 had no configuration beyond the version-1 record.
+        3 | 4 => {
+            let (record, rest) =
+                GroupRecord::tls_deserialize_bytes(body).map_err(CodecError::from)?;
+            let (lifecycle, rest) =
+                LifecycleRecord::tls_deserialize_bytes(rest).map_err(CodecError::from)?;
+            if version == 3 {
+                let extra = decode_exact::<VarVec<PastExtraRecord>>(rest)?;
+                (record, lifecycle, Some(extra), None)
+            } else {
+                let (extra, rest) = VarVec::<PastExtraRecord>::tls_deserialize_bytes(rest)
+                    .map_err(CodecError::from)?;
+                let config = decode_exact::<ConfigExtraRecord>(rest)?;
+                (record, lifecycle, Some(extra), Some(config))
+            }
+        }
+        _ => {
+            return Err(GroupError::StateVersion {
+                found: version,
+                supported: STATE_FORMAT_VERSION,
+            });
+        }
+    };
+    Ok(StateParts {
+        record,
+        lifecycle,
+        past_extra,
+        config_extra,
+        leaf_count: None,
+    })
 }
 
 /// Format version 2: `struct { optional<ReInit> ended; optional<SuccessorPskRecord>
@@ -689,21 +665,25 @@ struct EpochRecord {
 
 impl EpochRecord {
     fn of(epoch: &EpochState) -> Self {
-        let s = &epoch.secrets;
         Self {
-            secrets: EpochSecretsRecord {
-                sender_data_secret: s.sender_data_secret.clone(),
-                encryption_secret: s.encryption_secret.clone(),
-                exporter_secret: s.exporter_secret.clone(),
-                external_secret: s.external_secret.clone(),
-                confirmation_key: s.confirmation_key.clone(),
-                membership_key: s.membership_key.clone(),
-                resumption_psk: s.resumption_psk.clone(),
-                epoch_authenticator: s.epoch_authenticator.clone(),
-                init_secret: s.init_secret.clone(),
-            },
+            secrets: Self::of_secrets(epoch),
             secret_tree: epoch.secret_tree.to_record(),
             interim_transcript_hash: VarBytes(epoch.interim_transcript_hash.clone()),
+        }
+    }
+
+    fn of_secrets(epoch: &EpochState) -> EpochSecretsRecord {
+        let s = &epoch.secrets;
+        EpochSecretsRecord {
+            sender_data_secret: s.sender_data_secret.clone(),
+            encryption_secret: s.encryption_secret.clone(),
+            exporter_secret: s.exporter_secret.clone(),
+            external_secret: s.external_secret.clone(),
+            confirmation_key: s.confirmation_key.clone(),
+            membership_key: s.membership_key.clone(),
+            resumption_psk: s.resumption_psk.clone(),
+            epoch_authenticator: s.epoch_authenticator.clone(),
+            init_secret: s.init_secret.clone(),
         }
     }
 
@@ -751,6 +731,16 @@ struct ProposalRecord {
     sender: Sender,
 }
 
+impl ProposalRecord {
+    fn of(p: &CachedProposal) -> Self {
+        Self {
+            reference: VarBytes(p.reference.clone()),
+            proposal: p.proposal.clone(),
+            sender: p.sender,
+        }
+    }
+}
+
 /// A [`PastEpoch`].
 #[derive(TlsSerialize, TlsDeserializeBytes, TlsSize)]
 struct PastEpochRecord {
@@ -782,6 +772,26 @@ struct LeafKeyRecord {
 }
 
 impl PastExtraRecord {
+    fn of(p: &PastEpoch) -> Self {
+        Self {
+            membership_key: p
+                .membership_key
+                .clone()
+                .unwrap_or_else(|| Secret::new(Vec::new())),
+            replaced: VarVec(
+                p.senders
+                    .replaced
+                    .iter()
+                    .map(|(&leaf, key)| LeafKeyRecord {
+                        leaf,
+                        key: key.clone(),
+                    })
+                    .collect(),
+            ),
+            filled: VarVec(p.senders.filled.clone()),
+        }
+    }
+
     fn into_parts(self, hash_len: usize) -> Result<(Option<Secret>, PastSenders), GroupError> {
         let membership_key = if self.membership_key.as_bytes().is_empty() {
             None
@@ -1177,5 +1187,11 @@ impl PendingCommitRecord {
     }
 }
 
+mod incremental;
+
+pub(crate) use incremental::Dirty;
+
+#[cfg(test)]
+mod delta_tests;
 #[cfg(test)]
 mod tests;

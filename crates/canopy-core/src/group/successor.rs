@@ -2,9 +2,11 @@
 //! and branching a subgroup. Both start a new group whose first commit injects the old
 //! group's resumption PSK (usage `reinit` or `branch`), and whose joiners check that PSK.
 
+use std::sync::Arc;
+
 use std::collections::{BTreeMap, BTreeSet};
 
-use canopy_crypto::SignaturePrivateKey;
+use canopy_crypto::Signer;
 
 use super::join::{JoinKind, JoinPsks};
 use super::{CommitOptions, CommitOutput, Env, Group, GroupConfig, GroupError};
@@ -29,7 +31,7 @@ impl Group {
         old: &Self,
         config: GroupConfig,
         leaf: &LeafNodeParams,
-        signer: SignaturePrivateKey,
+        signer: Arc<dyn Signer>,
         key_packages: Vec<KeyPackage>,
     ) -> Result<(Self, CommitOutput), GroupError> {
         let reinit = old.ended.clone().ok_or(GroupError::NotEnded)?;
@@ -63,7 +65,7 @@ impl Group {
         group_id: Vec<u8>,
         extensions: Extensions,
         leaf: &LeafNodeParams,
-        signer: SignaturePrivateKey,
+        signer: Arc<dyn Signer>,
         key_packages: Vec<KeyPackage>,
     ) -> Result<(Self, CommitOutput), GroupError> {
         Self::successor(
@@ -88,7 +90,7 @@ impl Group {
         config: GroupConfig,
         params: SuccessorParams,
         leaf: &LeafNodeParams,
-        signer: SignaturePrivateKey,
+        signer: Arc<dyn Signer>,
         key_packages: Vec<KeyPackage>,
     ) -> Result<(Self, CommitOutput), GroupError> {
         let mut group = Self::create(
@@ -139,7 +141,7 @@ impl Group {
         config: GroupConfig,
         welcome: &Welcome,
         bundle: &KeyPackageBundle,
-        signer: SignaturePrivateKey,
+        signer: Arc<dyn Signer>,
         ratchet_tree: Option<wire::RatchetTree>,
     ) -> Result<Self, GroupError> {
         let resumption = old.resumption_psks();

@@ -2,6 +2,7 @@
 //! shortcuts for members, KeyPackages and adds.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use canopy_crypto::{CipherSuite, CryptoProvider, SignatureKeyPair};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
@@ -101,18 +102,28 @@ impl World {
                 not_after: u64::MAX,
             },
         );
-        let bundle = create_key_package(&self.provider, SUITE, &params, &signer.private).unwrap();
+        let bundle = create_key_package(&self.provider, SUITE, &params, &signer).unwrap();
         (bundle, signer)
     }
 
     pub(crate) fn create(&self, name: &str, config: GroupConfig) -> Group {
+        self.create_with(name, config, self.signer())
+    }
+
+    /// [`World::create`] with a signer the caller keeps.
+    pub(crate) fn create_with(
+        &self,
+        name: &str,
+        config: GroupConfig,
+        signer: SignatureKeyPair,
+    ) -> Group {
         Group::create(
             &self.env(),
             config,
             SUITE,
             b"group".to_vec(),
             &Self::leaf(name),
-            self.signer().private,
+            Arc::new(signer),
             Extensions::default(),
         )
         .unwrap()
@@ -159,7 +170,7 @@ impl World {
                     config,
                     welcome,
                     &bundle,
-                    signer.private,
+                    Arc::new(signer),
                     None,
                     &BTreeMap::new(),
                     &[],
@@ -182,7 +193,16 @@ impl World {
     }
 
     pub(crate) fn three_members(&self, config: GroupConfig) -> (Group, Group, Group) {
-        let mut alice = self.create("alice", config);
+        self.three_members_with(config, self.signer())
+    }
+
+    /// [`World::three_members`] where Alice signs with `alice_signer`.
+    pub(crate) fn three_members_with(
+        &self,
+        config: GroupConfig,
+        alice_signer: SignatureKeyPair,
+    ) -> (Group, Group, Group) {
+        let mut alice = self.create_with("alice", config, alice_signer);
         let (commit, welcome, kps) = self.commit_add(&mut alice, &["bob", "carol"]);
         own_commit(self, &mut alice, &commit);
         let mut joined = self.join(&welcome, kps, config);

@@ -1,4 +1,5 @@
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use canopy_crypto::{CipherSuite, CryptoProvider};
 
@@ -215,7 +216,12 @@ fn processing_many_messages_at_once_gives_the_results_of_one_at_a_time() {
     }
 
     // One at a time, on a copy of Bob.
-    let mut single = Group::from_bytes(env.crypto, bob.to_bytes().unwrap().as_bytes()).unwrap();
+    let mut single = Group::from_bytes(
+        env.crypto,
+        bob.to_bytes().unwrap().as_bytes(),
+        Some(bob.signer().clone()),
+    )
+    .unwrap();
     let mut expected = Vec::new();
     for m in &messages {
         match single.process_message(&env, m) {
@@ -288,7 +294,12 @@ fn a_late_message_is_verified_with_the_key_its_sender_had_then() {
     deliver(&w, &add, &mut [&mut bob]);
     assert_agree(&[&alice, &bob, &dave]);
     // Saved and loaded, Bob still reads Carol's late message, with Carol's key.
-    let mut bob = Group::from_bytes(env.crypto, bob.to_bytes().unwrap().as_bytes()).unwrap();
+    let mut bob = Group::from_bytes(
+        env.crypto,
+        bob.to_bytes().unwrap().as_bytes(),
+        Some(bob.signer().clone()),
+    )
+    .unwrap();
     match bob.process_message(&env, &late).unwrap() {
         ProcessedMessage::Application {
             sender,
@@ -472,7 +483,7 @@ fn external_joins_and_resyncs_keep_everyone_in_sync() {
         &info,
         None,
         &World::leaf("dave"),
-        w.signer().private,
+        Arc::new(w.signer()),
         None,
         &[],
     )
@@ -506,7 +517,7 @@ fn external_joins_and_resyncs_keep_everyone_in_sync() {
         &info,
         None,
         &World::leaf("bob"),
-        w.signer().private,
+        Arc::new(w.signer()),
         Some(old_bob),
         &[],
     )
@@ -542,7 +553,7 @@ fn a_resync_under_another_identity_is_rejected() {
         &info,
         None,
         &World::leaf("mallory"),
-        w.signer().private,
+        Arc::new(w.signer()),
         Some(bob.own_leaf()),
         &[],
     )
@@ -621,7 +632,7 @@ fn reinit_ends_the_group_and_its_successor_is_joined_with_the_reinit_psk() {
             },
         );
         (
-            create_key_package(&w.provider, suite3, &params, &signer.private).unwrap(),
+            create_key_package(&w.provider, suite3, &params, &signer).unwrap(),
             signer,
         )
     };
@@ -644,7 +655,7 @@ fn reinit_ends_the_group_and_its_successor_is_joined_with_the_reinit_psk() {
         &bob,
         GroupConfig::default(),
         &bob_leaf,
-        bob_signer.private,
+        Arc::new(bob_signer),
         vec![a_kp.key_package.clone(), c_kp.key_package.clone()],
     )
     .unwrap();
@@ -656,7 +667,7 @@ fn reinit_ends_the_group_and_its_successor_is_joined_with_the_reinit_psk() {
         GroupConfig::default(),
         &welcome,
         &a_kp,
-        a_sig.private,
+        Arc::new(a_sig),
         None,
     )
     .unwrap();
@@ -666,7 +677,7 @@ fn reinit_ends_the_group_and_its_successor_is_joined_with_the_reinit_psk() {
         GroupConfig::default(),
         &welcome,
         &c_kp,
-        c_sig.private,
+        Arc::new(c_sig),
         None,
     )
     .unwrap();
@@ -682,7 +693,7 @@ fn reinit_ends_the_group_and_its_successor_is_joined_with_the_reinit_psk() {
             GroupConfig::default(),
             &welcome,
             &d_kp,
-            d_sig.private,
+            Arc::new(d_sig),
             None,
             &BTreeMap::new(),
             &[],
@@ -704,7 +715,7 @@ fn a_branch_is_joined_with_the_branch_psk_and_checked() {
         b"subgroup".to_vec(),
         Extensions::default(),
         &World::leaf("alice"),
-        w.signer().private,
+        Arc::new(w.signer()),
         vec![b_kp.key_package.clone()],
     )
     .unwrap();
@@ -716,7 +727,7 @@ fn a_branch_is_joined_with_the_branch_psk_and_checked() {
         GroupConfig::default(),
         &welcome,
         &b_kp,
-        b_sig.private.clone(),
+        Arc::new(b_sig.clone()),
         None,
     )
     .unwrap();
@@ -731,7 +742,7 @@ fn a_branch_is_joined_with_the_branch_psk_and_checked() {
             GroupConfig::default(),
             &welcome,
             &b_kp,
-            b_sig.private,
+            Arc::new(b_sig),
             None,
         )
         .unwrap_err(),
@@ -766,7 +777,7 @@ fn external_senders_and_new_members_propose_and_members_commit_by_reference() {
         SUITE,
         b"ext".to_vec(),
         &World::leaf("alice"),
-        w.signer().private,
+        Arc::new(w.signer()),
         extensions,
     )
     .unwrap();
@@ -783,7 +794,7 @@ fn external_senders_and_new_members_propose_and_members_commit_by_reference() {
         authenticated_data: VarBytes(Vec::new()),
         body: FramedContentBody::Proposal(remove_proposal(bob.own_leaf())),
     };
-    let signed = sign_content(ops, WireFormat::PublicMessage, content, &ds.private, None).unwrap();
+    let signed = sign_content(ops, WireFormat::PublicMessage, content, &ds, None).unwrap();
     let message = MlsMessage::PublicMessage(Box::new(
         protect_public(ops, signed, alice.context(), None).unwrap(),
     ))
@@ -824,7 +835,7 @@ fn external_senders_and_new_members_propose_and_members_commit_by_reference() {
             }))),
             ..content
         },
-        &carol_signer.1.private,
+        &carol_signer.1,
         None,
     )
     .unwrap();
@@ -880,14 +891,7 @@ fn external_senders_and_new_members_propose_and_members_commit_by_reference() {
         authenticated_data: VarBytes(Vec::new()),
         body: FramedContentBody::Proposal(Proposal::Remove(Remove { removed: 0 })),
     };
-    let signed = sign_content(
-        ops,
-        WireFormat::PublicMessage,
-        content,
-        &stranger.private,
-        None,
-    )
-    .unwrap();
+    let signed = sign_content(ops, WireFormat::PublicMessage, content, &stranger, None).unwrap();
     let message = MlsMessage::PublicMessage(Box::new(
         protect_public(ops, signed, alice.context(), None).unwrap(),
     ))
@@ -921,7 +925,12 @@ fn our_update_proposal_is_committed_by_another_member_and_its_key_is_used() {
         ));
     }
     // Bob's state survives a save and load with the pending Update key.
-    let mut bob = Group::from_bytes(&w.provider, bob.to_bytes().unwrap().as_bytes()).unwrap();
+    let mut bob = Group::from_bytes(
+        &w.provider,
+        bob.to_bytes().unwrap().as_bytes(),
+        Some(bob.signer().clone()),
+    )
+    .unwrap();
     // Alice commits it by reference; the path secret reaches Bob under his new key.
     let out = alice.commit(&w.env(), CommitOptions::default()).unwrap();
     let ProcessedMessage::Commit(staged) = bob.process_message(&w.env(), &out.commit).unwrap()
@@ -1106,7 +1115,7 @@ fn adds_in_a_commit_that_changes_extensions_must_meet_the_new_requirements() {
         SUITE,
         b"req".to_vec(),
         &leaf,
-        w.signer().private,
+        Arc::new(w.signer()),
         Extensions::default(),
     )
     .unwrap();
@@ -1162,7 +1171,7 @@ fn a_lax_key_package_from_another_implementation_is_added_and_joins_on_every_sui
             suite,
             b"lax".to_vec(),
             &LeafNodeParams::new(credential("alice"), suite),
-            alice_signer.private,
+            Arc::new(alice_signer),
             Extensions::default(),
         )
         .unwrap();
@@ -1175,7 +1184,7 @@ fn a_lax_key_package_from_another_implementation_is_added_and_joins_on_every_sui
         let mut params =
             KeyPackageParams::new(LeafNodeParams::new(credential("bob"), suite), lifetime);
         params.leaf.capabilities.cipher_suites = vec![CipherSuite(0x0F0F)];
-        let mut bob = create_key_package(&w.provider, suite, &params, &bob_signer.private).unwrap();
+        let mut bob = create_key_package(&w.provider, suite, &params, &bob_signer).unwrap();
         let kp = &mut bob.key_package;
         kp.leaf_node
             .capabilities
@@ -1183,7 +1192,7 @@ fn a_lax_key_package_from_another_implementation_is_added_and_joins_on_every_sui
             .retain(|&s| s != suite);
         let tbs = kp.leaf_node.tbs_bytes(&[], 0).unwrap();
         kp.leaf_node.signature =
-            VarBytes(sign_with_label(ops, &bob_signer.private, b"LeafNodeTBS", &tbs).unwrap());
+            VarBytes(sign_with_label(ops, &bob_signer, b"LeafNodeTBS", &tbs).unwrap());
         let listed = kp.leaf_node.capabilities.extensions.clone();
         let grease = crate::key_package::GREASE_VALUES
             .iter()
@@ -1196,8 +1205,7 @@ fn a_lax_key_package_from_another_implementation_is_added_and_joins_on_every_sui
         ])
         .unwrap();
         let tbs = kp.tbs_bytes().unwrap();
-        kp.signature =
-            VarBytes(sign_with_label(ops, &bob_signer.private, b"KeyPackageTBS", &tbs).unwrap());
+        kp.signature = VarBytes(sign_with_label(ops, &bob_signer, b"KeyPackageTBS", &tbs).unwrap());
         assert!(!kp.leaf_node.capabilities.cipher_suites.contains(&suite));
 
         let out = alice
@@ -1215,7 +1223,7 @@ fn a_lax_key_package_from_another_implementation_is_added_and_joins_on_every_sui
             GroupConfig::default(),
             &welcome_of(&out),
             &bob,
-            bob_signer.private,
+            Arc::new(bob_signer),
             None,
             &BTreeMap::new(),
             &[],

@@ -23,7 +23,7 @@
 //! [`Group::commit`]: super::Group::commit
 //! [`Group::join_external`]: super::Group::join_external
 
-use canopy_crypto::{CryptoProvider, Secret, SignaturePrivateKey, SuiteOps};
+use canopy_crypto::{CryptoProvider, Secret, Signer, SuiteOps};
 
 use super::{EpochState, GroupError};
 use crate::key_package::LeafNodeRole;
@@ -174,7 +174,7 @@ impl<'a> Transition<'a> {
         provider: &dyn CryptoProvider,
         own: LeafIndex,
         template: LeafTemplate,
-        signer: &SignaturePrivateKey,
+        signer: &dyn Signer,
         break_at: Option<usize>,
     ) -> Result<PendingUpdatePath, GroupError> {
         Ok(self.diff.create_update_path_breaking(

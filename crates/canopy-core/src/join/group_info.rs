@@ -1,7 +1,7 @@
 //! GroupInfo signing and verification (RFC 9420 §12.4.3) and the joiner's confirmation-tag
 //! check (§12.4.3.1).
 
-use canopy_crypto::{CryptoError, SignaturePrivateKey, SignaturePublicKey, SuiteOps};
+use canopy_crypto::{CryptoError, SignaturePublicKey, Signer, SuiteOps};
 
 use super::JoinError;
 use crate::codec::VarBytes;
@@ -23,7 +23,7 @@ pub fn sign_group_info(
     extensions: Extensions,
     confirmation_tag: Vec<u8>,
     signer: u32,
-    signer_key: &SignaturePrivateKey,
+    signer_key: &dyn Signer,
 ) -> Result<GroupInfo, JoinError> {
     let mut group_info = GroupInfo {
         group_context,

@@ -52,7 +52,7 @@ fn group_info(
         &secrets.confirmation_key,
         context.confirmed_transcript_hash.as_slice(),
     );
-    sign_group_info(ops, context, Extensions::default(), tag, 0, &signer.private).unwrap()
+    sign_group_info(ops, context, Extensions::default(), tag, 0, &signer).unwrap()
 }
 
 struct Sealed {

@@ -10,9 +10,7 @@
 //! leaf for an encryption key the caller already has (a Commit's leaf is signed only after the
 //! path's parent hash is known, §7.9).
 
-use canopy_crypto::{
-    CipherSuite, CryptoProvider, HpkePrivateKey, HpkePublicKey, SignaturePrivateKey, SuiteOps,
-};
+use canopy_crypto::{CipherSuite, CryptoProvider, HpkePrivateKey, HpkePublicKey, Signer, SuiteOps};
 
 use super::KeyPackageError;
 use super::capabilities::{
@@ -136,7 +134,7 @@ pub fn generate_leaf_node(
     suite: CipherSuite,
     params: &LeafNodeParams,
     source: NewLeafSource<'_>,
-    signer: &SignaturePrivateKey,
+    signer: &dyn Signer,
 ) -> Result<(LeafNode, HpkePrivateKey), KeyPackageError> {
     let ops = provider.suite(suite)?;
     let pair = ops.hpke_generate_key_pair()?;
@@ -166,7 +164,7 @@ pub fn sign_leaf_node(
     params: &LeafNodeParams,
     encryption_key: HpkePublicKey,
     source: NewLeafSource<'_>,
-    signer: &SignaturePrivateKey,
+    signer: &dyn Signer,
 ) -> Result<LeafNode, KeyPackageError> {
     let ops = provider.suite(suite)?;
     let mut grease = (params.grease || params.grease_extensions)
@@ -193,7 +191,7 @@ pub(crate) fn build_leaf(
     params: &LeafNodeParams,
     encryption_key: HpkePublicKey,
     source: NewLeafSource<'_>,
-    signer: &SignaturePrivateKey,
+    signer: &dyn Signer,
     grease: Option<&mut GreasePicker>,
     key_package_extensions: &[Extension],
 ) -> Result<LeafNode, KeyPackageError> {
@@ -244,7 +242,7 @@ pub(crate) fn build_leaf(
     };
     let mut leaf = LeafNode {
         encryption_key,
-        signature_key: ops.signature_public_key(signer)?,
+        signature_key: signer.public_key().clone(),
         credential: params.credential.clone(),
         capabilities,
         leaf_node_source,

@@ -53,7 +53,7 @@
 //! let credential = Credential::Basic { identity: b"alice".to_vec().into() };
 //! let lifetime = Lifetime { not_before: now - 3_600, not_after: now + 30 * 86_400 };
 //! let params = KeyPackageParams::new(LeafNodeParams::new(credential, suite), lifetime);
-//! let bundle = create_key_package(&provider, suite, &params, &signer.private)?;
+//! let bundle = create_key_package(&provider, suite, &params, &signer)?;
 //! let bytes = bundle.key_package.to_bytes()?;
 //!
 //! // Bob downloads and validates it before adding Alice.

@@ -2,7 +2,7 @@
 //! KeyPackageRef (§5.2), the `last_resort` marker, and validation (§10.1) into a
 //! [`ValidatedKeyPackage`].
 
-use canopy_crypto::{CipherSuite, CryptoProvider, HpkePrivateKey, SignaturePrivateKey, SuiteOps};
+use canopy_crypto::{CipherSuite, CryptoProvider, HpkePrivateKey, Signer, SuiteOps};
 
 use super::KeyPackageError;
 use super::capabilities::{GreasePicker, LastResort, Place, allowed_in};
@@ -109,7 +109,7 @@ pub fn create_key_package(
     provider: &dyn CryptoProvider,
     suite: CipherSuite,
     params: &KeyPackageParams,
-    signer: &SignaturePrivateKey,
+    signer: &dyn Signer,
 ) -> Result<KeyPackageBundle, KeyPackageError> {
     if let Some(t) = params
         .extensions

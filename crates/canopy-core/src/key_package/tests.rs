@@ -75,7 +75,7 @@ impl Client {
         let mut params =
             KeyPackageParams::new(LeafNodeParams::new(basic("alice"), suite), LIFETIME);
         f(&mut params);
-        let bundle = create_key_package(&provider, suite, &params, &signer.private).unwrap();
+        let bundle = create_key_package(&provider, suite, &params, &signer).unwrap();
         Self {
             provider,
             suite,
@@ -126,16 +126,14 @@ impl Client {
 
     fn resign_leaf(&self, leaf: &mut LeafNode, group_id: &[u8], leaf_index: u32) {
         let tbs = leaf.tbs_bytes(group_id, leaf_index).unwrap();
-        leaf.signature = VarBytes(
-            sign_with_label(self.ops(), &self.signer.private, b"LeafNodeTBS", &tbs).unwrap(),
-        );
+        leaf.signature =
+            VarBytes(sign_with_label(self.ops(), &self.signer, b"LeafNodeTBS", &tbs).unwrap());
     }
 
     fn resign(&self, kp: &mut KeyPackage) {
         let tbs = kp.tbs_bytes().unwrap();
-        kp.signature = VarBytes(
-            sign_with_label(self.ops(), &self.signer.private, b"KeyPackageTBS", &tbs).unwrap(),
-        );
+        kp.signature =
+            VarBytes(sign_with_label(self.ops(), &self.signer, b"KeyPackageTBS", &tbs).unwrap());
     }
 
     /// The KeyPackage with `f` applied to its leaf, leaf and KeyPackage re-signed, so that
@@ -166,14 +164,8 @@ impl Client {
             group_id: GROUP_ID,
             leaf_index: 3,
         };
-        let (leaf, private) = generate_leaf_node(
-            &self.provider,
-            self.suite,
-            params,
-            source,
-            &self.signer.private,
-        )
-        .unwrap();
+        let (leaf, private) =
+            generate_leaf_node(&self.provider, self.suite, params, source, &self.signer).unwrap();
         assert_eq!(
             self.ops().hpke_public_key(&private).unwrap(),
             leaf.encryption_key
@@ -339,7 +331,7 @@ fn leaf_nodes_for_update_and_commit_validate_in_their_role_and_in_the_tree() {
             leaf_index: 3,
             parent_hash: &[7; 32],
         },
-        &c.signer.private,
+        &c.signer,
     )
     .unwrap();
     assert_eq!(commit.encryption_key, key);
@@ -693,7 +685,7 @@ fn invalid_credential_successor() {
             leaf_index: 3,
             parent_hash: &[],
         },
-        &c.signer.private,
+        &c.signer,
     )
     .unwrap();
     assert_rule(
@@ -748,7 +740,7 @@ fn update_encryption_key_unchanged() {
             group_id: GROUP_ID,
             leaf_index: 3,
         },
-        &c.signer.private,
+        &c.signer,
     )
     .unwrap();
     assert_rule(
@@ -1154,7 +1146,7 @@ fn unsupported_suite_is_a_crypto_error_on_creation() {
         .unwrap();
     let params = KeyPackageParams::new(LeafNodeParams::new(basic("a"), SUITE), LIFETIME);
     assert!(matches!(
-        create_key_package(&provider, CipherSuite(0x0A0A), &params, &signer.private),
+        create_key_package(&provider, CipherSuite(0x0A0A), &params, &signer),
         Err(KeyPackageError::Crypto(_))
     ));
 }
@@ -1207,13 +1199,13 @@ fn creation_refuses_extensions_registered_for_other_messages() {
     let mut params = KeyPackageParams::new(LeafNodeParams::new(basic("a"), SUITE), LIFETIME);
     params.extensions = ratchet_tree.clone();
     assert_rule(
-        create_key_package(&provider, SUITE, &params, &signer.private),
+        create_key_package(&provider, SUITE, &params, &signer),
         Rule::KeyPackageExtensionPlacement,
     );
     params.extensions = Extensions::default();
     params.leaf.extensions = ratchet_tree;
     assert_rule(
-        create_key_package(&provider, SUITE, &params, &signer.private),
+        create_key_package(&provider, SUITE, &params, &signer),
         Rule::LeafExtensionPlacement,
     );
 }

@@ -34,10 +34,12 @@ mod transcript;
 pub use error::ScheduleError;
 pub use key_schedule::{EpochSecrets, JoinerSecrets, WelcomeKey, mls_exporter};
 pub use psk::{PskInput, external_psk_id, psk_secret};
-pub(crate) use secret_tree::SecretTreeRecord;
 pub use secret_tree::{
     ContentKind, KeyAndNonce, OutOfOrderPolicy, PendingDecryption, RatchetKey, SecretTree,
     sender_data_key,
+};
+pub(crate) use secret_tree::{
+    FrontierSecret, LeafRatchetsRecord, SecretTreeHeader, SecretTreeRecord,
 };
 pub use transcript::{
     confirmation_tag, confirmed_transcript_hash, confirmed_transcript_hash_of_parts,

@@ -10,7 +10,7 @@
 //! next state without touching the tree; [`SecretTree::commit_decryption`] applies it after the
 //! AEAD tag verified, so garbage cannot burn keys.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use canopy_crypto::{Secret, SuiteOps};
 
@@ -241,19 +241,34 @@ pub struct SecretTree {
     ratchets: BTreeMap<u32, LeafRatchets>,
     policy: OutOfOrderPolicy,
     version: u64,
+    /// The frontier nodes and the leaves whose stored records changed since the last
+    /// [`SecretTree::take_changes`]: what a store must write (`group::records`).
+    touched: Touched,
+}
+
+/// Frontier nodes and ratchet leaves changed since they were last taken.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct Touched {
+    nodes: BTreeSet<u32>,
+    leaves: BTreeSet<u32>,
 }
 
 impl SecretTree {
     /// A tree of `leaves` leaves whose root secret is the epoch's `encryption_secret`.
     pub fn new(encryption_secret: Secret, leaves: LeafCount, policy: OutOfOrderPolicy) -> Self {
+        let root = math::root(leaves).value();
         let mut frontier = BTreeMap::new();
-        frontier.insert(math::root(leaves).value(), encryption_secret);
+        frontier.insert(root, encryption_secret);
         Self {
             leaves,
             frontier,
             ratchets: BTreeMap::new(),
             policy,
             version: 0,
+            touched: Touched {
+                nodes: BTreeSet::from([root]),
+                leaves: BTreeSet::new(),
+            },
         }
     }
 
@@ -327,9 +342,14 @@ impl SecretTree {
     fn apply(&mut self, leaf: u32, ratchets: LeafRatchets, frontier: FrontierChange) {
         if let Some(node) = frontier.removed {
             self.frontier.remove(&node);
+            self.touched.nodes.insert(node);
         }
+        self.touched
+            .nodes
+            .extend(frontier.added.iter().map(|(node, _)| *node));
         self.frontier.extend(frontier.added);
         self.ratchets.insert(leaf, ratchets);
+        self.touched.leaves.insert(leaf);
         self.version = self.version.wrapping_add(1);
     }
 
@@ -416,7 +436,7 @@ impl SecretTree {
 
 mod state;
 
-pub(crate) use state::SecretTreeRecord;
+pub(crate) use state::{FrontierSecret, LeafRatchetsRecord, SecretTreeHeader, SecretTreeRecord};
 
 #[cfg(test)]
 mod tests;

@@ -50,5 +50,6 @@ pub use error::TreeError;
 pub(crate) use parent_hash::verify_parent_hashes;
 pub use private::PrivateTree;
 pub use ratchet::RatchetTree;
+pub(crate) use ratchet::ix_width;
 pub use treekem::{DecryptedPath, LeafTemplate, PendingUpdatePath, decrypt_path};
 pub use view::{TreeRead, in_subtree};

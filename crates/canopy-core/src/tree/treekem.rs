@@ -20,7 +20,7 @@
 
 use canopy_crypto::{
     CryptoProvider, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, PreparedInfo, Secret,
-    SignaturePrivateKey, SignaturePublicKey, SuiteOps,
+    SignaturePublicKey, Signer, SuiteOps,
 };
 
 use super::diff::{TreeDiff, fresh_parent};
@@ -150,7 +150,7 @@ impl TreeDiff<'_> {
         sender: LeafIndex,
         group_id: &[u8],
         template: LeafTemplate,
-        signer: &SignaturePrivateKey,
+        signer: &dyn Signer,
     ) -> Result<PendingUpdatePath, TreeError> {
         self.create_update_path_breaking(provider, ops, sender, group_id, template, signer, None)
     }
@@ -165,7 +165,7 @@ impl TreeDiff<'_> {
         sender: LeafIndex,
         group_id: &[u8],
         template: LeafTemplate,
-        signer: &SignaturePrivateKey,
+        signer: &dyn Signer,
         break_at: Option<usize>,
     ) -> Result<PendingUpdatePath, TreeError> {
         self.require_member(sender)?;

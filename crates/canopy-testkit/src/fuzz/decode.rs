@@ -134,11 +134,7 @@ fn external_join(mut info: GroupInfo) -> bool {
         &info,
         None,
         &World::leaf("fuzzer"),
-        w.provider
-            .suite(SUITE)
-            .and_then(|s| s.signature_generate_key_pair())
-            .map(|k| k.private)
-            .unwrap_or_else(|_| canopy_crypto::SignaturePrivateKey::new(vec![0; 32])),
+        std::sync::Arc::new(fuzz_signer(&w)),
         None,
         &[],
     );
@@ -233,7 +229,11 @@ fn ratchet_tree(tree: WireTree, group_id: &[u8]) -> bool {
 /// to the input itself), and survives sending and committing.
 pub fn decode_group_state(bytes: &[u8]) {
     let w = World::new(world::SEED);
-    let Ok(group) = Group::from_bytes(&w.provider, bytes) else {
+    // Formats before 5 hold their signature key; format 5 is loaded with a fixed one (a
+    // state whose leaf has another key is refused, after everything else was decoded).
+    let signer = (bytes.first() == Some(&canopy_core::group::STATE_FORMAT_VERSION))
+        .then(|| std::sync::Arc::new(fuzz_signer(&w)) as std::sync::Arc<dyn canopy_crypto::Signer>);
+    let Ok(group) = Group::from_bytes(&w.provider, bytes, signer) else {
         return;
     };
     let record = state_round_trip(&w.provider, &group);
@@ -261,7 +261,7 @@ pub fn decode_group_state(bytes: &[u8]) {
 pub(crate) fn state_round_trip(provider: &dyn CryptoProvider, group: &Group) -> Vec<u8> {
     let record = must(group.to_bytes(), "to_bytes").as_bytes().to_vec();
     let loaded = must(
-        Group::from_bytes(provider, &record),
+        Group::from_bytes(provider, &record, Some(group.signer().clone())),
         "reloading a written record",
     );
     let again = must(loaded.to_bytes(), "to_bytes");
@@ -270,6 +270,18 @@ pub(crate) fn state_round_trip(provider: &dyn CryptoProvider, group: &Group) -> 
         "a reloaded record differs"
     );
     record
+}
+
+/// The signature key the fuzz targets sign with where the input does not bring one: the
+/// world's first key, or a fixed one if the suite cannot make keys.
+fn fuzz_signer(w: &World) -> canopy_crypto::SignatureKeyPair {
+    w.provider
+        .suite(SUITE)
+        .and_then(|s| s.signature_generate_key_pair())
+        .unwrap_or_else(|_| canopy_crypto::SignatureKeyPair {
+            private: canopy_crypto::SignaturePrivateKey::new(vec![0; 32]),
+            public: canopy_crypto::SignaturePublicKey::new(vec![0; 32]),
+        })
 }
 
 #[cfg(test)]

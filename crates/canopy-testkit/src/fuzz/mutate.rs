@@ -4,7 +4,7 @@
 
 use canopy_core::crypto::sign_with_label;
 use canopy_core::wire::{GroupInfo, KeyPackage, LeafNode, LeafNodeSource};
-use canopy_crypto::{SignaturePrivateKey, SignaturePublicKey, SuiteOps};
+use canopy_crypto::{SignatureKeyPair, SignaturePrivateKey, SignaturePublicKey, SuiteOps};
 
 /// Reads fields from the front of a fuzz input; past the end every read is empty or zero.
 pub(crate) struct Reader<'a>(&'a [u8]);
@@ -80,8 +80,11 @@ pub(crate) fn mutate(bytes: &mut Vec<u8>, ops: &[u8], donors: &[&[u8]]) {
 }
 
 /// The signing key of `public` under the insecure provider (the same bytes).
-pub(crate) fn signer_of(public: &SignaturePublicKey) -> SignaturePrivateKey {
-    SignaturePrivateKey::from_slice(public.as_bytes())
+pub(crate) fn signer_of(public: &SignaturePublicKey) -> SignatureKeyPair {
+    SignatureKeyPair {
+        private: SignaturePrivateKey::from_slice(public.as_bytes()),
+        public: public.clone(),
+    }
 }
 
 /// A leaf's own signature over it again (RFC 9420 §7.2), as its owner would sign it.

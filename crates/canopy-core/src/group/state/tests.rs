@@ -1,10 +1,13 @@
-use canopy_crypto::CryptoProvider;
+use std::sync::Arc;
+
+use canopy_crypto::{CryptoProvider, SignatureKeyPair, Signer};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 use proptest::prelude::*;
 
 use super::super::{CommitOptions, Env, Merged, ProcessedMessage};
 use super::*;
 use crate::codec;
+use crate::group::records::RecordKey;
 use crate::group::test_world::{SUITE, World, own_commit, remove_proposal, update_options};
 use crate::key_package::BasicCredentialValidator;
 use crate::schedule::ScheduleError;
@@ -23,9 +26,21 @@ fn deliver(w: &World, group: &mut Group, commit: &[u8]) -> Merged {
 fn reload(w: &World, group: &Group) -> Group {
     let bytes = group.to_bytes().unwrap();
     assert_eq!(bytes.as_bytes()[0], STATE_FORMAT_VERSION);
-    let copy = Group::from_bytes(&w.provider, bytes.as_bytes()).unwrap();
+    let copy =
+        Group::from_bytes(&w.provider, bytes.as_bytes(), Some(group.signer().clone())).unwrap();
     assert_eq!(copy.to_bytes().unwrap().as_bytes(), bytes.as_bytes());
     assert_same(w, group, &copy);
+    let records = group.records().unwrap();
+    let from_records = Group::from_records(
+        &w.provider,
+        records.iter().map(|(k, v)| (*k, v.as_bytes())),
+        group.signer().clone(),
+    )
+    .unwrap();
+    assert_eq!(
+        from_records.to_bytes().unwrap().as_bytes(),
+        bytes.as_bytes()
+    );
     copy
 }
 
@@ -257,7 +272,7 @@ fn externally_joined_members_and_external_psks_round_trip() {
         &info,
         None,
         &World::leaf("dave"),
-        w.signer().private,
+        Arc::new(w.signer()),
         None,
         &[],
     )
@@ -278,11 +293,12 @@ fn other_versions_trailing_bytes_and_truncation_are_typed_errors() {
     let w = World::new();
     let (alice, _bob, _carol) = w.three_members(GroupConfig::default());
     let bytes = alice.to_bytes().unwrap().into_bytes();
+    let signer = || Some(alice.signer().clone());
     for version in [0u8, STATE_FORMAT_VERSION + 1, 255] {
         let mut other = bytes.clone();
         other[0] = version;
         assert_eq!(
-            Group::from_bytes(&w.provider, &other).unwrap_err(),
+            Group::from_bytes(&w.provider, &other, signer()).unwrap_err(),
             GroupError::StateVersion {
                 found: version,
                 supported: STATE_FORMAT_VERSION
@@ -292,16 +308,16 @@ fn other_versions_trailing_bytes_and_truncation_are_typed_errors() {
     let mut longer = bytes.clone();
     longer.push(0);
     assert_eq!(
-        Group::from_bytes(&w.provider, &longer).unwrap_err(),
+        Group::from_bytes(&w.provider, &longer, signer()).unwrap_err(),
         GroupError::Codec(CodecError::TrailingBytes { count: 1 })
     );
     assert_eq!(
-        Group::from_bytes(&w.provider, &[]).unwrap_err(),
+        Group::from_bytes(&w.provider, &[], signer()).unwrap_err(),
         GroupError::Codec(CodecError::Truncated)
     );
     for len in [1, 2, bytes.len() / 2, bytes.len() - 1] {
         assert!(matches!(
-            Group::from_bytes(&w.provider, &bytes[..len]).unwrap_err(),
+            Group::from_bytes(&w.provider, &bytes[..len], signer()).unwrap_err(),
             GroupError::Codec(_)
         ));
     }
@@ -309,9 +325,10 @@ fn other_versions_trailing_bytes_and_truncation_are_typed_errors() {
 
 /// A state with something in every field: a cached proposal, past epochs, used ratchets, a
 /// PSK and a pending commit with a path.
-fn rich_state() -> Vec<u8> {
+fn rich_state() -> (Vec<u8>, SignatureKeyPair) {
     let w = World::new();
-    let (mut alice, mut bob, mut carol) = w.three_members(GroupConfig::default());
+    let key = w.signer();
+    let (mut alice, mut bob, mut carol) = w.three_members_with(GroupConfig::default(), key.clone());
     let out = bob.commit(&w.env(), update_options()).unwrap();
     let _ = deliver(&w, &mut alice, &out.commit);
     let _ = deliver(&w, &mut carol, &out.commit);
@@ -323,18 +340,26 @@ fn rich_state() -> Vec<u8> {
     let _ = alice.process_message(&w.env(), &p).unwrap();
     alice.add_external_psk(b"psk".to_vec(), Secret::from_slice(&[1; 32]));
     let _ = alice.commit(&w.env(), update_options()).unwrap();
-    alice.to_bytes().unwrap().into_bytes()
+    (alice.to_bytes().unwrap().into_bytes(), key)
+}
+
+fn rich_parts() -> &'static (Vec<u8>, SignatureKeyPair) {
+    static STATE: std::sync::OnceLock<(Vec<u8>, SignatureKeyPair)> = std::sync::OnceLock::new();
+    STATE.get_or_init(rich_state)
 }
 
 fn rich() -> &'static [u8] {
-    static STATE: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
-    STATE.get_or_init(rich_state)
+    &rich_parts().0
+}
+
+fn rich_signer() -> Option<Arc<dyn Signer>> {
+    Some(Arc::new(rich_parts().1.clone()))
 }
 
 /// Loading a changed state either fails or gives a group that saves again; it never panics.
 fn load_changed(bytes: &[u8]) {
     let provider = RustCryptoProvider::new();
-    if let Ok(g) = Group::from_bytes(&provider, bytes) {
+    if let Ok(g) = Group::from_bytes(&provider, bytes, rich_signer()) {
         let _ = g.to_bytes();
     }
 }
@@ -342,7 +367,7 @@ fn load_changed(bytes: &[u8]) {
 #[test]
 fn every_single_byte_change_errors_or_loads() {
     let state = rich();
-    assert!(Group::from_bytes(&RustCryptoProvider::new(), state).is_ok());
+    assert!(Group::from_bytes(&RustCryptoProvider::new(), state, rich_signer()).is_ok());
     for i in 0..state.len() {
         let mut changed = state.to_vec();
         changed[i] ^= 0xff;
@@ -373,20 +398,20 @@ proptest! {
     fn a_cut_or_extended_state_is_rejected(cut in any::<prop::sample::Index>(), extra in proptest::collection::vec(any::<u8>(), 1..8)) {
         let state = rich();
         let len = cut.index(state.len());
-        prop_assert!(Group::from_bytes(&RustCryptoProvider::new(), &state[..len]).is_err());
+        prop_assert!(Group::from_bytes(&RustCryptoProvider::new(), &state[..len], rich_signer()).is_err());
         let mut longer = state.to_vec();
         longer.extend(extra);
-        prop_assert!(Group::from_bytes(&RustCryptoProvider::new(), &longer).is_err());
+        prop_assert!(Group::from_bytes(&RustCryptoProvider::new(), &longer, rich_signer()).is_err());
     }
 }
 
 /// The facts a stored state fixture is checked against: epoch authenticators before and after
 /// merging its pending commit.
-fn fixture_facts(state: &[u8]) -> (String, String) {
+fn fixture_facts(state: &[u8], signer: Option<Arc<dyn Signer>>) -> (String, String) {
     let provider = RustCryptoProvider::new();
     let validator = BasicCredentialValidator::new();
     let env = Env::new(&provider, &validator);
-    let mut g = Group::from_bytes(&provider, state).unwrap();
+    let mut g = Group::from_bytes(&provider, state, signer).unwrap();
     let before = hex::encode(g.epoch_authenticator());
     let message = g.pending.as_ref().unwrap().message.clone();
     assert!(matches!(
@@ -397,44 +422,50 @@ fn fixture_facts(state: &[u8]) -> (String, String) {
     (before, hex::encode(g.epoch_authenticator()))
 }
 
-/// Storage stability (STYLE B.4 item 6): a record written by an earlier build (fixture
-/// `text`, holding the record of format `version`) still loads, re-encodes as the current
-/// version (the same record, `upgrade` appended, then empty past-epoch senders), and its
-/// pending commit merges to the same epoch. If this fails, the format changed: bump
-/// [`STATE_FORMAT_VERSION`] (and read the old version), never edit a fixture.
-fn check_stored_state(text: &str, version: u8, upgrade: &[u8]) -> Group {
+/// A fixture: the facts (two lines), the state's hex, and for format 5 (which holds no
+/// signature key) the hex of the signer's Ed25519 private key.
+fn read_fixture(text: &str) -> (String, String, Vec<u8>, Option<Arc<dyn Signer>>) {
     let mut lines = text.lines().filter(|l| !l.starts_with('#'));
-    let before = lines.next().unwrap();
-    let after = lines.next().unwrap();
+    let before = lines.next().unwrap().to_owned();
+    let after = lines.next().unwrap().to_owned();
     let state = hex::decode(lines.next().unwrap()).unwrap();
+    let signer = lines.next().map(|key| {
+        let private = SignaturePrivateKey::new(hex::decode(key).unwrap());
+        let provider = RustCryptoProvider::new();
+        let public = provider
+            .suite(SUITE)
+            .unwrap()
+            .signature_public_key(&private)
+            .unwrap();
+        Arc::new(canopy_crypto::SignatureKeyPair { private, public }) as Arc<dyn Signer>
+    });
+    (before, after, state, signer)
+}
+
+/// Storage stability (STYLE B.4 item 6): a state written by an earlier build (fixture `text`,
+/// of format `version`) still loads, saves as the current version and loads back to the same
+/// state, and its pending commit merges to the same epoch from either. If this fails, the
+/// format changed: bump [`STATE_FORMAT_VERSION`] (and read the old version), never edit a
+/// fixture.
+fn check_stored_state(text: &str, version: u8) -> Group {
+    let (before, after, state, signer) = read_fixture(text);
     assert_eq!(state[0], version);
-    let g = Group::from_bytes(&RustCryptoProvider::new(), &state).unwrap();
-    let mut current = vec![STATE_FORMAT_VERSION];
-    current.extend_from_slice(&state[1..]);
-    current.extend_from_slice(upgrade);
-    current.extend_from_slice(&empty_past_senders(g.past.len()));
-    current.extend_from_slice(&default_config_extra());
-    assert_eq!(g.to_bytes().unwrap().as_bytes(), current.as_slice());
-    assert_eq!(fixture_facts(&state), (before.to_owned(), after.to_owned()));
+    let provider = RustCryptoProvider::new();
+    let g = Group::from_bytes(&provider, &state, signer.clone()).unwrap();
+    let current = g.to_bytes().unwrap();
+    assert_eq!(current.as_bytes()[0], STATE_FORMAT_VERSION);
+    let again = Group::from_bytes(&provider, current.as_bytes(), Some(g.signer().clone())).unwrap();
+    assert_eq!(again.to_bytes().unwrap().as_bytes(), current.as_bytes());
+    if version == STATE_FORMAT_VERSION {
+        assert_eq!(current.as_bytes(), state.as_slice(), "the format changed");
+    }
+    let facts = (before, after);
+    assert_eq!(fixture_facts(&state, signer), facts);
     assert_eq!(
-        fixture_facts(&current),
-        (before.to_owned(), after.to_owned())
+        fixture_facts(current.as_bytes(), Some(g.signer().clone())),
+        facts
     );
     g
-}
-
-/// The version-3 record of `past` past epochs loaded from an older format: a vector of
-/// empty `PastExtraRecord`s (no membership key, no sender changes: three empty vectors each).
-/// The version-4 configuration record of a group with the default configuration (what an
-/// older record loads with).
-fn default_config_extra() -> Vec<u8> {
-    codec::encode(&ConfigExtraRecord::of(&GroupConfig::default())).unwrap()
-}
-
-fn empty_past_senders(past: usize) -> Vec<u8> {
-    let mut out = vec![u8::try_from(3 * past).unwrap()];
-    out.extend(std::iter::repeat_n(0u8, 3 * past));
-    out
 }
 
 #[test]
@@ -443,8 +474,8 @@ fn a_stored_version_1_state_still_loads() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../testdata/state/group-state-v1.txt"
     ));
-    // Version 1 had no lifecycle record: it gains an empty one.
-    let g = check_stored_state(text, 1, &[0, 0, 0]);
+    // Version 1 had no lifecycle record: it loads without one.
+    let g = check_stored_state(text, 1);
     assert_eq!(g.reinit(), None);
 }
 
@@ -454,8 +485,19 @@ fn a_stored_version_2_state_still_loads() {
         env!("CARGO_MANIFEST_DIR"),
         "/../../testdata/state/group-state-v2.txt"
     ));
-    let g = check_stored_state(text, 2, &[]);
+    let g = check_stored_state(text, 2);
     assert!(!g.past.is_empty(), "the fixture keeps past epochs");
+}
+
+#[test]
+fn a_stored_version_5_state_still_loads() {
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/state/group-state-v5.txt"
+    ));
+    let g = check_stored_state(text, 5);
+    assert!(!g.past.is_empty(), "the fixture keeps past epochs");
+    assert!(g.has_pending_commit());
 }
 
 /// Prints a new fixture like the ones [`check_stored_state`] reads (only when the format
@@ -463,9 +505,13 @@ fn a_stored_version_2_state_still_loads() {
 #[test]
 #[ignore = "prints a fixture"]
 fn print_state_fixture() {
-    let state = rich();
-    let (before, after) = fixture_facts(state);
-    println!("{before}\n{after}\n{}", hex::encode(state));
+    let (state, key) = rich_parts();
+    let (before, after) = fixture_facts(state, rich_signer());
+    println!(
+        "{before}\n{after}\n{}\n{}",
+        hex::encode(state),
+        hex::encode(key.private.as_bytes())
+    );
 }
 
 /// Sizes and save/load times of an add-everyone group (run with `--release --ignored
@@ -487,7 +533,8 @@ fn report_sizes_and_times() {
         let bytes = alice.to_bytes().unwrap();
         let save = t.elapsed();
         let t = Instant::now();
-        let copy = Group::from_bytes(&w.provider, bytes.as_bytes()).unwrap();
+        let copy =
+            Group::from_bytes(&w.provider, bytes.as_bytes(), Some(alice.signer().clone())).unwrap();
         let load = t.elapsed();
         assert_eq!(copy.epoch_authenticator(), alice.epoch_authenticator());
         let wire_tree = alice.tree().to_wire().unwrap();
@@ -541,7 +588,7 @@ fn an_ended_group_and_a_successor_commit_round_trip() {
         &alice,
         GroupConfig::default(),
         &World::leaf("alice"),
-        w.signer().private,
+        Arc::new(w.signer()),
         vec![kp.key_package.clone(), carol_kp.key_package],
     )
     .unwrap();
@@ -557,7 +604,7 @@ fn an_ended_group_and_a_successor_commit_round_trip() {
         GroupConfig::default(),
         &welcome,
         &kp,
-        signer.private,
+        Arc::new(signer),
         None,
     )
     .unwrap();
@@ -592,7 +639,7 @@ fn past_senders_round_trip_and_inconsistent_ones_are_state_errors() {
     assert_eq!(past.replaced.len(), 1);
     assert!(past.filled.is_empty());
     let bytes = bob.to_bytes().unwrap().into_bytes();
-    let copy = Group::from_bytes(&w.provider, &bytes).unwrap();
+    let copy = Group::from_bytes(&w.provider, &bytes, Some(bob.signer().clone())).unwrap();
     assert_eq!(copy.past[0].senders, *past);
     assert!(copy.past[0].membership_key.is_some());
     assert_eq!(
@@ -600,32 +647,40 @@ fn past_senders_round_trip_and_inconsistent_ones_are_state_errors() {
         bob.past[0].membership_key.as_ref().map(Secret::as_bytes)
     );
 
-    let config = codec::encode(&ConfigExtraRecord::of(&bob.config)).unwrap();
-    let trailer = codec::encode(&bob.past_extra_record()).unwrap();
-    let head = &bytes[..bytes.len() - trailer.len() - config.len()];
-    let with = |record: VarVec<PastExtraRecord>| {
-        let mut out = head.to_vec();
-        out.extend_from_slice(&codec::encode(&record).unwrap());
-        out.extend_from_slice(&config);
-        Group::from_bytes(&w.provider, &out).unwrap_err()
+    // Bob's records, with the past epoch's sender changes replaced.
+    let past_key = RecordKey::past(bob.past[0].context.epoch);
+    let with = |extra: PastExtraRecord| {
+        let mut extra = Some(extra);
+        let records: Vec<(RecordKey, Vec<u8>)> = bob
+            .records()
+            .unwrap()
+            .into_iter()
+            .map(|(key, value)| {
+                if key != past_key {
+                    return (key, value.into_bytes());
+                }
+                let mut record: incremental::PastRecordForTests =
+                    decode_exact(value.as_bytes()).unwrap();
+                record.extra = extra.take().unwrap();
+                (key, codec::encode(&record).unwrap())
+            })
+            .collect();
+        Group::from_records(&w.provider, records, bob.signer().clone()).unwrap_err()
     };
-    // One record fewer than past epochs.
-    let mut fewer = bob.past_extra_record();
-    fewer.0.pop();
-    assert!(matches!(with(fewer), GroupError::State(_)));
+    let extra = || PastExtraRecord::of(&bob.past[0]);
     // Leaves out of order.
-    let mut unordered = bob.past_extra_record();
-    unordered.0[0].filled = VarVec(vec![5, 2]);
+    let mut unordered = extra();
+    unordered.filled = VarVec(vec![5, 2]);
     assert!(matches!(with(unordered), GroupError::State(_)));
-    let mut twice = bob.past_extra_record();
+    let mut twice = extra();
     let (leaf, key) = {
-        let first = &twice.0[0].replaced.0[0];
+        let first = &twice.replaced.0[0];
         (first.leaf, first.key.clone())
     };
-    twice.0[0].replaced.0.push(LeafKeyRecord { leaf, key });
+    twice.replaced.0.push(LeafKeyRecord { leaf, key });
     assert!(matches!(with(twice), GroupError::State(_)));
     // A membership key of the wrong length.
-    let mut short_key = bob.past_extra_record();
-    short_key.0[0].membership_key = Secret::new(vec![1; 5]);
+    let mut short_key = extra();
+    short_key.membership_key = Secret::new(vec![1; 5]);
     assert!(matches!(with(short_key), GroupError::State(_)));
 }

@@ -3,6 +3,7 @@
 //! proposals, verification before staging, staging without side effects, misuse traps,
 //! lifetimes, and hostile capability lists.
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use canopy_crypto::SignaturePublicKey;
@@ -32,7 +33,7 @@ fn with_encryption_key(
     h: &Harness,
     kp: &KeyPackage,
     key: canopy_crypto::HpkePublicKey,
-    signer: &canopy_crypto::SignaturePrivateKey,
+    signer: &dyn canopy_crypto::Signer,
 ) -> KeyPackage {
     let mut kp = kp.clone();
     kp.leaf_node.encryption_key = key;
@@ -57,7 +58,7 @@ fn defect_3_two_adds_with_one_encryption_key_are_refused_by_every_member() {
         &h,
         &eve.key_package,
         dave.key_package.leaf_node.encryption_key.clone(),
-        &eve_signer.private,
+        &eve_signer,
     );
     let forged = alice
         .forge(
@@ -295,7 +296,7 @@ fn defect_10_the_creators_leaf_has_a_real_lifetime_and_the_group_a_maximum() {
             h.suite,
             b"g".to_vec(),
             &h.leaf("alice"),
-            h.signer().private,
+            Arc::new(h.signer()),
             Extensions::default(),
         )
         .unwrap_err(),
@@ -337,14 +338,13 @@ fn defect_11_a_key_package_with_sixty_thousand_extensions_is_checked_in_n_log_n(
     let resign = |kp: &mut KeyPackage| {
         let tbs = kp.leaf_node.tbs_bytes(&[], 0).unwrap();
         kp.leaf_node.signature =
-            crate::crypto::sign_with_label(h.ops(), &signer.private, b"LeafNodeTBS", &tbs)
+            crate::crypto::sign_with_label(h.ops(), &signer, b"LeafNodeTBS", &tbs)
                 .unwrap()
                 .into();
         let tbs = kp.tbs_bytes().unwrap();
-        kp.signature =
-            crate::crypto::sign_with_label(h.ops(), &signer.private, b"KeyPackageTBS", &tbs)
-                .unwrap()
-                .into();
+        kp.signature = crate::crypto::sign_with_label(h.ops(), &signer, b"KeyPackageTBS", &tbs)
+            .unwrap()
+            .into();
     };
     resign(&mut kp);
     let validate = |kp: KeyPackage| {
@@ -423,7 +423,7 @@ fn defect_12_a_dropped_staged_commit_can_be_processed_again() {
         &info,
         None,
         &h.leaf("dave"),
-        h.signer().private,
+        Arc::new(h.signer()),
         None,
         &[],
     )

@@ -2,6 +2,7 @@
 //! message is rejected for exactly one rule with the group state byte-identical.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use canopy_crypto::{CipherSuite, CryptoProvider, SignatureKeyPair, SuiteOps};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
@@ -74,8 +75,7 @@ impl Harness {
                 not_after: u64::MAX,
             },
         );
-        let bundle =
-            create_key_package(&self.provider, self.suite, &params, &signer.private).unwrap();
+        let bundle = create_key_package(&self.provider, self.suite, &params, &signer).unwrap();
         (bundle, signer)
     }
 
@@ -98,7 +98,7 @@ impl Harness {
             self.suite,
             id.to_vec(),
             &self.leaf(names[0]),
-            self.signer().private,
+            Arc::new(self.signer()),
             Extensions::default(),
         )
         .unwrap();
@@ -145,7 +145,7 @@ impl Harness {
             config,
             welcome,
             bundle,
-            signer.private,
+            Arc::new(signer),
             None,
             &BTreeMap::new(),
             &[],
@@ -154,7 +154,12 @@ impl Harness {
 
     /// A copy of `group` (through its state bytes).
     pub(super) fn fork(&self, group: &Group) -> Group {
-        Group::from_bytes(&self.provider, group.to_bytes().unwrap().as_bytes()).unwrap()
+        Group::from_bytes(
+            &self.provider,
+            group.to_bytes().unwrap().as_bytes(),
+            Some(group.signer().clone()),
+        )
+        .unwrap()
     }
 
     /// Delivers `message` to `group`, which must accept it (merging a commit).

@@ -3,6 +3,7 @@
 //! GroupInfo, correctly signed and confirmed, that breaks one rule is refused by the joiner.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use canopy_crypto::{CryptoProvider, SignatureKeyPair};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
@@ -324,7 +325,7 @@ fn we_14_an_external_pub_that_is_no_usable_key() {
             &info,
             None,
             &h.leaf("eve"),
-            h.signer().private,
+            Arc::new(h.signer()),
             None,
             &[],
         );
@@ -379,7 +380,7 @@ fn ln_01_the_validator_is_asked_about_every_leaf_of_a_joined_tree() {
             GroupConfig::default(),
             &w,
             &kp,
-            signer.private,
+            Arc::new(signer),
             None,
             &BTreeMap::new(),
             &[],
@@ -398,7 +399,7 @@ fn ln_01_the_validator_is_asked_about_every_leaf_of_a_joined_tree() {
         &info,
         None,
         &h.leaf("eve"),
-        h.signer().private,
+        Arc::new(h.signer()),
         None,
         &[],
     );
@@ -444,7 +445,7 @@ fn successor_welcome(
         suite,
         group_id.to_vec(),
         &h_new.leaf("alice"),
-        h_new.signer().private,
+        Arc::new(h_new.signer()),
         wire::Extensions::default(),
     )
     .unwrap();
@@ -501,7 +502,7 @@ fn join_successor(
         GroupConfig::default(),
         w,
         &kp,
-        signer.private,
+        Arc::new(signer),
         None,
     )
 }
@@ -531,7 +532,7 @@ fn we_08_a_successor_psk_in_an_ordinary_join() {
         GroupConfig::default(),
         &w,
         &kp,
-        signer.private,
+        Arc::new(signer),
         None,
         &BTreeMap::new(),
         &old_psk,
@@ -666,7 +667,7 @@ fn we_14_an_external_join_without_external_pub() {
         &info,
         None,
         &h.leaf("eve"),
-        h.signer().private,
+        Arc::new(h.signer()),
         None,
         &[],
     );
@@ -686,7 +687,7 @@ fn external_commit(h: &Harness, group: &Group, change: impl FnOnce(&mut wire::Co
         &info,
         None,
         &h.leaf("dave"),
-        dave.private.clone(),
+        Arc::new(dave.clone()),
         None,
         &[],
     )
@@ -703,7 +704,7 @@ fn external_commit(h: &Harness, group: &Group, change: impl FnOnce(&mut wire::Co
         h.ops(),
         wire::WireFormat::PublicMessage,
         content,
-        &dave.private,
+        &dave,
         Some(group.context()),
     )
     .unwrap();
@@ -837,7 +838,7 @@ fn ln_01_the_validator_is_asked_on_every_path_that_accepts_a_leaf() {
         &info,
         None,
         &h.leaf("mallory"),
-        h.signer().private,
+        Arc::new(h.signer()),
         None,
         &[],
     )

@@ -15,6 +15,7 @@ use crate::wire::{
     PreSharedKeyId, Proposal, ProtocolVersion, Psk, ReInit, Remove, ResumptionPskUsage, Sender,
     Update, WireFormat,
 };
+use std::sync::Arc;
 
 #[test]
 fn pr_01_an_update_by_value_or_from_an_external_sender() {
@@ -160,7 +161,7 @@ fn with_external_sender(h: &Harness) -> (Group, Group, canopy_crypto::SignatureK
         h.suite,
         b"ext".to_vec(),
         &h.leaf("alice"),
-        h.signer().private,
+        Arc::new(h.signer()),
         Extensions::new(vec![senders.to_extension().unwrap()]).unwrap(),
     )
     .unwrap();
@@ -196,14 +197,7 @@ fn external(
         authenticated_data: VarBytes(Vec::new()),
         body: FramedContentBody::Proposal(p),
     };
-    let signed = sign_content(
-        h.ops(),
-        WireFormat::PublicMessage,
-        content,
-        &signer.private,
-        None,
-    )
-    .unwrap();
+    let signed = sign_content(h.ops(), WireFormat::PublicMessage, content, &signer, None).unwrap();
     MlsMessage::PublicMessage(Box::new(
         protect_public(h.ops(), signed, group.context(), None).unwrap(),
     ))

@@ -30,7 +30,7 @@ use std::collections::BTreeMap;
 use canopy_crypto::{Secret, SuiteOps};
 use tls_codec::{TlsDeserializeBytes, TlsSerialize, TlsSize};
 
-use super::{KeyAndNonce, LeafRatchets, OutOfOrderPolicy, SecretTree, SenderRatchet};
+use super::{KeyAndNonce, LeafRatchets, OutOfOrderPolicy, SecretTree, SenderRatchet, Touched};
 use crate::codec::VarVec;
 use crate::tree::math::{LeafCount, LeafIndex};
 
@@ -67,6 +67,39 @@ pub(crate) struct LeafRatchetsRecord {
     leaf: u32,
     handshake: SenderRatchetRecord,
     application: SenderRatchetRecord,
+}
+
+impl FrontierSecret {
+    /// The node whose secret this is.
+    pub(crate) fn node(&self) -> u32 {
+        self.node
+    }
+}
+
+impl LeafRatchetsRecord {
+    /// The leaf whose ratchets these are.
+    pub(crate) fn leaf(&self) -> u32 {
+        self.leaf
+    }
+}
+
+/// What a [`SecretTreeRecord`] holds besides its secrets, for group state stored as many
+/// records (`group::records`), where each frontier secret and each leaf's ratchets is a
+/// record of its own: `struct { uint32 leaves; uint32 max_forward_distance; uint32
+/// max_retained_keys; }`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, TlsSerialize, TlsDeserializeBytes, TlsSize)]
+pub(crate) struct SecretTreeHeader {
+    leaves: u32,
+    max_forward_distance: u32,
+    max_retained_keys: u32,
+}
+
+/// What changed in a [`SecretTree`]'s records since they were last taken: frontier nodes
+/// (`None`: the secret was deleted) and leaves' ratchets, each ascending.
+#[derive(Default)]
+pub(crate) struct SecretTreeChanges {
+    pub(crate) nodes: Vec<(u32, Option<FrontierSecret>)>,
+    pub(crate) leaves: Vec<LeafRatchetsRecord>,
 }
 
 /// The stored form of a [`SecretTree`]; see the module docs for the layout.
@@ -132,32 +165,91 @@ impl SenderRatchet {
     }
 }
 
+impl SecretTreeRecord {
+    /// The record of a tree stored as many records: its header, its frontier secrets and
+    /// its leaves' ratchets (checked by [`SecretTree::from_record`]).
+    pub(crate) fn assemble(
+        header: SecretTreeHeader,
+        frontier: Vec<FrontierSecret>,
+        ratchets: Vec<LeafRatchetsRecord>,
+    ) -> Self {
+        Self {
+            leaves: header.leaves,
+            max_forward_distance: header.max_forward_distance,
+            max_retained_keys: header.max_retained_keys,
+            frontier: VarVec(frontier),
+            ratchets: VarVec(ratchets),
+        }
+    }
+}
+
 impl SecretTree {
+    /// The header of this tree's records.
+    pub(crate) fn header(&self) -> SecretTreeHeader {
+        SecretTreeHeader {
+            leaves: self.leaves.value(),
+            max_forward_distance: self.policy.max_forward_distance,
+            max_retained_keys: self.policy.max_retained_keys,
+        }
+    }
+
+    /// Every frontier secret, ascending, as records.
+    pub(crate) fn frontier_records(&self) -> impl Iterator<Item = FrontierSecret> + '_ {
+        self.frontier.iter().map(|(&node, secret)| FrontierSecret {
+            node,
+            secret: secret.clone(),
+        })
+    }
+
+    /// Every leaf's ratchets, ascending, as records.
+    pub(crate) fn ratchet_records(&self) -> impl Iterator<Item = LeafRatchetsRecord> + '_ {
+        self.ratchets.iter().map(|(&leaf, r)| r.to_record(leaf))
+    }
+
+    /// The records that changed since they were last forgotten (or since the tree was made,
+    /// for a new tree).
+    pub(crate) fn changes(&self) -> SecretTreeChanges {
+        let touched = &self.touched;
+        SecretTreeChanges {
+            nodes: touched
+                .nodes
+                .iter()
+                .copied()
+                .map(|node| {
+                    let secret = self.frontier.get(&node).map(|secret| FrontierSecret {
+                        node,
+                        secret: secret.clone(),
+                    });
+                    (node, secret)
+                })
+                .collect(),
+            leaves: touched
+                .leaves
+                .iter()
+                .copied()
+                .filter_map(|leaf| self.ratchets.get(&leaf).map(|r| r.to_record(leaf)))
+                .collect(),
+        }
+    }
+
+    /// Whether a record changed since they were last forgotten.
+    pub(crate) fn has_changes(&self) -> bool {
+        !self.touched.nodes.is_empty() || !self.touched.leaves.is_empty()
+    }
+
+    /// Forgets what changed (every record has just been written whole).
+    pub(crate) fn forget_changes(&mut self) {
+        self.touched = Touched::default();
+    }
+
     /// This tree's stored form (copies every secret it holds).
     pub(crate) fn to_record(&self) -> SecretTreeRecord {
         SecretTreeRecord {
             leaves: self.leaves.value(),
             max_forward_distance: self.policy.max_forward_distance,
             max_retained_keys: self.policy.max_retained_keys,
-            frontier: VarVec(
-                self.frontier
-                    .iter()
-                    .map(|(&node, secret)| FrontierSecret {
-                        node,
-                        secret: secret.clone(),
-                    })
-                    .collect(),
-            ),
-            ratchets: VarVec(
-                self.ratchets
-                    .iter()
-                    .map(|(&leaf, r)| LeafRatchetsRecord {
-                        leaf,
-                        handshake: r.handshake.to_record(),
-                        application: r.application.to_record(),
-                    })
-                    .collect(),
-            ),
+            frontier: VarVec(self.frontier_records().collect()),
+            ratchets: VarVec(self.ratchet_records().collect()),
         }
     }
 
@@ -210,7 +302,18 @@ impl SecretTree {
                 max_retained_keys: record.max_retained_keys,
             },
             version: 0,
+            touched: Touched::default(),
         })
+    }
+}
+
+impl LeafRatchets {
+    fn to_record(&self, leaf: u32) -> LeafRatchetsRecord {
+        LeafRatchetsRecord {
+            leaf,
+            handshake: self.handshake.to_record(),
+            application: self.application.to_record(),
+        }
     }
 }
 

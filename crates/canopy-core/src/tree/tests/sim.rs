@@ -4,7 +4,9 @@
 
 use std::collections::BTreeMap;
 
-use canopy_crypto::{CipherSuite, CryptoProvider, HpkePrivateKey, SignaturePrivateKey, SuiteOps};
+use canopy_crypto::{
+    CipherSuite, CryptoProvider, HpkePrivateKey, SignatureKeyPair, Signer, SuiteOps,
+};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 
 use crate::codec::{VarBytes, VarVec};
@@ -43,18 +45,18 @@ pub(super) fn capabilities() -> Capabilities {
 }
 
 /// Signs `leaf` in place for position `index`.
-pub(super) fn sign_leaf(leaf: &mut LeafNode, signer: &SignaturePrivateKey, index: u32) {
+pub(super) fn sign_leaf(leaf: &mut LeafNode, signer: &dyn Signer, index: u32) {
     let tbs = leaf.tbs_bytes(GROUP_ID, index).unwrap();
     leaf.signature = VarBytes(sign_with_label(ops(), signer, b"LeafNodeTBS", &tbs).unwrap());
 }
 
 /// A fresh key-package leaf, its signature key and its HPKE private key.
-pub(super) fn key_package_leaf(name: u32) -> (LeafNode, SignaturePrivateKey, HpkePrivateKey) {
+pub(super) fn key_package_leaf(name: u32) -> (LeafNode, SignatureKeyPair, HpkePrivateKey) {
     let sig = ops().signature_generate_key_pair().unwrap();
     let enc = ops().hpke_generate_key_pair().unwrap();
     let mut leaf = LeafNode {
         encryption_key: enc.public,
-        signature_key: sig.public,
+        signature_key: sig.public.clone(),
         credential: Credential::Basic {
             identity: VarBytes(format!("member {name}").into_bytes()),
         },
@@ -66,12 +68,12 @@ pub(super) fn key_package_leaf(name: u32) -> (LeafNode, SignaturePrivateKey, Hpk
         extensions: Extensions::default(),
         signature: VarBytes(Vec::new()),
     };
-    sign_leaf(&mut leaf, &sig.private, 0);
-    (leaf, sig.private, enc.private)
+    sign_leaf(&mut leaf, &sig, 0);
+    (leaf, sig, enc.private)
 }
 
 pub(super) struct Member {
-    pub(super) signer: SignaturePrivateKey,
+    pub(super) signer: SignatureKeyPair,
     pub(super) private: PrivateTree,
 }
 
@@ -124,7 +126,7 @@ impl Sim {
         .unwrap()
     }
 
-    fn new_leaves(&mut self, count: usize) -> Vec<(LeafNode, SignaturePrivateKey, HpkePrivateKey)> {
+    fn new_leaves(&mut self, count: usize) -> Vec<(LeafNode, SignatureKeyPair, HpkePrivateKey)> {
         (0..count)
             .map(|_| {
                 self.names += 1;
