@@ -50,14 +50,16 @@ impl InteropError {
     }
 
     /// The gRPC status code: `NOT_FOUND` for unknown ids, `INVALID_ARGUMENT` for malformed
-    /// requests, undecodable bytes and broken RFC 9420 rules, `FAILED_PRECONDITION` for
+    /// requests, unsupported cipher suites, undecodable bytes and broken RFC 9420 rules, `FAILED_PRECONDITION` for
     /// operations the state does not allow (no pending commit, a missing PSK), `INTERNAL`
     /// for the rest.
     pub fn code(&self) -> Code {
         match self {
             Self::UnknownId { .. } => Code::NotFound,
-            Self::BadRequest(_) | Self::Codec(_) => Code::InvalidArgument,
-            Self::Group(e) if e.rule().is_some() => Code::InvalidArgument,
+            Self::BadRequest(_)
+            | Self::Codec(_)
+            | Self::Crypto(CryptoError::UnsupportedSuite(_)) => Code::InvalidArgument,
+            Self::Group(e) if e.rule().is_some() || from_input(e) => Code::InvalidArgument,
             Self::KeyPackage(e) if e.rule().is_some() => Code::InvalidArgument,
             Self::Group(GroupError::Internal(_)) | Self::Crypto(_) | Self::Poisoned => {
                 Code::Internal
@@ -67,17 +69,31 @@ impl InteropError {
     }
 }
 
+/// Whether `error` is about bytes the request carried (they do not decode, or are not what
+/// the operation takes) rather than about the state.
+fn from_input(error: &GroupError) -> bool {
+    matches!(
+        error,
+        GroupError::Codec(_)
+            | GroupError::Framing(_)
+            | GroupError::Join(_)
+            | GroupError::NotAGroupMessage
+            | GroupError::WrongGroup
+    )
+}
+
 impl From<InteropError> for Status {
     fn from(e: InteropError) -> Self {
         Self::new(e.code(), e.to_string())
     }
 }
 
-/// `error`, prefixed with the rule it reports broken, if any.
+/// `error`, prefixed with the rule it reports broken if it does not name it already.
 fn describe_rule(error: &dyn core::fmt::Display, rule: Option<Rule>) -> String {
+    let text = error.to_string();
     match rule {
-        Some(rule) => format!("rule {rule} broken: {error}"),
-        None => error.to_string(),
+        Some(rule) if !text.contains(rule.id()) => format!("rule {rule} broken: {text}"),
+        _ => text,
     }
 }
 
@@ -96,9 +112,10 @@ mod tests {
         let e = InteropError::from(GroupError::from(Violation::new(Rule::FramingEpoch)));
         let status = Status::from(e);
         assert_eq!(status.code(), Code::InvalidArgument);
-        assert!(
-            status.message().contains(Rule::FramingEpoch.id()),
-            "{status:?}"
+        assert_eq!(
+            status.message().matches(Rule::FramingEpoch.id()).count(),
+            1,
+            "the rule is named once: {status:?}"
         );
 
         let status = Status::from(InteropError::UnknownId {
