@@ -124,10 +124,13 @@ pub(crate) fn leaf(identity: &[u8], suite: CipherSuite) -> LeafNodeParams {
 }
 
 /// The leaf of the member whose basic credential is `identity`, in a tree given by its
-/// nodes (RFC 9420 Appendix C: leaf `i` is node `2i`).
-pub(crate) fn leaf_of(nodes: &[Option<Node>], identity: &[u8]) -> Option<LeafIndex> {
+/// nodes in array order (RFC 9420 Appendix C: leaf `i` is node `2i`).
+pub(crate) fn leaf_of<'a>(
+    nodes: impl IntoIterator<Item = Option<&'a Node>>,
+    identity: &[u8],
+) -> Option<LeafIndex> {
     nodes
-        .iter()
+        .into_iter()
         .step_by(2)
         .position(|node| {
             matches!(node, Some(Node::Leaf(leaf))
@@ -138,8 +141,8 @@ pub(crate) fn leaf_of(nodes: &[Option<Node>], identity: &[u8]) -> Option<LeafInd
 }
 
 /// [`leaf_of`], or an error naming the identity.
-pub(crate) fn member_leaf(
-    nodes: &[Option<Node>],
+pub(crate) fn member_leaf<'a>(
+    nodes: impl IntoIterator<Item = Option<&'a Node>>,
     identity: &[u8],
 ) -> Result<LeafIndex, InteropError> {
     leaf_of(nodes, identity).ok_or_else(|| {
@@ -265,15 +268,21 @@ mod tests {
         let (a, _) = new_key_package(&provider, CipherSuite(1), b"alice", 1_000_000).unwrap();
         let (b, _) = new_key_package(&provider, CipherSuite(1), b"bob", 1_000_000).unwrap();
         let nodes = vec![
-            Some(Node::Leaf(a.key_package.leaf_node)),
+            Some(Node::Leaf(Box::new(a.key_package.leaf_node))),
             None,
             None,
             None,
-            Some(Node::Leaf(b.key_package.leaf_node)),
+            Some(Node::Leaf(Box::new(b.key_package.leaf_node))),
         ];
-        assert_eq!(leaf_of(&nodes, b"alice").map(LeafIndex::value), Some(0));
-        assert_eq!(leaf_of(&nodes, b"bob").map(LeafIndex::value), Some(2));
-        assert!(leaf_of(&nodes, b"carol").is_none());
-        assert!(member_leaf(&nodes, b"carol").is_err());
+        assert_eq!(
+            leaf_of(nodes.iter().map(Option::as_ref), b"alice").map(LeafIndex::value),
+            Some(0)
+        );
+        assert_eq!(
+            leaf_of(nodes.iter().map(Option::as_ref), b"bob").map(LeafIndex::value),
+            Some(2)
+        );
+        assert!(leaf_of(nodes.iter().map(Option::as_ref), b"carol").is_none());
+        assert!(member_leaf(nodes.iter().map(Option::as_ref), b"carol").is_err());
     }
 }

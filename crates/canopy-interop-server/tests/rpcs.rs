@@ -128,7 +128,6 @@ fn members(tree: &[u8]) -> Vec<String> {
     RatchetTree::from_bytes(tree)
         .unwrap()
         .nodes()
-        .iter()
         .filter_map(|n| match n {
             Some(Node::Leaf(leaf)) => match &leaf.credential {
                 Credential::Basic { identity } => {

@@ -1224,6 +1224,7 @@ fn a_lax_key_package_from_another_implementation_is_added_and_joins_on_every_sui
         assert_eq!(bob_group.member_count(), 2);
         assert_agree(&[&alice, &bob_group]);
     }
+}
 
 #[test]
 fn the_ratchet_tree_goes_in_the_welcome_or_out_of_band_commit_by_commit() {

@@ -149,7 +149,7 @@ impl CanopyClient {
             &ProposalContext {
                 group_id: context.group_id.as_slice(),
                 suite: context.cipher_suite,
-                nodes: tree.nodes(),
+                nodes: tree.nodes().collect(),
             },
             &description,
             true,

@@ -21,7 +21,8 @@ use crate::proto;
 pub(crate) struct ProposalContext<'a> {
     pub(crate) group_id: &'a [u8],
     pub(crate) suite: CipherSuite,
-    pub(crate) nodes: &'a [Option<wire::Node>],
+    /// The tree's nodes in array order.
+    pub(crate) nodes: Vec<Option<&'a wire::Node>>,
 }
 
 impl<'a> ProposalContext<'a> {
@@ -30,7 +31,7 @@ impl<'a> ProposalContext<'a> {
         Self {
             group_id: group.group_id(),
             suite: group.cipher_suite(),
-            nodes: group.tree().nodes(),
+            nodes: group.tree().nodes().iter().map(Option::as_ref).collect(),
         }
     }
 }
@@ -49,7 +50,7 @@ pub(crate) fn describe(
             key_package: convert::key_package(&d.key_package)?,
         })),
         b"remove" => Proposal::Remove(Remove {
-            removed: convert::member_leaf(context.nodes, &d.removed_id)?.value(),
+            removed: convert::member_leaf(context.nodes.iter().copied(), &d.removed_id)?.value(),
         }),
         b"externalPSK" => psk(convert::external_psk(crypto, context.suite, &d.psk_id)?),
         b"resumptionPSK" => psk(convert::resumption_psk(
