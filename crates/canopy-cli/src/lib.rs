@@ -1,13 +1,15 @@
 //! The `canopy` command-line client.
 //!
 //! `canopy demo` runs a whole group life in one process; `canopy vectors` runs the IETF MLS
-//! conformance vectors.
+//! conformance vectors; `canopy interop-server` serves the MLS working group's interop client
+//! (the `MLSClient` gRPC service of its test runner).
 #![forbid(unsafe_code)]
 
 pub mod demo;
 pub mod vectors;
 
 use std::io::Write;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -56,6 +58,17 @@ pub enum Command {
         #[arg(required = true)]
         files: Vec<PathBuf>,
     },
+    /// Serve the MLS working group's interop client: the `MLSClient` gRPC service that its
+    /// test runner (github.com/mlswg/mls-implementations, `interop/test-runner`) drives, so
+    /// that other implementations can be tested against Canopy. Runs until interrupted.
+    InteropServer {
+        /// TCP port to listen on (0: one the system picks, printed at start).
+        #[arg(long)]
+        port: u16,
+        /// Address to listen on.
+        #[arg(long, default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+        host: IpAddr,
+    },
 }
 
 /// Runs `cli`, writing the report to `out`. Returns the process exit code: failure if any case
@@ -83,7 +96,28 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             )?;
             Ok(ExitCode::SUCCESS)
         }
+        Command::InteropServer { port, host } => {
+            run_interop_server(SocketAddr::new(host, port), out)?;
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// `canopy interop-server`: blocks serving the `MLSClient` service on `addr`, after writing
+/// the bound address to `out`. Only this subcommand starts an async runtime (inside
+/// `canopy-interop-server`); the rest of the CLI is synchronous.
+fn run_interop_server(addr: SocketAddr, out: &mut dyn Write) -> anyhow::Result<()> {
+    let mut written = Ok(());
+    canopy_interop_server::serve(addr, |bound| {
+        written = writeln!(
+            out,
+            "{} interop client (MLSClient gRPC service) listening on {bound}",
+            canopy_interop_server::NAME
+        )
+        .and_then(|()| out.flush());
+    })
+    .with_context(|| format!("serving the interop client on {addr}"))?;
+    written.context("writing the listening address")
 }
 
 fn run_vectors(

@@ -257,6 +257,18 @@ fn store_and_ds_api_keep_to_their_dependencies() {
     only(&m, "canopy-ds-api", &["serde"]);
 }
 
+/// COMMON rules: other MLS implementations are dependencies of test crates only; the interop
+/// client and the CLI that serves it link none of them (nor the test crates).
+#[test]
+fn the_interop_server_and_the_cli_link_no_other_mls_implementation() {
+    let m = metadata();
+    assert!(m.declared.contains_key("canopy-interop-server"));
+    let forbidden = ["openmls*", "mls-rs*", "canopy-interop", "canopy-testkit"];
+    never_links(&m, "canopy-interop-server", &forbidden);
+    never_links(&m, "canopy-cli", &forbidden);
+    assert!(m.closure("canopy-cli").contains("canopy-interop-server"));
+}
+
 #[test]
 fn nothing_depends_on_the_testkit_except_as_a_dev_dependency() {
     let m = metadata();

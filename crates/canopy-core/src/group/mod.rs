@@ -505,6 +505,15 @@ impl Group {
         self.config.limits = limits;
     }
 
+    /// Sets [`GroupConfig::ratchet_tree_in_welcome`] for our next commits: whether their
+    /// Welcome carries the ratchet tree in its GroupInfo, or the joiners get it out of band
+    /// (RFC 9420 §12.4.3.3), commit by commit. It changes nothing in the group's state that
+    /// other members see.
+    pub fn set_ratchet_tree_in_welcome(&mut self, in_welcome: bool) {
+        self.config.ratchet_tree_in_welcome = in_welcome;
+        self.dirty.meta();
+    }
+
     /// Whether a commit of ours is waiting for the Delivery Service's verdict.
     pub fn has_pending_commit(&self) -> bool {
         self.pending.is_some()

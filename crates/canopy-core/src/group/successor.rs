@@ -84,6 +84,16 @@ impl Group {
         )
     }
 
+    /// RFC 9420 §11.2, §11.3: in a group made by [`Group::reinit_successor`] or
+    /// [`Group::branch`], the PSK (usage `reinit` or `branch`, with its nonce) that its first
+    /// commit injects; `None` in other groups. A caller that replaces that first commit (with
+    /// [`Group::discard_pending_commit`], then [`Group::commit`] with other options, for
+    /// example [`CommitOptions::force_path`]) injects this PSK again in
+    /// [`CommitOptions::psks`], or the joiners refuse the Welcome (rule WE-08).
+    pub fn successor_psk(&self) -> Option<&PreSharedKeyId> {
+        self.successor_psk.as_ref().map(|(id, _)| id)
+    }
+
     fn successor(
         env: &Env<'_>,
         old: &Self,

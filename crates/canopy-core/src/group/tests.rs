@@ -1233,3 +1233,88 @@ fn a_lax_key_package_from_another_implementation_is_added_and_joins_on_every_sui
         assert_agree(&[&alice, &bob_group]);
     }
 }
+
+#[test]
+fn the_ratchet_tree_goes_in_the_welcome_or_out_of_band_commit_by_commit() {
+    let w = World::new();
+    let mut alice = w.create("alice", GroupConfig::default());
+    alice.set_ratchet_tree_in_welcome(false);
+    assert!(!alice.config().ratchet_tree_in_welcome);
+    let (commit, welcome, mut kps) = w.commit_add(&mut alice, &["bob"]);
+    own_commit(&w, &mut alice, &commit);
+    let (bundle, signer) = kps.pop().unwrap();
+    let join = |tree: Option<wire::RatchetTree>| {
+        Group::join(
+            &w.env(),
+            GroupConfig::default(),
+            &welcome,
+            &bundle,
+            Arc::new(signer.clone()),
+            tree,
+            &BTreeMap::new(),
+            &[],
+        )
+    };
+    // Without the tree in its GroupInfo, the Welcome needs it out of band.
+    assert_eq!(join(None).unwrap_err(), GroupError::MissingRatchetTree);
+    let bob = join(Some(alice.tree().to_wire().unwrap())).unwrap();
+    assert_agree(&[&alice, &bob]);
+
+    // Back on: the next Welcome carries the tree again.
+    alice.set_ratchet_tree_in_welcome(true);
+    let (commit, welcome, kps) = w.commit_add(&mut alice, &["carol"]);
+    own_commit(&w, &mut alice, &commit);
+    let carol = w.join(&welcome, kps, GroupConfig::default());
+    assert_agree(&[&alice, &carol[0]]);
+}
+
+#[test]
+fn a_successor_s_first_commit_can_be_replaced_if_it_injects_the_successor_psk_again() {
+    let w = World::new();
+    let (alice, bob, _carol) = three_members(&w, GroupConfig::default());
+    assert!(alice.successor_psk().is_none());
+    let (b_kp, b_sig) = w.key_package("bob");
+    let (mut sub, first) = Group::branch(
+        &w.env(),
+        &alice,
+        GroupConfig::default(),
+        b"subgroup".to_vec(),
+        Extensions::default(),
+        &World::leaf("alice"),
+        Arc::new(w.signer()),
+        vec![b_kp.key_package.clone()],
+    )
+    .unwrap();
+    let psk = sub.successor_psk().cloned().unwrap();
+    assert!(matches!(
+        &psk.psk,
+        Psk::Resumption { usage: ResumptionPskUsage::Branch, psk_epoch, .. }
+            if *psk_epoch == alice.epoch()
+    ));
+    // Replace the add-only commit with one that has a path.
+    assert!(sub.discard_pending_commit());
+    let out = sub
+        .commit(
+            &w.env(),
+            CommitOptions {
+                add: vec![b_kp.key_package.clone()],
+                psks: vec![psk],
+                force_path: true,
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    assert_ne!(out.commit, first.commit);
+    let _ = sub.merge_pending_commit().unwrap();
+    let bob_sub = Group::join_successor(
+        &w.env(),
+        &bob,
+        GroupConfig::default(),
+        &welcome_of(&out),
+        &b_kp,
+        Arc::new(b_sig),
+        None,
+    )
+    .unwrap();
+    assert_agree(&[&sub, &bob_sub]);
+}
