@@ -5,7 +5,7 @@
 
 use canopy_core::group::{CommitOptions, CommitOutput, Group, Merged};
 use canopy_core::tree::math::LeafIndex;
-use canopy_core::wire::MlsMessage;
+use canopy_core::wire::{MlsMessage, Proposal};
 use canopy_store::{Store, Table};
 
 use crate::group_handle::IndexRow;
@@ -105,6 +105,15 @@ impl<S: Store> Client<S> {
                 ..CommitOptions::default()
             },
         )
+    }
+
+    /// Sends a proposal (RFC 9420 §12.1) in group `group_id`, cached (durably) for our next
+    /// commit. Returns the message to send.
+    ///
+    /// # Errors
+    /// As [`Client::commit`].
+    pub fn propose(&mut self, group_id: &[u8], proposal: Proposal) -> Result<Vec<u8>, ClientError> {
+        self.change(group_id, |env, group| Ok(group.propose(env, proposal)?))
     }
 
     /// Whether group `group_id` has a commit of ours pending.
