@@ -475,9 +475,12 @@ impl Group {
         }
         self.proposals.clear();
         self.credential_types = std::sync::OnceLock::new();
-        let Some(epoch) = epoch.filter(|_| !summary.self_removed) else {
+        let Some(mut epoch) = epoch.filter(|_| !summary.self_removed) else {
             return Ok(Merged::Removed);
         };
+        // The new epoch's secret tree is new to the store even when the staged commit was
+        // restored from its record (a pending commit merged after a reload).
+        epoch.secret_tree.touch_all();
         self.own_updates.clear();
         if let Some(key) = leaf_key {
             self.private.set_leaf_key(key);

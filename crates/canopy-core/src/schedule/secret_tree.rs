@@ -272,6 +272,14 @@ impl SecretTree {
         }
     }
 
+    /// Marks every record of the tree as changed, so that the next delta writes it whole:
+    /// for a tree a store does not hold yet although it was itself restored from a record
+    /// (the next epoch of a pending commit, saved with the commit and merged after a reload).
+    pub(crate) fn touch_all(&mut self) {
+        self.touched.nodes.extend(self.frontier.keys().copied());
+        self.touched.leaves.extend(self.ratchets.keys().copied());
+    }
+
     /// The number of leaves.
     pub fn leaves(&self) -> LeafCount {
         self.leaves

@@ -316,6 +316,30 @@ fn deltas_keep_the_records_equal_to_the_group_with_private_handshakes() {
 /// What one message and one commit write, in a group of 64: a message one ratchet record
 /// (plus the secret tree path for a sender's first message of the epoch), a commit O(log n)
 /// records, never the whole state.
+/// A pending commit restored from the records (a restart between sending and merging)
+/// writes the new epoch's secret tree when it is merged.
+#[test]
+fn a_pending_commit_merged_after_a_reload_writes_the_new_epoch() {
+    let w = World::new();
+    let mut alice = w.create("alice", GroupConfig::default());
+    let mut mirror = Mirror::default();
+    let _ = mirror.sync(&w, &mut alice);
+    let options = CommitOptions {
+        force_path: true,
+        ..CommitOptions::default()
+    };
+    let _ = alice.commit(&w.env(), options).unwrap();
+    let _ = mirror.sync(&w, &mut alice);
+    let mut reloaded = Group::from_records(
+        &w.provider,
+        mirror.records.iter().map(|(k, v)| (*k, v.as_slice())),
+        alice.signer().clone(),
+    )
+    .unwrap();
+    let _ = reloaded.merge_pending_commit().unwrap();
+    let _ = mirror.sync(&w, &mut reloaded);
+}
+
 #[test]
 fn a_message_writes_one_record_and_a_commit_a_few() {
     let w = World::new();
