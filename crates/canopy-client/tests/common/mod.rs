@@ -53,3 +53,28 @@ pub(crate) fn pair<A: Store, B: Store>(alice: &mut Client<A>, bob: &mut Client<B
 pub(crate) fn read<S: Store>(to: &mut Client<S>, ct: &[u8]) -> Vec<u8> {
     to.decrypt(ct, |_, _| Ok(())).unwrap().0.data
 }
+
+/// The group's records in memory are exactly the store's.
+pub(crate) fn assert_mirrors<S: Store>(client: &mut Client<S>, group_id: &[u8]) {
+    let memory: Vec<_> = client
+        .group(group_id)
+        .unwrap()
+        .records()
+        .unwrap()
+        .into_iter()
+        .map(|(k, v)| (k, v.as_bytes().to_vec()))
+        .collect();
+    let disk: Vec<_> = client
+        .store()
+        .load_group(group_id)
+        .unwrap()
+        .unwrap()
+        .records
+        .into_iter()
+        .map(|(k, v)| (k, v.as_bytes().to_vec()))
+        .collect();
+    let keys =
+        |r: &[(canopy_store::RecordKey, Vec<u8>)]| r.iter().map(|(k, _)| *k).collect::<Vec<_>>();
+    assert_eq!(keys(&memory), keys(&disk), "record keys differ");
+    assert!(memory == disk, "record values differ");
+}
