@@ -5,7 +5,12 @@
 //! Messages travel as bytes, as they would through a Delivery Service. Bob keeps what he
 //! reads in the application table, written in the transaction that deletes the message's
 //! key (the client's persistence contract).
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::Path;
 

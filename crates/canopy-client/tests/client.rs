@@ -91,7 +91,7 @@ fn key_packages_come_in_batches_and_the_last_resort_is_reused() {
     let welcome = out.welcome.unwrap();
     let peeked = bob.peek(&welcome).unwrap();
     assert_eq!(peeked.kind, MessageKind::Welcome);
-    let reference = peeked.key_package.clone().unwrap();
+    let reference = peeked.key_package.unwrap();
     assert!(stored.iter().any(|k| k.reference == reference));
     bob.process_incoming(&welcome, no_app_writes).unwrap();
     assert_eq!(bob.key_packages().unwrap().len(), 5);
