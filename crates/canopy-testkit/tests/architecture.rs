@@ -167,6 +167,7 @@ fn never_links(m: &Metadata, package: &str, forbidden: &[&str]) {
 const NOT_IN_CORE: &[&str] = &[
     "canopy-crypto-rustcrypto",
     "canopy-store",
+    "canopy-client",
     "canopy-ds",
     "canopy-ds-api",
     "canopy-cli",
@@ -255,6 +256,50 @@ fn store_and_ds_api_keep_to_their_dependencies() {
         &["tokio*", "axum*", "hyper*", "reqwest", "ureq"],
     );
     only(&m, "canopy-ds-api", &["serde"]);
+}
+
+/// The client layer composes core, crypto, the default backend and the store, and nothing
+/// that does I/O on its own (no async runtime, no HTTP): applications bring the transport.
+#[test]
+fn the_client_depends_on_core_crypto_backend_and_store_only() {
+    let m = metadata();
+    assert!(m.declared.contains_key("canopy-client"));
+    only(
+        &m,
+        "canopy-client",
+        &[
+            "canopy-core",
+            "canopy-crypto",
+            "canopy-crypto-rustcrypto",
+            "canopy-store",
+            "thiserror",
+        ],
+    );
+    never_links(
+        &m,
+        "canopy-client",
+        &[
+            "tokio*",
+            "async-std",
+            "futures*",
+            "axum*",
+            "hyper*",
+            "http",
+            "reqwest",
+            "ureq",
+            "tonic*",
+            "openmls*",
+            "mls-rs*",
+            "canopy-testkit",
+            "canopy-cli",
+            "canopy-interop*",
+        ],
+    );
+    let client = m.closure("canopy-client");
+    assert!(client.contains("canopy-store") && client.contains("canopy-core"));
+    // Core stays below the client.
+    assert!(!m.closure("canopy-core").contains("canopy-client"));
+    assert!(!m.closure("canopy-store").contains("canopy-client"));
 }
 
 /// COMMON rules: other MLS implementations are dependencies of test crates only; the interop
