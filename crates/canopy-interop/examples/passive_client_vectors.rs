@@ -7,7 +7,8 @@
 //! cargo run -p canopy-interop --features mls-rs-grease --example passive_client_vectors -- OUT_DIR
 //! ```
 //!
-//! writes `OUT_DIR/passive-client-welcome.json`, `OUT_DIR/passive-client-handling-commit.json`
+//! (optionally followed by a seed and a number of epochs for the random cases; the defaults are
+//! `1592590336` and `8`) writes `OUT_DIR/passive-client-welcome.json`, `OUT_DIR/passive-client-handling-commit.json`
 //! and `OUT_DIR/passive-client-random.json` for suites 0x0001, 0x0002, 0x0003 and 0x0007.
 //!
 //! mls-rs must be built with its `grease` feature (this crate's `mls-rs-grease`): every
@@ -999,7 +1000,7 @@ fn handling_commit_cases(suite: u16) -> Res<Vec<Case>> {
 /// random members, by-value Adds and Removes, commits with and without a path, PublicMessage
 /// and PrivateMessage framing.
 fn random_case(suite: u16, epochs: usize, seed: u64) -> Res<Case> {
-    let mut rng = Choice(seed);
+    let mut rng = Choice(seed.max(1));
     let mut w = World::new(suite, &format!("random {suite}"))?;
     grown_group(&mut w, 3)?;
     let passive = w.new_actor(rng.coin(50))?;
@@ -1092,10 +1093,11 @@ fn write(dir: &std::path::Path, name: &str, cases: &[Case]) -> Res<()> {
 }
 
 fn main() -> Res<()> {
-    let dir = std::env::args()
-        .nth(1)
-        .ok_or("usage: passive_client_vectors OUT_DIR")?;
-    let dir = std::path::PathBuf::from(dir);
+    let mut args = std::env::args().skip(1);
+    let usage = "usage: passive_client_vectors OUT_DIR [SEED [RANDOM_EPOCHS]]";
+    let dir = std::path::PathBuf::from(args.next().ok_or(usage)?);
+    let seed: u64 = args.next().map_or(Ok(0x5eed_0000), |a| a.parse())?;
+    let random_epochs: usize = args.next().map_or(Ok(8), |a| a.parse())?;
     std::fs::create_dir_all(&dir)?;
     let mut welcome = Vec::new();
     let mut handling = Vec::new();
@@ -1105,7 +1107,7 @@ fn main() -> Res<()> {
             |what: &'static str| move |e: Box<dyn Error>| format!("suite {suite}, {what}: {e}");
         welcome.extend(welcome_cases(suite).map_err(at("welcome"))?);
         handling.extend(handling_commit_cases(suite).map_err(at("handling-commit"))?);
-        random.push(random_case(suite, 10, 0x5eed_0000 + k as u64).map_err(at("random"))?);
+        random.push(random_case(suite, random_epochs, seed + k as u64).map_err(at("random"))?);
     }
     write(&dir, "passive-client-welcome.json", &welcome)?;
     write(&dir, "passive-client-handling-commit.json", &handling)?;

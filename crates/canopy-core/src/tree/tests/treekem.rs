@@ -357,7 +357,8 @@ fn an_add_after_an_update_takes_the_leftmost_blank_leaf() {
             ..old
         }
     };
-    diff.update_leaf(LeafIndex::new(4).unwrap(), updated).unwrap();
+    diff.update_leaf(LeafIndex::new(4).unwrap(), updated)
+        .unwrap();
     assert_eq!(diff.leftmost_blank_leaf(), diff.leftmost_blank_leaf_scan());
     let (joiner, _, _) = super::sim::key_package_leaf(920);
     assert_eq!(diff.add_leaf(joiner).unwrap().value(), 2);
