@@ -267,7 +267,7 @@ mod tests {
         let provider = canopy_crypto_rustcrypto::RustCryptoProvider::new();
         let (a, _) = new_key_package(&provider, CipherSuite(1), b"alice", 1_000_000).unwrap();
         let (b, _) = new_key_package(&provider, CipherSuite(1), b"bob", 1_000_000).unwrap();
-        let nodes = vec![
+        let nodes = [
             Some(Node::Leaf(Box::new(a.key_package.leaf_node))),
             None,
             None,

@@ -43,6 +43,7 @@ mod policy;
 mod process;
 mod proposals;
 mod records;
+mod roster;
 mod stage;
 mod state;
 mod successor;
@@ -67,6 +68,7 @@ pub use process::{CommitSummary, Merged, ProcessedMessage, StagedCommit};
 use proposals::CachedProposal;
 pub use proposals::LeftOut;
 pub use records::{Change, RecordKey, RecordKind, StateDelta};
+pub use roster::{Member, MembershipStatus};
 pub use state::STATE_FORMAT_VERSION;
 
 use crate::codec::{Limits, VarBytes};
@@ -298,6 +300,9 @@ pub struct Group {
     pending: Option<Box<commit::PendingCommit>>,
     /// RFC 9420 §11.2: the ReInit this group ended with; nothing more may be sent.
     ended: Option<wire::ReInit>,
+    /// RFC 9420 §12.1.3: the epoch whose commit removed us; the group stays at the epoch
+    /// before it (tree and secrets), and nothing more may be sent.
+    removed: Option<u64>,
     /// RFC 9420 §11.2, §11.3: the resumption PSK (usage `reinit` or `branch`) that the first
     /// commit of a successor group injects, with its value from the old group.
     successor_psk: Option<(PreSharedKeyId, Secret)>,
@@ -410,6 +415,7 @@ impl Group {
             psks,
             pending: None,
             ended: None,
+            removed: None,
             successor_psk: None,
             own_updates: Vec::new(),
             credential_types: OnceLock::new(),
