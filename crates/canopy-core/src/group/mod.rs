@@ -39,6 +39,7 @@ mod external;
 #[cfg(test)]
 pub(crate) mod forge;
 mod join;
+mod params;
 mod policy;
 mod process;
 mod proposals;
@@ -63,6 +64,7 @@ use canopy_crypto::{CipherSuite, CryptoProvider, Secret, SignaturePublicKey, Sig
 
 pub use commit::{CommitOptions, CommitOutput};
 pub use error::GroupError;
+pub use params::{CreateParams, JoinParams};
 pub use policy::{DefaultPolicy, IncludeAll, PolicyRefusal, ProposalInfo, ProposalPolicy};
 pub use process::{CommitSummary, Merged, ProcessedMessage, StagedCommit};
 use proposals::CachedProposal;
@@ -74,8 +76,7 @@ pub use state::STATE_FORMAT_VERSION;
 use crate::codec::{Limits, VarBytes};
 use crate::framing::Padding;
 use crate::key_package::{
-    CredentialValidator, GroupRequirements, LeafNodeParams, LifetimePolicy, NewLeafSource,
-    generate_leaf_node,
+    CredentialValidator, GroupRequirements, LifetimePolicy, NewLeafSource, generate_leaf_node,
 };
 use crate::rules::leaf::CredentialTypes;
 use crate::rules::{Rule, Violation};
@@ -334,15 +335,15 @@ impl Group {
     ///
     /// # Errors
     /// [`GroupError::ClockRequired`] without [`Env::now`]; crypto errors, an invalid `leaf`.
-    pub fn create(
-        env: &Env<'_>,
-        config: GroupConfig,
-        suite: CipherSuite,
-        group_id: Vec<u8>,
-        leaf: &LeafNodeParams,
-        signer: Arc<dyn Signer>,
-        extensions: Extensions,
-    ) -> Result<Self, GroupError> {
+    pub fn create(env: &Env<'_>, params: CreateParams<'_>) -> Result<Self, GroupError> {
+        let CreateParams {
+            suite,
+            group_id,
+            leaf,
+            signer,
+            config,
+            extensions,
+        } = params;
         let ops = env.ops(suite)?;
         let nh = ops.params().hash_len();
         let lifetime = own_lifetime(env, &config)?;
