@@ -7,22 +7,22 @@
 //! active members exchange application messages, update their leaves and remove members;
 //! after every commit every active member must hold the same epoch authenticator.
 
+use canopy_core::group::CreateParams;
+use canopy_core::group::JoinParams;
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
-use canopy_core::codec::VarBytes;
-use canopy_core::group::{
-    CommitOptions, Env, Group, GroupConfig, Merged, ProcessedMessage, StagedCommit,
-};
+use canopy_core::LeafIndex;
+use canopy_core::advanced::codec::VarBytes;
+use canopy_core::group::{CommitOptions, Env, Group, Merged, ProcessedMessage, StagedCommit};
 use canopy_core::key_package::{
     BasicCredentialValidator, KeyPackageBundle, KeyPackageParams, LeafNodeParams,
     create_key_package,
 };
-use canopy_core::tree::math::LeafIndex;
-use canopy_core::wire::{Credential, Extensions, Lifetime, MlsMessage, Welcome};
+use canopy_core::wire::{Credential, Lifetime, MlsMessage, Welcome};
 use canopy_crypto::{CipherSuite, CryptoProvider, Signer};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 use rayon::prelude::*;
@@ -153,12 +153,12 @@ pub fn run(opts: DemoOptions, out: &mut dyn Write) -> anyhow::Result<()> {
     let creator_signer = ops.signature_generate_key_pair()?;
     let mut creator = Group::create(
         &env,
-        GroupConfig::default(),
-        suite,
-        b"canopy demo group".to_vec(),
-        &LeafNodeParams::new(credential(0), suite),
-        Arc::new(creator_signer),
-        Extensions::default(),
+        CreateParams::new(
+            suite,
+            b"canopy demo group".to_vec(),
+            &LeafNodeParams::new(credential(0), suite),
+            Arc::new(creator_signer),
+        ),
     )?;
     writeln!(out, "adding {joiners} members in one commit ...")?;
     let add = CommitOptions {
@@ -346,16 +346,7 @@ fn join(
     bundle: &KeyPackageBundle,
     signer: Arc<dyn Signer>,
 ) -> anyhow::Result<Group> {
-    Ok(Group::join(
-        env,
-        GroupConfig::default(),
-        welcome,
-        bundle,
-        signer,
-        None,
-        &BTreeMap::new(),
-        &[],
-    )?)
+    Ok(Group::join(env, JoinParams::new(welcome, bundle, signer))?)
 }
 
 /// `count` indices in `0..n`, evenly spread (so active members sit all over the tree).

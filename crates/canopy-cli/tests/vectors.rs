@@ -482,3 +482,62 @@ fn a_passive_client_case_with_a_wrong_epoch_authenticator_fails() {
         report.failures
     );
 }
+
+/// Passive-client files from another generator (mls-rs 0.57, `testdata/vectors/mls-rs/`):
+/// every case passes, and the files hold the KeyPackages of issue 10's defect 14 that Canopy
+/// once refused: GREASE in `KeyPackage.extensions` that the leaf's capabilities do not list
+/// (RFC 9420 §10: ignored), and capabilities without the group's cipher suite.
+#[test]
+fn passive_client_files_generated_by_mls_rs_pass() {
+    use canopy_core::wire::KeyPackage;
+    let files = [
+        ("mls-rs/passive-client-welcome.json", 32),
+        ("mls-rs/passive-client-handling-commit.json", 16),
+        ("mls-rs/passive-client-random.json", 4),
+    ];
+    let (mut unlisted, mut without_suite, mut key_packages) = (0, 0, 0);
+    for (name, cases) in files {
+        let tally = run(name);
+        assert_eq!(
+            tally,
+            Tally {
+                passed: cases,
+                failed: 0,
+                skipped: 0
+            },
+            "{name}"
+        );
+        let bytes = std::fs::read(vector_path(name)).unwrap();
+        let json: Vec<serde_json::Value> = serde_json::from_slice(&bytes).unwrap();
+        for case in json {
+            let kp = hex::decode(case["key_package"].as_str().unwrap()).unwrap();
+            let message = canopy_core::wire::MlsMessage::from_bytes(&kp).unwrap();
+            let canopy_core::wire::MlsMessage::KeyPackage(kp) = message else {
+                panic!("{name}: not a KeyPackage message");
+            };
+            let kp: &KeyPackage = &kp;
+            key_packages += 1;
+            let caps = &kp.leaf_node.capabilities;
+            if kp
+                .extensions
+                .as_slice()
+                .iter()
+                .any(|e| !caps.extensions.0.contains(&e.extension_type))
+            {
+                unlisted += 1;
+            }
+            if !caps.cipher_suites.contains(&kp.cipher_suite) {
+                without_suite += 1;
+            }
+        }
+    }
+    assert_eq!(key_packages, 52);
+    assert_eq!(
+        unlisted, 52,
+        "every mls-rs KeyPackage carries an unlisted GREASE extension"
+    );
+    assert!(
+        without_suite >= 10,
+        "{without_suite} capabilities without the suite"
+    );
+}

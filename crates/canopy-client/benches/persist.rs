@@ -23,7 +23,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use canopy_client::{Client, Incoming, no_app_writes};
-use canopy_core::codec::VarBytes;
+use canopy_core::advanced::codec::VarBytes;
 use canopy_core::group::{Env, Group, ProcessedMessage};
 use canopy_core::key_package::{
     BasicCredentialValidator, KeyPackageParams, LeafNodeParams, create_key_package,

@@ -15,7 +15,7 @@
 use std::path::Path;
 
 use canopy_client::{AppTx, Client, Incoming, no_app_writes};
-use canopy_core::codec::VarBytes;
+use canopy_core::advanced::codec::VarBytes;
 use canopy_core::wire::Credential;
 use canopy_crypto::CipherSuite;
 use canopy_store::{SqliteStore, StoreOptions, Table};

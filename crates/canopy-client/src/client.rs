@@ -8,17 +8,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use canopy_core::group::{Env, Group, GroupConfig};
+use canopy_core::group::{CreateParams, Env, Group, GroupConfig, Member, MembershipStatus};
 use canopy_core::key_package::{
     BasicCredentialValidator, CredentialValidator, KeyPackageParams, LeafNodeParams,
     create_key_package,
 };
-use canopy_core::wire::{Credential, Extensions, Lifetime, MlsMessage};
+use canopy_core::wire::{Credential, Lifetime, MlsMessage};
 use canopy_crypto::{CipherSuite, CryptoProvider, Signer, SuiteOps};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 use canopy_store::{Store, Table};
 
-use crate::group_handle::{IndexRow, Member, MembershipStatus, Slot, roster};
+use crate::group_handle::{IndexRow, Slot};
 use crate::identity::Identity;
 use crate::key_packages::{KeyPackageInfo, StoredKeyPackage};
 use crate::persist::{TableOp, write};
@@ -348,15 +348,10 @@ impl<S: Store> Client<S> {
         if self.store.get(Table::GroupIndex, &group_id)?.is_some() {
             return Err(ClientError::GroupExists);
         }
-        let mut group = Group::create(
-            &self.ctx.env(),
-            self.ctx.config.group,
-            suite,
-            group_id.clone(),
-            &LeafNodeParams::new(credential, suite),
-            signer,
-            Extensions::default(),
-        )?;
+        let leaf = LeafNodeParams::new(credential, suite);
+        let params =
+            CreateParams::new(suite, group_id.clone(), &leaf, signer).config(self.ctx.config.group);
+        let mut group = Group::create(&self.ctx.env(), params)?;
         let delta = group.take_delta()?;
         let index = TableOp::Put(
             Table::GroupIndex,
@@ -365,18 +360,13 @@ impl<S: Store> Client<S> {
         );
         let (version, ()) = write(&mut self.store, Some((&delta, None)), &[index], |_| Ok(()))?;
         let version = version.ok_or(ClientError::Corrupt("no version"))?;
-        self.groups.insert(
-            group_id.clone(),
-            Slot {
-                group,
-                version,
-                identity: identity.to_owned(),
-            },
-        );
+        self.groups
+            .insert(group_id.clone(), Slot { group, version });
         Ok(group_id)
     }
 
-    /// The ids of every group the client knows (members and removed), in byte order.
+    /// The ids of every group the client holds (those it was removed from included), in
+    /// byte order.
     ///
     /// # Errors
     /// [`ClientError::Store`].
@@ -393,9 +383,8 @@ impl<S: Store> Client<S> {
     /// ([`Group::from_records`]).
     ///
     /// # Errors
-    /// [`ClientError::UnknownGroup`], [`ClientError::Removed`],
-    /// [`ClientError::SignerNotAttached`], [`ClientError::Group`] for records that do not
-    /// load, [`ClientError::Store`].
+    /// [`ClientError::UnknownGroup`], [`ClientError::SignerNotAttached`],
+    /// [`ClientError::Group`] for records that do not load, [`ClientError::Store`].
     pub fn group(&mut self, group_id: &[u8]) -> Result<&Group, ClientError> {
         self.ensure_loaded(group_id)?;
         self.groups
@@ -410,27 +399,24 @@ impl<S: Store> Client<S> {
         self.groups.remove(group_id).is_some()
     }
 
-    /// Our membership status in group `group_id`.
+    /// Our membership status in group `group_id` ([`Group::status`]): a member, removed
+    /// (by the commit that started the epoch it names: [`Incoming::Removed`] reported it),
+    /// or the group ended (RFC 9420 §11.2).
+    ///
+    /// [`Incoming::Removed`]: crate::Incoming::Removed
     ///
     /// # Errors
-    /// As [`Client::group`], except that a removed member gets
-    /// [`MembershipStatus::Removed`].
+    /// As [`Client::group`].
     pub fn status(&mut self, group_id: &[u8]) -> Result<MembershipStatus, ClientError> {
-        match self.ensure_loaded(group_id) {
-            Ok(()) => {}
-            Err(ClientError::Removed { epoch }) => return Ok(MembershipStatus::Removed { epoch }),
-            Err(e) => return Err(e),
-        }
-        let epoch = self.group(group_id)?.epoch();
-        Ok(MembershipStatus::Member { epoch })
+        Ok(self.group(group_id)?.status())
     }
 
     /// The members of group `group_id`, in leaf order (RFC 9420 §7.1).
     ///
     /// # Errors
     /// As [`Client::group`].
-    pub fn roster(&mut self, group_id: &[u8]) -> Result<Vec<Member>, ClientError> {
-        Ok(roster(self.group(group_id)?))
+    pub fn roster(&mut self, group_id: &[u8]) -> Result<Vec<Member<'_>>, ClientError> {
+        Ok(self.group(group_id)?.roster().collect())
     }
 
     /// What `bytes` is and where it goes, without processing it (see [`Peeked`]). For a
@@ -473,9 +459,6 @@ impl<S: Store> Client<S> {
             return Ok(());
         }
         let index = self.index_row(group_id)?;
-        if let Some(epoch) = index.removed_in {
-            return Err(ClientError::Removed { epoch });
-        }
         let identity = self
             .identities
             .get(&index.identity)
@@ -496,7 +479,6 @@ impl<S: Store> Client<S> {
             Slot {
                 group,
                 version: loaded.version,
-                identity: index.identity,
             },
         );
         Ok(())

@@ -3,13 +3,12 @@
 //! still pending, to merge once the Delivery Service accepts it or to discard if another
 //! commit won the epoch.
 
+use canopy_core::LeafIndex;
 use canopy_core::group::{CommitOptions, CommitOutput, Group, Merged};
-use canopy_core::tree::math::LeafIndex;
 use canopy_core::wire::{MlsMessage, Proposal};
-use canopy_store::{Store, Table};
+use canopy_store::Store;
 
-use crate::group_handle::IndexRow;
-use crate::persist::{TableOp, write};
+use crate::persist::write;
 use crate::{Client, ClientError};
 
 /// The result of merging our pending commit.
@@ -23,7 +22,7 @@ pub enum MergeOutcome {
     },
     /// The commit removed us (it cannot, for a commit of our own; kept for completeness).
     Removed {
-        /// Our last epoch.
+        /// The first epoch we are not a member of.
         epoch: u64,
     },
 }
@@ -130,16 +129,13 @@ impl<S: Store> Client<S> {
     /// [`ClientError::Group`] with `NoPendingCommit`; [`ClientError::Store`]; as
     /// [`Client::group`].
     pub fn merge_pending_commit(&mut self, group_id: &[u8]) -> Result<MergeOutcome, ClientError> {
-        let merged = self.change(group_id, |_, group| {
-            let epoch = group.epoch();
-            Ok((group.merge_pending_commit()?, epoch))
-        })?;
-        Ok(match merged {
-            (Merged::Member { epoch }, _) => MergeOutcome::Member { epoch },
-            (Merged::Removed, epoch) => {
-                self.mark_removed(group_id, epoch)?;
-                MergeOutcome::Removed { epoch }
-            }
+        self.change(group_id, |_, group| {
+            Ok(match group.merge_pending_commit()? {
+                Merged::Member { epoch } => MergeOutcome::Member { epoch },
+                Merged::Removed => MergeOutcome::Removed {
+                    epoch: group.epoch().saturating_add(1),
+                },
+            })
         })
     }
 
@@ -166,6 +162,9 @@ impl<S: Store> Client<S> {
             .groups
             .get_mut(group_id)
             .ok_or(ClientError::UnknownGroup)?;
+        if let canopy_core::group::MembershipStatus::Removed { epoch } = slot.group.status() {
+            return Err(ClientError::Removed { epoch });
+        }
         let out = f(&env, &mut slot.group)?;
         if !slot.group.has_changes() {
             return Ok(out);
@@ -193,26 +192,5 @@ impl<S: Store> Client<S> {
                 Err(e)
             }
         }
-    }
-
-    /// Records that we were removed from `group_id` in `epoch`: its records go, its index row
-    /// says so.
-    fn mark_removed(&mut self, group_id: &[u8], epoch: u64) -> Result<(), ClientError> {
-        let index = self.index_row(group_id)?;
-        let ops = [
-            TableOp::DeleteGroup(group_id.to_vec()),
-            TableOp::Put(
-                Table::GroupIndex,
-                group_id.to_vec(),
-                IndexRow {
-                    identity: index.identity,
-                    removed_in: Some(epoch),
-                }
-                .encode()?,
-            ),
-        ];
-        self.groups.remove(group_id);
-        write(&mut self.store, None, &ops, |_| Ok(()))?;
-        Ok(())
     }
 }

@@ -1,6 +1,6 @@
 //! The client's one error type.
 
-use canopy_core::codec::CodecError;
+use canopy_core::advanced::codec::CodecError;
 use canopy_core::group::GroupError;
 use canopy_core::key_package::KeyPackageError;
 use canopy_crypto::{CipherSuite, CryptoError};
@@ -67,11 +67,11 @@ pub enum ClientError {
     /// A group with this id is stored already.
     #[error("the group exists already")]
     GroupExists,
-    /// This member was removed from the group (RFC 9420 §12.1.3): it cannot send, and it
-    /// reads nothing of the group after the commit that removed it.
+    /// This member was removed from the group (RFC 9420 §12.1.3): it cannot send or commit,
+    /// and reads nothing of the group from the epoch the removing commit started.
     #[error("this member was removed from the group in epoch {epoch}")]
     Removed {
-        /// The epoch whose commit removed us (the group's last epoch for us).
+        /// The first epoch this client is not a member of.
         epoch: u64,
     },
     /// A Welcome names none of this client's stored KeyPackages (RFC 9420 §12.4.3.1: its

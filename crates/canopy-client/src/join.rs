@@ -6,7 +6,7 @@
 
 use std::collections::BTreeMap;
 
-use canopy_core::group::Group;
+use canopy_core::group::{Group, JoinParams};
 use canopy_core::wire::{self, MlsMessage, Welcome};
 use canopy_crypto::Secret;
 use canopy_store::{Store, Table};
@@ -86,16 +86,11 @@ impl<S: Store> Client<S> {
             .as_deref()
             .map(wire::RatchetTree::from_bytes)
             .transpose()?;
-        let mut group = Group::join(
-            &self.ctx.env(),
-            self.ctx.config.group,
-            welcome,
-            &stored.bundle,
-            signer,
-            tree,
-            &options.psks,
-            &[],
-        )?;
+        let params = JoinParams::new(welcome, &stored.bundle, signer)
+            .config(self.ctx.config.group)
+            .ratchet_tree(tree)
+            .external_psks(&options.psks);
+        let mut group = Group::join(&self.ctx.env(), params)?;
         let group_id = group.group_id().to_vec();
         if self.store.get(Table::GroupIndex, &group_id)?.is_some() {
             return Err(ClientError::GroupExists);
@@ -121,14 +116,7 @@ impl<S: Store> Client<S> {
             app(&incoming, tx)
         })?;
         let version = version.ok_or(ClientError::Corrupt("no version"))?;
-        self.groups.insert(
-            group_id,
-            Slot {
-                group,
-                version,
-                identity: stored.info.identity,
-            },
-        );
+        self.groups.insert(group_id, Slot { group, version });
         Ok((incoming, out))
     }
 }

@@ -15,11 +15,12 @@
 //! - creates groups, adds, removes, updates, encrypts and decrypts, merges or discards its
 //!   pending commit, and loads groups from the store when first used;
 //! - keeps a **membership status** per group: the commit that removes us yields
-//!   [`Incoming::Removed`], and the group's status stays [`MembershipStatus::Removed`].
+//!   [`Incoming::Removed`], the group's status stays [`MembershipStatus::Removed`] (after a
+//!   restart too), and later messages give [`ClientError::Removed`], not an unknown epoch.
 //!
 //! ```
 //! use canopy_client::{Client, Incoming, no_app_writes};
-//! use canopy_core::codec::VarBytes;
+//! use canopy_core::advanced::codec::VarBytes;
 //! use canopy_core::wire::Credential;
 //! use canopy_crypto::CipherSuite;
 //! use canopy_store::MemoryStore;
@@ -112,7 +113,6 @@ pub use client::{Client, ClientBuilder, ClientConfig};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use commits::MergeOutcome;
 pub use error::{AppError, ClientError};
-pub use group_handle::{Member, MembershipStatus};
 pub use identity::Identity;
 pub use join::JoinOptions;
 pub use key_packages::KeyPackageInfo;
@@ -121,6 +121,8 @@ pub use persist::AppTx;
 pub use routing::{MessageKind, Peeked};
 
 /// The engine's types an application of the client needs.
-pub use canopy_core::group::{CommitOptions, CommitOutput, CommitSummary, GroupConfig};
+pub use canopy_core::LeafIndex;
+pub use canopy_core::group::{
+    CommitOptions, CommitOutput, CommitSummary, GroupConfig, Member, MembershipStatus,
+};
 pub use canopy_core::key_package::KeyPackageRef;
-pub use canopy_core::tree::math::LeafIndex;

@@ -2,14 +2,15 @@
 //! a group (§6, §12): each outcome is written to the store, with what the application
 //! writes in its callback, in one transaction before it is returned.
 
-use canopy_core::group::{CommitSummary, Group, Merged, ProcessedMessage};
-use canopy_core::tree::math::LeafIndex;
+use canopy_core::LeafIndex;
+use canopy_core::group::{
+    CommitSummary, Group, GroupError, MembershipStatus, Merged, ProcessedMessage,
+};
 use canopy_core::wire::{Credential, MlsMessage, Sender};
-use canopy_store::{Store, Table};
+use canopy_store::Store;
 
-use crate::group_handle::IndexRow;
 use crate::join::JoinOptions;
-use crate::persist::{AppTx, TableOp, write};
+use crate::persist::{AppTx, write};
 use crate::routing::{MessageKind, peek};
 use crate::{AppError, Client, ClientError};
 
@@ -59,12 +60,13 @@ pub enum Incoming {
         /// The new epoch.
         epoch: u64,
     },
-    /// A commit that removed us (RFC 9420 §12.1.3): the group's secrets are deleted and its
-    /// status is [`MembershipStatus::Removed`](crate::MembershipStatus::Removed).
+    /// A commit that removed us (RFC 9420 §12.1.3): the group's status is now
+    /// [`MembershipStatus::Removed`](crate::MembershipStatus::Removed); it keeps only what
+    /// reads messages sent before the removal.
     Removed {
         /// The group.
         group_id: Vec<u8>,
-        /// Our last epoch.
+        /// The first epoch we are not a member of (the one the commit started).
         epoch: u64,
         /// What the commit changed.
         summary: CommitSummary,
@@ -220,41 +222,25 @@ impl<S: Store> Client<S> {
             .get_mut(group_id)
             .ok_or(ClientError::UnknownGroup)?;
         // On error the group is unchanged (canopy-core's all-or-nothing rule).
-        let processed = slot.group.process_message(&env, bytes)?;
-        let settled = settle(&mut slot.group, processed).and_then(|(incoming, removed)| {
+        let processed = slot.group.process_message(&env, bytes).map_err(removed)?;
+        let settled = settle(&mut slot.group, processed).and_then(|incoming| {
             let delta = slot.group.take_delta()?;
-            let ops = match removed {
-                Some(epoch) => vec![
-                    TableOp::DeleteGroup(group_id.to_vec()),
-                    TableOp::Put(
-                        Table::GroupIndex,
-                        group_id.to_vec(),
-                        IndexRow {
-                            identity: slot.identity.clone(),
-                            removed_in: Some(epoch),
-                        }
-                        .encode()?,
-                    ),
-                ],
-                None => Vec::new(),
-            };
             let (version, out) = write(
                 &mut self.store,
                 Some((&delta, Some(slot.version))),
-                &ops,
+                &[],
                 |tx| app(&incoming, tx),
             )?;
-            Ok((incoming, out, version, removed.is_some()))
+            Ok((incoming, out, version))
         });
         match settled {
-            Ok((incoming, out, Some(version), false)) => {
+            Ok((incoming, out, Some(version))) => {
                 slot.version = version;
                 Ok((incoming, out))
             }
-            Ok((incoming, out, _, _)) => {
-                // Removed: nothing of the group is kept in memory either.
+            Ok((_, _, None)) => {
                 self.groups.remove(group_id);
-                Ok((incoming, out))
+                Err(ClientError::Corrupt("no version"))
             }
             Err(e) => {
                 self.groups.remove(group_id);
@@ -264,12 +250,24 @@ impl<S: Store> Client<S> {
     }
 }
 
-/// Finishes what `process_message` returned: merges commits. Returns the outcome and, if we
-/// were removed, our last epoch.
-fn settle(
-    group: &mut Group,
-    processed: ProcessedMessage,
-) -> Result<(Incoming, Option<u64>), ClientError> {
+/// A message of an epoch the commit that removed us started is [`ClientError::Removed`].
+pub(crate) fn removed(e: GroupError) -> ClientError {
+    match e {
+        GroupError::Removed { epoch } => ClientError::Removed { epoch },
+        e => ClientError::Group(e),
+    }
+}
+
+/// The first epoch `group` does not have us, if we were removed.
+fn removed_epoch(group: &Group) -> u64 {
+    match group.status() {
+        MembershipStatus::Removed { epoch } => epoch,
+        _ => group.epoch().saturating_add(1),
+    }
+}
+
+/// Finishes what `process_message` returned: merges commits.
+fn settle(group: &mut Group, processed: ProcessedMessage) -> Result<Incoming, ClientError> {
     let group_id = group.group_id().to_vec();
     Ok(match processed {
         ProcessedMessage::Application {
@@ -277,51 +275,36 @@ fn settle(
             epoch,
             data,
             authenticated_data,
-        } => (
-            Incoming::Application(ReceivedMessage {
-                sender_credential: group.member_credential(sender).cloned(),
-                group_id,
-                epoch,
-                sender,
-                data,
-                authenticated_data,
-            }),
-            None,
-        ),
-        ProcessedMessage::Proposal { sender, .. } => {
-            (Incoming::Proposal { group_id, sender }, None)
-        }
+        } => Incoming::Application(ReceivedMessage {
+            sender_credential: group.member_credential(sender).cloned(),
+            group_id,
+            epoch,
+            sender,
+            data,
+            authenticated_data,
+        }),
+        ProcessedMessage::Proposal { sender, .. } => Incoming::Proposal { group_id, sender },
         ProcessedMessage::Commit(staged) => {
             let summary = staged.summary().clone();
-            let last_epoch = group.epoch();
             match group.merge_staged_commit(*staged)? {
-                Merged::Member { .. } => (Incoming::Commit { group_id, summary }, None),
-                Merged::Removed => (
-                    Incoming::Removed {
-                        group_id,
-                        epoch: last_epoch,
-                        summary,
-                    },
-                    Some(last_epoch),
-                ),
+                Merged::Member { .. } => Incoming::Commit { group_id, summary },
+                Merged::Removed => Incoming::Removed {
+                    group_id,
+                    epoch: removed_epoch(group),
+                    summary,
+                },
             }
         }
         ProcessedMessage::OwnCommit => match group.merge_pending_commit()? {
-            Merged::Member { epoch } => (Incoming::OwnCommit { group_id, epoch }, None),
-            Merged::Removed => {
-                let epoch = group.epoch();
-                (
-                    Incoming::Removed {
-                        group_id,
-                        epoch,
-                        summary: CommitSummary::default(),
-                    },
-                    Some(epoch),
-                )
-            }
+            Merged::Member { epoch } => Incoming::OwnCommit { group_id, epoch },
+            Merged::Removed => Incoming::Removed {
+                group_id,
+                epoch: removed_epoch(group),
+                summary: CommitSummary::default(),
+            },
         },
         ProcessedMessage::PastHandshake { epoch, .. } => {
-            (Incoming::PastHandshake { group_id, epoch }, None)
+            Incoming::PastHandshake { group_id, epoch }
         }
         _ => return Err(ClientError::UnexpectedMessage("unknown processing outcome")),
     })

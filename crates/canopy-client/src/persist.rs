@@ -52,11 +52,10 @@ impl<T: StoreTx> AppTx for AppView<'_, T> {
     }
 }
 
-/// A write to a client table, or the removal of a group's records.
+/// A write to a client table.
 pub(crate) enum TableOp {
     Put(Table, Vec<u8>, Vec<u8>),
     Delete(Table, Vec<u8>),
-    DeleteGroup(Vec<u8>),
 }
 
 /// Writes, in one transaction: `delta` (checked against the expected version), `ops`, and
@@ -78,9 +77,6 @@ pub(crate) fn write<S: Store, R>(
             TableOp::Put(table, key, value) => tx.put(*table, key, value)?,
             TableOp::Delete(table, key) => {
                 tx.delete(*table, key)?;
-            }
-            TableOp::DeleteGroup(group_id) => {
-                tx.delete_group(group_id)?;
             }
         }
     }

@@ -31,7 +31,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use canopy_client::{Client, Incoming, no_app_writes};
-use canopy_core::codec::VarBytes;
+use canopy_core::advanced::codec::VarBytes;
 use canopy_core::wire::{Credential, MlsMessage};
 use canopy_crypto::CipherSuite;
 use canopy_store::{MemoryStore, SqliteStore, Store, StoreOptions, Table};

@@ -289,8 +289,13 @@ fn removal_whose_write_fails_can_be_processed_again() {
     ));
     assert_eq!(
         bob.status(&group).unwrap(),
-        canopy_client::MembershipStatus::Member { epoch: 1 }
+        canopy_client::MembershipStatus::Member
     );
     let (incoming, ()) = bob.process_incoming(&out.commit, no_app_writes).unwrap();
-    assert!(matches!(incoming, Incoming::Removed { epoch: 1, .. }));
+    assert!(matches!(incoming, Incoming::Removed { epoch: 2, .. }));
+    let mut bob = client(bob.into_store(), 28, &clock);
+    assert_eq!(
+        bob.status(&group).unwrap(),
+        canopy_client::MembershipStatus::Removed { epoch: 2 }
+    );
 }

@@ -16,10 +16,10 @@
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-use canopy_core::codec::VarBytes;
-use canopy_core::framing::{Padding, protect_private, sign_content, unprotect_private};
-use canopy_core::schedule::{OutOfOrderPolicy, SecretTree};
-use canopy_core::tree::math::LeafCount;
+use canopy_core::advanced::codec::VarBytes;
+use canopy_core::advanced::framing::{Padding, protect_private, sign_content, unprotect_private};
+use canopy_core::advanced::schedule::{OutOfOrderPolicy, SecretTree};
+use canopy_core::advanced::tree::math::LeafCount;
 use canopy_core::wire::{
     Extensions, FramedContent, FramedContentBody, GroupContext, PrivateMessage, ProtocolVersion,
     Sender, WireFormat,

@@ -19,17 +19,18 @@
     clippy::indexing_slicing
 )]
 
-use std::collections::BTreeMap;
+use canopy_core::group::CreateParams;
+use canopy_core::group::JoinParams;
 use std::sync::Arc;
 use std::time::Duration;
 
-use canopy_core::codec::VarBytes;
-use canopy_core::group::{CommitOptions, Env, Group, GroupConfig, ProcessedMessage};
+use canopy_core::advanced::codec::VarBytes;
+use canopy_core::group::{CommitOptions, Env, Group, ProcessedMessage};
 use canopy_core::key_package::{
     BasicCredentialValidator, KeyPackageBundle, KeyPackageParams, LeafNodeParams,
     create_key_package,
 };
-use canopy_core::wire::{Credential, Extensions, KeyPackage, Lifetime, MlsMessage, Welcome};
+use canopy_core::wire::{Credential, KeyPackage, Lifetime, MlsMessage, Welcome};
 use canopy_crypto::{CipherSuite, CryptoProvider, Signer};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -78,12 +79,12 @@ impl Fixture {
         let ops = self.provider.suite(SUITE).unwrap();
         Group::create(
             &self.env(),
-            GroupConfig::default(),
-            SUITE,
-            b"bench group".to_vec(),
-            &LeafNodeParams::new(credential(0), SUITE),
-            Arc::new(ops.signature_generate_key_pair().unwrap()),
-            Extensions::default(),
+            CreateParams::new(
+                SUITE,
+                b"bench group".to_vec(),
+                &LeafNodeParams::new(credential(0), SUITE),
+                Arc::new(ops.signature_generate_key_pair().unwrap()),
+            ),
         )
         .unwrap()
     }
@@ -91,13 +92,7 @@ impl Fixture {
     fn join(&self, welcome: &Welcome, member: &(KeyPackageBundle, Arc<dyn Signer>)) -> Group {
         Group::join(
             &self.env(),
-            GroupConfig::default(),
-            welcome,
-            &member.0,
-            member.1.clone(),
-            None,
-            &BTreeMap::new(),
-            &[],
+            JoinParams::new(welcome, &member.0, member.1.clone()),
         )
         .unwrap()
     }
@@ -177,7 +172,7 @@ fn group_ops(c: &mut Criterion) {
 
         // A remove commit by the creator, processed by the member.
         if n > 2 {
-            let victim = canopy_core::tree::math::LeafIndex::new(n - 1).unwrap();
+            let victim = canopy_core::LeafIndex::new(n - 1).unwrap();
             let remove = CommitOptions {
                 remove: vec![victim],
                 ..CommitOptions::default()

@@ -24,10 +24,10 @@
 
 use std::time::{Duration, Instant};
 
-use canopy_core::codec::{VarBytes, VarVec};
-use canopy_core::crypto::sign_with_label;
-use canopy_core::tree::math::LeafIndex;
-use canopy_core::tree::{
+use canopy_core::LeafIndex;
+use canopy_core::advanced::codec::{VarBytes, VarVec};
+use canopy_core::advanced::crypto::sign_with_label;
+use canopy_core::advanced::tree::{
     LeafTemplate, PrivateTree, RatchetTree, TreeChecks, TreeRead, decrypt_path,
 };
 use canopy_core::wire::{
@@ -272,7 +272,7 @@ fn checks() -> TreeChecks<'static> {
     TreeChecks {
         group_id: GROUP_ID,
         group: canopy_core::key_package::GroupRequirements::mls10(),
-        lifetime: canopy_core::tree::LifetimePolicy::unchecked(),
+        lifetime: canopy_core::advanced::tree::LifetimePolicy::unchecked(),
         validator: &VALIDATOR,
     }
 }

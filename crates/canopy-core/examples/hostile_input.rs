@@ -19,13 +19,14 @@
     clippy::disallowed_methods
 )]
 
+use canopy_core::group::CreateParams;
 use std::time::Instant;
 
-use canopy_core::codec::VarBytes;
+use canopy_core::LeafIndex;
+use canopy_core::advanced::codec::VarBytes;
+use canopy_core::advanced::tree::{RatchetTree, TreeRead};
 use canopy_core::group::{Env, Group, GroupConfig};
 use canopy_core::key_package::{BasicCredentialValidator, LeafNodeParams};
-use canopy_core::tree::math::LeafIndex;
-use canopy_core::tree::{RatchetTree, TreeRead};
 use canopy_core::wire::{self, Credential, Extension, ExtensionType, Extensions, MlsMessage};
 use canopy_crypto::{CipherSuite, CryptoProvider};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
@@ -67,12 +68,12 @@ fn main() {
     let ops = provider.suite(SUITE).unwrap();
     let group = Group::create(
         &env,
-        GroupConfig::default(),
-        SUITE,
-        b"victim".to_vec(),
-        &LeafNodeParams::new(credential(), SUITE),
-        std::sync::Arc::new(ops.signature_generate_key_pair().unwrap()),
-        Extensions::default(),
+        CreateParams::new(
+            SUITE,
+            b"victim".to_vec(),
+            &LeafNodeParams::new(credential(), SUITE),
+            std::sync::Arc::new(ops.signature_generate_key_pair().unwrap()),
+        ),
     )
     .unwrap();
     let leaf = group

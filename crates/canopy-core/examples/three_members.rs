@@ -4,16 +4,17 @@
 //! Every message travels as bytes, as it would through a Delivery Service.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::collections::BTreeMap;
+use canopy_core::group::CreateParams;
+use canopy_core::group::JoinParams;
 use std::sync::Arc;
 
-use canopy_core::codec::VarBytes;
-use canopy_core::group::{CommitOptions, Env, Group, GroupConfig, Merged, ProcessedMessage};
+use canopy_core::advanced::codec::VarBytes;
+use canopy_core::group::{CommitOptions, Env, Group, Merged, ProcessedMessage};
 use canopy_core::key_package::{
     BasicCredentialValidator, KeyPackageBundle, KeyPackageParams, LeafNodeParams,
     create_key_package,
 };
-use canopy_core::wire::{Credential, Extensions, Lifetime, MlsMessage};
+use canopy_core::wire::{Credential, Lifetime, MlsMessage};
 use canopy_crypto::{CipherSuite, CryptoProvider, SignatureKeyPair};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 
@@ -60,12 +61,12 @@ fn main() {
         .unwrap();
     let mut alice = Group::create(
         &env,
-        GroupConfig::default(),
-        SUITE,
-        b"three friends".to_vec(),
-        &identity("alice"),
-        Arc::new(alice_signer),
-        Extensions::default(),
+        CreateParams::new(
+            SUITE,
+            b"three friends".to_vec(),
+            &identity("alice"),
+            Arc::new(alice_signer),
+        ),
     )
     .unwrap();
 
@@ -90,17 +91,7 @@ fn main() {
         panic!("not a Welcome");
     };
     let join = |bundle: &KeyPackageBundle, signer: SignatureKeyPair| {
-        Group::join(
-            &env,
-            GroupConfig::default(),
-            &welcome,
-            bundle,
-            Arc::new(signer),
-            None,
-            &BTreeMap::new(),
-            &[],
-        )
-        .unwrap()
+        Group::join(&env, JoinParams::new(&welcome, bundle, Arc::new(signer))).unwrap()
     };
     let mut bob = join(&bob_kp, bob_signer);
     let mut carol = join(&carol_kp, carol_signer);

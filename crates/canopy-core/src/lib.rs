@@ -8,15 +8,14 @@
 //! # A two-member group
 //!
 //! ```
-//! use std::collections::BTreeMap;
 //! use std::sync::Arc;
 //!
-//! use canopy_core::codec::VarBytes;
-//! use canopy_core::group::{CommitOptions, Env, Group, GroupConfig, ProcessedMessage};
+//! use canopy_core::advanced::codec::VarBytes;
+//! use canopy_core::group::{CommitOptions, CreateParams, Env, Group, JoinParams, ProcessedMessage};
 //! use canopy_core::key_package::{
 //!     BasicCredentialValidator, KeyPackageParams, LeafNodeParams, create_key_package,
 //! };
-//! use canopy_core::wire::{Credential, Extensions, Lifetime, MlsMessage};
+//! use canopy_core::wire::{Credential, Lifetime, MlsMessage};
 //! use canopy_crypto::{CipherSuite, CryptoProvider};
 //! use canopy_crypto_rustcrypto::RustCryptoProvider;
 //!
@@ -32,15 +31,9 @@
 //!
 //! // Alice creates a group.
 //! let alice_key = Arc::new(ops.signature_generate_key_pair()?);
-//! let mut alice = Group::create(
-//!     &env,
-//!     GroupConfig::default(),
-//!     suite,
-//!     b"example".to_vec(),
-//!     &identity("alice"),
-//!     alice_key,
-//!     Extensions::default(),
-//! )?;
+//! let alice_leaf = identity("alice");
+//! let mut alice =
+//!     Group::create(&env, CreateParams::new(suite, b"example".to_vec(), &alice_leaf, alice_key))?;
 //!
 //! // Bob publishes a KeyPackage; Alice adds him and merges her commit once it is sent.
 //! let bob_key = Arc::new(ops.signature_generate_key_pair()?);
@@ -61,16 +54,7 @@
 //! let MlsMessage::Welcome(welcome) = MlsMessage::from_bytes(&out.welcome.unwrap())? else {
 //!     unreachable!()
 //! };
-//! let mut bob = Group::join(
-//!     &env,
-//!     GroupConfig::default(),
-//!     &welcome,
-//!     &bob_kp,
-//!     bob_key,
-//!     None,
-//!     &BTreeMap::new(),
-//!     &[],
-//! )?;
+//! let mut bob = Group::join(&env, JoinParams::new(&welcome, &bob_kp, bob_key))?;
 //! assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
 //!
 //! // Messages.
@@ -92,22 +76,32 @@
 //! | [`lifetime`] | §7.2–§7.3 | the lifetime policy KeyPackages and received trees are checked with |
 //! | [`rules`] | §5–§13 | every validity rule, with its id; [`rules::Violation`] names the rule a peer broke |
 //! | [`join`] | §12.4.3 | Welcome and GroupInfo |
-//! | [`framing`] | §6 | PublicMessage and PrivateMessage protection |
-//! | [`tree`] | §4, §7, Appendix C | the ratchet tree and TreeKEM |
-//! | [`schedule`] | §8, §9 | key schedule, PSKs, transcript hashes, secret tree |
-//! | [`crypto`] | §5 | labelled MLS cryptographic functions |
+//! | [`advanced::framing`] | §6 | PublicMessage and PrivateMessage protection |
+//! | [`advanced::tree`] | §4, §7, Appendix C | the ratchet tree and TreeKEM |
+//! | [`advanced::schedule`] | §8, §9 | key schedule, PSKs, transcript hashes, secret tree |
+//! | [`advanced::crypto`] | §5 | labelled MLS cryptographic functions |
 //! | [`wire`] | §5–§13 | every message struct, byte-exact codecs |
-//! | [`codec`] | §2.1 | the TLS presentation language helpers |
+//! | [`advanced::codec`] | §2.1 | the TLS presentation language helpers |
 #![forbid(unsafe_code)]
 
-pub mod codec;
-pub mod crypto;
-pub mod framing;
 pub mod group;
 pub mod join;
 pub mod key_package;
 pub mod lifetime;
 pub mod rules;
-pub mod schedule;
-pub mod tree;
 pub mod wire;
+
+pub mod advanced;
+pub(crate) use advanced::{codec, crypto, framing, schedule, tree};
+
+// The paved path: what an application needs to create, join and use groups.
+pub use group::{
+    CommitOptions, CommitOutput, CreateParams, Env, Group, GroupConfig, GroupError, JoinParams,
+    Member, MembershipStatus, Merged, ProcessedMessage, StagedCommit, StateDelta,
+};
+pub use key_package::{
+    BasicCredentialValidator, CredentialValidator, KeyPackageBundle, KeyPackageParams,
+    LeafNodeParams, create_key_package,
+};
+pub use tree::math::LeafIndex;
+pub use wire::{Credential, Extensions, KeyPackage, Lifetime, MlsMessage, Welcome};

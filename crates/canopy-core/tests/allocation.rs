@@ -13,18 +13,21 @@
     clippy::disallowed_methods
 )]
 
+use canopy_core::group::CreateParams;
 use std::sync::Arc;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use canopy_core::codec::{ALLOC_SLACK, CodecError, Limit, Limits, VarBytes, encode_varint};
+use canopy_core::LeafIndex;
+use canopy_core::advanced::codec::{
+    ALLOC_SLACK, CodecError, Limit, Limits, VarBytes, encode_varint,
+};
+use canopy_core::advanced::tree::{RatchetTree, TreeRead};
 use canopy_core::group::{CommitOptions, Env, Group, GroupConfig, GroupError};
 use canopy_core::join::JoinError;
 use canopy_core::key_package::{
     BasicCredentialValidator, KeyPackageParams, LeafNodeParams, create_key_package,
 };
-use canopy_core::tree::math::LeafIndex;
-use canopy_core::tree::{RatchetTree, TreeRead};
 use canopy_core::wire::{
     self, Commit, Credential, Extension, ExtensionType, Extensions, KeyPackage, Lifetime,
     MlsMessage,
@@ -104,12 +107,12 @@ impl Fixture {
         let ops = self.provider.suite(SUITE).unwrap();
         Group::create(
             &self.env(),
-            GroupConfig::default(),
-            SUITE,
-            b"allocation".to_vec(),
-            &LeafNodeParams::new(Self::credential(0), SUITE),
-            Arc::new(ops.signature_generate_key_pair().unwrap()),
-            Extensions::default(),
+            CreateParams::new(
+                SUITE,
+                b"allocation".to_vec(),
+                &LeafNodeParams::new(Self::credential(0), SUITE),
+                Arc::new(ops.signature_generate_key_pair().unwrap()),
+            ),
         )
         .unwrap()
     }

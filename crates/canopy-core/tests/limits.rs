@@ -9,16 +9,17 @@
     clippy::panic
 )]
 
-use std::collections::BTreeMap;
+use canopy_core::group::CreateParams;
+use canopy_core::group::JoinParams;
 use std::sync::Arc;
 
-use canopy_core::codec::{CodecError, Limit, Limits, VarBytes};
+use canopy_core::advanced::codec::{CodecError, Limit, Limits, VarBytes};
 use canopy_core::group::{CommitOptions, Env, Group, GroupConfig, GroupError, ProcessedMessage};
 use canopy_core::key_package::{
     BasicCredentialValidator, KeyPackageBundle, KeyPackageParams, LeafNodeParams,
     create_key_package,
 };
-use canopy_core::wire::{Credential, Extensions, Lifetime, MlsMessage, Welcome};
+use canopy_core::wire::{Credential, Lifetime, MlsMessage, Welcome};
 use canopy_crypto::{CipherSuite, CryptoProvider, Signer};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 
@@ -54,12 +55,12 @@ impl Fixture {
         let ops = self.provider.suite(SUITE).unwrap();
         Group::create(
             &self.env(),
-            GroupConfig::default(),
-            SUITE,
-            b"limits".to_vec(),
-            &Self::params(0),
-            Arc::new(ops.signature_generate_key_pair().unwrap()),
-            Extensions::default(),
+            CreateParams::new(
+                SUITE,
+                b"limits".to_vec(),
+                &Self::params(0),
+                Arc::new(ops.signature_generate_key_pair().unwrap()),
+            ),
         )
         .unwrap()
     }
@@ -86,13 +87,7 @@ impl Fixture {
     ) -> Result<Group, GroupError> {
         Group::join(
             &self.env(),
-            config,
-            &welcome_of(welcome),
-            &member.0,
-            member.1.clone(),
-            None,
-            &BTreeMap::new(),
-            &[],
+            JoinParams::new(&welcome_of(welcome), &member.0, member.1.clone()).config(config),
         )
     }
 }

@@ -11,11 +11,12 @@
     clippy::panic
 )]
 
-use std::collections::BTreeMap;
+use canopy_core::group::CreateParams;
+use canopy_core::group::JoinParams;
 use std::sync::Arc;
 
-use canopy_core::codec::VarBytes;
-use canopy_core::framing::{FramingError, protect_public, sign_content};
+use canopy_core::advanced::codec::VarBytes;
+use canopy_core::advanced::framing::{FramingError, protect_public, sign_content};
 use canopy_core::group::{
     CommitOptions, CommitOutput, Env, Group, GroupConfig, GroupError, HandshakeFormat, Merged,
     ProcessedMessage,
@@ -223,12 +224,13 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
     let config = w.config(&mut rng);
     let first = Group::create(
         &w.env(),
-        config,
-        SUITE,
-        format!("group-{seed}").into_bytes(),
-        &World::leaf(&name),
-        Arc::new(w.signer()),
-        Extensions::default(),
+        CreateParams::new(
+            SUITE,
+            format!("group-{seed}").into_bytes(),
+            &World::leaf(&name),
+            Arc::new(w.signer()),
+        )
+        .config(config),
     )
     .unwrap();
     let mut members = vec![Member { name, group: first }];
@@ -267,13 +269,7 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
                     let config = w.config(&mut rng);
                     let group = Group::join(
                         &w.env(),
-                        config,
-                        &welcome,
-                        &bundle,
-                        Arc::new(signer),
-                        None,
-                        &BTreeMap::new(),
-                        &[],
+                        JoinParams::new(&welcome, &bundle, Arc::new(signer)).config(config),
                     )
                     .unwrap();
                     members.push(Member { name, group });
@@ -539,12 +535,12 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
 fn trio(w: &World) -> (Group, Group, Group) {
     let mut alice = Group::create(
         &w.env(),
-        GroupConfig::default(),
-        SUITE,
-        b"trio".to_vec(),
-        &World::leaf("alice"),
-        Arc::new(w.signer()),
-        Extensions::default(),
+        CreateParams::new(
+            SUITE,
+            b"trio".to_vec(),
+            &World::leaf("alice"),
+            Arc::new(w.signer()),
+        ),
     )
     .unwrap();
     let (b, bs) = w.key_package("bob");
@@ -563,13 +559,7 @@ fn trio(w: &World) -> (Group, Group, Group) {
     let join = |bundle: &KeyPackageBundle, signer: SignatureKeyPair| {
         Group::join(
             &w.env(),
-            GroupConfig::default(),
-            &welcome,
-            bundle,
-            Arc::new(signer),
-            None,
-            &BTreeMap::new(),
-            &[],
+            JoinParams::new(&welcome, bundle, Arc::new(signer)),
         )
         .unwrap()
     };
@@ -735,12 +725,12 @@ fn a_tampered_welcome_is_a_typed_error() {
     let w = World::new();
     let mut alice = Group::create(
         &w.env(),
-        GroupConfig::default(),
-        SUITE,
-        b"w".to_vec(),
-        &World::leaf("alice"),
-        Arc::new(w.signer()),
-        Extensions::default(),
+        CreateParams::new(
+            SUITE,
+            b"w".to_vec(),
+            &World::leaf("alice"),
+            Arc::new(w.signer()),
+        ),
     )
     .unwrap();
     let (b, bs) = w.key_package("bob");
@@ -756,16 +746,6 @@ fn a_tampered_welcome_is_a_typed_error() {
     let mut welcome = welcome_of(&out);
     let last = welcome.encrypted_group_info.0.len() - 1;
     welcome.encrypted_group_info.0[last] ^= 1;
-    let err = Group::join(
-        &w.env(),
-        GroupConfig::default(),
-        &welcome,
-        &b,
-        Arc::new(bs),
-        None,
-        &BTreeMap::new(),
-        &[],
-    )
-    .unwrap_err();
+    let err = Group::join(&w.env(), JoinParams::new(&welcome, &b, Arc::new(bs))).unwrap_err();
     assert_eq!(err, GroupError::Join(JoinError::GroupSecretsUndecryptable));
 }

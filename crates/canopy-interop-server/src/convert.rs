@@ -6,11 +6,11 @@
 //! TLS encoding of `ExternalSender` (§12.1.8.1), members by their basic-credential identity,
 //! and cipher suites as `uint32`.
 
-use canopy_core::codec::VarBytes;
+use canopy_core::LeafIndex;
+use canopy_core::advanced::codec::VarBytes;
 use canopy_core::key_package::{
     KeyPackageBundle, KeyPackageParams, LeafNodeParams, create_key_package,
 };
-use canopy_core::tree::math::LeafIndex;
 use canopy_core::wire::{
     self, Credential, Extension, ExtensionType, Extensions, GroupInfo, KeyPackage, Lifetime,
     MlsMessage, Node, PreSharedKeyId, Psk, ResumptionPskUsage, Welcome,
@@ -221,7 +221,9 @@ pub(crate) fn new_key_package(
 }
 
 /// A ratchet tree as it travels out of band (RFC 9420 §12.4.3.3).
-pub(crate) fn tree_bytes(tree: &canopy_core::tree::RatchetTree) -> Result<Vec<u8>, InteropError> {
+pub(crate) fn tree_bytes(
+    tree: &canopy_core::advanced::tree::RatchetTree,
+) -> Result<Vec<u8>, InteropError> {
     let wire = tree
         .to_wire()
         .map_err(canopy_core::group::GroupError::from)?;
@@ -267,7 +269,7 @@ mod tests {
         let provider = canopy_crypto_rustcrypto::RustCryptoProvider::new();
         let (a, _) = new_key_package(&provider, CipherSuite(1), b"alice", 1_000_000).unwrap();
         let (b, _) = new_key_package(&provider, CipherSuite(1), b"bob", 1_000_000).unwrap();
-        let nodes = vec![
+        let nodes = [
             Some(Node::Leaf(Box::new(a.key_package.leaf_node))),
             None,
             None,

@@ -4,7 +4,7 @@
 //! failed: the RPC's own checks, or Canopy's error with the RFC 9420 rule it names
 //! ([`GroupError::rule`]).
 
-use canopy_core::codec::CodecError;
+use canopy_core::advanced::codec::CodecError;
 use canopy_core::group::GroupError;
 use canopy_core::key_package::KeyPackageError;
 use canopy_core::rules::Rule;

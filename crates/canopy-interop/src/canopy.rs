@@ -1,10 +1,12 @@
 //! The Canopy adapter: every use of Canopy's API in this crate is here, so that an API change
 //! touches one file.
 
-use std::collections::BTreeMap;
+use canopy_core::group::CreateParams;
+use canopy_core::group::JoinParams;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use canopy_core::codec::VarBytes;
+use canopy_core::LeafIndex;
+use canopy_core::advanced::codec::VarBytes;
 use canopy_core::group::{
     CommitOptions, Env, Group, GroupConfig, HandshakeFormat, Merged, ProcessedMessage,
 };
@@ -12,8 +14,7 @@ use canopy_core::key_package::{
     BasicCredentialValidator, KeyPackageBundle, KeyPackageParams, LeafNodeParams,
     create_key_package,
 };
-use canopy_core::tree::math::LeafIndex;
-use canopy_core::wire::{Credential, Extensions, Lifetime, MlsMessage, Node};
+use canopy_core::wire::{Credential, Lifetime, MlsMessage, Node};
 use canopy_crypto::{CipherSuite, CryptoProvider, SignatureKeyPair};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 
@@ -149,12 +150,13 @@ impl Member for CanopyMember {
     fn create_group(&mut self, group_id: &[u8]) -> Result<()> {
         let group = Group::create(
             &self.env(),
-            self.config,
-            self.suite,
-            group_id.to_vec(),
-            &self.leaf(),
-            std::sync::Arc::new(self.signer.clone()),
-            Extensions::default(),
+            CreateParams::new(
+                self.suite,
+                group_id.to_vec(),
+                &self.leaf(),
+                std::sync::Arc::new(self.signer.clone()),
+            )
+            .config(self.config),
         )
         .map_err(|e| err("Canopy Group::create")(&e))?;
         self.group = Some(group);
@@ -174,13 +176,8 @@ impl Member for CanopyMember {
             };
             match Group::join(
                 &self.env(),
-                self.config,
-                &welcome,
-                bundle,
-                std::sync::Arc::new(self.signer.clone()),
-                None,
-                &BTreeMap::new(),
-                &[],
+                JoinParams::new(&welcome, bundle, std::sync::Arc::new(self.signer.clone()))
+                    .config(self.config),
             ) {
                 Ok(group) => {
                     self.bundles.remove(i);

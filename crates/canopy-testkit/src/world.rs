@@ -15,12 +15,15 @@
 //!   ([`Snapshot::Fresh`]), and after receiving the two proposals the by-reference commit
 //!   refers to ([`Snapshot::Proposals`]).
 
-use std::collections::BTreeMap;
+use canopy_core::group::CreateParams;
+use canopy_core::group::JoinParams;
 use std::sync::Arc;
 use std::sync::OnceLock;
 
-use canopy_core::codec::VarBytes;
-use canopy_core::framing::{protect_public, sign_content};
+use canopy_core::LeafIndex;
+use canopy_core::advanced::codec::VarBytes;
+use canopy_core::advanced::framing::{protect_public, sign_content};
+use canopy_core::advanced::schedule::JoinerSecrets;
 use canopy_core::group::{
     CommitOptions, CommitSummary, Env, Group, GroupConfig, HandshakeFormat, Merged,
     ProcessedMessage,
@@ -30,8 +33,6 @@ use canopy_core::key_package::{
     BasicCredentialValidator, KeyPackageBundle, KeyPackageParams, LeafNodeParams,
     create_key_package,
 };
-use canopy_core::schedule::JoinerSecrets;
-use canopy_core::tree::math::LeafIndex;
 use canopy_core::wire::{
     self, Add, AuthenticatedContent, Credential, CredentialType, ExtensionView, Extensions,
     FramedContent, FramedContentBody, GroupInfo, GroupSecrets, Lifetime, MlsMessage,
@@ -386,12 +387,13 @@ pub fn build() -> Result<Fixture, BuildError> {
     // Epoch 0 -> 1: alice adds bob and carol.
     let mut alice = Group::create(
         &env,
-        config(HandshakeFormat::Public),
-        SUITE,
-        GROUP_ID.to_vec(),
-        &World::leaf("alice"),
-        Arc::new(w.signer()?),
-        Extensions::default(),
+        CreateParams::new(
+            SUITE,
+            GROUP_ID.to_vec(),
+            &World::leaf("alice"),
+            Arc::new(w.signer()?),
+        )
+        .config(config(HandshakeFormat::Public)),
     )?;
     let (bob_kp, bob_sig) = w.key_package("bob")?;
     let (carol_kp, carol_sig) = w.key_package("carol")?;
@@ -407,13 +409,7 @@ pub fn build() -> Result<Fixture, BuildError> {
     let join = |bundle: &KeyPackageBundle, signer: &SignatureKeyPair, handshake| {
         Group::join(
             &env,
-            config(handshake),
-            &welcome,
-            bundle,
-            Arc::new(signer.clone()),
-            None,
-            &BTreeMap::new(),
-            &[],
+            JoinParams::new(&welcome, bundle, Arc::new(signer.clone())).config(config(handshake)),
         )
     };
     let mut bob = join(&bob_kp, &bob_sig, HandshakeFormat::Private)?;
@@ -713,13 +709,8 @@ pub fn build() -> Result<Fixture, BuildError> {
     let (inner_info, joiner_secrets) = open_group_info(ops, &decoded, &group_secrets, &[])?;
     let dave = Group::join(
         &env,
-        config(HandshakeFormat::Public),
-        &decoded,
-        &dave_kp,
-        Arc::new(dave_sig.clone()),
-        None,
-        &BTreeMap::new(),
-        &[],
+        JoinParams::new(&decoded, &dave_kp, Arc::new(dave_sig.clone()))
+            .config(config(HandshakeFormat::Public)),
     )?;
     states.push(carol.to_bytes()?.as_bytes().to_vec());
     states.push(with_proposals.to_bytes()?.as_bytes().to_vec());

@@ -302,6 +302,41 @@ fn the_client_depends_on_core_crypto_backend_and_store_only() {
     assert!(!m.closure("canopy-store").contains("canopy-client"));
 }
 
+/// STYLE.md B.1/B.3: `canopy-store` is the only crate that links SQLite directly; its own
+/// dependencies are the protocol library, the AEAD that seals values at rest and OS
+/// randomness for the nonces.
+#[test]
+fn only_the_store_links_sqlite() {
+    let m = metadata();
+    assert!(m.declared.contains_key("canopy-store"));
+    only(
+        &m,
+        "canopy-store",
+        &[
+            "canopy-core",
+            "canopy-crypto",
+            "rusqlite",
+            "thiserror",
+            "zeroize",
+            "chacha20poly1305",
+            "getrandom",
+        ],
+    );
+    assert!(m.closure("canopy-store").contains("libsqlite3-sys"));
+    for package in m.declared.keys() {
+        if package == "canopy-store" {
+            continue;
+        }
+        let direct = m.direct(package).unwrap_or_default();
+        for sqlite in ["rusqlite", "libsqlite3-sys", "sqlx"] {
+            assert!(
+                !direct.contains(sqlite),
+                "STYLE.md B.1: {package} depends on {sqlite} directly; only canopy-store may"
+            );
+        }
+    }
+}
+
 /// COMMON rules: other MLS implementations are dependencies of test crates only; the interop
 /// client and the CLI that serves it link none of them (nor the test crates).
 #[test]

@@ -1,6 +1,6 @@
 //! `crypto-basics.json`: the RFC 9420 §5 functions for every cipher suite.
 
-use canopy_core::crypto as mls;
+use canopy_core::advanced::crypto as mls;
 use canopy_crypto::{
     CryptoProvider, HpkeCiphertext, HpkePrivateKey, HpkePublicKey, SignaturePrivateKey,
     SignaturePublicKey, SuiteOps,

@@ -1,6 +1,6 @@
 //! `deserialization.json`: the RFC 9420 §2.1.2 variable-length vector header.
 
-use canopy_core::codec::{decode_varint, encode_varint};
+use canopy_core::advanced::codec::{decode_varint, encode_varint};
 use serde::Deserialize;
 
 use super::{Hex, Outcome, expect_eq, outcome};

@@ -1,8 +1,8 @@
 //! `key-schedule.json`: RFC 9420 §8 over five chained epochs per suite, with the exporter and
 //! the external public key.
 
-use canopy_core::codec::VarBytes;
-use canopy_core::schedule::{EpochSecrets, JoinerSecrets};
+use canopy_core::advanced::codec::VarBytes;
+use canopy_core::advanced::schedule::{EpochSecrets, JoinerSecrets};
 use canopy_core::wire::{Extensions, GroupContext, ProtocolVersion};
 use canopy_crypto::{CipherSuite, CryptoProvider, Secret, SuiteOps};
 use serde::Deserialize;

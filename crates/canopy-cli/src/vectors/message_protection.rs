@@ -4,13 +4,13 @@
 //! Each given message must unprotect to the given content; re-protecting that content in both
 //! modes must round-trip; and application data must be refused as a PublicMessage.
 
-use canopy_core::codec::VarBytes;
-use canopy_core::framing::{
+use canopy_core::advanced::codec::VarBytes;
+use canopy_core::advanced::framing::{
     FramingError, Padding, protect_private, protect_public, sign_content, unprotect_private,
     unprotect_public,
 };
-use canopy_core::schedule::{OutOfOrderPolicy, SecretTree};
-use canopy_core::tree::math::LeafCount;
+use canopy_core::advanced::schedule::{OutOfOrderPolicy, SecretTree};
+use canopy_core::advanced::tree::math::LeafCount;
 use canopy_core::wire::{
     AuthenticatedContent, Commit, Extensions, FramedContent, FramedContentBody, GroupContext,
     MlsMessage, Proposal, ProtocolVersion, Sender, WireFormat,

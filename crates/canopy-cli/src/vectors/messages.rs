@@ -1,7 +1,7 @@
 //! `messages.json`: every RFC 9420 message struct must decode exactly and re-encode to the
 //! same bytes (syntax only; signatures and MACs are not checked).
 
-use canopy_core::codec::CodecError;
+use canopy_core::advanced::codec::CodecError;
 use canopy_core::wire::{
     Add, Commit, ContentType, ExternalInit, GroupContextExtensions, GroupSecrets, MlsMessage,
     PreSharedKey, RatchetTree, ReInit, Remove, Update, WireFormat,

@@ -268,11 +268,11 @@ impl canopy_core::key_package::CredentialValidator for AcceptAll {
 
 /// How the vectors' trees are validated: as a tree of `group_id`, lifetimes ignored (the
 /// vectors hold expired leaves), no GroupContext extensions, every credential accepted.
-pub(crate) fn tree_checks(group_id: &[u8]) -> canopy_core::tree::TreeChecks<'_> {
-    canopy_core::tree::TreeChecks {
+pub(crate) fn tree_checks(group_id: &[u8]) -> canopy_core::advanced::tree::TreeChecks<'_> {
+    canopy_core::advanced::tree::TreeChecks {
         group_id,
         group: canopy_core::key_package::GroupRequirements::mls10(),
-        lifetime: canopy_core::tree::LifetimePolicy::unchecked(),
+        lifetime: canopy_core::advanced::tree::LifetimePolicy::unchecked(),
         validator: &AcceptAll,
     }
 }

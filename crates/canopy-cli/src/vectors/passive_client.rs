@@ -3,9 +3,10 @@
 //! that format): a client joins from a Welcome with its KeyPackage's private keys, then
 //! processes each epoch's proposals and commit, and must reach every epoch authenticator.
 
+use canopy_core::group::JoinParams;
 use std::collections::BTreeMap;
 
-use canopy_core::group::{Env, Group, GroupConfig, GroupError, Merged, ProcessedMessage};
+use canopy_core::group::{Env, Group, GroupError, Merged, ProcessedMessage};
 use canopy_core::key_package::KeyPackageBundle;
 use canopy_core::wire::{self, MlsMessage};
 use canopy_crypto::{
@@ -91,16 +92,16 @@ fn run(c: &Case, provider: &dyn CryptoProvider, ops: &dyn SuiteOps) -> Result<()
         .collect();
     let mut group = Group::join(
         &env,
-        GroupConfig::default(),
-        &welcome,
-        &bundle,
-        std::sync::Arc::new(
-            SignatureKeyPair::from_private(ops, signer)
-                .map_err(|e| format!("signature key: {e}"))?,
-        ),
-        tree,
-        &psks,
-        &[],
+        JoinParams::new(
+            &welcome,
+            &bundle,
+            std::sync::Arc::new(
+                SignatureKeyPair::from_private(ops, signer)
+                    .map_err(|e| format!("signature key: {e}"))?,
+            ),
+        )
+        .ratchet_tree(tree)
+        .external_psks(&psks),
     )
     .map_err(|e| format!("join: {e}"))?;
     expect_eq(

@@ -1,6 +1,6 @@
 //! `psk_secret.json`: the RFC 9420 §8.4 PSK chain over 0 to 10 external PSKs per suite.
 
-use canopy_core::schedule::{PskInput, external_psk_id, psk_secret};
+use canopy_core::advanced::schedule::{PskInput, external_psk_id, psk_secret};
 use canopy_crypto::{CryptoProvider, Secret, SuiteOps};
 use serde::Deserialize;
 

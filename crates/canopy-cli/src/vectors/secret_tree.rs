@@ -1,8 +1,8 @@
 //! `secret-tree.json`: sender-data keys and the RFC 9420 §9 ratchets of trees of 1, 8 and 32
 //! leaves, at generations 0 and 15.
 
-use canopy_core::schedule::{ContentKind, OutOfOrderPolicy, SecretTree, sender_data_key};
-use canopy_core::tree::math::{LeafCount, LeafIndex};
+use canopy_core::advanced::schedule::{ContentKind, OutOfOrderPolicy, SecretTree, sender_data_key};
+use canopy_core::advanced::tree::math::{LeafCount, LeafIndex};
 use canopy_crypto::{CryptoProvider, Secret, SuiteOps};
 use serde::Deserialize;
 

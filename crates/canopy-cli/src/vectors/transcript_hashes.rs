@@ -1,7 +1,7 @@
 //! `transcript-hashes.json`: confirmed and interim transcript hashes and the confirmation tag
 //! of one commit per suite (RFC 9420 §8.2, §6.1).
 
-use canopy_core::schedule::{
+use canopy_core::advanced::schedule::{
     confirmation_tag, confirmed_transcript_hash, interim_transcript_hash, verify_mac,
 };
 use canopy_core::wire::AuthenticatedContent;

@@ -1,6 +1,6 @@
 //! `tree-math.json`: RFC 9420 Appendix C over trees of 1 to 512 leaves.
 
-use canopy_core::tree::math::{self, LeafCount, NodeIndex};
+use canopy_core::advanced::tree::math::{self, LeafCount, NodeIndex};
 use serde::Deserialize;
 
 use super::{Outcome, outcome};

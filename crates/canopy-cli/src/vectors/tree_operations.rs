@@ -2,8 +2,8 @@
 //! §12.1.1–§12.1.3, §7.7), staged in a diff and merged; the result must re-encode to
 //! `tree_after` byte for byte and match both tree hashes.
 
-use canopy_core::tree::RatchetTree;
-use canopy_core::tree::math::LeafIndex;
+use canopy_core::LeafIndex;
+use canopy_core::advanced::tree::RatchetTree;
 use canopy_core::wire::{self, Proposal};
 use canopy_crypto::{CryptoProvider, SuiteOps};
 use serde::Deserialize;

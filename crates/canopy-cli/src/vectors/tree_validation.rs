@@ -3,8 +3,8 @@
 //! leaves, key uniqueness) as when joining. Lifetimes are ignored: the key-package leaves
 //! expired in 2024.
 
-use canopy_core::tree::math::NodeIndex;
-use canopy_core::tree::{RatchetTree, TreeRead};
+use canopy_core::advanced::tree::math::NodeIndex;
+use canopy_core::advanced::tree::{RatchetTree, TreeRead};
 use canopy_core::wire;
 use canopy_crypto::{CryptoProvider, SuiteOps};
 use serde::Deserialize;

@@ -7,8 +7,10 @@
 //! The HPKE context is the GroupContext with the case's suite, group id, epoch and confirmed
 //! transcript hash, no extensions, and the tree hash *after* the path is merged.
 
-use canopy_core::tree::math::{LeafIndex, NodeIndex};
-use canopy_core::tree::{LeafTemplate, PrivateTree, RatchetTree, TreeDiff, TreeRead, decrypt_path};
+use canopy_core::advanced::tree::math::{LeafIndex, NodeIndex};
+use canopy_core::advanced::tree::{
+    LeafTemplate, PrivateTree, RatchetTree, TreeDiff, TreeRead, decrypt_path,
+};
 use canopy_core::wire::{self, GroupContext, ProtocolVersion, UpdatePath};
 use canopy_crypto::{
     CipherSuite, CryptoProvider, HpkePrivateKey, SignatureKeyPair, SignaturePrivateKey, SuiteOps,
@@ -122,7 +124,7 @@ fn check_path_leaf(
             replaced: tree.leaf(sender),
         },
         &canopy_core::key_package::GroupRequirements::mls10(),
-        &canopy_core::tree::LifetimePolicy::unchecked(),
+        &canopy_core::advanced::tree::LifetimePolicy::unchecked(),
         &super::AcceptAll,
     )
     .map_err(|e| format!("path leaf: {e}"))

@@ -1,7 +1,7 @@
 //! `welcome.json`: a joiner opens a Welcome (RFC 9420 §12.4.3.1) with its KeyPackage's init
 //! key, decrypts and verifies the GroupInfo, and checks the confirmation tag.
 
-use canopy_core::crypto::key_package_ref;
+use canopy_core::advanced::crypto::key_package_ref;
 use canopy_core::join::{
     open_group_info, open_group_secrets, verify_confirmation_tag, verify_group_info,
 };

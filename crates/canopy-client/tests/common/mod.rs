@@ -4,7 +4,7 @@
 use std::sync::Arc;
 
 use canopy_client::{Client, FixedClock};
-use canopy_core::codec::VarBytes;
+use canopy_core::advanced::codec::VarBytes;
 use canopy_core::wire::Credential;
 use canopy_crypto::CipherSuite;
 use canopy_crypto_rustcrypto::DeterministicRandom;

@@ -113,7 +113,7 @@ impl fmt::Display for Limit {
 ///
 /// Fields are public; start from the default and change what you need:
 /// ```
-/// let mut limits = canopy_core::codec::Limits::default();
+/// let mut limits = canopy_core::advanced::codec::Limits::default();
 /// limits.max_tree_leaves = 1 << 20;
 /// limits.max_message_len = 256 << 20;
 /// ```

@@ -46,7 +46,7 @@
 //! [`encode`] as their own [`CodecError`] variants (see [`CodecError`] for how).
 //!
 //! ```
-//! use canopy_core::codec::{VarBytes, VarVec, decode_exact, encode};
+//! use canopy_core::advanced::codec::{VarBytes, VarVec, decode_exact, encode};
 //!
 //! #[derive(Debug, PartialEq)]
 //! #[derive(tls_codec::TlsSerialize, tls_codec::TlsDeserializeBytes, tls_codec::TlsSize)]
@@ -64,7 +64,7 @@
 //! let bytes = encode(&value)?;
 //! assert_eq!(bytes, [0x00, 0x01, 0x02, b'h', b'i', 0x02, 0x01, b'a']);
 //! assert_eq!(decode_exact::<Example>(&bytes)?, value);
-//! # Ok::<(), canopy_core::codec::CodecError>(())
+//! # Ok::<(), canopy_core::advanced::codec::CodecError>(())
 //! ```
 #![warn(clippy::arithmetic_side_effects)]
 

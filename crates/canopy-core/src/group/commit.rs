@@ -125,7 +125,7 @@ impl Group {
         }
         let ops = env.ops(self.cipher_suite())?;
         let own = self.own_leaf();
-        let own_leaf = self.tree.leaf(own).ok_or(GroupError::NotAMember)?;
+        let own_leaf = self.own_leaf_node()?;
         let me = Sender::Member(own.value());
         let by_value: Vec<Resolved> = by_value(&options)
             .into_iter()
@@ -493,7 +493,7 @@ impl Group {
     ) -> Result<Vec<u8>, GroupError> {
         let ops = env.ops(self.cipher_suite())?;
         let own = self.own_leaf();
-        if self.tree.leaf(own).is_none() {
+        if self.is_removed() {
             return Err(GroupError::NotAMember);
         }
         if self.ended.is_some() {
@@ -555,7 +555,7 @@ impl Group {
         leaf: Option<&LeafNodeParams>,
     ) -> Result<Vec<u8>, GroupError> {
         let own = self.own_leaf();
-        let current = self.tree.leaf(own).ok_or(GroupError::NotAMember)?;
+        let current = self.own_leaf_node()?;
         let params = leaf
             .cloned()
             .unwrap_or_else(|| LeafNodeParams::from_leaf(current));
@@ -583,7 +583,7 @@ impl Group {
     fn send_proposal(&mut self, env: &Env<'_>, proposal: Proposal) -> Result<Vec<u8>, GroupError> {
         let ops = env.ops(self.cipher_suite())?;
         let own = self.own_leaf();
-        if self.tree.leaf(own).is_none() {
+        if self.is_removed() {
             return Err(GroupError::NotAMember);
         }
         if self.ended.is_some() {

@@ -89,6 +89,13 @@ pub enum GroupError {
     /// This member was removed from the group and cannot send.
     #[error("this member is no longer in the group")]
     NotAMember,
+    /// RFC 9420 §12.1.3: a message of an epoch this client is not a member of: the commit
+    /// that started `epoch` removed it ([`MembershipStatus::Removed`](super::MembershipStatus)).
+    #[error("this client was removed from the group in epoch {epoch}")]
+    Removed {
+        /// The first epoch this client is not a member of.
+        epoch: u64,
+    },
     /// A valid message that Canopy does not process yet.
     #[error("not supported yet: {0}")]
     Unsupported(&'static str),

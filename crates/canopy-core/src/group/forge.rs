@@ -13,8 +13,8 @@ use crate::framing::sign_content;
 use crate::rules::leaf::LEAF_NODE_LABEL;
 use crate::rules::proposal::Resolved;
 use crate::schedule::{JoinerSecrets, confirmation_tag};
+use crate::tree::LeafTemplate;
 use crate::tree::math::LeafIndex;
-use crate::tree::{LeafTemplate, TreeRead};
 use crate::wire::{
     Commit, Extension, FramedContent, FramedContentBody, GroupContext, Proposal, ProposalOrRef,
     Sender, UpdatePath,
@@ -74,8 +74,7 @@ impl Group {
         forgery: Forgery,
     ) -> Result<super::CommitOutput, GroupError> {
         let ops = env.ops(self.cipher_suite())?;
-        let own = self.own_leaf();
-        let template = LeafTemplate::from_leaf(self.tree.leaf(own).ok_or(GroupError::NotAMember)?);
+        let template = LeafTemplate::from_leaf(self.own_leaf_node()?);
         let (list, refs): (Vec<Resolved>, Vec<Option<Vec<u8>>>) = forgery
             .proposals
             .iter()

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use canopy_crypto::{Secret, Signer, SuiteOps};
 
-use super::{Env, EpochState, Group, GroupConfig, GroupError, lookup_psk};
+use super::{Env, EpochState, Group, GroupConfig, GroupError, JoinParams, lookup_psk};
 use crate::codec::{Limit, with_limits};
 use crate::join::{
     JoinError, open_group_info, open_group_secrets, verify_confirmation_tag, verify_group_info,
@@ -46,21 +46,21 @@ impl Group {
     /// [`GroupError::Invalid`] naming the rule broken (the WE-, TR- and LN- rules of
     /// [`crate::rules`]), [`GroupError::SignerMismatch`] if `signer` is not the KeyPackage's
     /// signature key, [`GroupError::MissingPsk`], [`GroupError::MissingRatchetTree`].
-    pub fn join(
-        env: &Env<'_>,
-        config: GroupConfig,
-        welcome: &Welcome,
-        bundle: &KeyPackageBundle,
-        signer: Arc<dyn Signer>,
-        ratchet_tree: Option<wire::RatchetTree>,
-        external_psks: &BTreeMap<Vec<u8>, Secret>,
-        resumption_psks: &[(Vec<u8>, u64, Secret)],
-    ) -> Result<Self, GroupError> {
+    pub fn join(env: &Env<'_>, params: JoinParams<'_>) -> Result<Self, GroupError> {
+        let JoinParams {
+            welcome,
+            key_package,
+            signer,
+            config,
+            ratchet_tree,
+            external_psks,
+            resumption_psks,
+        } = params;
         Self::join_inner(
             env,
             config,
             welcome,
-            bundle,
+            key_package,
             signer,
             ratchet_tree,
             &JoinPsks {

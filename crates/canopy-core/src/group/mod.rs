@@ -39,10 +39,12 @@ mod external;
 #[cfg(test)]
 pub(crate) mod forge;
 mod join;
+mod params;
 mod policy;
 mod process;
 mod proposals;
 mod records;
+mod roster;
 mod stage;
 mod state;
 mod successor;
@@ -62,18 +64,19 @@ use canopy_crypto::{CipherSuite, CryptoProvider, Secret, SignaturePublicKey, Sig
 
 pub use commit::{CommitOptions, CommitOutput};
 pub use error::GroupError;
+pub use params::{CreateParams, JoinParams};
 pub use policy::{DefaultPolicy, IncludeAll, PolicyRefusal, ProposalInfo, ProposalPolicy};
 pub use process::{CommitSummary, Merged, ProcessedMessage, StagedCommit};
 use proposals::CachedProposal;
 pub use proposals::LeftOut;
 pub use records::{Change, RecordKey, RecordKind, StateDelta};
+pub use roster::{Member, MembershipStatus};
 pub use state::STATE_FORMAT_VERSION;
 
 use crate::codec::{Limits, VarBytes};
 use crate::framing::Padding;
 use crate::key_package::{
-    CredentialValidator, GroupRequirements, LeafNodeParams, LifetimePolicy, NewLeafSource,
-    generate_leaf_node,
+    CredentialValidator, GroupRequirements, LifetimePolicy, NewLeafSource, generate_leaf_node,
 };
 use crate::rules::leaf::CredentialTypes;
 use crate::rules::{Rule, Violation};
@@ -298,6 +301,9 @@ pub struct Group {
     pending: Option<Box<commit::PendingCommit>>,
     /// RFC 9420 §11.2: the ReInit this group ended with; nothing more may be sent.
     ended: Option<wire::ReInit>,
+    /// RFC 9420 §12.1.3: the epoch whose commit removed us; the group stays at the epoch
+    /// before it (tree and secrets), and nothing more may be sent.
+    removed: Option<u64>,
     /// RFC 9420 §11.2, §11.3: the resumption PSK (usage `reinit` or `branch`) that the first
     /// commit of a successor group injects, with its value from the old group.
     successor_psk: Option<(PreSharedKeyId, Secret)>,
@@ -329,15 +335,15 @@ impl Group {
     ///
     /// # Errors
     /// [`GroupError::ClockRequired`] without [`Env::now`]; crypto errors, an invalid `leaf`.
-    pub fn create(
-        env: &Env<'_>,
-        config: GroupConfig,
-        suite: CipherSuite,
-        group_id: Vec<u8>,
-        leaf: &LeafNodeParams,
-        signer: Arc<dyn Signer>,
-        extensions: Extensions,
-    ) -> Result<Self, GroupError> {
+    pub fn create(env: &Env<'_>, params: CreateParams<'_>) -> Result<Self, GroupError> {
+        let CreateParams {
+            suite,
+            group_id,
+            leaf,
+            signer,
+            config,
+            extensions,
+        } = params;
         let ops = env.ops(suite)?;
         let nh = ops.params().hash_len();
         let lifetime = own_lifetime(env, &config)?;
@@ -410,6 +416,7 @@ impl Group {
             psks,
             pending: None,
             ended: None,
+            removed: None,
             successor_psk: None,
             own_updates: Vec::new(),
             credential_types: OnceLock::new(),

@@ -127,6 +127,7 @@ impl Group {
         if epoch == self.context.epoch {
             return Ok(None);
         }
+        self.check_not_removed_before(epoch)?;
         self.past
             .iter()
             .position(|p| p.context.epoch == epoch)
@@ -220,6 +221,7 @@ impl Group {
             .iter()
             .position(|p| p.context.epoch == message.epoch)
         else {
+            self.check_not_removed_before(message.epoch)?;
             return Err(GroupError::UnknownEpoch {
                 epoch: message.epoch,
                 current,

@@ -444,6 +444,20 @@ impl Group {
             decryption,
             ..
         } = staged;
+        if summary.self_removed || epoch.is_none() {
+            // RFC 9420 §12.1.3: removed. The group stays at this epoch (tree, secrets) with a
+            // marker, so that it still loads and reads what was sent before the removal.
+            if let Some(pending) = decryption {
+                let _ = self.epoch.secret_tree.commit_decryption(pending);
+            }
+            if self.pending.take().is_some() {
+                self.dirty.pending();
+            }
+            self.proposals.clear();
+            self.removed = Some(context.epoch);
+            self.dirty.meta();
+            return Ok(Merged::Removed);
+        }
         let senders = if self.config.past_epochs > 0 {
             PastSenders::of_change(&self.tree, &tree)
         } else {

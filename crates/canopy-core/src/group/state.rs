@@ -99,7 +99,7 @@ use crate::wire::{self, GroupContext, LeafNode, Node, PreSharedKeyId, Proposal, 
 /// The format version of group state: [`Group::to_bytes`] writes it as the first byte, and
 /// the Meta record of [`Group::records`] starts with it. [`Group::from_bytes`] also reads
 /// versions 1 to 4.
-pub const STATE_FORMAT_VERSION: u8 = 5;
+pub const STATE_FORMAT_VERSION: u8 = 6;
 
 /// A group's state as every format version decodes it, before it becomes a [`Group`].
 pub(super) struct StateParts {
@@ -107,8 +107,10 @@ pub(super) struct StateParts {
     lifecycle: LifecycleRecord,
     past_extra: Option<VarVec<PastExtraRecord>>,
     config_extra: Option<ConfigExtraRecord>,
-    /// The tree's leaf count, where the format stores it (version 5).
+    /// The tree's leaf count, where the format stores it (versions 5 and 6).
     leaf_count: Option<LeafCount>,
+    /// The first epoch we are not a member of, if a commit removed us (version 6).
+    pub(super) removed: Option<u64>,
 }
 
 impl Group {
@@ -127,8 +129,8 @@ impl Group {
         self.export_records()
     }
 
-    /// A group from bytes written by [`Group::to_bytes`] (format version 5, which needs
-    /// `signer`: the key of our leaf) or by an earlier version (1 to 4, which held the
+    /// A group from bytes written by [`Group::to_bytes`] (format versions 5 and 6, which
+    /// need `signer`: the key of our leaf) or by an earlier version (1 to 4, which held the
     /// signature private key: `signer` may then be `None`). `crypto` must support the
     /// group's cipher suite.
     ///
@@ -139,7 +141,7 @@ impl Group {
     /// [`GroupError::StateVersion`] for an unknown format version,
     /// [`GroupError::Codec`] for bytes that do not decode exactly (trailing bytes included),
     /// [`GroupError::State`] for a record that contradicts itself (a tree that does not match
-    /// the GroupContext included, or a version-5 state without a signer),
+    /// the GroupContext included, or a version-5 or 6 state without a signer),
     /// [`GroupError::SignerMismatch`] for a signer that is not our leaf's,
     /// [`GroupError::Tree`] for a ratchet tree that cannot be rebuilt, [`GroupError::Crypto`]
     /// for an unsupported suite.
@@ -152,7 +154,7 @@ impl Group {
         // see `GroupConfig::limits`).
         with_limits(Limits::UNLIMITED, || {
             let (&version, body) = bytes.split_first().ok_or(CodecError::Truncated)?;
-            if version == STATE_FORMAT_VERSION {
+            if version == STATE_FORMAT_VERSION || version == 5 {
                 return Self::import_records(crypto, body, signer);
             }
             let parts = legacy_parts(version, body)?;
@@ -175,8 +177,10 @@ impl Group {
             past_extra,
             config_extra,
             leaf_count,
+            removed,
         } = parts;
         let mut group = Self::from_record(crypto, record, signer)?;
+        group.removed = removed;
         if leaf_count.is_some_and(|n| n != group.tree.leaf_count()) {
             return Err(GroupError::State("the tree's size differs from the record"));
         }
@@ -323,6 +327,7 @@ impl Group {
             psks,
             pending,
             ended: None,
+            removed: None,
             successor_psk: None,
             own_updates: Vec::new(),
             credential_types: std::sync::OnceLock::new(),
@@ -376,6 +381,7 @@ fn legacy_parts(version: u8, body: &[u8]) -> Result<StateParts, GroupError> {
         past_extra,
         config_extra,
         leaf_count: None,
+        removed: None,
     })
 }
 

@@ -9,7 +9,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use canopy_crypto::Signer;
 
 use super::join::{JoinKind, JoinPsks};
-use super::{CommitOptions, CommitOutput, Env, Group, GroupConfig, GroupError};
+use super::{CommitOptions, CommitOutput, CreateParams, Env, Group, GroupConfig, GroupError};
 use crate::codec::VarBytes;
 use crate::key_package::{KeyPackageBundle, LeafNodeParams};
 use crate::rules::proposal::members;
@@ -105,12 +105,9 @@ impl Group {
     ) -> Result<(Self, CommitOutput), GroupError> {
         let mut group = Self::create(
             env,
-            config,
-            params.suite,
-            params.group_id,
-            leaf,
-            signer,
-            params.extensions,
+            CreateParams::new(params.suite, params.group_id, leaf, signer)
+                .config(config)
+                .extensions(params.extensions),
         )?;
         let nh = env.ops(params.suite)?.params().hash_len();
         let id = PreSharedKeyId {

@@ -1,7 +1,8 @@
 //! The test harness of the group engine's unit tests: a provider, a credential validator and
 //! shortcuts for members, KeyPackages and adds.
 
-use std::collections::BTreeMap;
+use super::CreateParams;
+use super::JoinParams;
 use std::sync::Arc;
 
 use canopy_crypto::{CipherSuite, CryptoProvider, SignatureKeyPair};
@@ -13,7 +14,7 @@ use crate::key_package::{
     BasicCredentialValidator, KeyPackageBundle, KeyPackageParams, LeafNodeParams,
     create_key_package,
 };
-use crate::wire::{self, Credential, Extensions, Lifetime, MlsMessage};
+use crate::wire::{self, Credential, Lifetime, MlsMessage};
 
 pub(crate) const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 
@@ -119,12 +120,13 @@ impl World {
     ) -> Group {
         Group::create(
             &self.env(),
-            config,
-            SUITE,
-            b"group".to_vec(),
-            &Self::leaf(name),
-            Arc::new(signer),
-            Extensions::default(),
+            CreateParams::new(
+                SUITE,
+                b"group".to_vec(),
+                &Self::leaf(name),
+                Arc::new(signer),
+            )
+            .config(config),
         )
         .unwrap()
     }
@@ -167,13 +169,7 @@ impl World {
             .map(|(bundle, signer)| {
                 Group::join(
                     &self.env(),
-                    config,
-                    welcome,
-                    &bundle,
-                    Arc::new(signer),
-                    None,
-                    &BTreeMap::new(),
-                    &[],
+                    JoinParams::new(welcome, &bundle, Arc::new(signer)).config(config),
                 )
                 .unwrap()
             })

@@ -1,4 +1,5 @@
-use std::collections::BTreeMap;
+use crate::group::CreateParams;
+use crate::group::JoinParams;
 use std::sync::Arc;
 
 use canopy_crypto::{CipherSuite, CryptoProvider};
@@ -688,17 +689,7 @@ fn reinit_ends_the_group_and_its_successor_is_joined_with_the_reinit_psk() {
     // A plain join of that Welcome, without the old group's PSK, fails.
     let (d_kp, d_sig) = kp("dave");
     assert!(matches!(
-        Group::join(
-            &w.env(),
-            GroupConfig::default(),
-            &welcome,
-            &d_kp,
-            Arc::new(d_sig),
-            None,
-            &BTreeMap::new(),
-            &[],
-        )
-        .unwrap_err(),
+        Group::join(&w.env(), JoinParams::new(&welcome, &d_kp, Arc::new(d_sig))).unwrap_err(),
         GroupError::Join(_)
     ));
 }
@@ -773,12 +764,13 @@ fn external_senders_and_new_members_propose_and_members_commit_by_reference() {
     let extensions = Extensions::new(vec![senders.to_extension().unwrap()]).unwrap();
     let mut alice = Group::create(
         &w.env(),
-        GroupConfig::default(),
-        SUITE,
-        b"ext".to_vec(),
-        &World::leaf("alice"),
-        Arc::new(w.signer()),
-        extensions,
+        CreateParams::new(
+            SUITE,
+            b"ext".to_vec(),
+            &World::leaf("alice"),
+            Arc::new(w.signer()),
+        )
+        .extensions(extensions),
     )
     .unwrap();
     let mut bob = w
@@ -1111,12 +1103,7 @@ fn adds_in_a_commit_that_changes_extensions_must_meet_the_new_requirements() {
     leaf.capabilities.extensions.0.push(custom);
     let mut alice = Group::create(
         &w.env(),
-        GroupConfig::default(),
-        SUITE,
-        b"req".to_vec(),
-        &leaf,
-        Arc::new(w.signer()),
-        Extensions::default(),
+        CreateParams::new(SUITE, b"req".to_vec(), &leaf, Arc::new(w.signer())),
     )
     .unwrap();
     let required = RequiredCapabilities {
@@ -1167,12 +1154,12 @@ fn a_lax_key_package_from_another_implementation_is_added_and_joins_on_every_sui
         let alice_signer = ops.signature_generate_key_pair().unwrap();
         let mut alice = Group::create(
             &w.env(),
-            GroupConfig::default(),
-            suite,
-            b"lax".to_vec(),
-            &LeafNodeParams::new(credential("alice"), suite),
-            Arc::new(alice_signer),
-            Extensions::default(),
+            CreateParams::new(
+                suite,
+                b"lax".to_vec(),
+                &LeafNodeParams::new(credential("alice"), suite),
+                Arc::new(alice_signer),
+            ),
         )
         .unwrap();
 
@@ -1220,13 +1207,7 @@ fn a_lax_key_package_from_another_implementation_is_added_and_joins_on_every_sui
         own_commit(&w, &mut alice, &out.commit);
         let bob_group = Group::join(
             &w.env(),
-            GroupConfig::default(),
-            &welcome_of(&out),
-            &bob,
-            Arc::new(bob_signer),
-            None,
-            &BTreeMap::new(),
-            &[],
+            JoinParams::new(&welcome_of(&out), &bob, Arc::new(bob_signer)),
         )
         .unwrap_or_else(|e| panic!("{suite:?}: {e}"));
         assert_eq!(bob_group.member_count(), 2);
@@ -1246,13 +1227,7 @@ fn the_ratchet_tree_goes_in_the_welcome_or_out_of_band_commit_by_commit() {
     let join = |tree: Option<wire::RatchetTree>| {
         Group::join(
             &w.env(),
-            GroupConfig::default(),
-            &welcome,
-            &bundle,
-            Arc::new(signer.clone()),
-            tree,
-            &BTreeMap::new(),
-            &[],
+            JoinParams::new(&welcome, &bundle, Arc::new(signer.clone())).ratchet_tree(tree),
         )
     };
     // Without the tree in its GroupInfo, the Welcome needs it out of band.

@@ -228,7 +228,10 @@ impl<'a> TreeDiff<'a> {
             if node.is_some() {
                 self.blank.remove(&l);
                 self.filled.insert(l);
-                if l >= self.base_cursor {
+                // The cursor skips base blank leaves already filled; it moves only past the
+                // first base blank leaf at or after it (an Add), never past one that is still
+                // blank (an Update further right, RFC 9420 §12.3 applies Updates first).
+                if self.base.blank_leaves_from(self.base_cursor).next() == Some(l) {
                     self.base_cursor = l.saturating_add(1);
                 }
             } else {

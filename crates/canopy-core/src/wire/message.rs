@@ -116,6 +116,36 @@ impl MlsMessage {
     }
 }
 
+impl From<KeyPackage> for MlsMessage {
+    /// RFC 9420 §10: the envelope a KeyPackage is published in.
+    fn from(key_package: KeyPackage) -> Self {
+        Self::KeyPackage(Box::new(key_package))
+    }
+}
+
+impl From<Welcome> for MlsMessage {
+    fn from(welcome: Welcome) -> Self {
+        Self::Welcome(welcome)
+    }
+}
+
+impl From<GroupInfo> for MlsMessage {
+    fn from(group_info: GroupInfo) -> Self {
+        Self::GroupInfo(Box::new(group_info))
+    }
+}
+
+impl KeyPackage {
+    /// RFC 9420 §10: this KeyPackage as the encoded `MLSMessage` to publish (for example to a
+    /// Delivery Service's KeyPackage directory).
+    ///
+    /// # Errors
+    /// [`CodecError`] if a field is too long to encode.
+    pub fn to_message_bytes(&self) -> Result<Vec<u8>, CodecError> {
+        MlsMessage::KeyPackage(Box::new(self.clone())).to_bytes()
+    }
+}
+
 impl Size for MlsMessage {
     fn tls_serialized_len(&self) -> usize {
         let body = match self {

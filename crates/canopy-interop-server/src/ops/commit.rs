@@ -7,8 +7,8 @@
 //! commit includes exactly those: a proposal passed by reference that Canopy would leave out
 //! (it would make the list invalid) fails the RPC rather than silently sending another commit.
 
+use canopy_core::LeafIndex;
 use canopy_core::group::{CommitOptions, CommitOutput, Group};
-use canopy_core::tree::math::LeafIndex;
 use canopy_core::wire::Proposal;
 use canopy_crypto::CryptoProvider;
 

@@ -7,8 +7,8 @@
 
 use std::collections::BTreeMap;
 
-use canopy_core::codec::VarBytes;
-use canopy_core::framing::{protect_public, sign_content};
+use canopy_core::advanced::codec::VarBytes;
+use canopy_core::advanced::framing::{protect_public, sign_content};
 use canopy_core::wire::{
     Add, ExternalSender, ExternalSenders, FramedContent, FramedContentBody, GroupInfo, MlsMessage,
     Proposal, Sender, WireFormat,
@@ -100,7 +100,7 @@ impl CanopyClient {
             signature_key: key.public.clone(),
             credential: convert::credential(&req.identity),
         };
-        let external_sender = canopy_core::codec::encode(&sender)?;
+        let external_sender = canopy_core::advanced::codec::encode(&sender)?;
         let signer_id = self
             .store()?
             .insert(Entry::Signer(Box::new(ExternalSigner {

@@ -2,11 +2,13 @@
 //! `JoinGroup`, `ExternalJoin`, and the client's description (`Name`,
 //! `SupportedCiphersuites`).
 
+use canopy_core::group::CreateParams;
+use canopy_core::group::JoinParams;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use canopy_core::group::Group;
-use canopy_core::wire::{Extensions, MlsMessage};
+use canopy_core::wire::MlsMessage;
 use canopy_crypto::{CryptoProvider, Secret, Signer};
 
 use crate::client::{ANY, CanopyClient, config, now};
@@ -41,12 +43,13 @@ impl CanopyClient {
             Arc::new(self.provider.suite(suite)?.signature_generate_key_pair()?);
         let group = Group::create(
             &env,
-            config(req.encrypt_handshake),
-            suite,
-            req.group_id,
-            &convert::leaf(&req.identity, suite),
-            signer.clone(),
-            Extensions::default(),
+            CreateParams::new(
+                suite,
+                req.group_id,
+                &convert::leaf(&req.identity, suite),
+                signer.clone(),
+            )
+            .config(config(req.encrypt_handshake)),
         )?;
         let member = Member::new(group, req.identity, signer);
         let state_id = self.store()?.insert_member(member)?;
@@ -94,13 +97,10 @@ impl CanopyClient {
         let joiner = store.joiner(req.transaction_id)?;
         let group = Group::join(
             &env,
-            config(req.encrypt_handshake),
-            &welcome,
-            &joiner.bundle,
-            joiner.signer.clone(),
-            tree,
-            &joiner.psks,
-            &[],
+            JoinParams::new(&welcome, &joiner.bundle, joiner.signer.clone())
+                .config(config(req.encrypt_handshake))
+                .ratchet_tree(tree)
+                .external_psks(&joiner.psks),
         )?;
         let epoch_authenticator = group.epoch_authenticator().to_vec();
         let member = Member::new(group, joiner.identity.clone(), joiner.signer.clone());

@@ -3,7 +3,7 @@
 //! `ReInitProposal`, `AddExternalSigner`; and the runner's `ProposalDescription`s, turned
 //! into proposals for commits by value and for external senders.
 
-use canopy_core::codec::VarBytes;
+use canopy_core::advanced::codec::VarBytes;
 use canopy_core::group::Group;
 use canopy_core::wire::{
     self, Add, ExtensionView, Extensions, ExternalSender, ExternalSenders, GroupContextExtensions,
@@ -259,8 +259,8 @@ impl CanopyClient {
         &self,
         req: proto::AddExternalSignerRequest,
     ) -> Result<proto::ProposalResponse, InteropError> {
-        let sender: ExternalSender = canopy_core::codec::decode_exact(&req.external_sender)
-            .map_err(|e| {
+        let sender: ExternalSender =
+            canopy_core::advanced::codec::decode_exact(&req.external_sender).map_err(|e| {
                 InteropError::bad(format!("external_sender is not an ExternalSender: {e}"))
             })?;
         let extensions = {

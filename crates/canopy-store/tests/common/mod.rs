@@ -5,10 +5,13 @@ use canopy_store::{
     Change, RecordKey, Secret, SqliteStore, StateDelta, Store, StoreOptions, StoreTx, Table,
 };
 
+/// One group in a dump: id, version, records as (key, bytes).
+pub type GroupDump = (Vec<u8>, u64, Vec<(RecordKey, Vec<u8>)>);
+
 /// A store's whole content: groups (id, version, records) and table rows, in order.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Dump {
-    pub groups: Vec<(Vec<u8>, u64, Vec<(RecordKey, Vec<u8>)>)>,
+    pub groups: Vec<GroupDump>,
     pub tables: Vec<(Table, Vec<u8>, Vec<u8>)>,
 }
 

@@ -3,12 +3,12 @@
 //! that decode then go one layer further (validation), re-signed by their owner where a
 //! signature would stop the fuzzer at the door.
 
-use canopy_core::codec::CodecError;
+use canopy_core::advanced::codec::CodecError;
+use canopy_core::advanced::tree::{LifetimePolicy as TreeLifetime, RatchetTree, TreeChecks};
 use canopy_core::group::{Group, GroupConfig};
 use canopy_core::key_package::{
     BasicCredentialValidator, GroupRequirements, LifetimePolicy, validate_key_package,
 };
-use canopy_core::tree::{LifetimePolicy as TreeLifetime, RatchetTree, TreeChecks};
 use canopy_core::wire::{
     self, ExternalPub, FramedContent, GroupInfo, KeyPackage, LeafNodeSource, MlsMessage, Node,
     RatchetTree as WireTree, RequiredCapabilities, Welcome,

@@ -1,12 +1,12 @@
 //! Joining from a fuzzed Welcome (RFC 9420 §12.4.3.1) with a prepared KeyPackage (dave's,
 //! from [`world`](crate::world)).
 
-use std::collections::BTreeMap;
+use canopy_core::group::JoinParams;
 
-use canopy_core::group::{Group, GroupConfig};
+use canopy_core::advanced::schedule::confirmation_tag;
+use canopy_core::advanced::tree::RatchetTree;
+use canopy_core::group::Group;
 use canopy_core::join::{WelcomeRecipient, seal_welcome};
-use canopy_core::schedule::confirmation_tag;
-use canopy_core::tree::RatchetTree;
 use canopy_core::wire::{GroupInfo, MlsMessage, Node, RatchetTree as WireTree, Welcome};
 use canopy_crypto::CryptoProvider;
 
@@ -56,13 +56,11 @@ pub fn join_from_welcome(data: &[u8]) {
     };
     let joined = Group::join(
         &w.env(),
-        GroupConfig::default(),
-        &welcome,
-        &f.joiner.bundle,
-        std::sync::Arc::new(f.joiner.signer.clone()),
-        None,
-        &BTreeMap::new(),
-        &[],
+        JoinParams::new(
+            &welcome,
+            &f.joiner.bundle,
+            std::sync::Arc::new(f.joiner.signer.clone()),
+        ),
     );
     if let Ok(group) = joined {
         if original {
@@ -137,13 +135,11 @@ mod tests {
             let welcome = seal(&w, info, flags).unwrap();
             Group::join(
                 &w.env(),
-                GroupConfig::default(),
-                &welcome,
-                &f.joiner.bundle,
-                std::sync::Arc::new(f.joiner.signer.clone()),
-                None,
-                &BTreeMap::new(),
-                &[],
+                JoinParams::new(
+                    &welcome,
+                    &f.joiner.bundle,
+                    std::sync::Arc::new(f.joiner.signer.clone()),
+                ),
             )
         };
         let group = join(f.joiner.group_info.clone(), all).unwrap();

@@ -2,7 +2,7 @@
 //! sender would (possible because [`InsecureFuzzProvider`](crate::InsecureFuzzProvider)'s
 //! signature private key is the public key).
 
-use canopy_core::crypto::sign_with_label;
+use canopy_core::advanced::crypto::sign_with_label;
 use canopy_core::wire::{GroupInfo, KeyPackage, LeafNode, LeafNodeSource};
 use canopy_crypto::{SignatureKeyPair, SignaturePrivateKey, SignaturePublicKey, SuiteOps};
 

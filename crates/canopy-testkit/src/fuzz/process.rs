@@ -23,7 +23,7 @@
 //!   that changes anything else fails its confirmation tag);
 //! - at the end, a state that changed loads back to the same record.
 
-use canopy_core::framing::protect_public;
+use canopy_core::advanced::framing::protect_public;
 use canopy_core::group::{Group, Merged, ProcessedMessage};
 use canopy_core::wire::{
     AuthenticatedContent, FramedContent, FramedContentAuthData, FramedContentBody, MlsMessage,
@@ -147,7 +147,7 @@ fn resign(
     fix_inner_signatures(ops, group, &mut content);
     let key = sender_key(group, &content);
     let wire_format = WireFormat::PublicMessage;
-    let signed = canopy_core::framing::sign_content(
+    let signed = canopy_core::advanced::framing::sign_content(
         ops,
         wire_format,
         content.clone(),
@@ -227,8 +227,8 @@ fn fix_inner_signatures(ops: &dyn SuiteOps, group: &Group, content: &mut FramedC
 /// tell; a dummy key when there is none.
 fn sender_key(group: &Group, content: &FramedContent) -> SignaturePublicKey {
     let key = match (&content.sender, &content.body) {
-        (Sender::Member(l), _) => canopy_core::tree::math::LeafIndex::new(*l)
-            .and_then(|l| canopy_core::tree::TreeRead::leaf(group.tree(), l))
+        (Sender::Member(l), _) => canopy_core::LeafIndex::new(*l)
+            .and_then(|l| canopy_core::advanced::tree::TreeRead::leaf(group.tree(), l))
             .map(|leaf| leaf.signature_key.clone()),
         (Sender::NewMemberProposal, FramedContentBody::Proposal(Proposal::Add(add))) => {
             Some(add.key_package.leaf_node.signature_key.clone())

@@ -313,9 +313,6 @@ fn deltas_keep_the_records_equal_to_the_group_with_private_handshakes() {
     run(21, config, 30);
 }
 
-/// What one message and one commit write, in a group of 64: a message one ratchet record
-/// (plus the secret tree path for a sender's first message of the epoch), a commit O(log n)
-/// records, never the whole state.
 /// A pending commit restored from the records (a restart between sending and merging)
 /// writes the new epoch's secret tree when it is merged.
 #[test]
@@ -340,6 +337,9 @@ fn a_pending_commit_merged_after_a_reload_writes_the_new_epoch() {
     let _ = mirror.sync(&w, &mut reloaded);
 }
 
+/// What one message and one commit write, in a group of 64: a message one ratchet record
+/// (plus the secret tree path for a sender's first message of the epoch), a commit O(log n)
+/// records, never the whole state.
 #[test]
 fn a_message_writes_one_record_and_a_commit_a_few() {
     let w = World::new();

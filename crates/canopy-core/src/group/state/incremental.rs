@@ -1,11 +1,11 @@
-//! State format version 5: the group as records ([`RecordKey`], see `group::records`), and
+//! State format versions 5 and 6: the group as records ([`RecordKey`], see `group::records`), and
 //! what changed since they were last taken ([`Group::take_delta`]).
 //!
 //! Records (each the TLS presentation of a struct, RFC 9420 §2.1):
 //!
 //! ```text
 //! Meta:        struct {
-//!                  uint8 format_version;              // 5
+//!                  uint8 format_version;              // 6 (or 5)
 //!                  ConfigRecord config; ConfigExtraRecord config_extra;
 //!                  GroupContext context;
 //!                  uint64 tree_generation; uint32 leaf_count;
@@ -20,6 +20,9 @@
 //!                  LifecycleRecord lifecycle;
 //!                  uint64 past<V>;                    // retained epochs, newest first
 //!              } MetaRecord;
+//!              followed, in version 6 only, by
+//!              struct { optional<uint64> removed; } MetaTail;  // first epoch we are
+//!                                                               // not a member of
 //! Node:        Node (RFC 9420 §7.8), only for non-blank nodes
 //! SecretNode:  struct { uint32 node; opaque secret<V>; }   // the key's index
 //! Ratchet:     LeafRatchetsRecord                         // its leaf is the key's index
@@ -32,7 +35,7 @@
 //! The signature private key is in none of them: the group holds a [`Signer`], which the
 //! caller gives again when loading.
 //!
-//! [`Group::to_bytes`] writes version 5 as all the records in one buffer:
+//! [`Group::to_bytes`] writes version 6 as all the records in one buffer:
 //! `uint8 format_version; struct { uint8 kind; uint64 epoch; uint32 index; opaque
 //! value<V>; } records<V>;`, in key order.
 //!
@@ -46,7 +49,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use canopy_crypto::{CryptoProvider, Secret, Signer};
-use tls_codec::{Serialize as _, Size as _, TlsDeserializeBytes, TlsSerialize, TlsSize};
+use tls_codec::{
+    DeserializeBytes as _, Serialize as _, Size as _, TlsDeserializeBytes, TlsSerialize, TlsSize,
+};
 use zeroize::Zeroizing;
 
 use super::{
@@ -133,6 +138,20 @@ struct MetaRecord {
     psks: VarVec<PskRecord>,
     lifecycle: LifecycleRecord,
     past: VarVec<u64>,
+}
+
+/// The Meta record as version 6 writes it.
+#[derive(TlsSerialize, TlsSize)]
+struct MetaRecordV6 {
+    meta: MetaRecord,
+    tail: MetaTail,
+}
+
+/// What version 6 adds after the `MetaRecord`; see the module docs.
+#[derive(TlsSerialize, TlsDeserializeBytes, TlsSize)]
+struct MetaTail {
+    #[tls_codec(with = "crate::codec::fields::optional")]
+    removed: Option<u64>,
 }
 
 /// A Past record; see the module docs.
@@ -328,7 +347,7 @@ impl Group {
 
     fn meta_record(&self) -> Result<Secret, GroupError> {
         let e = EpochRecord::of_secrets(&self.epoch);
-        secret_encoding(&MetaRecord {
+        let meta = MetaRecord {
             format_version: STATE_FORMAT_VERSION,
             config: ConfigRecord::of(&self.config),
             config_extra: ConfigExtraRecord::of(&self.config),
@@ -351,10 +370,16 @@ impl Group {
             ),
             lifecycle: self.lifecycle_record(),
             past: VarVec(self.past.iter().map(|p| p.context.epoch).collect()),
+        };
+        secret_encoding(&MetaRecordV6 {
+            meta,
+            tail: MetaTail {
+                removed: self.removed,
+            },
         })
     }
 
-    /// The whole state as version-5 bytes: every record of [`Group::records`].
+    /// The whole state as version-6 bytes: every record of [`Group::records`].
     pub(super) fn export_records(&self) -> Result<Secret, GroupError> {
         let records = self
             .records()?
@@ -406,14 +431,14 @@ impl Group {
         })
     }
 
-    /// A version-5 whole-state export (after its version byte).
+    /// A version-5 or 6 whole-state export (after its version byte).
     pub(super) fn import_records(
         crypto: &dyn CryptoProvider,
         body: &[u8],
         signer: Option<Arc<dyn Signer>>,
     ) -> Result<Self, GroupError> {
         let signer = signer.ok_or(GroupError::State(
-            "a version-5 state holds no signature key: give the signer",
+            "a version-5 or 6 state holds no signature key: give the signer",
         ))?;
         let records = decode_exact::<VarVec<ExportedRecord>>(body)?;
         let mut keyed = Vec::with_capacity(records.len());
@@ -508,7 +533,8 @@ where
             RecordKind::Pending => pending = Some(decode_exact::<PendingCommitRecord>(value)?),
         }
     }
-    let meta: MetaRecord = meta.ok_or(GroupError::State("no Meta record"))?;
+    let (meta, MetaTail { removed }): (MetaRecord, MetaTail) =
+        meta.ok_or(GroupError::State("no Meta record"))?;
     let leaf_count = LeafCount::new(meta.leaf_count).ok_or(GroupError::State("leaf count"))?;
     nodes.sort_by_key(|(x, _)| *x);
     if nodes.last().is_some_and(|(x, _)| *x >= leaf_count.width()) {
@@ -580,12 +606,22 @@ where
         past_extra: Some(VarVec(past_extra)),
         config_extra: Some(meta.config_extra),
         leaf_count: Some(leaf_count),
+        removed,
     })
 }
 
-fn decode_meta(value: &[u8]) -> Result<MetaRecord, GroupError> {
+/// A Meta record: version 5 is the `MetaRecord` alone, version 6 adds the `MetaTail`.
+fn decode_meta(value: &[u8]) -> Result<(MetaRecord, MetaTail), GroupError> {
     match value.first() {
-        Some(&STATE_FORMAT_VERSION) => Ok(decode_exact::<MetaRecord>(value)?),
+        Some(&5) => Ok((
+            decode_exact::<MetaRecord>(value)?,
+            MetaTail { removed: None },
+        )),
+        Some(&STATE_FORMAT_VERSION) => {
+            let (meta, rest) =
+                MetaRecord::tls_deserialize_bytes(value).map_err(CodecError::from)?;
+            Ok((meta, decode_exact::<MetaTail>(rest)?))
+        }
         Some(&found) => Err(GroupError::StateVersion {
             found,
             supported: STATE_FORMAT_VERSION,

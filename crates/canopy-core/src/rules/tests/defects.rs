@@ -3,6 +3,7 @@
 //! proposals, verification before staging, staging without side effects, misuse traps,
 //! lifetimes, and hostile capability lists.
 
+use crate::group::CreateParams;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -292,12 +293,12 @@ fn defect_10_the_creators_leaf_has_a_real_lifetime_and_the_group_a_maximum() {
     assert_eq!(
         Group::create(
             &Env::new(&h.provider, &h.validator),
-            GroupConfig::default(),
-            h.suite,
-            b"g".to_vec(),
-            &h.leaf("alice"),
-            Arc::new(h.signer()),
-            Extensions::default(),
+            CreateParams::new(
+                h.suite,
+                b"g".to_vec(),
+                &h.leaf("alice"),
+                Arc::new(h.signer())
+            )
         )
         .unwrap_err(),
         GroupError::ClockRequired

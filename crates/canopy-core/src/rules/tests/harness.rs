@@ -1,7 +1,8 @@
 //! The harness of the rule tests: seeded groups on any cipher suite, and the assertions that a
 //! message is rejected for exactly one rule with the group state byte-identical.
 
-use std::collections::BTreeMap;
+use crate::group::CreateParams;
+use crate::group::JoinParams;
 use std::sync::Arc;
 
 use canopy_crypto::{CipherSuite, CryptoProvider, SignatureKeyPair, SuiteOps};
@@ -14,7 +15,7 @@ use crate::key_package::{
     create_key_package,
 };
 use crate::rules::{Rule, assert_rule};
-use crate::wire::{Credential, Extensions, Lifetime, MlsMessage, Welcome};
+use crate::wire::{Credential, Lifetime, MlsMessage, Welcome};
 
 /// The time of every rule test.
 pub(super) const NOW: u64 = 1_700_000_000;
@@ -94,12 +95,13 @@ impl Harness {
     ) -> Vec<Group> {
         let mut creator = Group::create(
             &self.env(),
-            config,
-            self.suite,
-            id.to_vec(),
-            &self.leaf(names[0]),
-            Arc::new(self.signer()),
-            Extensions::default(),
+            CreateParams::new(
+                self.suite,
+                id.to_vec(),
+                &self.leaf(names[0]),
+                Arc::new(self.signer()),
+            )
+            .config(config),
         )
         .unwrap();
         if names.len() == 1 {
@@ -142,13 +144,7 @@ impl Harness {
     ) -> Result<Group, crate::group::GroupError> {
         Group::join(
             &self.env(),
-            config,
-            welcome,
-            bundle,
-            Arc::new(signer),
-            None,
-            &BTreeMap::new(),
-            &[],
+            JoinParams::new(welcome, bundle, Arc::new(signer)).config(config),
         )
     }
 

@@ -2,7 +2,8 @@
 //! RFC 9420 §11, §12.4.3.1) and of the external-commit rules (EX-, §12.4.3.2): a Welcome or
 //! GroupInfo, correctly signed and confirmed, that breaks one rule is refused by the joiner.
 
-use std::collections::BTreeMap;
+use crate::group::CreateParams;
+use crate::group::JoinParams;
 use std::sync::Arc;
 
 use canopy_crypto::{CryptoProvider, SignatureKeyPair};
@@ -374,18 +375,8 @@ fn ln_01_the_validator_is_asked_about_every_leaf_of_a_joined_tree() {
     let w = welcome(out.welcome.as_deref().unwrap());
     let refuses = Refuses(b"carol", 0.into());
     let env = crate::group::Env::new(&h.provider, &refuses).at(super::harness::NOW);
-    let join = |signer: SignatureKeyPair| {
-        Group::join(
-            &env,
-            GroupConfig::default(),
-            &w,
-            &kp,
-            Arc::new(signer),
-            None,
-            &BTreeMap::new(),
-            &[],
-        )
-    };
+    let join =
+        |signer: SignatureKeyPair| Group::join(&env, JoinParams::new(&w, &kp, Arc::new(signer)));
     assert_rule(join(signer), Rule::LeafCredential);
     // External join: the GroupInfo's tree is checked the same way.
     let _ = alice.merge_pending_commit().unwrap();
@@ -441,12 +432,13 @@ fn successor_welcome(
     let h_new = Harness::new(suite, 999);
     let mut creator = Group::create(
         &h_new.env(),
-        GroupConfig::default(),
-        suite,
-        group_id.to_vec(),
-        &h_new.leaf("alice"),
-        Arc::new(h_new.signer()),
-        wire::Extensions::default(),
+        CreateParams::new(
+            suite,
+            group_id.to_vec(),
+            &h_new.leaf("alice"),
+            Arc::new(h_new.signer()),
+        )
+        .extensions(wire::Extensions::default()),
     )
     .unwrap();
     let psk = PreSharedKeyId {
@@ -529,13 +521,7 @@ fn we_08_a_successor_psk_in_an_ordinary_join() {
     )];
     let joined = Group::join(
         &h.env(),
-        GroupConfig::default(),
-        &w,
-        &kp,
-        Arc::new(signer),
-        None,
-        &BTreeMap::new(),
-        &old_psk,
+        JoinParams::new(&w, &kp, Arc::new(signer)).resumption_psks(&old_psk),
     );
     assert_rule(joined, Rule::WelcomeSuccessorPsk);
 }

@@ -5,6 +5,7 @@
 use super::harness::{Harness, assert_accepted, assert_rejected};
 use crate::codec::VarBytes;
 use crate::framing::{protect_public, sign_content};
+use crate::group::CreateParams;
 use crate::group::forge::Forgery;
 use crate::group::{CommitOptions, Group, GroupConfig};
 use crate::rules::{Rule, assert_rule};
@@ -157,12 +158,13 @@ fn with_external_sender(h: &Harness) -> (Group, Group, canopy_crypto::SignatureK
     };
     let mut alice = Group::create(
         &h.env(),
-        GroupConfig::default(),
-        h.suite,
-        b"ext".to_vec(),
-        &h.leaf("alice"),
-        Arc::new(h.signer()),
-        Extensions::new(vec![senders.to_extension().unwrap()]).unwrap(),
+        CreateParams::new(
+            h.suite,
+            b"ext".to_vec(),
+            &h.leaf("alice"),
+            Arc::new(h.signer()),
+        )
+        .extensions(Extensions::new(vec![senders.to_extension().unwrap()]).unwrap()),
     )
     .unwrap();
     let (bob_kp, bob_signer) = h.key_package("bob");

@@ -338,3 +338,35 @@ fn truncate_and_extend_within_one_diff() {
         );
     }
 }
+
+/// RFC 9420 §12.3, §12.1.1, §7.7: Updates are applied before Adds, and an Add still takes the
+/// leftmost blank leaf, even when an updated leaf lies to the right of it (an mls-rs
+/// passive-client vector: Canopy put the new member after the updated leaf).
+#[test]
+fn an_add_after_an_update_takes_the_leftmost_blank_leaf() {
+    let mut sim = Sim::chain(6);
+    sim.remove(2);
+    let tree = &sim.tree;
+    let mut diff = tree.diff();
+    let updated = {
+        let old = tree.leaf(LeafIndex::new(4).unwrap()).unwrap().clone();
+        let enc = ops().hpke_generate_key_pair().unwrap();
+        crate::wire::LeafNode {
+            encryption_key: enc.public,
+            leaf_node_source: LeafNodeSource::Update,
+            ..old
+        }
+    };
+    diff.update_leaf(LeafIndex::new(4).unwrap(), updated)
+        .unwrap();
+    assert_eq!(diff.leftmost_blank_leaf(), diff.leftmost_blank_leaf_scan());
+    let (joiner, _, _) = super::sim::key_package_leaf(920);
+    assert_eq!(diff.add_leaf(joiner).unwrap().value(), 2);
+    let (joiner, _, _) = super::sim::key_package_leaf(921);
+    assert_eq!(diff.add_leaf(joiner).unwrap().value(), 6);
+    let mut tree = sim.tree.clone();
+    let staged = diff.stage(ops()).unwrap();
+    tree.merge(staged).unwrap();
+    assert_eq!(tree.leftmost_blank_leaf(), tree.leftmost_blank_leaf_scan());
+    assert_eq!(tree.leftmost_blank_leaf().map(LeafIndex::value), Some(7));
+}

@@ -449,3 +449,14 @@ fn a_large_ratchet_tree_round_trips() {
     assert!(encoded.len() > 5_000_000, "{}", encoded.len());
     assert_eq!(RatchetTree::from_bytes(&encoded).unwrap(), tree);
 }
+
+#[test]
+fn a_key_package_wraps_into_the_message_it_is_published_in() {
+    let kp = key_package();
+    let bytes = kp.to_message_bytes().unwrap();
+    assert_eq!(bytes, MlsMessage::from(kp.clone()).to_bytes().unwrap());
+    let MlsMessage::KeyPackage(back) = MlsMessage::from_bytes(&bytes).unwrap() else {
+        panic!("not a KeyPackage message");
+    };
+    assert_eq!(*back, kp);
+}
