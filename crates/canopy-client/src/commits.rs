@@ -115,6 +115,23 @@ impl<S: Store> Client<S> {
         self.change(group_id, |env, group| Ok(group.propose(env, proposal)?))
     }
 
+    /// Stores the external PSK `psk` under `psk_id` in group `group_id` (RFC 9420 §8.4), for
+    /// commits that inject it, durably.
+    ///
+    /// # Errors
+    /// [`ClientError::Store`]; as [`Client::group`].
+    pub fn add_external_psk(
+        &mut self,
+        group_id: &[u8],
+        psk_id: Vec<u8>,
+        psk: canopy_crypto::Secret,
+    ) -> Result<(), ClientError> {
+        self.change(group_id, |_, group| {
+            group.add_external_psk(psk_id, psk);
+            Ok(())
+        })
+    }
+
     /// Whether group `group_id` has a commit of ours pending.
     ///
     /// # Errors

@@ -5,6 +5,7 @@
 mod common;
 
 use canopy_client::{ClientError, FixedClock, Incoming, no_app_writes};
+use canopy_core::wire::MlsMessage;
 use canopy_store::{FaultyStore, MemoryStore, SqliteStore, Store, StoreError, StoreOptions, Table};
 use common::{NOW, SUITE, assert_mirrors, client, member, pair, read};
 
@@ -298,4 +299,114 @@ fn removal_whose_write_fails_can_be_processed_again() {
         bob.status(&group).unwrap(),
         canopy_client::MembershipStatus::Removed { epoch: 2 }
     );
+}
+
+/// A Welcome that names an external PSK (RFC 9420 §8.4) joins only with it; without it the
+/// join fails and keeps the KeyPackage.
+#[test]
+fn join_asks_for_the_psks_the_welcome_names() {
+    use canopy_client::{CommitOptions, JoinOptions};
+    use canopy_core::advanced::codec::VarBytes;
+    use canopy_core::wire::{PreSharedKeyId, Psk};
+    use canopy_crypto::Secret;
+
+    let clock = FixedClock::new(NOW);
+    let mut alice = member(MemoryStore::new(), 30, &clock, "alice");
+    let mut bob = member(MemoryStore::new(), 31, &clock, "bob");
+    let group = alice.create_group("alice", SUITE, None).unwrap();
+    let psk = Secret::new(vec![7; 32]);
+    alice
+        .add_external_psk(&group, b"shared".to_vec(), psk.clone())
+        .unwrap();
+    let kp = bob
+        .generate_key_packages("bob", SUITE, 1)
+        .unwrap()
+        .remove(0);
+    let MlsMessage::KeyPackage(parsed) = MlsMessage::from_bytes(&kp).unwrap() else {
+        panic!()
+    };
+    let out = alice
+        .commit(
+            &group,
+            CommitOptions {
+                add: vec![*parsed],
+                psks: vec![PreSharedKeyId {
+                    psk: Psk::External {
+                        psk_id: VarBytes(b"shared".to_vec()),
+                    },
+                    psk_nonce: VarBytes(vec![1; 32]),
+                }],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    alice.merge_pending_commit(&group).unwrap();
+    let welcome = out.welcome.unwrap();
+    let err = bob.process_incoming(&welcome, no_app_writes).unwrap_err();
+    assert!(
+        matches!(err, ClientError::Group(canopy_core::GroupError::MissingPsk)),
+        "{err:?}"
+    );
+    assert_eq!(bob.key_packages().unwrap().len(), 1);
+    let options = JoinOptions::default().with_psk(b"shared".to_vec(), psk);
+    bob.join(&welcome, &options, no_app_writes).unwrap();
+    assert!(bob.key_packages().unwrap().is_empty());
+    let ct = alice.encrypt(&group, b"with psk", b"").unwrap();
+    assert_eq!(read(&mut bob, &ct), b"with psk");
+}
+
+/// A Welcome without the ratchet tree joins with the tree given out of band (RFC 9420
+/// §12.4.3.3), and fails without it, keeping the KeyPackage.
+#[test]
+fn join_takes_an_out_of_band_ratchet_tree() {
+    use canopy_client::{ClientConfig, JoinOptions};
+
+    let clock = FixedClock::new(NOW);
+    let mut config = ClientConfig::default();
+    config.group.ratchet_tree_in_welcome = false;
+    let mut alice = canopy_client::Client::builder(MemoryStore::new())
+        .crypto(std::sync::Arc::new(
+            canopy_crypto_rustcrypto::DeterministicRandom::provider(32),
+        ))
+        .clock(std::sync::Arc::new(clock.clone()))
+        .config(config)
+        .open()
+        .unwrap();
+    alice
+        .create_identity("alice", common::basic("alice"), SUITE)
+        .unwrap();
+    let mut bob = member(MemoryStore::new(), 33, &clock, "bob");
+    let group = alice.create_group("alice", SUITE, None).unwrap();
+    let kp = bob
+        .generate_key_packages("bob", SUITE, 1)
+        .unwrap()
+        .remove(0);
+    let out = alice.add_members(&group, &[&kp]).unwrap();
+    alice.merge_pending_commit(&group).unwrap();
+    let welcome = out.welcome.unwrap();
+    let err = bob.process_incoming(&welcome, no_app_writes).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            ClientError::Group(canopy_core::GroupError::MissingRatchetTree)
+        ),
+        "{err:?}"
+    );
+    assert_eq!(bob.key_packages().unwrap().len(), 1);
+    let tree = alice
+        .group(&group)
+        .unwrap()
+        .tree()
+        .to_wire()
+        .unwrap()
+        .to_bytes()
+        .unwrap();
+    bob.join(
+        &welcome,
+        &JoinOptions::default().with_ratchet_tree(tree),
+        no_app_writes,
+    )
+    .unwrap();
+    let ct = alice.encrypt(&group, b"tree out of band", b"").unwrap();
+    assert_eq!(read(&mut bob, &ct), b"tree out of band");
 }
