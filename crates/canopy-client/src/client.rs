@@ -30,7 +30,8 @@ use crate::{ClientError, Clock, SystemClock};
 #[non_exhaustive]
 pub struct ClientConfig {
     /// The configuration of every group the client creates, joins or loads (the group's
-    /// limits are not stored: loaded groups get these).
+    /// limits are not stored: loaded groups get these). Its limits also apply to every
+    /// message the client decodes (`peek`, `process_incoming`, `join`, `add_members`).
     pub group: GroupConfig,
     /// How long a KeyPackage is valid (seconds from now; RFC 9420 §7.2). Its lifetime
     /// starts an hour before now, for clocks that run behind.
@@ -425,7 +426,7 @@ impl<S: Store> Client<S> {
     /// # Errors
     /// [`ClientError::Codec`] for bytes that are not one MLSMessage; [`ClientError::Store`].
     pub fn peek(&self, bytes: &[u8]) -> Result<Peeked, ClientError> {
-        let message = MlsMessage::from_bytes(bytes)?;
+        let message = MlsMessage::from_bytes_with_limits(bytes, &self.ctx.config.group.limits)?;
         let mut peeked = peek(&message);
         for r in &peeked.recipients {
             if self.store.get(Table::KeyPackage, r.as_bytes())?.is_some() {

@@ -57,12 +57,15 @@ impl<S: Store> Client<S> {
         group_id: &[u8],
         key_packages: &[&[u8]],
     ) -> Result<CommitOutput, ClientError> {
+        let limits = self.ctx.config.group.limits;
         let add = key_packages
             .iter()
-            .map(|bytes| match MlsMessage::from_bytes(bytes)? {
-                MlsMessage::KeyPackage(kp) => Ok(*kp),
-                _ => Err(ClientError::UnexpectedMessage("not a KeyPackage")),
-            })
+            .map(
+                |bytes| match MlsMessage::from_bytes_with_limits(bytes, &limits)? {
+                    MlsMessage::KeyPackage(kp) => Ok(*kp),
+                    _ => Err(ClientError::UnexpectedMessage("not a KeyPackage")),
+                },
+            )
             .collect::<Result<Vec<_>, _>>()?;
         self.commit(
             group_id,

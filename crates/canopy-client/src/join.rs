@@ -59,7 +59,7 @@ impl<S: Store> Client<S> {
         options: &JoinOptions,
         app: impl FnOnce(&Incoming, &mut dyn AppTx) -> Result<T, AppError>,
     ) -> Result<(Incoming, T), ClientError> {
-        match MlsMessage::from_bytes(welcome)? {
+        match MlsMessage::from_bytes_with_limits(welcome, &self.ctx.config.group.limits)? {
             MlsMessage::Welcome(w) => self.join_welcome(&w, options, app),
             _ => Err(ClientError::UnexpectedMessage("not a Welcome")),
         }
@@ -84,7 +84,7 @@ impl<S: Store> Client<S> {
         let tree = options
             .ratchet_tree
             .as_deref()
-            .map(wire::RatchetTree::from_bytes)
+            .map(|t| wire::RatchetTree::from_bytes_with_limits(t, &self.ctx.config.group.limits))
             .transpose()?;
         let params = JoinParams::new(welcome, &stored.bundle, signer)
             .config(self.ctx.config.group)

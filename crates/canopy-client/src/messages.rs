@@ -106,6 +106,9 @@ impl Incoming {
 }
 
 /// The callback that never writes anything of the application's.
+///
+/// # Errors
+/// Never.
 pub fn no_app_writes(_: &Incoming, _: &mut dyn AppTx) -> Result<(), AppError> {
     Ok(())
 }
@@ -158,7 +161,7 @@ impl<S: Store> Client<S> {
         bytes: &[u8],
         app: impl FnOnce(&Incoming, &mut dyn AppTx) -> Result<T, AppError>,
     ) -> Result<(Incoming, T), ClientError> {
-        let message = MlsMessage::from_bytes(bytes)?;
+        let message = MlsMessage::from_bytes_with_limits(bytes, &self.ctx.config.group.limits)?;
         let peeked = peek(&message);
         match (peeked.kind, message) {
             (MessageKind::Welcome, MlsMessage::Welcome(welcome)) => {
