@@ -271,6 +271,15 @@ impl Group {
                 })
             })
             .collect::<Result<VecDeque<_>, GroupError>>()?;
+        // Retained epochs are newest first and older than the current one (every format;
+        // version 5 also checks it record by record).
+        let mut previous = context.epoch;
+        for p in &past {
+            if p.context.epoch >= previous {
+                return Err(GroupError::State("past epochs not descending"));
+            }
+            previous = p.context.epoch;
+        }
         let mut psks = BTreeMap::new();
         for p in record.psks.0 {
             if psks.last_key_value().is_some_and(|(id, _)| *id >= p.id.0) {
