@@ -80,8 +80,8 @@
 //!    `Client`s on one database) that loaded the same version cannot both write: the
 //!    second gets [`StoreError::Conflict`](canopy_store::StoreError::Conflict) and no
 //!    ciphertext, and its group is reloaded with the winner's state.
-//! 6. Everything else that writes (identities, KeyPackage batches, group creation, a
-//!    removal's status) is one transaction too.
+//! 6. Everything else that writes (identities, KeyPackage batches, group creation, PSKs,
+//!    proposals, the commit that removes us) is one transaction too.
 //!
 //! Durability across a power loss needs [`Synchronous::Full`](canopy_store::Synchronous);
 //! the default `NORMAL` survives the application being killed (the crash test in
