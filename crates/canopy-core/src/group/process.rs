@@ -451,8 +451,7 @@ pub(crate) fn sender_key_with(
     match (&content.sender, &content.body) {
         (Sender::Member(l), _) => member_key(LeafIndex::new(*l).ok_or_else(unknown_sender)?),
         (Sender::External(i), _) => {
-            let senders: ExternalSenders =
-                super::typed(extensions)?.ok_or_else(unknown_sender)?;
+            let senders: ExternalSenders = super::typed(extensions)?.ok_or_else(unknown_sender)?;
             let index = usize::try_from(*i).map_err(|_| unknown_sender())?;
             senders
                 .senders

@@ -20,8 +20,8 @@ use super::{Env, Group, GroupError};
 use crate::rules::leaf::CredentialTypes;
 use crate::rules::proposal::{Committer, ListCheck, Resolved, Scope, check_proposal, members};
 use crate::rules::{At, Detail, Rule, Violation};
-use crate::tree::{RatchetTree, TreeRead};
 use crate::tree::math::LeafIndex;
+use crate::tree::{RatchetTree, TreeRead};
 use crate::wire::{Extensions, LeafNode, Proposal, Sender};
 
 /// A proposal received (or sent) in the current epoch, kept until a commit references it.

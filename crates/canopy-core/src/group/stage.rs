@@ -9,14 +9,14 @@
 use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
 
 use super::policy::ProposalInfo;
+use super::proposals::CachedProposal;
 use super::transition::{
     Base, EpochInputs, Transcript, Transition, advance_epoch, check_confirmation_tag, path_required,
 };
 use super::{Env, EpochState, Group, GroupError, PastEpoch, PastSenders};
+use crate::codec::Limits;
 use crate::framing::VerifiedContent;
 use crate::join::psk_secret_of;
-use super::proposals::CachedProposal;
-use crate::codec::Limits;
 use crate::rules::proposal::{Committer, Resolved, Scope};
 use crate::rules::{Rule, Violation};
 use crate::schedule::{JoinerSecrets, PendingDecryption};
