@@ -355,16 +355,6 @@ fn follow_a_group(suite: CipherSuite, seed: u64) {
     assert_eq!(&checked.group_context, public.context());
 }
 
-#[test]
-fn follows_a_group_through_adds_updates_removes_proposals_and_an_external_join_x25519() {
-    follow_a_group(X25519, 1);
-}
-
-#[test]
-fn follows_a_group_through_adds_updates_removes_proposals_and_an_external_join_p256() {
-    follow_a_group(P256, 2);
-}
-
 /// Alice (committer), Bob and Carol, and a public group of their epoch 1.
 fn three(s: &Suite) -> (PublicGroup, Vec<Group>) {
     let mut groups = vec![s.create("alice")];
@@ -375,7 +365,7 @@ fn three(s: &Suite) -> (PublicGroup, Vec<Group>) {
 
 /// Processing `message` breaks `rule` and leaves `public` byte-identical.
 #[track_caller]
-fn assert_refused(s: &Suite, public: &mut PublicGroup, message: &[u8], rule: Rule) {
+fn assert_rejected(s: &Suite, public: &mut PublicGroup, message: &[u8], rule: Rule) {
     let before = public.to_bytes().unwrap();
     assert_rule(public.process_message(&s.env(), message), rule);
     assert_eq!(public.to_bytes().unwrap(), before, "the state changed");
@@ -396,141 +386,135 @@ impl crate::rules::ReportsRule for PublicGroupError {
     }
 }
 
-fn forged_signature_and_unknown_sender(suite: CipherSuite, seed: u64) {
-    let s = Suite::new(suite, seed);
-    let (mut public, mut groups) = three(&s);
-    let out = groups[0]
-        .commit(
-            &s.env(),
+#[test]
+fn follows_a_group_through_adds_updates_removes_proposals_and_an_external_join() {
+    follow_a_group(X25519, 1);
+    follow_a_group(P256, 2);
+}
+
+#[test]
+fn a_forged_signature_an_unknown_sender_and_a_replay_are_refused() {
+    for (suite, seed) in [(X25519, 3), (P256, 4)] {
+        let s = Suite::new(suite, seed);
+        let (mut public, mut groups) = three(&s);
+        let out = groups[0]
+            .commit(
+                &s.env(),
+                CommitOptions {
+                    force_path: true,
+                    ..CommitOptions::default()
+                },
+            )
+            .unwrap();
+        // A flipped signature bit (FR-03).
+        let forged = tampered(&out.commit, |m| {
+            if let Some(b) = m.auth.signature.0.last_mut() {
+                *b ^= 1;
+            }
+        });
+        assert_rejected(&s, &mut public, &forged, Rule::FramingSignature);
+        // The same commit claiming a leaf nobody holds (FR-07).
+        let forged = tampered(&out.commit, |m| m.content.sender = Sender::Member(7));
+        assert_rejected(&s, &mut public, &forged, Rule::FramingSender);
+        // The same commit claiming Bob's leaf: signed by Alice, it does not verify (FR-03).
+        let forged = tampered(&out.commit, |m| m.content.sender = Sender::Member(1));
+        assert_rejected(&s, &mut public, &forged, Rule::FramingSignature);
+        // The genuine commit is accepted, and the members agree.
+        broadcast(&s.env(), &mut public, &mut groups, &out.commit);
+        assert_all_same(&s, &public, &groups);
+        // Replayed in the next epoch: the wrong epoch (FR-02).
+        assert_rejected(&s, &mut public, &out.commit, Rule::FramingEpoch);
+    }
+}
+
+#[test]
+fn invalid_commits_and_proposals_are_refused_with_their_rule() {
+    for (suite, seed) in [(X25519, 5), (P256, 6)] {
+        let s = Suite::new(suite, seed);
+        let env = s.env();
+        let (mut public, mut groups) = three(&s);
+        let alice = Sender::Member(0);
+        // The same client added twice (CM-04).
+        let (kp, _) = s.key_package("dave");
+        let add = Proposal::Add(Box::new(wire::Add {
+            key_package: kp.key_package,
+        }));
+        let forged = groups[0]
+            .forge(&env, Forgery::by_value(alice, vec![add.clone(), add]))
+            .unwrap();
+        let _ = groups[0].discard_pending_commit();
+        assert_rejected(&s, &mut public, &forged.commit, Rule::CommitAddTwice);
+        // A Remove of a blank leaf (PR-02).
+        let forged = groups[0]
+            .forge(
+                &env,
+                Forgery::by_value(alice, vec![remove_proposal(LeafIndex::new(5).unwrap())])
+                    .with_path(),
+            )
+            .unwrap();
+        let _ = groups[0].discard_pending_commit();
+        assert_rejected(&s, &mut public, &forged.commit, Rule::ProposalRemoveMember);
+        // An UpdatePath whose leaf's parent hash is wrong (CM-16).
+        let forged = groups[0]
+            .forge(
+                &env,
+                Forgery {
+                    update_path: Some(Box::new(|p| {
+                        p.leaf_node.leaf_node_source =
+                            wire::LeafNodeSource::Commit(vec![9; 32].into());
+                    })),
+                    resign_leaf: true,
+                    ..Forgery::default()
+                }
+                .with_path(),
+            )
+            .unwrap();
+        let _ = groups[0].discard_pending_commit();
+        assert_rejected(&s, &mut public, &forged.commit, Rule::CommitPathParentHash);
+        // A Remove with no path (CM-10).
+        let forged = groups[0]
+            .forge(
+                &env,
+                Forgery::by_value(alice, vec![remove_proposal(LeafIndex::new(1).unwrap())]),
+            )
+            .unwrap();
+        let _ = groups[0].discard_pending_commit();
+        assert_rejected(&s, &mut public, &forged.commit, Rule::CommitPathRequired);
+        // A reference to a proposal nobody sent (CM-11).
+        let forged = groups[0]
+            .forge(
+                &env,
+                Forgery {
+                    proposals: vec![(
+                        remove_proposal(LeafIndex::new(1).unwrap()),
+                        Sender::Member(2),
+                        Some(vec![7; 32]),
+                    )],
+                    ..Forgery::default()
+                }
+                .with_path(),
+            )
+            .unwrap();
+        let _ = groups[0].discard_pending_commit();
+        assert_rejected(&s, &mut public, &forged.commit, Rule::CommitProposalRef);
+        // An invalid proposal on its own (PR-02, a Remove of a blank leaf), refused and not kept.
+        let proposal = groups[1]
+            .forge_proposal(&env, remove_proposal(LeafIndex::new(6).unwrap()))
+            .unwrap();
+        assert_rejected(&s, &mut public, &proposal, Rule::ProposalRemoveMember);
+        assert_eq!(public.pending_proposals().count(), 0);
+        // Still in step with the members afterwards.
+        s.commit(
+            &mut public,
+            &mut groups,
+            1,
             CommitOptions {
                 force_path: true,
                 ..CommitOptions::default()
             },
-        )
-        .unwrap();
-    // A flipped signature bit (FR-03).
-    let forged = tampered(&out.commit, |m| {
-        if let Some(b) = m.auth.signature.0.last_mut() {
-            *b ^= 1;
-        }
-    });
-    assert_refused(&s, &mut public, &forged, Rule::FramingSignature);
-    // The same commit claiming a leaf nobody holds (FR-07).
-    let forged = tampered(&out.commit, |m| m.content.sender = Sender::Member(7));
-    assert_refused(&s, &mut public, &forged, Rule::FramingSender);
-    // The same commit claiming Bob's leaf: signed by Alice, it does not verify (FR-03).
-    let forged = tampered(&out.commit, |m| m.content.sender = Sender::Member(1));
-    assert_refused(&s, &mut public, &forged, Rule::FramingSignature);
-    // The genuine commit is accepted, and the members agree.
-    broadcast(&s.env(), &mut public, &mut groups, &out.commit);
-    assert_all_same(&s, &public, &groups);
-    // Replayed in the next epoch: the wrong epoch (FR-02).
-    assert_refused(&s, &mut public, &out.commit, Rule::FramingEpoch);
-}
-
-#[test]
-fn a_forged_signature_an_unknown_sender_and_a_replay_are_refused_x25519() {
-    forged_signature_and_unknown_sender(X25519, 3);
-}
-
-#[test]
-fn a_forged_signature_an_unknown_sender_and_a_replay_are_refused_p256() {
-    forged_signature_and_unknown_sender(P256, 4);
-}
-
-fn invalid_commits(suite: CipherSuite, seed: u64) {
-    let s = Suite::new(suite, seed);
-    let env = s.env();
-    let (mut public, mut groups) = three(&s);
-    let alice = Sender::Member(0);
-    // The same client added twice (CM-04).
-    let (kp, _) = s.key_package("dave");
-    let add = Proposal::Add(Box::new(wire::Add {
-        key_package: kp.key_package,
-    }));
-    let forged = groups[0]
-        .forge(&env, Forgery::by_value(alice, vec![add.clone(), add]))
-        .unwrap();
-    let _ = groups[0].discard_pending_commit();
-    assert_refused(&s, &mut public, &forged.commit, Rule::CommitAddTwice);
-    // A Remove of a blank leaf (PR-02).
-    let forged = groups[0]
-        .forge(
-            &env,
-            Forgery::by_value(alice, vec![remove_proposal(LeafIndex::new(5).unwrap())]).with_path(),
-        )
-        .unwrap();
-    let _ = groups[0].discard_pending_commit();
-    assert_refused(&s, &mut public, &forged.commit, Rule::ProposalRemoveMember);
-    // An UpdatePath whose leaf's parent hash is wrong (CM-16).
-    let forged = groups[0]
-        .forge(
-            &env,
-            Forgery {
-                update_path: Some(Box::new(|p| {
-                    p.leaf_node.leaf_node_source = wire::LeafNodeSource::Commit(vec![9; 32].into());
-                })),
-                resign_leaf: true,
-                ..Forgery::default()
-            }
-            .with_path(),
-        )
-        .unwrap();
-    let _ = groups[0].discard_pending_commit();
-    assert_refused(&s, &mut public, &forged.commit, Rule::CommitPathParentHash);
-    // A Remove with no path (CM-10).
-    let forged = groups[0]
-        .forge(
-            &env,
-            Forgery::by_value(alice, vec![remove_proposal(LeafIndex::new(1).unwrap())]),
-        )
-        .unwrap();
-    let _ = groups[0].discard_pending_commit();
-    assert_refused(&s, &mut public, &forged.commit, Rule::CommitPathRequired);
-    // A reference to a proposal nobody sent (CM-11).
-    let forged = groups[0]
-        .forge(
-            &env,
-            Forgery {
-                proposals: vec![(
-                    remove_proposal(LeafIndex::new(1).unwrap()),
-                    Sender::Member(2),
-                    Some(vec![7; 32]),
-                )],
-                ..Forgery::default()
-            }
-            .with_path(),
-        )
-        .unwrap();
-    let _ = groups[0].discard_pending_commit();
-    assert_refused(&s, &mut public, &forged.commit, Rule::CommitProposalRef);
-    // An invalid proposal on its own (PR-02, a Remove of a blank leaf), refused and not kept.
-    let proposal = groups[1]
-        .forge_proposal(&env, remove_proposal(LeafIndex::new(6).unwrap()))
-        .unwrap();
-    assert_refused(&s, &mut public, &proposal, Rule::ProposalRemoveMember);
-    assert_eq!(public.pending_proposals().count(), 0);
-    // Still in step with the members afterwards.
-    s.commit(
-        &mut public,
-        &mut groups,
-        1,
-        CommitOptions {
-            force_path: true,
-            ..CommitOptions::default()
-        },
-    );
-    assert_all_same(&s, &public, &groups);
-}
-
-#[test]
-fn invalid_commits_and_proposals_are_refused_with_their_rule_x25519() {
-    invalid_commits(X25519, 5);
-}
-
-#[test]
-fn invalid_commits_and_proposals_are_refused_with_their_rule_p256() {
-    invalid_commits(P256, 6);
+        );
+        assert_all_same(&s, &public, &groups);
+    }
 }
 
 #[test]
