@@ -107,6 +107,20 @@ impl Group {
     }
 }
 
+/// The members of `tree`, in leaf order (a member's roster, and a public group's).
+pub(crate) fn members_of(tree: &RatchetTree) -> impl Iterator<Item = Member<'_>> + '_ {
+    (0..tree.leaf_count().value()).filter_map(move |i| member_of(tree, LeafIndex::new(i)?))
+}
+
+/// The member of `tree` at `leaf`, if the leaf is not blank.
+pub(crate) fn member_of(tree: &RatchetTree, leaf: LeafIndex) -> Option<Member<'_>> {
+    tree.leaf(leaf).map(|node| Member {
+        leaf,
+        credential: &node.credential,
+        signature_key: &node.signature_key,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::test_world::{World, own_commit};
@@ -199,18 +213,4 @@ mod tests {
                 .unwrap();
         assert_eq!(loaded.status(), bob.status());
     }
-}
-
-/// The members of `tree`, in leaf order (a member's roster, and a public group's).
-pub(crate) fn members_of(tree: &RatchetTree) -> impl Iterator<Item = Member<'_>> + '_ {
-    (0..tree.leaf_count().value()).filter_map(move |i| member_of(tree, LeafIndex::new(i)?))
-}
-
-/// The member of `tree` at `leaf`, if the leaf is not blank.
-pub(crate) fn member_of(tree: &RatchetTree, leaf: LeafIndex) -> Option<Member<'_>> {
-    tree.leaf(leaf).map(|node| Member {
-        leaf,
-        credential: &node.credential,
-        signature_key: &node.signature_key,
-    })
 }
