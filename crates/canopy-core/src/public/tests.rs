@@ -642,3 +642,141 @@ fn saved_state_round_trips_and_bad_records_are_refused() {
     assert!(PublicGroup::from_bytes(&s.world.provider, &bytes[..bytes.len() - 1]).is_err());
     assert!(PublicGroup::from_bytes(&s.world.provider, &[]).is_err());
 }
+
+#[test]
+fn external_senders_new_members_and_new_extensions_are_followed() {
+    use crate::framing::{protect_public, sign_content};
+    use crate::group::IncludeAll;
+    use crate::wire::{
+        Add, ExtensionView, Extensions, ExternalSender, ExternalSenders, FramedContent,
+        FramedContentBody, WireFormat,
+    };
+    for (suite, seed) in [(X25519, 10), (P256, 11)] {
+        let s = Suite::new(suite, seed);
+        let env = s.env();
+        let ops = s.world.provider.suite(suite).unwrap();
+        // The Delivery Service is the group's external sender.
+        let ds = s.signer();
+        let senders = ExternalSenders {
+            senders: vec![ExternalSender {
+                signature_key: ds.public.clone(),
+                credential: Credential::Basic {
+                    identity: VarBytes(b"delivery service".to_vec()),
+                },
+            }]
+            .into(),
+        };
+        let extensions = Extensions::new(vec![senders.to_extension().unwrap()]).unwrap();
+        let alice = Group::create(
+            &env,
+            CreateParams::new(
+                suite,
+                b"ext".to_vec(),
+                &s.leaf("alice"),
+                Arc::new(s.signer()),
+            )
+            .extensions(extensions),
+        )
+        .unwrap();
+        let mut groups = vec![alice];
+        let mut public = s.public_of(&groups[0]);
+        s.add(&mut public, &mut groups, 0, &["bob", "carol"]);
+        let outsider = |context: &wire::GroupContext,
+                        sender: Sender,
+                        proposal: Proposal,
+                        signer: &SignatureKeyPair| {
+            let content = FramedContent {
+                group_id: context.group_id.clone(),
+                epoch: context.epoch,
+                sender,
+                authenticated_data: VarBytes(Vec::new()),
+                body: FramedContentBody::Proposal(proposal),
+            };
+            let signed =
+                sign_content(ops, WireFormat::PublicMessage, content, signer, None).unwrap();
+            MlsMessage::PublicMessage(Box::new(
+                protect_public(ops, signed, context, None).unwrap(),
+            ))
+            .to_bytes()
+            .unwrap()
+        };
+        // The external sender proposes to remove Carol; a stranger claiming to be it is
+        // refused (FR-03).
+        let remove = outsider(
+            public.context(),
+            Sender::External(0),
+            remove_proposal(LeafIndex::new(2).unwrap()),
+            &ds,
+        );
+        let forged = outsider(
+            public.context(),
+            Sender::External(0),
+            remove_proposal(LeafIndex::new(1).unwrap()),
+            &s.signer(),
+        );
+        // Dave proposes to add himself, signed with his KeyPackage's key.
+        let (dave_kp, dave_signer) = s.key_package("dave");
+        let add = outsider(
+            public.context(),
+            Sender::NewMemberProposal,
+            Proposal::Add(Box::new(Add {
+                key_package: dave_kp.key_package.clone(),
+            })),
+            &dave_signer,
+        );
+        // An Add by a new member signed with another key does not verify (FR-03).
+        let (erin_kp, _) = s.key_package("erin");
+        let forged_add = outsider(
+            public.context(),
+            Sender::NewMemberProposal,
+            Proposal::Add(Box::new(Add {
+                key_package: erin_kp.key_package.clone(),
+            })),
+            &dave_signer,
+        );
+        // An external sender index that is not listed (FR-07).
+        let unlisted = outsider(
+            public.context(),
+            Sender::External(3),
+            remove_proposal(LeafIndex::new(1).unwrap()),
+            &ds,
+        );
+        assert_rejected(&s, &mut public, &forged, Rule::FramingSignature);
+        assert_rejected(&s, &mut public, &forged_add, Rule::FramingSignature);
+        assert_rejected(&s, &mut public, &unlisted, Rule::FramingSender);
+        for message in [&remove, &add] {
+            let got = broadcast(&env, &mut public, &mut groups, message);
+            assert!(matches!(got, PublicProcessed::Proposal { .. }), "{got:?}");
+        }
+        // Alice commits them (her policy includes outsiders' proposals) with new GroupContext
+        // extensions: the external senders list is dropped.
+        let new_extensions = Extensions::new(Vec::new()).unwrap();
+        let out = groups[0]
+            .commit(
+                &env.with_policy(&IncludeAll),
+                CommitOptions {
+                    extensions: Some(new_extensions.clone()),
+                    ..CommitOptions::default()
+                },
+            )
+            .unwrap();
+        let PublicProcessed::Commit(summary) =
+            broadcast(&env, &mut public, &mut groups, &out.commit)
+        else {
+            panic!("not a commit");
+        };
+        assert!(summary.extensions_changed);
+        assert_eq!(summary.removed, vec![LeafIndex::new(2).unwrap()]);
+        assert_eq!(summary.added, vec![LeafIndex::new(2).unwrap()]);
+        assert_eq!(public.extensions(), &new_extensions);
+        assert_all_same(&s, &public, &groups);
+        // Without the extension, the former external sender is no sender (FR-07).
+        let late = outsider(
+            public.context(),
+            Sender::External(0),
+            remove_proposal(LeafIndex::new(1).unwrap()),
+            &ds,
+        );
+        assert_rejected(&s, &mut public, &late, Rule::FramingSender);
+    }
+}
