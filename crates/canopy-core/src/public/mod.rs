@@ -21,6 +21,55 @@
 //!                      └  PrivateMessage application ─> passed on, unread
 //! ```
 //!
+//! ```
+//! use std::sync::Arc;
+//!
+//! use canopy_core::advanced::codec::VarBytes;
+//! use canopy_core::group::{CommitOptions, CreateParams, Env, Group, GroupConfig};
+//! use canopy_core::key_package::{
+//!     BasicCredentialValidator, KeyPackageParams, LeafNodeParams, create_key_package,
+//! };
+//! use canopy_core::public::{PublicGroup, PublicProcessed};
+//! use canopy_core::wire::{Credential, Lifetime};
+//! use canopy_crypto::{CipherSuite, CryptoProvider};
+//! use canopy_crypto_rustcrypto::RustCryptoProvider;
+//!
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let suite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
+//! let provider = RustCryptoProvider::new();
+//! let credentials = BasicCredentialValidator::new();
+//! let env = Env::new(&provider, &credentials).at(1_700_000_000);
+//! let ops = provider.suite(suite)?;
+//! let leaf = |name: &str| {
+//!     LeafNodeParams::new(Credential::Basic { identity: VarBytes(name.into()) }, suite)
+//! };
+//! let alice_key = Arc::new(ops.signature_generate_key_pair()?);
+//! let mut alice =
+//!     Group::create(&env, CreateParams::new(suite, b"example".to_vec(), &leaf("alice"), alice_key))?;
+//!
+//! // The Delivery Service starts from a GroupInfo that Alice publishes.
+//! let info = alice.group_info(&env, true)?;
+//! let mut ds = PublicGroup::from_group_info(&env, &GroupConfig::default(), &info, None)?;
+//!
+//! // Alice adds Bob: the Delivery Service checks the commit before passing it on, and
+//! // follows the group into the new epoch.
+//! let lifetime = Lifetime { not_before: 0, not_after: u64::MAX };
+//! let bob_key = ops.signature_generate_key_pair()?;
+//! let bob_kp =
+//!     create_key_package(&provider, suite, &KeyPackageParams::new(leaf("bob"), lifetime), &bob_key)?;
+//! let add = CommitOptions { add: vec![bob_kp.key_package], ..CommitOptions::default() };
+//! let out = alice.commit(&env, add)?;
+//! let PublicProcessed::Commit(summary) = ds.process_message(&env, &out.commit)? else {
+//!     unreachable!()
+//! };
+//! assert_eq!(summary.added.len(), 1);
+//! let _merged = alice.merge_pending_commit()?;
+//! assert_eq!(ds.context(), alice.context());
+//! assert_eq!(ds.roster().count(), 2);
+//! # Ok(())
+//! # }
+//! ```
+//!
 //! # What a public group checks
 //!
 //! Everything a member checks that needs no secret, with the same functions (the rules of
@@ -111,7 +160,7 @@ use crate::wire::{
 /// proposals. See the [module documentation](self) for what it checks and what it cannot.
 ///
 /// Processing is all-or-nothing: a rejected message leaves the public group exactly as it
-/// was.
+/// was. Cloning copies the tree (O(n)); processing never does.
 #[derive(Clone)]
 pub struct PublicGroup {
     context: GroupContext,
