@@ -272,6 +272,11 @@ fn follow_a_group(suite: CipherSuite, seed: u64) {
         PublicProcessed::Proposal { .. }
     ));
     assert_eq!(public.pending_proposals().count(), 3);
+    // A member's view carries the same proposals, under the same references.
+    assert_eq!(
+        PublicGroup::from(&groups[0]).to_bytes().unwrap(),
+        public.to_bytes().unwrap()
+    );
     let out = groups[0].commit(&env, CommitOptions::default()).unwrap();
     let PublicProcessed::Commit(summary) = broadcast(&env, &mut public, &mut groups, &out.commit)
     else {
@@ -503,6 +508,39 @@ fn invalid_commits_and_proposals_are_refused_with_their_rule() {
             .unwrap();
         assert_rejected(&s, &mut public, &proposal, Rule::ProposalRemoveMember);
         assert_eq!(public.pending_proposals().count(), 0);
+        // An external commit without its path (EX-04: nothing to verify it with), and with
+        // a Remove of a blank leaf added after signing (FR-03); the genuine one is followed.
+        let info = group_info(&groups[0].group_info(&env, true).unwrap());
+        let (dave, external) = Group::join_external(
+            &env,
+            GroupConfig::default(),
+            &info,
+            None,
+            &s.leaf("dave"),
+            Arc::new(s.signer()),
+            None,
+            &[],
+        )
+        .unwrap();
+        let no_path = tampered(&external, |m| {
+            if let wire::FramedContentBody::Commit(c) = &mut m.content.body {
+                c.path = None;
+            }
+        });
+        assert_rejected(&s, &mut public, &no_path, Rule::ExternalPath);
+        let changed = tampered(&external, |m| {
+            if let wire::FramedContentBody::Commit(c) = &mut m.content.body {
+                let mut list = c.proposals.0.clone();
+                list.push(wire::ProposalOrRef::Proposal(remove_proposal(
+                    LeafIndex::new(6).unwrap(),
+                )));
+                c.proposals = list.into();
+            }
+        });
+        assert_rejected(&s, &mut public, &changed, Rule::FramingSignature);
+        broadcast(&env, &mut public, &mut groups, &external);
+        groups.push(dave);
+        assert_all_same(&s, &public, &groups);
         // Still in step with the members afterwards.
         s.commit(
             &mut public,
