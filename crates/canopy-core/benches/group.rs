@@ -5,6 +5,7 @@
 //! - adding n-1 members in one commit (commit + Welcome);
 //! - joining from that Welcome (tree validation included);
 //! - an update commit (a commit with a path) created by a member, and processed by another;
+//! - the update commit processed by a public group (`PublicGroup`, no secrets);
 //! - a remove commit created, and processed by another member;
 //! - a 1 KiB application message encrypted by one member and decrypted by another (the
 //!   round trip, each direction alone, and 64 decrypted at once with
@@ -166,6 +167,19 @@ fn group_ops(c: &mut Criterion) {
                     ProcessedMessage::Commit(staged) => staged,
                     other => panic!("{other:?}"),
                 },
+            )
+        });
+        // The same commit followed by a public group (a Delivery Service): checked and
+        // applied, on a copy of the public group made outside the measurement.
+        let public = creator.public_view();
+        g.bench_function("update commit (process by a public group)", |b| {
+            b.iter_batched(
+                || public.clone(),
+                |mut public| {
+                    public.process_message(&env, &update_commit).unwrap();
+                    public
+                },
+                BatchSize::PerIteration,
             )
         });
         assert!(member.discard_pending_commit());

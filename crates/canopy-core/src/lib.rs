@@ -76,6 +76,7 @@
 //! | [`lifetime`] | §7.2–§7.3 | the lifetime policy KeyPackages and received trees are checked with |
 //! | [`rules`] | §5–§13 | every validity rule, with its id; [`rules::Violation`] names the rule a peer broke |
 //! | [`join`] | §12.4.3 | Welcome and GroupInfo |
+//! | [`public`] | §6.1, §7, §8.2, §12 | [`PublicGroup`]: a group followed without its secrets (a Delivery Service) |
 //! | [`advanced::framing`] | §6 | PublicMessage and PrivateMessage protection |
 //! | [`advanced::tree`] | §4, §7, Appendix C | the ratchet tree and TreeKEM |
 //! | [`advanced::schedule`] | §8, §9 | key schedule, PSKs, transcript hashes, secret tree |
@@ -88,6 +89,7 @@ pub mod group;
 pub mod join;
 pub mod key_package;
 pub mod lifetime;
+pub mod public;
 pub mod rules;
 pub mod wire;
 
@@ -103,5 +105,6 @@ pub use key_package::{
     BasicCredentialValidator, CredentialValidator, KeyPackageBundle, KeyPackageParams,
     LeafNodeParams, create_key_package,
 };
+pub use public::PublicGroup;
 pub use tree::math::LeafIndex;
 pub use wire::{Credential, Extensions, KeyPackage, Lifetime, MlsMessage, Welcome};

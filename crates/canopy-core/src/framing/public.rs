@@ -174,6 +174,35 @@ pub(crate) fn open_public_alongside<R: Send>(
     Ok((VerifiedContent(authenticated), result))
 }
 
+/// RFC 9420 §6.1, §6.2 for a receiver without the epoch's membership key (a Delivery
+/// Service following the group): the checks of [`open_public_alongside`] but the membership
+/// tag, which can only be required to be present on a member's message, then the signature
+/// with `key`. The tag is what proves that the sender held the epoch's secrets; without it,
+/// the signature (under a key of the tree or of the `external_senders` extension) is all
+/// that authenticates the message.
+///
+/// `content_bytes` is as for [`open_public_alongside`].
+pub(crate) fn open_public_without_membership_key(
+    ops: &dyn SuiteOps,
+    message: PublicMessage,
+    content_bytes: Option<&[u8]>,
+    context: &GroupContext,
+    key: &SignaturePublicKey,
+) -> Result<VerifiedContent, FramingError> {
+    let signed = prepare_public(&message, content_bytes, context)?;
+    if matches!(message.content.sender, Sender::Member(_)) && message.membership_tag.is_none() {
+        return Err(FramingError::BadMembershipTag);
+    }
+    let PublicMessage { content, auth, .. } = message;
+    let authenticated = AuthenticatedContent {
+        wire_format: WireFormat::PublicMessage,
+        content,
+        auth,
+    };
+    super::verify_signature(ops, key, &signed, &authenticated.auth.signature)?;
+    Ok(VerifiedContent(authenticated))
+}
+
 /// The checks of a received PublicMessage that need no key (group and epoch, sender and
 /// content rules), then its signature input and AuthenticatedContentTBM laid out.
 fn prepare_public(

@@ -64,14 +64,19 @@ use canopy_crypto::{CipherSuite, CryptoProvider, Secret, SignaturePublicKey, Sig
 
 pub use commit::{CommitOptions, CommitOutput};
 pub use error::GroupError;
+pub(crate) use join::{group_info_signer, received_tree};
 pub use params::{CreateParams, JoinParams};
 pub use policy::{DefaultPolicy, IncludeAll, PolicyRefusal, ProposalInfo, ProposalPolicy};
+pub(crate) use process::sender_key_with;
 pub use process::{CommitSummary, Merged, ProcessedMessage, StagedCommit};
-use proposals::CachedProposal;
 pub use proposals::LeftOut;
+pub(crate) use proposals::{CachedProposal, accept_received};
 pub use records::{Change, RecordKey, RecordKind, StateDelta};
 pub use roster::{Member, MembershipStatus};
+pub(crate) use roster::{member_of, members_of};
+pub(crate) use stage::{committer_of, receive_and_seal, start_commit};
 pub use state::STATE_FORMAT_VERSION;
+pub(crate) use transition::{Base, Transcript};
 
 use crate::codec::{Limits, VarBytes};
 use crate::framing::Padding;
@@ -142,14 +147,14 @@ impl<'a> Env<'a> {
         Self { policy, ..self }
     }
 
-    fn ops(&self, suite: CipherSuite) -> Result<&'a dyn SuiteOps, GroupError> {
+    pub(crate) fn ops(&self, suite: CipherSuite) -> Result<&'a dyn SuiteOps, GroupError> {
         self.crypto
             .suite(suite)
             .map_err(|e| GroupError::Crypto(e.into()))
     }
 
     /// How leaf lifetimes are checked in a group with `config` (RFC 9420 §7.2, §7.3).
-    fn lifetime(&self, config: &GroupConfig) -> LifetimePolicy {
+    pub(crate) fn lifetime(&self, config: &GroupConfig) -> LifetimePolicy {
         LifetimePolicy {
             now: self.now,
             max_total: config.max_leaf_lifetime,
@@ -462,6 +467,22 @@ impl Group {
     /// The number of members.
     pub fn member_count(&self) -> u32 {
         self.tree.member_count()
+    }
+
+    /// What a Delivery Service may know of this group: a [`PublicGroup`] in the current epoch
+    /// (GroupContext, ratchet tree, interim transcript hash and the epoch's cached
+    /// proposals), with this group's limits and maximum leaf lifetime. It holds no secret.
+    /// Copies the tree: O(n).
+    ///
+    /// [`PublicGroup`]: crate::public::PublicGroup
+    pub fn public_view(&self) -> crate::public::PublicGroup {
+        crate::public::PublicGroup::from_parts(
+            &self.config,
+            self.context.clone(),
+            self.tree.clone(),
+            self.epoch.interim_transcript_hash.clone(),
+            self.proposals.clone(),
+        )
     }
 
     /// The credential of the member at `leaf`, if the leaf is not blank.

@@ -283,7 +283,7 @@ impl Group {
             .membership_key
             .as_ref()
             .ok_or(GroupError::PastEpochHandshake)?;
-        let key = self.sender_key_with(&message.content, &past.context.extensions, |leaf| {
+        let key = sender_key_with(&message.content, &past.context.extensions, |leaf| {
             self.past_member_key(index, leaf)
         })?;
         let (verified, ()) = open_public_alongside(
@@ -361,42 +361,9 @@ impl Group {
     /// an external sender of the `external_senders` extension, or the new member's own key
     /// (its KeyPackage's leaf for an Add, its path's leaf for an external commit).
     fn sender_key(&self, content: &FramedContent) -> Result<SignaturePublicKey, GroupError> {
-        self.sender_key_with(content, &self.context.extensions, |leaf| {
+        sender_key_with(content, &self.context.extensions, |leaf| {
             self.member_key(leaf)
         })
-    }
-
-    /// [`Self::sender_key`] in an epoch whose GroupContext has `extensions` and whose
-    /// members' keys `member_key` gives.
-    fn sender_key_with(
-        &self,
-        content: &FramedContent,
-        extensions: &Extensions,
-        member_key: impl FnOnce(LeafIndex) -> Result<SignaturePublicKey, GroupError>,
-    ) -> Result<SignaturePublicKey, GroupError> {
-        match (&content.sender, &content.body) {
-            (Sender::Member(l), _) => member_key(LeafIndex::new(*l).ok_or_else(unknown_sender)?),
-            (Sender::External(i), _) => {
-                let senders: ExternalSenders =
-                    super::typed(extensions)?.ok_or_else(unknown_sender)?;
-                let index = usize::try_from(*i).map_err(|_| unknown_sender())?;
-                senders
-                    .senders
-                    .as_slice()
-                    .get(index)
-                    .map(|s| s.signature_key.clone())
-                    .ok_or_else(unknown_sender)
-            }
-            (Sender::NewMemberProposal, FramedContentBody::Proposal(Proposal::Add(add))) => {
-                Ok(add.key_package.leaf_node.signature_key.clone())
-            }
-            (Sender::NewMemberCommit, FramedContentBody::Commit(commit)) => commit
-                .path
-                .as_ref()
-                .map(|p| p.leaf_node.signature_key.clone())
-                .ok_or_else(|| Violation::new(Rule::ExternalPath).into()),
-            _ => Err(unknown_sender()),
-        }
     }
 
     /// Turns verified content into a processed message: application data as it is, a
@@ -469,6 +436,39 @@ impl Group {
             self.cache_proposal(c);
         }
         Ok(handled.processed)
+    }
+}
+
+/// RFC 9420 §6.1: the key that verifies content from its claimed sender (as
+/// `Group::sender_key`) in an epoch whose GroupContext has `extensions` and whose members'
+/// keys `member_key` gives. A [`PublicGroup`](crate::public::PublicGroup) finds keys the same
+/// way.
+pub(crate) fn sender_key_with(
+    content: &FramedContent,
+    extensions: &Extensions,
+    member_key: impl FnOnce(LeafIndex) -> Result<SignaturePublicKey, GroupError>,
+) -> Result<SignaturePublicKey, GroupError> {
+    match (&content.sender, &content.body) {
+        (Sender::Member(l), _) => member_key(LeafIndex::new(*l).ok_or_else(unknown_sender)?),
+        (Sender::External(i), _) => {
+            let senders: ExternalSenders = super::typed(extensions)?.ok_or_else(unknown_sender)?;
+            let index = usize::try_from(*i).map_err(|_| unknown_sender())?;
+            senders
+                .senders
+                .as_slice()
+                .get(index)
+                .map(|s| s.signature_key.clone())
+                .ok_or_else(unknown_sender)
+        }
+        (Sender::NewMemberProposal, FramedContentBody::Proposal(Proposal::Add(add))) => {
+            Ok(add.key_package.leaf_node.signature_key.clone())
+        }
+        (Sender::NewMemberCommit, FramedContentBody::Commit(commit)) => commit
+            .path
+            .as_ref()
+            .map(|p| p.leaf_node.signature_key.clone())
+            .ok_or_else(|| Violation::new(Rule::ExternalPath).into()),
+        _ => Err(unknown_sender()),
     }
 }
 

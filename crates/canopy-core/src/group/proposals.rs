@@ -11,6 +11,7 @@
 //! results in a valid proposal list").
 
 use std::collections::BTreeSet;
+use std::sync::OnceLock;
 
 use canopy_crypto::{HpkePublicKey, SignaturePublicKey, SuiteOps};
 
@@ -19,8 +20,8 @@ use super::{Env, Group, GroupError};
 use crate::rules::leaf::CredentialTypes;
 use crate::rules::proposal::{Committer, ListCheck, Resolved, Scope, check_proposal, members};
 use crate::rules::{At, Detail, Rule, Violation};
-use crate::tree::TreeRead;
 use crate::tree::math::LeafIndex;
+use crate::tree::{RatchetTree, TreeRead};
 use crate::wire::{Extensions, LeafNode, Proposal, Sender};
 
 /// A proposal received (or sent) in the current epoch, kept until a commit references it.
@@ -65,15 +66,8 @@ impl Group {
         }
     }
 
-    /// The credential types of the current members (RFC 9420 §7.3), computed once per epoch.
-    pub(crate) fn credential_types(&self) -> &CredentialTypes {
-        self.credential_types
-            .get_or_init(|| CredentialTypes::of(members(&self.tree)))
-    }
-
-    /// RFC 9420 §12.1: the checks of a proposal from `sender` against the current epoch: the
-    /// single-proposal rules, and those a new leaf can be held to against the current tree
-    /// before any commit (LN-04/LN-05 credential types; LN-11/LN-12 keys already in use).
+    /// RFC 9420 §12.1: the checks of a proposal from `sender` against the current epoch
+    /// ([`check_in_epoch`]).
     pub(crate) fn check_in_epoch(
         &self,
         env: &Env<'_>,
@@ -81,56 +75,15 @@ impl Group {
         proposal: &Proposal,
         sender: &Sender,
     ) -> Result<(), GroupError> {
-        check_proposal(
+        check_in_epoch(
             &self.scope(env, ops),
+            &self.credential_types,
             proposal,
             sender,
-            &self.context.extensions,
-        )?;
-        match proposal {
-            Proposal::Add(add) => {
-                let leaf = &add.key_package.leaf_node;
-                self.credential_types().check(leaf)?;
-                self.key_unused(&leaf.encryption_key)?;
-            }
-            Proposal::Update(update) => {
-                let Sender::Member(l) = sender else {
-                    return Ok(());
-                };
-                let leaf = &update.leaf_node;
-                let old = LeafIndex::new(*l).and_then(|i| self.tree.leaf(i));
-                if old.is_some_and(|o| {
-                    o.credential.credential_type() != leaf.credential.credential_type()
-                }) {
-                    self.credential_types().check(leaf)?;
-                }
-                self.key_unused(&leaf.encryption_key)?;
-                if let Some(holder) = self.tree.find_signature_key(&leaf.signature_key)
-                    && holder.value() != *l
-                {
-                    return Err(Violation::new(Rule::LeafSignatureKeyUnique)
-                        .at(At::Leaf(*l))
-                        .with(Detail::First(holder.value()))
-                        .into());
-                }
-            }
-            _ => {}
-        }
-        Ok(())
+        )
     }
 
-    /// LN-12: no node of the current tree holds `key`.
-    fn key_unused(&self, key: &HpkePublicKey) -> Result<(), GroupError> {
-        match self.tree.find_encryption_key(key) {
-            Some(holder) => Err(Violation::new(Rule::LeafEncryptionKeyUnique)
-                .with(Detail::First(holder.value()))
-                .into()),
-            None => Ok(()),
-        }
-    }
-
-    /// A proposal received in a message of the current epoch: checked, then offered to the
-    /// application's policy (AP-02).
+    /// A proposal received in a message of the current epoch ([`accept_received`]).
     pub(crate) fn accept_received(
         &self,
         env: &Env<'_>,
@@ -138,12 +91,13 @@ impl Group {
         proposal: &Proposal,
         sender: &Sender,
     ) -> Result<(), GroupError> {
-        self.check_in_epoch(env, ops, proposal, sender)?;
-        env.policy
-            .on_received(&ProposalInfo { sender, proposal })
-            .map_err(|r| {
-                GroupError::from(Violation::new(Rule::ApplicationPolicy).with(r.into_detail()))
-            })
+        accept_received(
+            env,
+            &self.scope(env, ops),
+            &self.credential_types,
+            proposal,
+            sender,
+        )
     }
 
     /// Caches a proposal once: the Delivery Service's echo of a proposal (ours, or one seen
@@ -321,6 +275,79 @@ impl Group {
             }
         });
     }
+}
+
+/// RFC 9420 §12.1: the checks of a proposal from `sender` against the epoch of `scope`: the
+/// single-proposal rules, and those a new leaf can be held to against the current tree
+/// before any commit (LN-04/LN-05 credential types, with the members' `types` computed once
+/// per epoch; LN-11/LN-12 keys already in use). A member and a
+/// [`PublicGroup`](crate::public::PublicGroup) run the same checks.
+pub(crate) fn check_in_epoch(
+    scope: &Scope<'_>,
+    types: &OnceLock<CredentialTypes>,
+    proposal: &Proposal,
+    sender: &Sender,
+) -> Result<(), GroupError> {
+    let tree = scope.tree;
+    let types = || types.get_or_init(|| CredentialTypes::of(members(tree)));
+    check_proposal(scope, proposal, sender, &scope.context.extensions)?;
+    match proposal {
+        Proposal::Add(add) => {
+            let leaf = &add.key_package.leaf_node;
+            types().check(leaf)?;
+            key_unused(tree, &leaf.encryption_key)?;
+        }
+        Proposal::Update(update) => {
+            let Sender::Member(l) = sender else {
+                return Ok(());
+            };
+            let leaf = &update.leaf_node;
+            let old = LeafIndex::new(*l).and_then(|i| tree.leaf(i));
+            if old.is_some_and(|o| {
+                o.credential.credential_type() != leaf.credential.credential_type()
+            }) {
+                types().check(leaf)?;
+            }
+            key_unused(tree, &leaf.encryption_key)?;
+            if let Some(holder) = tree.find_signature_key(&leaf.signature_key)
+                && holder.value() != *l
+            {
+                return Err(Violation::new(Rule::LeafSignatureKeyUnique)
+                    .at(At::Leaf(*l))
+                    .with(Detail::First(holder.value()))
+                    .into());
+            }
+        }
+        _ => {}
+    }
+    Ok(())
+}
+
+/// LN-12: no node of `tree` holds `key`.
+fn key_unused(tree: &RatchetTree, key: &HpkePublicKey) -> Result<(), GroupError> {
+    match tree.find_encryption_key(key) {
+        Some(holder) => Err(Violation::new(Rule::LeafEncryptionKeyUnique)
+            .with(Detail::First(holder.value()))
+            .into()),
+        None => Ok(()),
+    }
+}
+
+/// A proposal received in a message of the epoch of `scope`: checked ([`check_in_epoch`]),
+/// then offered to the application's policy (AP-02).
+pub(crate) fn accept_received(
+    env: &Env<'_>,
+    scope: &Scope<'_>,
+    types: &OnceLock<CredentialTypes>,
+    proposal: &Proposal,
+    sender: &Sender,
+) -> Result<(), GroupError> {
+    check_in_epoch(scope, types, proposal, sender)?;
+    env.policy
+        .on_received(&ProposalInfo { sender, proposal })
+        .map_err(|r| {
+            GroupError::from(Violation::new(Rule::ApplicationPolicy).with(r.into_detail()))
+        })
 }
 
 /// The keys the proposals chosen so far bring into the tree, so that two cached proposals

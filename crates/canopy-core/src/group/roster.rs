@@ -3,8 +3,8 @@
 use canopy_crypto::SignaturePublicKey;
 
 use super::{Group, GroupError};
-use crate::tree::TreeRead;
 use crate::tree::math::LeafIndex;
+use crate::tree::{RatchetTree, TreeRead};
 use crate::wire::{Credential, LeafNode};
 
 /// One member of the group (RFC 9420 §7.1): the leaf it occupies and who it is.
@@ -42,23 +42,12 @@ impl Group {
     /// The members, in leaf order. O(n) to iterate; [`member_count`](Self::member_count) is
     /// O(1).
     pub fn roster(&self) -> impl Iterator<Item = Member<'_>> + '_ {
-        (0..self.tree.leaf_count().value()).filter_map(move |i| {
-            let leaf = LeafIndex::new(i)?;
-            self.tree.leaf(leaf).map(|node| Member {
-                leaf,
-                credential: &node.credential,
-                signature_key: &node.signature_key,
-            })
-        })
+        members_of(&self.tree)
     }
 
     /// The member at `leaf`, if the leaf is not blank.
     pub fn member(&self, leaf: LeafIndex) -> Option<Member<'_>> {
-        self.tree.leaf(leaf).map(|node| Member {
-            leaf,
-            credential: &node.credential,
-            signature_key: &node.signature_key,
-        })
+        member_of(&self.tree, leaf)
     }
 
     /// Whether this client is still a member, was removed, or the group ended.
@@ -116,6 +105,20 @@ impl Group {
         }
         Ok(())
     }
+}
+
+/// The members of `tree`, in leaf order (a member's roster, and a public group's).
+pub(crate) fn members_of(tree: &RatchetTree) -> impl Iterator<Item = Member<'_>> + '_ {
+    (0..tree.leaf_count().value()).filter_map(move |i| member_of(tree, LeafIndex::new(i)?))
+}
+
+/// The member of `tree` at `leaf`, if the leaf is not blank.
+pub(crate) fn member_of(tree: &RatchetTree, leaf: LeafIndex) -> Option<Member<'_>> {
+    tree.leaf(leaf).map(|node| Member {
+        leaf,
+        credential: &node.credential,
+        signature_key: &node.signature_key,
+    })
 }
 
 #[cfg(test)]

@@ -9,13 +9,15 @@
 use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
 
 use super::policy::ProposalInfo;
+use super::proposals::CachedProposal;
 use super::transition::{
     Base, EpochInputs, Transcript, Transition, advance_epoch, check_confirmation_tag, path_required,
 };
 use super::{Env, EpochState, Group, GroupError, PastEpoch, PastSenders};
+use crate::codec::Limits;
 use crate::framing::VerifiedContent;
 use crate::join::psk_secret_of;
-use crate::rules::proposal::{Committer, Resolved};
+use crate::rules::proposal::{Committer, Resolved, Scope};
 use crate::rules::{Rule, Violation};
 use crate::schedule::{JoinerSecrets, PendingDecryption};
 use crate::tree::math::LeafIndex;
@@ -24,6 +26,7 @@ use crate::tree::{
 };
 use crate::wire::{
     Commit, FramedContentBody, GroupContext, Node, PreSharedKeyId, ProposalOrRef, ReInit, Sender,
+    UpdatePath,
 };
 
 /// What a commit changes, for the application to inspect before merging.
@@ -148,33 +151,6 @@ impl Group {
         }
     }
 
-    /// Resolves a commit's proposals (CM-11): references from the cache, values as sent by
-    /// the committer.
-    fn resolve(&self, commit: &Commit, committer: Sender) -> Result<Vec<Resolved>, GroupError> {
-        commit
-            .proposals
-            .as_slice()
-            .iter()
-            .map(|p| match p {
-                ProposalOrRef::Proposal(proposal) => Ok(Resolved {
-                    proposal: proposal.clone(),
-                    sender: committer,
-                    by_reference: false,
-                }),
-                ProposalOrRef::Reference(r) => self
-                    .proposals
-                    .iter()
-                    .find(|c| c.reference.as_slice() == r.as_slice())
-                    .map(|c| Resolved {
-                        proposal: c.proposal.clone(),
-                        sender: c.sender,
-                        by_reference: true,
-                    })
-                    .ok_or_else(|| Violation::new(Rule::CommitProposalRef).into()),
-            })
-            .collect()
-    }
-
     /// RFC 9420 §12.4.2: validates a verified commit from another member (or a new member's
     /// external commit) and computes the next epoch without changing the group: the epoch
     /// transition of [`super::transition`], with the application's policy asked about every
@@ -191,40 +167,10 @@ impl Group {
             return Err(GroupError::Internal("not a commit"));
         };
         let sender = content.content.sender;
-        let committer = match sender {
-            Sender::Member(l) => {
-                let leaf = LeafIndex::new(l).ok_or_else(|| Violation::new(Rule::FramingSender))?;
-                if leaf == self.own_leaf() {
-                    // Our own commit, but not the one we have pending.
-                    return Err(GroupError::NoPendingCommit);
-                }
-                Committer::Member(leaf)
-            }
-            Sender::NewMemberCommit => Committer::NewMember,
-            _ => return Err(Violation::new(Rule::FramingSenderContent).into()),
-        };
-        // EX-02: an external commit carries everything by value (checked before references
-        // are looked up, which would fail for another reason).
-        if committer == Committer::NewMember
-            && commit
-                .proposals
-                .as_slice()
-                .iter()
-                .any(|p| matches!(p, ProposalOrRef::Reference(_)))
-        {
-            return Err(Violation::new(Rule::ExternalByValue).into());
-        }
-        let list = self.resolve(commit, sender)?;
-        for r in &list {
-            let info = ProposalInfo {
-                sender: &r.sender,
-                proposal: &r.proposal,
-            };
-            env.policy.on_commit(&sender, &info).map_err(|refusal| {
-                GroupError::from(
-                    Violation::new(Rule::ApplicationPolicy).with(refusal.into_detail()),
-                )
-            })?;
+        let committer = committer_of(sender)?;
+        if committer == Committer::Member(self.own_leaf()) {
+            // Our own commit, but not the one we have pending.
+            return Err(GroupError::NoPendingCommit);
         }
         let scope = self.scope(env, ops);
         let base = Base {
@@ -232,19 +178,16 @@ impl Group {
             context: &self.context,
             tree: &self.tree,
         };
-        let mut transition = Transition::apply(base, &scope, &list, committer)?;
-        // The tree the commit leaves, before any new part of it is hashed.
-        let leaves = usize::try_from(transition.diff.leaf_count().value()).unwrap_or(usize::MAX);
-        self.config
-            .limits
-            .check(crate::codec::Limit::TreeLeaves, leaves)?;
-        if path_required(&list) && commit.path.is_none() {
-            return Err(Violation::new(match committer {
-                Committer::Member(_) => Rule::CommitPathRequired,
-                Committer::NewMember => Rule::ExternalPath,
-            })
-            .into());
-        }
+        let mut transition = start_commit(
+            env,
+            base,
+            &scope,
+            &self.config.limits,
+            &self.proposals,
+            commit,
+            sender,
+            committer,
+        )?;
         let own = self.own_leaf();
         // Our leaf may already hold a new member (Adds fill removed leaves first).
         let self_removed = transition.applied.removed.contains(&own);
@@ -294,12 +237,11 @@ impl Group {
         let mut private = PrivateChange::None;
         let mut commit_secret = Secret::zero(nh);
         let mut joined = None;
-        if let Some(path) = &commit.path {
-            let leaf = transition.receive_path(&scope, path)?;
+        let path_leaf = receive_and_seal(&mut transition, &scope, commit.path.as_ref())?;
+        if let (Some(path), Some(leaf)) = (&commit.path, path_leaf) {
             if committer == Committer::NewMember {
                 joined = Some(leaf);
             }
-            transition.seal_tree()?;
             if !self_removed {
                 let ctx = transition.provisional.to_bytes()?;
                 let updated_private = leaf_key.as_ref().map(|k| {
@@ -319,8 +261,6 @@ impl Group {
                 commit_secret = decrypted.commit_secret.clone();
                 private = PrivateChange::Decrypted(decrypted);
             }
-        } else {
-            transition.seal_tree()?;
         }
         let has_path = commit.path.is_some();
         let (staged_tree, provisional, applied) = transition.stage()?;
@@ -534,6 +474,116 @@ impl Group {
             epoch: self.context.epoch,
         })
     }
+}
+
+/// RFC 9420 §12.4.2: who commits, from the verified sender of a commit (FR-07, FR-06).
+pub(crate) fn committer_of(sender: Sender) -> Result<Committer, GroupError> {
+    match sender {
+        Sender::Member(l) => {
+            let leaf = LeafIndex::new(l).ok_or_else(|| Violation::new(Rule::FramingSender))?;
+            Ok(Committer::Member(leaf))
+        }
+        Sender::NewMemberCommit => Ok(Committer::NewMember),
+        _ => Err(Violation::new(Rule::FramingSenderContent).into()),
+    }
+}
+
+/// Resolves a commit's proposals (CM-11): references from the epoch's `cached` proposals,
+/// values as sent by the committer.
+pub(crate) fn resolve(
+    cached: &[CachedProposal],
+    commit: &Commit,
+    committer: Sender,
+) -> Result<Vec<Resolved>, GroupError> {
+    commit
+        .proposals
+        .as_slice()
+        .iter()
+        .map(|p| match p {
+            ProposalOrRef::Proposal(proposal) => Ok(Resolved {
+                proposal: proposal.clone(),
+                sender: committer,
+                by_reference: false,
+            }),
+            ProposalOrRef::Reference(r) => cached
+                .iter()
+                .find(|c| c.reference.as_slice() == r.as_slice())
+                .map(|c| Resolved {
+                    proposal: c.proposal.clone(),
+                    sender: c.sender,
+                    by_reference: true,
+                })
+                .ok_or_else(|| Violation::new(Rule::CommitProposalRef).into()),
+        })
+        .collect()
+}
+
+/// RFC 9420 §12.4.2, the first half of taking a verified commit, which needs no secret and
+/// is the same for a member and a [`PublicGroup`](crate::public::PublicGroup): EX-02 (an
+/// external commit carries everything by value), CM-11 (references resolve against the
+/// epoch's `cached` proposals), AP-02 (the application's policy accepts every proposal), the
+/// proposals checked and applied ([`Transition::apply`]: §12.1, §12.2, §12.3), the size of
+/// the tree the commit leaves within `limits`, and CM-10/EX-04 (a path when required).
+pub(crate) fn start_commit<'a>(
+    env: &Env<'_>,
+    base: Base<'a>,
+    scope: &Scope<'_>,
+    limits: &Limits,
+    cached: &[CachedProposal],
+    commit: &Commit,
+    sender: Sender,
+    committer: Committer,
+) -> Result<Transition<'a>, GroupError> {
+    // EX-02: an external commit carries everything by value (checked before references
+    // are looked up, which would fail for another reason).
+    if committer == Committer::NewMember
+        && commit
+            .proposals
+            .as_slice()
+            .iter()
+            .any(|p| matches!(p, ProposalOrRef::Reference(_)))
+    {
+        return Err(Violation::new(Rule::ExternalByValue).into());
+    }
+    let list = resolve(cached, commit, sender)?;
+    for r in &list {
+        let info = ProposalInfo {
+            sender: &r.sender,
+            proposal: &r.proposal,
+        };
+        env.policy.on_commit(&sender, &info).map_err(|refusal| {
+            GroupError::from(Violation::new(Rule::ApplicationPolicy).with(refusal.into_detail()))
+        })?;
+    }
+    let transition = Transition::apply(base, scope, &list, committer)?;
+    // The tree the commit leaves, before any new part of it is hashed.
+    let leaves = usize::try_from(transition.diff.leaf_count().value()).unwrap_or(usize::MAX);
+    limits.check(crate::codec::Limit::TreeLeaves, leaves)?;
+    if path_required(&list) && commit.path.is_none() {
+        return Err(Violation::new(match committer {
+            Committer::Member(_) => Rule::CommitPathRequired,
+            Committer::NewMember => Rule::ExternalPath,
+        })
+        .into());
+    }
+    Ok(transition)
+}
+
+/// RFC 9420 §12.4.2, the public part of a commit's path: the UpdatePath's leaf and parent
+/// nodes checked and applied ([`Transition::receive_path`]: the LeafNode rules, CM-12,
+/// CM-13, CM-14, parent hashes CM-16), then the new tree's key uniqueness and hash
+/// ([`Transition::seal_tree`]). Returns the committer's leaf when there is a path. Decrypting
+/// the path secret is left to a member.
+pub(crate) fn receive_and_seal(
+    transition: &mut Transition<'_>,
+    scope: &Scope<'_>,
+    path: Option<&UpdatePath>,
+) -> Result<Option<LeafIndex>, GroupError> {
+    let leaf = path
+        .map(|path| transition.receive_path(scope, path))
+        .transpose()?;
+    transition.seal_tree()?;
+    Ok(leaf)
 }
 
 impl PastSenders {
