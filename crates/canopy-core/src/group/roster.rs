@@ -82,11 +82,7 @@ impl Group {
     /// Our leaf no longer holds our signature key: a commit removed us (and may have put a new
     /// member at our old leaf).
     pub(crate) fn is_removed(&self) -> bool {
-        self.removed.is_some()
-            || self
-                .tree
-                .leaf(self.own_leaf())
-                .is_none_or(|leaf| &leaf.signature_key != self.signer.public_key())
+        self.own_leaf_node().is_err()
     }
 
     /// The first epoch we are not a member of.
