@@ -24,36 +24,36 @@
 //! Members of a group must never disagree on whether a signature is valid: a signature one
 //! member accepts and another refuses forks the group. So each scheme has exactly one rule,
 //! applied by [`SuiteOps::verify`] (with or without its key cache) and by
-//! [`SuiteOps::verify_batch`], which verifies the signatures one by one with that same rule.
+//! [`SuiteOps::verify_batch`], whose batch may only say "all valid": when it fails, the caller
+//! verifies one by one with the same rule.
 //!
-//! **Ed25519** (RFC 8032 §5.1.7, cofactorless, with every encoding canonical). A signature
-//! `R || S` over `M` under the public key `A` is valid iff:
+//! **Ed25519** (RFC 8032 §5.1.7 with its group equation, the cofactored one, and every encoding
+//! canonical). A signature `R || S` over `M` under the public key `A` is valid iff:
 //! 1. `A` is 32 bytes that decode to a curve point, in that point's canonical encoding
 //!    (y < p, and no sign bit on x = 0, RFC 8032 §5.1.3), and the point is not of small order
 //!    (not one of the eight points of the torsion subgroup);
 //! 2. the signature is 64 bytes and `S < L`;
-//! 3. `R` is not the encoding of a small-order point;
-//! 4. `R == encode([S]B - [k]A)` with `k = SHA-512(R || A || M) mod L`, compared as bytes
-//!    (so `R` must be canonical too).
+//! 3. `R` decodes to a curve point, in its canonical encoding, not of small order;
+//! 4. `[8][S]B == [8]R + [8][k]A` with `k = SHA-512(R || A || M) mod L`.
 //!
-//! These are ed25519-dalek's `verify_strict` semantics plus the canonical encoding of `A`.
-//! Points with a torsion component that are not of small order ("mixed order") are
-//! accepted for `A` and `R` when the cofactorless equation holds: only a key's own holder can
-//! make such a key or signature, and rejecting them would need a full scalar multiplication
-//! per key and per signature. Of the twelve "Taming the many EdDSAs" edge-case vectors
-//! exactly one (number 3, mixed-order `A` and `R`) is valid; the tests check all twelve.
+//! RFC 8032 states equation 4 and allows the cofactorless `[S]B == R + [k]A` instead; FIPS
+//! 186-5 §7.7.2 requires the cofactored one. Only the cofactored equation has a batch form
+//! that agrees with it: a random linear combination of cofactored equations holds exactly when
+//! each one does (up to 2^-128 over the coefficients; ZIP 215 made the same choice for that
+//! reason), while a batch of cofactorless equations accepts a signature whose `R` carries a
+//! torsion component one time in two and refuses valid signatures under mixed-order keys. So
+//! [`SuiteOps::verify_batch`] checks rules 1 to 3 on every signature and then one batch
+//! equation (ed25519-zebra's), which for the 10,000 leaf signatures of a joiner's tree costs
+//! about half of verifying them one by one.
 //!
-//! There is no Ed25519 batch equation. A random-linear-combination batch cannot implement
-//! the cofactorless rule: ed25519-dalek's `verify_batch` accepts a signature whose `R` carries
-//! a torsion component whenever its 128-bit coefficient kills that component (one time in
-//! two for a point of order 2, and the coefficients are derived from the inputs, so the
-//! signer can grind for it), and rejects valid signatures under mixed-order keys because it
-//! multiplies `A` by `z * k mod L`. Excluding torsion would cost a scalar multiplication per
-//! signature, more than the batch saves. A cofactored batch would agree only with a
-//! cofactored single-signature rule, which most other Ed25519 implementations do not use.
-//! Verifying one by one costs 2 to 2.5 times as much per signature as the batch did (the
-//! `primitives` benchmark, "256 signers"), and validating a received tree, which is mostly
-//! leaf signatures, about as much more.
+//! The cofactored rule accepts a superset of what the cofactorless one does: signatures whose
+//! `R`, or whose key, has a torsion component that the cofactorless equation would not cancel.
+//! Only the key's own holder can make them (an honest signer never does). Peers that use the
+//! cofactorless equation (ed25519-dalek's `verify`, so OpenMLS and mls-rs) refuse them and
+//! accept small-order and non-canonical keys that this rule refuses; neither difference can
+//! be reached without a member's private key. Of the twelve "Taming the many EdDSAs"
+//! edge-case vectors exactly three (3, 4 and 5: mixed-order `A` and `R`) are valid; the
+//! tests check all twelve and every path.
 //!
 //! The verifier keeps up to 64 recently used keys that passed check 1, decompressed; a hit
 //! skips only the key parsing, never a check.
@@ -394,7 +394,7 @@ impl SuiteOps for Suite {
         &self,
         checks: &[canopy_crypto::SignatureCheck<'_>],
     ) -> Result<(), CryptoError> {
-        sig::verify_each(self.params.signature, checks)
+        sig::verify_all(self.params.signature, checks)
     }
 
     fn verify(

@@ -167,7 +167,7 @@ fn is_canonical_encoding(bytes: &[u8; 32]) -> bool {
 /// docs): 32 bytes that decode to a curve point, in the point's canonical encoding, and not
 /// of small order.
 #[derive(Clone, Copy, Debug)]
-pub(crate) struct Ed25519Key(ed25519_dalek::VerifyingKey);
+pub(crate) struct Ed25519Key(ed25519_zebra::VerificationKey);
 
 impl Ed25519Key {
     /// Checks and decompresses `pk`.
@@ -176,39 +176,129 @@ impl Ed25519Key {
     /// [`CryptoError::InvalidPublicKey`] if any key check fails.
     pub(crate) fn parse(pk: &[u8]) -> Result<Self, CryptoError> {
         let bytes: &[u8; 32] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
-        let key = ed25519_dalek::VerifyingKey::from_bytes(bytes)
-            .map_err(|_| CryptoError::InvalidPublicKey)?;
-        if key.is_weak() || !is_canonical_encoding(bytes) {
+        // Canonical first, so that the eight canonical small-order encodings are all of them.
+        if !is_canonical_encoding(bytes) || small_order_encodings().contains(bytes) {
             return Err(CryptoError::InvalidPublicKey);
         }
-        Ok(Self(key))
+        ed25519_zebra::VerificationKey::try_from(*bytes)
+            .map(Self)
+            .map_err(|_| CryptoError::InvalidPublicKey)
     }
 
     /// The key's (canonical) encoding.
-    pub(crate) fn as_bytes(&self) -> &[u8; 32] {
-        self.0.as_bytes()
+    pub(crate) fn as_bytes(&self) -> &[u8] {
+        self.0.as_ref()
     }
 
-    /// The signature half of the rule: `sig` is 64 bytes `R || S`, `S < L`, `R` is not the
-    /// encoding of a small-order point, and `R == encode([S]B - [k]A)` with
-    /// `k = SHA-512(R || A || msg) mod L`, compared as bytes (so `R` is canonical).
+    /// The signature half of the rule: `sig` is 64 bytes `R || S`, `S < L`, `R` is the
+    /// canonical encoding of a curve point that is not of small order, and
+    /// `[8][S]B == [8]R + [8][k]A` with `k = SHA-512(R || A || msg) mod L`.
     ///
     /// # Errors
     /// [`CryptoError::InvalidSignature`] if any check fails.
     pub(crate) fn verify(&self, msg: &[u8], sig: &[u8]) -> Result<(), CryptoError> {
-        use ed25519_dalek::Verifier;
-        let sig =
-            ed25519_dalek::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
-        if small_order_encodings().contains(sig.r_bytes()) {
-            return Err(CryptoError::InvalidSignature);
-        }
-        // ed25519-dalek's `verify`: canonical S, then the cofactorless equation above,
-        // compared on the compressed encoding.
+        let sig = signature_checked(sig)?;
+        // ed25519-zebra's `verify`: canonical S, R decodes, then the cofactored equation.
         self.0
-            .verify(msg, &sig)
+            .verify(&sig, msg)
             .map_err(|_| CryptoError::InvalidSignature)
     }
 }
+
+/// The encoding checks of the signature half of the rule that ed25519-zebra leaves out
+/// (it accepts non-canonical and small-order `R`, ZIP 215): 64 bytes, `R` canonical and not
+/// the encoding of a small-order point.
+fn signature_checked(sig: &[u8]) -> Result<ed25519_zebra::Signature, CryptoError> {
+    let sig =
+        ed25519_zebra::Signature::from_slice(sig).map_err(|_| CryptoError::InvalidSignature)?;
+    let r = sig.r_bytes();
+    if !is_canonical_encoding(r) || small_order_encodings().contains(r) {
+        return Err(CryptoError::InvalidSignature);
+    }
+    Ok(sig)
+}
+
+/// Verifies Ed25519 signatures together: each key and signature through the encoding checks
+/// of the rule, then one random linear combination of the cofactored equations (ed25519-zebra's
+/// batch, which accepts exactly when every single equation holds, up to a probability of
+/// 2^-128 over the coefficients). Any failure is only "not all valid": the caller verifies one
+/// by one with [`Ed25519Key::verify`] to find which, so a batch never decides alone that a
+/// signature is invalid, and accepts only what the single rule accepts.
+///
+/// The coefficients come from the operating system, not from the provider's
+/// [`crate::RandomSource`]: they change no output, and a seeded provider's stream stays that
+/// of the keys and nonces it makes.
+pub(crate) fn verify_batch_ed25519(
+    checks: &[canopy_crypto::SignatureCheck<'_>],
+) -> Result<(), CryptoError> {
+    let mut batch = ed25519_zebra::batch::Verifier::new();
+    for c in checks {
+        let key = Ed25519Key::parse(c.public_key.as_bytes())?;
+        let sig = signature_checked(c.signature)?;
+        batch.queue((
+            ed25519_zebra::VerificationKeyBytes::from(key.0),
+            sig,
+            c.message,
+        ));
+    }
+    let mut coefficients = BatchCoefficients::default();
+    let verdict = batch.verify(&mut coefficients);
+    if coefficients.failed {
+        return Err(CryptoError::Random);
+    }
+    verdict.map_err(|_| CryptoError::InvalidSignature)
+}
+
+/// The batch's random coefficients: the operating system's generator, drawn 512 bytes at a
+/// time. If it fails, the bytes are zero and `failed` is set, and the batch is discarded.
+struct BatchCoefficients {
+    buffer: [u8; 512],
+    used: usize,
+    failed: bool,
+}
+
+impl Default for BatchCoefficients {
+    fn default() -> Self {
+        Self {
+            buffer: [0; 512],
+            used: 512,
+            failed: false,
+        }
+    }
+}
+
+impl rand_core::TryRng for BatchCoefficients {
+    type Error = core::convert::Infallible;
+
+    fn try_next_u32(&mut self) -> Result<u32, Self::Error> {
+        let mut b = [0u8; 4];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+
+    fn try_next_u64(&mut self) -> Result<u64, Self::Error> {
+        let mut b = [0u8; 8];
+        self.try_fill_bytes(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+
+    fn try_fill_bytes(&mut self, dst: &mut [u8]) -> Result<(), Self::Error> {
+        for out in dst {
+            if self.used >= self.buffer.len() {
+                if getrandom::fill(&mut self.buffer).is_err() {
+                    self.failed = true;
+                    self.buffer = [0; 512];
+                }
+                self.used = 0;
+            }
+            *out = self.buffer.get(self.used).copied().unwrap_or(0);
+            self.used = self.used.saturating_add(1);
+        }
+        Ok(())
+    }
+}
+
+impl rand_core::TryCryptoRng for BatchCoefficients {}
 
 /// Ed448 public keys and seeds are 57 bytes; signatures 114.
 const ED448_LEN: usize = 57;
@@ -282,15 +372,18 @@ pub(crate) fn verify(
     }
 }
 
-/// Verifies every check, each with [`verify`]: the same rule as a single verification, never
-/// a batch equation (see the crate docs, "One acceptance rule per scheme").
-pub(crate) fn verify_each(
+/// Verifies every check: Ed25519 as one batch ([`verify_batch_ed25519`]), the other schemes
+/// each with [`verify`] (see the crate docs, "One acceptance rule per scheme").
+pub(crate) fn verify_all(
     scheme: SignatureScheme,
     checks: &[canopy_crypto::SignatureCheck<'_>],
 ) -> Result<(), CryptoError> {
-    checks
-        .iter()
-        .try_for_each(|c| verify(scheme, c.public_key.as_bytes(), c.message, c.signature))
+    match (scheme, checks) {
+        (SignatureScheme::ED25519, [_, _, ..]) => verify_batch_ed25519(checks),
+        _ => checks
+            .iter()
+            .try_for_each(|c| verify(scheme, c.public_key.as_bytes(), c.message, c.signature)),
+    }
 }
 
 /// The public key of `sk`.

@@ -241,8 +241,8 @@ pub trait SuiteOps: Send + Sync {
     /// A backend implements exactly one acceptance rule per signature scheme, whatever the
     /// path (key caches, batches, threads): two members that disagree on whether a signature
     /// is valid fork their group. The rule must be documented by the backend (the rustcrypto
-    /// backend's Ed25519 rule is RFC 8032 cofactorless verification with canonical `A`, `R` and
-    /// `S`, refusing small-order `A` and `R`).
+    /// backend's Ed25519 rule is RFC 8032's cofactored group equation with canonical `A`, `R`
+    /// and `S`, refusing small-order `A` and `R`).
     ///
     /// # Errors
     /// [`CryptoError::InvalidPublicKey`] if `public_key` is malformed,
@@ -259,10 +259,12 @@ pub trait SuiteOps: Send + Sync {
     /// find out.
     ///
     /// A backend may use a batch equation only if it cannot accept a signature that
-    /// [`SuiteOps::verify`] refuses, nor refuse a set that it accepts: a probabilistic batch
-    /// whose equation differs from the single-signature rule (ed25519-dalek's batch against
-    /// its cofactorless `verify`, for example) breaks that. The default verifies each with
-    /// [`SuiteOps::verify`]; so does the rustcrypto backend.
+    /// [`SuiteOps::verify`] refuses: a probabilistic batch whose equation differs from the
+    /// single-signature rule (ed25519-dalek's batch against its cofactorless `verify`, for
+    /// example) breaks that. Callers treat a failed batch as "verify one by one", so a batch
+    /// may fail where every single verification would pass, never the other way. The default
+    /// verifies each with [`SuiteOps::verify`]; the rustcrypto backend batches Ed25519 with
+    /// the cofactored equation of its single rule.
     ///
     /// # Errors
     /// [`CryptoError::InvalidPublicKey`] or [`CryptoError::InvalidSignature`] if any check

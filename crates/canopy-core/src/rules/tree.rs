@@ -187,9 +187,10 @@ pub(crate) fn parent_keys(ops: &dyn SuiteOps, tree: &RatchetTree) -> Result<(), 
 }
 
 /// How many leaf signatures are handed to [`SuiteOps::verify_batch`] at once (and the unit of
-/// work of the `parallel` feature). A backend may batch them only if the result is exactly
-/// that of one `verify` each (the rustcrypto backend verifies one by one); a failed batch is
-/// re-checked one by one to name the lowest bad leaf.
+/// work of the `parallel` feature). A backend may batch them only if a batch accepts nothing
+/// that one `verify` each would refuse (the rustcrypto backend batches Ed25519 under its
+/// cofactored rule); a failed batch is re-checked one by one, which decides, and names the
+/// lowest bad leaf.
 const SIGNATURE_BATCH: usize = 256;
 
 /// RFC 9420 §7.3 for every leaf of a received tree, possibly in parallel; the lowest failing
