@@ -233,10 +233,19 @@ pub(crate) fn verify_batch_ed25519(
 ) -> Result<(), CryptoError> {
     let mut batch = ed25519_zebra::batch::Verifier::new();
     for c in checks {
-        let key = Ed25519Key::parse(c.public_key.as_bytes())?;
+        // The encoding checks of rule 1 on the bytes; the batch decompresses each key once
+        // and fails if one does not decode (decompressing here too would double that cost).
+        let key: [u8; 32] = c
+            .public_key
+            .as_bytes()
+            .try_into()
+            .map_err(|_| CryptoError::InvalidPublicKey)?;
+        if !is_canonical_encoding(&key) || small_order_encodings().contains(&key) {
+            return Err(CryptoError::InvalidPublicKey);
+        }
         let sig = signature_checked(c.signature)?;
         batch.queue((
-            ed25519_zebra::VerificationKeyBytes::from(key.0),
+            ed25519_zebra::VerificationKeyBytes::from(key),
             sig,
             c.message,
         ));
