@@ -87,6 +87,7 @@
 //! The design is recorded in `docs/adr/0002-client-store.md`.
 #![forbid(unsafe_code)]
 
+pub mod ds;
 mod error;
 mod faulty;
 mod memory;

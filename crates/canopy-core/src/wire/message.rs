@@ -52,6 +52,23 @@ impl MlsMessage {
         decode_exact(bytes)
     }
 
+    /// Decodes the first MLSMessage of `bytes`, a concatenation of messages (a
+    /// `message/mls` body that carries several, as a Delivery Service takes a commit with
+    /// its Welcome): the message, its own bytes, and the bytes after it.
+    ///
+    /// # Errors
+    /// As [`Self::from_bytes`], except that bytes after the message are not an error.
+    pub fn split_first(bytes: &[u8]) -> Result<(Self, &[u8], &[u8]), CodecError> {
+        let (message, rest) = decoding(bytes.len(), || {
+            Self::tls_deserialize_bytes(bytes).map_err(CodecError::from)
+        })?;
+        let used = bytes.len().saturating_sub(rest.len());
+        let (own, rest) = bytes
+            .split_at_checked(used)
+            .ok_or(CodecError::TrailingBytes { count: rest.len() })?;
+        Ok((message, own, rest))
+    }
+
     /// [`Self::from_bytes`] under `limits`.
     ///
     /// # Errors

@@ -23,25 +23,33 @@ pub(crate) fn run(
     conn: &mut Connection,
     init: impl FnOnce(&Transaction<'_>) -> Result<(), StoreError>,
 ) -> Result<(), StoreError> {
+    run_list(conn, MIGRATIONS, init)
+}
+
+/// Migrates the database with `migrations` (migration `i` takes version `i` to `i + 1`), the
+/// client store's or the Delivery Service's.
+pub(crate) fn run_list(
+    conn: &mut Connection,
+    migrations: &[&str],
+    init: impl FnOnce(&Transaction<'_>) -> Result<(), StoreError>,
+) -> Result<(), StoreError> {
+    let supported = u32::try_from(migrations.len()).unwrap_or(u32::MAX);
     let tx = Transaction::new(conn, TransactionBehavior::Immediate)?;
     let found = user_version(&tx)?;
-    if found > SCHEMA_VERSION {
-        return Err(StoreError::SchemaTooNew {
-            found,
-            supported: SCHEMA_VERSION,
-        });
+    if found > supported {
+        return Err(StoreError::SchemaTooNew { found, supported });
     }
-    if found == SCHEMA_VERSION {
+    if found == supported {
         return Ok(());
     }
     let done = usize::try_from(found).unwrap_or(usize::MAX);
-    for sql in MIGRATIONS.iter().skip(done) {
+    for sql in migrations.iter().skip(done) {
         tx.execute_batch(sql)?;
     }
     if found == 0 {
         init(&tx)?;
     }
-    tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+    tx.pragma_update(None, "user_version", supported)?;
     tx.commit()?;
     Ok(())
 }

@@ -13,7 +13,7 @@
 //! `synchronous` NORMAL or FULL ([`Synchronous`]), and `secure_delete`
 //! ([`StoreOptions::secure_delete`]).
 
-mod migrate;
+pub(crate) mod migrate;
 mod rows;
 
 use std::path::Path;

@@ -1,0 +1,66 @@
+//! Canopy's Delivery Service (RFC 9750 §5): it stores KeyPackages, orders each group's
+//! handshake messages, and delivers every message to every member's devices, without ever
+//! seeing plaintext.
+//!
+//! - **Users and devices**: a user has devices, each an MLS client with its own signature key;
+//!   every request is signed by a device ([`canopy_ds_api::auth`]), with a timestamp window
+//!   and single-use nonces; a further device is admitted by an existing one.
+//! - **KeyPackage directory**: batches per suite, claims that consume one per device (the
+//!   last-resort one is kept), counts to replenish, rate-limited claims.
+//! - **Ordering**: per group one total order; a commit for epoch N is accepted only in epoch
+//!   N, the first wins, a later one gets [`canopy_ds_api::ErrorCode::CommitConflict`] naming
+//!   the winner's position.
+//! - **Public groups** are followed with [`canopy_core::PublicGroup`]: invalid proposals and
+//!   commits are refused before anyone receives them and the recipients come from the tree.
+//!   **Private groups** are ordered by their clear header fields, with declared membership.
+//! - **Delivery**: a message is stored once in its group's log; each device reads from its
+//!   cursor per group (and its personal Welcome queue) and acknowledges by moving it, so
+//!   accepting a message costs the same whatever the group's size. Long polls wait for new
+//!   messages.
+//!
+//! The service layer ([`service`]) is synchronous and runs each request in one transaction of
+//! a [`canopy_store::ds::DsStore`] (SQLite by default); [`router`] is the axum layer.
+#![forbid(unsafe_code)]
+
+pub mod auth;
+mod error;
+pub mod http;
+mod limits;
+pub mod live;
+pub mod rate;
+pub mod service;
+
+use std::sync::Arc;
+
+pub use error::ApiError;
+pub use http::{AppState, OPENAPI_JSON, router};
+pub use limits::Limits;
+pub use service::{Clock, Service, system_clock};
+
+/// Serves the Delivery Service on `listener` until `shutdown` resolves, pruning the logs once
+/// a minute.
+///
+/// # Errors
+/// An I/O error of the listener.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let service = Arc::clone(&state.service);
+    let pruner = tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            let service = Arc::clone(&service);
+            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || service.prune()).await {
+                tracing::warn!(error = %e, "pruning the logs");
+            }
+        }
+    });
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    pruner.abort();
+    result
+}
