@@ -2,9 +2,12 @@
 //!
 //! `canopy demo` runs a whole group life in one process; `canopy vectors` runs the IETF MLS
 //! conformance vectors; `canopy interop-server` serves the MLS working group's interop client
-//! (the `MLSClient` gRPC service of its test runner).
+//! (the `MLSClient` gRPC service of its test runner). The chat commands (`init`, `register`,
+//! `device`, `create`, `invite`, `send`, `read`, `chat`, `members`, `remove`, `leave`,
+//! `history`) talk to a Delivery Service that `canopy serve` runs.
 #![forbid(unsafe_code)]
 
+pub mod chat;
 pub mod demo;
 pub mod vectors;
 
@@ -24,9 +27,39 @@ use clap::{Parser, Subcommand};
     about = "Canopy: Messaging Layer Security (RFC 9420)"
 )]
 pub struct Cli {
+    /// The home of this device (its store and configuration). Default: `$CANOPY_HOME`, else
+    /// `.canopy` in the current directory.
+    #[arg(long, global = true)]
+    pub home: Option<PathBuf>,
+    /// Machine-readable output: one JSON value per line.
+    #[arg(long, global = true)]
+    pub json: bool,
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `canopy device ...`.
+#[derive(Debug, Subcommand)]
+pub enum DeviceCommand {
+    /// On a new device (after `canopy init` with the same user): print the request an existing
+    /// device approves.
+    Request,
+    /// On an existing device: approve a request, printing the endorsement for the new device.
+    Approve {
+        /// What `canopy device request` printed.
+        request: String,
+    },
+    /// On the new device: register with the endorsement, publish KeyPackages.
+    Add {
+        /// What `canopy device approve` printed.
+        endorsement: String,
+        /// KeyPackages to publish.
+        #[arg(long, default_value_t = 20)]
+        key_packages: usize,
+    },
+    /// On an existing device: add the user's other devices to every group it is in.
+    Sync,
 }
 
 /// The subcommands.
@@ -47,6 +80,96 @@ pub enum Command {
         /// Cipher suite (1 to 7).
         #[arg(long, default_value_t = 1)]
         suite: u16,
+    },
+    /// Create the home of a device: its store, a signature key, the server to use.
+    Init {
+        /// The user name (a-z, 0-9, '.', '_', '-').
+        #[arg(long)]
+        user: String,
+        /// This device's name.
+        #[arg(long, default_value = "main")]
+        device: String,
+        /// The Delivery Service.
+        #[arg(long, default_value = "http://127.0.0.1:7420")]
+        server: String,
+        /// Cipher suite (1 to 7).
+        #[arg(long, default_value_t = 1)]
+        suite: u16,
+    },
+    /// Run the Delivery Service (until interrupted).
+    Serve {
+        /// The database: a SQLite file path.
+        #[arg(long, default_value = "canopy-ds.db")]
+        db: PathBuf,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1:7420")]
+        listen: SocketAddr,
+    },
+    /// Register the user with this device, and publish KeyPackages.
+    Register {
+        /// KeyPackages to publish.
+        #[arg(long, default_value_t = 20)]
+        key_packages: usize,
+    },
+    /// Devices of the same user.
+    Device {
+        /// What to do.
+        #[command(subcommand)]
+        command: DeviceCommand,
+    },
+    /// Create a group `USER/NAME`.
+    Create {
+        /// The group's name.
+        name: String,
+    },
+    /// Add every device of each user to a group.
+    Invite {
+        /// The group (`NAME` for ours, or `USER/NAME`).
+        group: String,
+        /// The users.
+        #[arg(required = true)]
+        users: Vec<String>,
+    },
+    /// Send a message.
+    Send {
+        /// The group.
+        group: String,
+        /// The text.
+        text: String,
+    },
+    /// Read everything new, in every group.
+    Read {
+        /// Wait up to this many seconds for something to arrive.
+        #[arg(long, default_value_t = 0)]
+        wait: u64,
+    },
+    /// Chat interactively in a group: lines typed are sent, messages shown as they arrive.
+    Chat {
+        /// The group.
+        group: String,
+    },
+    /// List a group's members.
+    Members {
+        /// The group.
+        group: String,
+    },
+    /// Remove every device of each user from a group.
+    Remove {
+        /// The group.
+        group: String,
+        /// The users.
+        #[arg(required = true)]
+        users: Vec<String>,
+    },
+    /// Leave a group (the next member who reads commits it).
+    Leave {
+        /// The group.
+        group: String,
+    },
+    /// Show what this device read and sent.
+    History {
+        /// Only this group.
+        group: Option<String>,
     },
     /// Run IETF MLS test-vector files and report passes and failures per file.
     Vectors {
@@ -77,7 +200,61 @@ pub enum Command {
 /// # Errors
 /// If writing to `out` fails.
 pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    let home = cli
+        .home
+        .clone()
+        .or_else(|| std::env::var_os("CANOPY_HOME").map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(".canopy"));
+    let json = cli.json;
+    let progress = !json && std::io::IsTerminal::is_terminal(&std::io::stderr());
+    let mut o = chat::Out {
+        json,
+        w: out,
+        progress,
+    };
+    let out = &mut o;
+    use chat::cmd;
+    let open = || chat::session::Session::open(&home);
     match cli.command {
+        Command::Init {
+            user,
+            device,
+            server,
+            suite,
+        } => cmd::init::run(&home, &user, &device, &server, suite, out)?,
+        Command::Serve { db, listen } => cmd::serve::run(listen, &db, out)?,
+        Command::Register { key_packages } => cmd::register::run(&mut open()?, key_packages, out)?,
+        Command::Device { command } => match command {
+            DeviceCommand::Request => cmd::device::request(&open()?, out)?,
+            DeviceCommand::Approve { request } => cmd::device::approve(&open()?, &request, out)?,
+            DeviceCommand::Add {
+                endorsement,
+                key_packages,
+            } => cmd::device::add(&mut open()?, &endorsement, key_packages, out)?,
+            DeviceCommand::Sync => cmd::device::sync(&mut open()?, out)?,
+        },
+        Command::Create { name } => cmd::create::run(&mut open()?, &name, out)?,
+        Command::Invite { group, users } => cmd::invite::run(&mut open()?, &group, &users, out)?,
+        Command::Send { group, text } => cmd::send::run(&mut open()?, &group, &text, out)?,
+        Command::Read { wait } => cmd::read::run(&mut open()?, wait, out)?,
+        Command::Chat { group } => cmd::chat::run(
+            &mut open()?,
+            &group,
+            Box::new(std::io::BufReader::new(std::io::stdin())),
+            out,
+        )?,
+        Command::Members { group } => cmd::members::run(&mut open()?, &group, out)?,
+        Command::Remove { group, users } => cmd::remove::run(&mut open()?, &group, &users, out)?,
+        Command::Leave { group } => cmd::leave::run(&mut open()?, &group, out)?,
+        Command::History { group } => cmd::history::run(&mut open()?, group.as_deref(), out)?,
+        _ => return run_engine(cli.command, out.w),
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The commands that need no home: `vectors`, `demo`, `interop-server`.
+fn run_engine(command: Command, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
+    match command {
         Command::Vectors { kind, files } => run_vectors(kind.as_deref(), &files, out),
         Command::Demo {
             members,
@@ -100,6 +277,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             run_interop_server(SocketAddr::new(host, port), out)?;
             Ok(ExitCode::SUCCESS)
         }
+        _ => Ok(ExitCode::FAILURE),
     }
 }
 

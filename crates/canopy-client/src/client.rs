@@ -394,6 +394,23 @@ impl<S: Store> Client<S> {
             .ok_or(ClientError::UnknownGroup)
     }
 
+    /// The GroupInfo of group `group_id`'s current epoch (RFC 9420 §12.4.3), signed by us,
+    /// with the ratchet tree in an extension if `with_tree`: what a Delivery Service serves
+    /// for external joins, or checks a public group against.
+    ///
+    /// # Errors
+    /// As [`Self::group`]; [`ClientError::Group`] if signing fails.
+    pub fn group_info(&mut self, group_id: &[u8], with_tree: bool) -> Result<Vec<u8>, ClientError> {
+        self.ensure_loaded(group_id)?;
+        let env = self.ctx.env();
+        let group = self
+            .groups
+            .get(group_id)
+            .map(|s| &s.group)
+            .ok_or(ClientError::UnknownGroup)?;
+        Ok(group.group_info(&env, with_tree)?)
+    }
+
     /// Forgets the in-memory copy of group `group_id` (it is loaded again from the store on
     /// next use). Returns whether it was loaded.
     pub fn unload_group(&mut self, group_id: &[u8]) -> bool {

@@ -64,3 +64,31 @@ pub async fn serve(
     pruner.abort();
     result
 }
+
+/// Runs the Delivery Service on `listen` over the SQLite database at `db` (created if
+/// needed) until the process is interrupted (Ctrl-C), on a runtime of its own: what
+/// `canopy serve` calls, so that the command-line client stays synchronous. `on_bound` is
+/// told the bound address (the port may be 0).
+///
+/// # Errors
+/// The database does not open, or the address cannot be bound.
+pub fn serve_sqlite_blocking(
+    listen: std::net::SocketAddr,
+    db: &std::path::Path,
+    limits: Limits,
+    on_bound: impl FnOnce(std::net::SocketAddr),
+) -> std::io::Result<()> {
+    let store = canopy_store::ds::SqliteDs::open(db).map_err(std::io::Error::other)?;
+    let service = Service::new(Arc::new(store), limits, system_clock());
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        on_bound(listener.local_addr()?);
+        serve(listener, AppState::new(service), async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await
+    })
+}

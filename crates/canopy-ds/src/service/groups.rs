@@ -575,7 +575,8 @@ pub fn post_message(
         }
     }
 
-    tx.append_message(id, seq, &device.id, fx.epoch, own, ctx.now)?;
+    let handshake = !matches!(&message, MlsMessage::PrivateMessage(pm) if pm.content_type == ContentType::Application);
+    tx.append_message(id, seq, &device.id, handshake, fx.epoch, own, ctx.now)?;
     if fx.commit {
         tx.set_epoch_winner(id, row.epoch, seq)?;
     }

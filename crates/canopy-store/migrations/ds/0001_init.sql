@@ -64,11 +64,14 @@ CREATE TABLE ds_epoch_winners (
     PRIMARY KEY (group_id, epoch)
 );
 
--- Each group's ordered log. A message is stored once, whatever the group's size.
+-- Each group's ordered log. A message is stored once, whatever the group's size. Its sender
+-- reads it back only if it is a handshake message (so that a client that crashed after
+-- posting its commit learns that it was accepted).
 CREATE TABLE ds_messages (
     group_id BLOB NOT NULL,
     seq INTEGER NOT NULL,
     sender TEXT NOT NULL,
+    handshake INTEGER NOT NULL,
     epoch INTEGER NOT NULL,
     body BLOB NOT NULL,
     created INTEGER NOT NULL,

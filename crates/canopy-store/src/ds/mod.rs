@@ -155,12 +155,15 @@ pub trait DsTx {
     fn epoch_winner(&mut self, id: &[u8], epoch: u64) -> Result<Option<u64>, StoreError>;
     /// Records the commit that won `epoch`.
     fn set_epoch_winner(&mut self, id: &[u8], epoch: u64, seq: u64) -> Result<(), StoreError>;
-    /// Appends a message to the group's log at `seq`.
+    /// Appends a message to the group's log at `seq` (`handshake`: a proposal or commit,
+    /// which its sender reads back too).
+    #[allow(clippy::too_many_arguments)]
     fn append_message(
         &mut self,
         id: &[u8],
         seq: u64,
         sender: &str,
+        handshake: bool,
         epoch: u64,
         body: &[u8],
         now: u64,
@@ -185,7 +188,7 @@ pub trait DsTx {
     /// Appends a Welcome to the device's queue; returns its position.
     fn push_welcome(&mut self, device: &str, body: &[u8], now: u64) -> Result<u64, StoreError>;
     /// Up to `max` entries for `device`: its unread Welcomes, then the messages of its groups
-    /// after its cursors (not its own), each group in log order.
+    /// after its cursors (not its own application messages), each group in log order.
     fn inbox(&mut self, device: &str, max: u32) -> Result<Vec<InboxEntry>, StoreError>;
     /// Moves the device's cursor of the group forward to `seq` (never back, never past the
     /// log); ends the membership of a removed device that read up to its removal.

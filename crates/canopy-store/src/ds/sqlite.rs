@@ -353,19 +353,21 @@ impl DsTx for SqliteDsTx<'_> {
         id: &[u8],
         seq: u64,
         sender: &str,
+        handshake: bool,
         epoch: u64,
         body: &[u8],
         now: u64,
     ) -> Result<(), StoreError> {
         self.conn
             .prepare_cached(
-                "INSERT INTO ds_messages (group_id, seq, sender, epoch, body, created)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                "INSERT INTO ds_messages (group_id, seq, sender, handshake, epoch, body, created)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
             )?
             .execute(params![
                 id,
                 to_i64(seq, "seq")?,
                 sender,
+                i64::from(handshake),
                 to_i64(epoch, "epoch")?,
                 body,
                 to_i64(now, "time")?
@@ -478,7 +480,7 @@ impl DsTx for SqliteDsTx<'_> {
             "SELECT m.group_id, m.seq, m.body FROM ds_members AS mb
              JOIN ds_messages AS m ON m.group_id = mb.group_id AND m.seq > mb.cursor
                  AND (mb.until_seq IS NULL OR m.seq <= mb.until_seq)
-             WHERE mb.device = ?1 AND m.sender <> ?1
+             WHERE mb.device = ?1 AND (m.sender <> ?1 OR m.handshake = 1)
              ORDER BY m.group_id, m.seq LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![device, i64::from(left)], |r| {
