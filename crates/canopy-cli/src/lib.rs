@@ -98,9 +98,9 @@ pub enum Command {
     },
     /// Run the Delivery Service (until interrupted).
     Serve {
-        /// The database: a SQLite file path.
+        /// The database: a SQLite file path, or a `postgres://` URL.
         #[arg(long, default_value = "canopy-ds.db")]
-        db: PathBuf,
+        db: String,
         /// The address to listen on.
         #[arg(long, default_value = "127.0.0.1:7420")]
         listen: SocketAddr,

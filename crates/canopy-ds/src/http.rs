@@ -21,6 +21,7 @@ use canopy_store::ds::DsTx;
 use crate::ApiError;
 use crate::auth::SignedHeaders;
 use crate::live::Live;
+use crate::pool::Pool;
 use crate::service::{self, Ctx, Reply, Request, Service, hex_segment};
 
 /// What every handler shares.
@@ -30,7 +31,13 @@ pub struct AppState {
     pub service: Arc<Service>,
     /// The long polls' wakers.
     pub live: Arc<Live>,
+    /// The threads that run the service functions.
+    pub pool: Arc<Pool>,
 }
+
+/// Worker threads for the service functions (each holds a database connection while it
+/// runs one request).
+const WORKERS: usize = 8;
 
 impl AppState {
     /// A state over `service`.
@@ -38,6 +45,7 @@ impl AppState {
         Self {
             service: Arc::new(service),
             live: Arc::new(Live::default()),
+            pool: Arc::new(Pool::new(WORKERS)),
         }
     }
 }
@@ -140,9 +148,12 @@ where
         Err(e) => return e.into_response(),
     };
     let service = Arc::clone(&state.service);
-    let done = tokio::task::spawn_blocking(move || service.run(|tx, ctx| f(tx, ctx, &req))).await;
+    let done = state
+        .pool
+        .run(move || service.run(|tx, ctx| f(tx, ctx, &req)))
+        .await;
     match done {
-        Ok(Ok(reply)) => {
+        Some(Ok(reply)) => {
             for g in &reply.wake_groups {
                 state.live.wake_group(g);
             }
@@ -151,9 +162,9 @@ where
             }
             respond(reply)
         }
-        Ok(Err(e)) => e.into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "a request's task failed");
+        Some(Err(e)) => e.into_response(),
+        None => {
+            tracing::error!("a request's worker failed");
             ApiError::new(ErrorCode::Internal, "the request failed").into_response()
         }
     }
@@ -269,14 +280,14 @@ async fn inbox(
         .and_then(|w| w.parse::<u64>().ok())
         .map_or(Duration::ZERO, |w| Duration::from_secs(w).min(max_wait));
     let service = Arc::clone(&state.service);
-    let first = tokio::task::spawn_blocking(move || {
-        service.run_with(|tx, ctx| service::read_inbox(tx, ctx, &req))
-    })
-    .await;
+    let first = state
+        .pool
+        .run(move || service.run_with(|tx, ctx| service::read_inbox(tx, ctx, &req)))
+        .await;
     let read = match first {
-        Ok(Ok(read)) => read,
-        Ok(Err(e)) => return e.into_response(),
-        Err(_) => return ApiError::new(ErrorCode::Internal, "the request failed").into_response(),
+        Some(Ok(read)) => read,
+        Some(Err(e)) => return e.into_response(),
+        None => return ApiError::new(ErrorCode::Internal, "the request failed").into_response(),
     };
     if read.count > 0 || wait.is_zero() {
         return respond(read.reply);
@@ -287,42 +298,46 @@ async fn inbox(
         .map(|g| state.live.group(g))
         .chain(std::iter::once(state.live.device(&read.device)))
         .collect();
-    let mut waits: Vec<Pin<Box<tokio::sync::futures::Notified<'_>>>> = wakers
-        .iter()
-        .map(|n| {
-            let mut f = Box::pin(n.notified());
-            f.as_mut().enable();
-            f
-        })
-        .collect();
     let (device, max) = (read.device, read.max);
     let reread = || {
         let service = Arc::clone(&state.service);
+        let pool = Arc::clone(&state.pool);
         let device = device.clone();
         async move {
-            tokio::task::spawn_blocking(move || {
-                service.run_with(|tx, _| service::read_inbox_of(tx, &device, max))
-            })
-            .await
+            pool.run(move || service.run_with(|tx, _| service::read_inbox_of(tx, &device, max)))
+                .await
         }
     };
-    // Anything that arrived before the wakers were armed.
-    if let Ok(Ok((reply, n))) = reread().await
-        && n > 0
-    {
-        return respond(reply);
-    }
-    let any = std::future::poll_fn(|cx| {
-        if waits.iter_mut().any(|w| w.as_mut().poll(cx).is_ready()) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
+    let deadline = tokio::time::Instant::now() + wait;
+    loop {
+        // Armed before reading, so that nothing accepted in between is missed.
+        let mut waits: Vec<Pin<Box<tokio::sync::futures::Notified<'_>>>> = wakers
+            .iter()
+            .map(|n| {
+                let mut f = Box::pin(n.notified());
+                f.as_mut().enable();
+                f
+            })
+            .collect();
+        match reread().await {
+            Some(Ok((reply, n))) if n > 0 || tokio::time::Instant::now() >= deadline => {
+                return respond(reply);
+            }
+            Some(Ok(_)) => {}
+            Some(Err(e)) => return e.into_response(),
+            None => {
+                return ApiError::new(ErrorCode::Internal, "the request failed").into_response();
+            }
         }
-    });
-    let _ = tokio::time::timeout(wait, any).await;
-    match reread().await {
-        Ok(Ok((reply, _))) => respond(reply),
-        Ok(Err(e)) => e.into_response(),
-        Err(_) => ApiError::new(ErrorCode::Internal, "the request failed").into_response(),
+        let any = std::future::poll_fn(|cx| {
+            if waits.iter_mut().any(|w| w.as_mut().poll(cx).is_ready()) {
+                Poll::Ready(())
+            } else {
+                Poll::Pending
+            }
+        });
+        // A wake-up may be for something this device does not read (its own application
+        // message, another device's change): then read again and wait for the rest.
+        let _ = tokio::time::timeout_at(deadline, any).await;
     }
 }

@@ -27,6 +27,8 @@ mod error;
 pub mod http;
 mod limits;
 pub mod live;
+pub mod pg;
+pub mod pool;
 pub mod rate;
 pub mod service;
 
@@ -48,12 +50,13 @@ pub async fn serve(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let service = Arc::clone(&state.service);
+    let pool = Arc::clone(&state.pool);
     let pruner = tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
             let service = Arc::clone(&service);
-            if let Ok(Err(e)) = tokio::task::spawn_blocking(move || service.prune()).await {
+            if let Some(Err(e)) = pool.run(move || service.prune()).await {
                 tracing::warn!(error = %e, "pruning the logs");
             }
         }
@@ -65,28 +68,62 @@ pub async fn serve(
     result
 }
 
-/// Runs the Delivery Service on `listen` over the SQLite database at `db` (created if
-/// needed) until the process is interrupted (Ctrl-C), on a runtime of its own: what
-/// `canopy serve` calls, so that the command-line client stays synchronous. `on_bound` is
-/// told the bound address (the port may be 0).
+/// Where the Delivery Service keeps its data.
+#[derive(Clone, Debug)]
+pub enum Database {
+    /// A SQLite file (created if needed).
+    Sqlite(std::path::PathBuf),
+    /// A PostgreSQL connection string (`postgres://...` or `host=... user=...`); several DS
+    /// processes may share it.
+    Postgres(String),
+}
+
+impl Database {
+    /// `postgres://` and `postgresql://` URLs are PostgreSQL; anything else is a SQLite path.
+    pub fn parse(text: &str) -> Self {
+        if text.starts_with("postgres://") || text.starts_with("postgresql://") {
+            Self::Postgres(text.to_owned())
+        } else {
+            Self::Sqlite(text.into())
+        }
+    }
+}
+
+/// Runs the Delivery Service on `listen` over `db` until the process is interrupted
+/// (Ctrl-C), on a runtime of its own: what `canopy serve` calls, so that the command-line
+/// client stays synchronous. `on_bound` is told the bound address (the port may be 0).
 ///
 /// # Errors
 /// The database does not open, or the address cannot be bound.
-pub fn serve_sqlite_blocking(
+pub fn serve_blocking(
     listen: std::net::SocketAddr,
-    db: &std::path::Path,
+    db: &Database,
     limits: Limits,
     on_bound: impl FnOnce(std::net::SocketAddr),
 ) -> std::io::Result<()> {
-    let store = canopy_store::ds::SqliteDs::open(db).map_err(std::io::Error::other)?;
-    let service = Service::new(Arc::new(store), limits, system_clock());
+    let (store, pg): (Arc<dyn canopy_store::ds::DsStore>, Option<Arc<pg::PgDs>>) = match db {
+        Database::Sqlite(path) => (
+            Arc::new(canopy_store::ds::SqliteDs::open(path).map_err(std::io::Error::other)?),
+            None,
+        ),
+        Database::Postgres(url) => {
+            let pg = Arc::new(pg::PgDs::connect(url, None, 8).map_err(std::io::Error::other)?);
+            (pg.clone(), Some(pg))
+        }
+    };
+    let service = Service::new(store, limits, system_clock());
+    let state = AppState::new(service);
+    if let Some(pg) = pg {
+        pg.listen(Arc::clone(&state.live))
+            .map_err(std::io::Error::other)?;
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         on_bound(listener.local_addr()?);
-        serve(listener, AppState::new(service), async {
+        serve(listener, state, async {
             let _ = tokio::signal::ctrl_c().await;
         })
         .await

@@ -473,3 +473,127 @@ fn a_long_poll_returns_when_a_message_arrives() {
         );
     });
 }
+
+/// Two DS processes (two servers, each with its own connections, caches and wakers) on one
+/// PostgreSQL database serve the same group: a commit accepted by one is the winner the
+/// other names, and a long poll on one is woken by a message posted to the other
+/// (`LISTEN`/`NOTIFY`). Runs when the suite runs against PostgreSQL.
+#[test]
+fn two_delivery_services_on_one_postgres_serve_one_group() {
+    let Some(url) = common::postgres() else {
+        eprintln!("not run: set CANOPY_DS_BACKEND=postgres and CANOPY_TEST_POSTGRES");
+        return;
+    };
+    let schema = common::fresh_schema();
+    let a = Server::on_postgres(&url, &schema, Limits::default());
+    let b = Server::on_postgres(&url, &schema, Limits::default());
+    let validator = BasicCredentialValidator::new();
+    let provider = canopy_crypto_rustcrypto::RustCryptoProvider::new();
+    let e = env(&provider, &validator);
+    let mut alice = Member::new("alice/laptop");
+    let mut bob = Member::new("bob/laptop");
+    alice.device.register(&a).ok();
+    bob.device.register(&b).ok();
+    bob.publish(&b);
+    alice.group = Some(
+        Group::create(
+            &e,
+            CreateParams::new(
+                SUITE,
+                b"two servers".to_vec(),
+                &alice.device.leaf_params(),
+                Arc::new(alice.device.key.clone()),
+            ),
+        )
+        .unwrap(),
+    );
+    let info = alice.group().group_info(&e, true).unwrap();
+    alice.device.call(&a, "POST", "/v1/groups", &info).ok();
+    let kp = bob.bundles[0].key_package.clone();
+    let out = alice
+        .group()
+        .commit(
+            &e,
+            CommitOptions {
+                add: vec![kp],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    let path = gid_path(alice.group.as_ref().unwrap(), "/messages");
+    alice
+        .device
+        .call(
+            &a,
+            "POST",
+            &path,
+            &[out.commit, out.welcome.unwrap()].concat(),
+        )
+        .ok();
+    let _ = alice.group().merge_pending_commit().unwrap();
+    // Bob, on the other server, finds the Welcome and joins.
+    let got = bob.read(&b, 0);
+    assert_eq!(got.len(), 1);
+    let MlsMessage::Welcome(w) = MlsMessage::from_bytes(&got[0].message).unwrap() else {
+        panic!()
+    };
+    let bundle = bob.bundles.pop().unwrap();
+    bob.group = Some(
+        Group::join(
+            &e,
+            JoinParams::new(&w, &bundle, Arc::new(bob.device.key.clone())),
+        )
+        .unwrap(),
+    );
+
+    // An application message of epoch 1, posted later.
+    let app = alice
+        .group()
+        .encrypt_application(&e, b"across servers", b"")
+        .unwrap();
+
+    // Commits for the same epoch through both servers: one wins, the other names it.
+    let update = CommitOptions {
+        force_path: true,
+        ..CommitOptions::default()
+    };
+    let ca = alice.group().commit(&e, update.clone()).unwrap();
+    let cb = bob.group().commit(&e, update).unwrap();
+    let (ra, rb) = std::thread::scope(|s| {
+        let ta = s.spawn(|| alice.device.call(&a, "POST", &path, &ca.commit));
+        let tb = s.spawn(|| bob.device.call(&b, "POST", &path, &cb.commit));
+        (ta.join().unwrap(), tb.join().unwrap())
+    });
+    let (winner, loser) = if ra.status == 200 { (ra, rb) } else { (rb, ra) };
+    let won: Accepted = winner.json();
+    assert_eq!(loser.code(), ErrorCode::CommitConflict);
+    assert_eq!(
+        loser.json::<ErrorBody>().conflict.unwrap().winner,
+        Some(won.seq)
+    );
+
+    // A long poll on server b is woken by a message posted to server a.
+    let status: GroupStatus = bob
+        .device
+        .call(&b, "GET", &gid_path(alice.group.as_ref().unwrap(), ""), b"")
+        .ok()
+        .json();
+    assert_eq!(status.epoch, 2);
+    let _ = bob.read(&b, 0);
+    std::thread::scope(|s| {
+        let poll = s.spawn(|| {
+            let t = Instant::now();
+            let body = bob
+                .device
+                .call(&b, "GET", "/v1/inbox?wait=20", b"")
+                .ok()
+                .body;
+            (Delivery::decode_all(&body).unwrap(), t.elapsed())
+        });
+        std::thread::sleep(Duration::from_millis(300));
+        alice.device.call(&a, "POST", &path, &app).ok();
+        let (got, waited) = poll.join().unwrap();
+        assert!(got.iter().any(|d| d.message == app), "{got:?}");
+        assert!(waited < Duration::from_secs(10), "{waited:?}");
+    });
+}

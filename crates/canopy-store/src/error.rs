@@ -28,6 +28,14 @@ pub enum StoreError {
         /// The version stored (`None`: the group does not exist).
         found: Option<u64>,
     },
+    /// Another database backend (the Delivery Service's PostgreSQL one) reported an error.
+    #[error("{backend}: {reason}")]
+    Backend {
+        /// Which backend.
+        backend: &'static str,
+        /// What it said.
+        reason: String,
+    },
     /// A stored row is malformed or was tampered with.
     #[error("corrupt store: {what}: {reason}")]
     Corrupt {
@@ -94,7 +102,7 @@ pub enum StoreError {
 
 impl StoreError {
     /// A corrupt-row error.
-    pub(crate) fn corrupt(what: &'static str, reason: impl Into<String>) -> Self {
+    pub fn corrupt(what: &'static str, reason: impl Into<String>) -> Self {
         Self::Corrupt {
             what,
             reason: reason.into(),

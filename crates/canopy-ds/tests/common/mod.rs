@@ -34,12 +34,52 @@ pub struct Server {
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// The PostgreSQL server of this run, if the suite runs against PostgreSQL
+/// (`CANOPY_DS_BACKEND=postgres` with `CANOPY_TEST_POSTGRES`, as `.ci/run` sets them).
+pub fn postgres() -> Option<String> {
+    (std::env::var("CANOPY_DS_BACKEND").ok().as_deref() == Some("postgres")).then(|| {
+        std::env::var("CANOPY_TEST_POSTGRES")
+            .expect("CANOPY_TEST_POSTGRES is set with CANOPY_DS_BACKEND=postgres")
+    })
+}
+
+/// A fresh PostgreSQL schema name for one test's database.
+pub fn fresh_schema() -> String {
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let mut r = [0u8; 6];
+    getrandom::fill(&mut r).unwrap();
+    format!(
+        "t_{}_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::SeqCst),
+        hex::encode(&r)
+    )
+}
+
 impl Server {
+    /// A server on the backend of this run: SQLite in memory, or a fresh PostgreSQL schema.
     pub fn start(limits: Limits) -> Self {
-        Self::with_store(Arc::new(SqliteDs::in_memory().unwrap()), limits)
+        match postgres() {
+            Some(url) => Self::on_postgres(&url, &fresh_schema(), limits),
+            None => Self::with_store(Arc::new(SqliteDs::in_memory().unwrap()), limits),
+        }
+    }
+
+    /// A server (a process of the DS) on PostgreSQL `schema`; several may share one.
+    pub fn on_postgres(url: &str, schema: &str, limits: Limits) -> Self {
+        let pg = Arc::new(canopy_ds::pg::PgDs::connect(url, Some(schema), 4).unwrap());
+        Self::with_backend(pg.clone(), limits, Some(pg))
     }
 
     pub fn with_store(store: Arc<dyn DsStore>, limits: Limits) -> Self {
+        Self::with_backend(store, limits, None)
+    }
+
+    fn with_backend(
+        store: Arc<dyn DsStore>,
+        limits: Limits,
+        pg: Option<Arc<canopy_ds::pg::PgDs>>,
+    ) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .enable_all()
@@ -53,13 +93,13 @@ impl Server {
             .unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-        runtime.spawn(canopy_ds::serve(
-            listener,
-            AppState::new(service),
-            async move {
-                let _ = stopped.await;
-            },
-        ));
+        let state = AppState::new(service);
+        if let Some(pg) = pg {
+            pg.listen(Arc::clone(&state.live)).unwrap();
+        }
+        runtime.spawn(canopy_ds::serve(listener, state, async move {
+            let _ = stopped.await;
+        }));
         Self {
             base,
             clock,
