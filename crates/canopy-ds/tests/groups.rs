@@ -597,3 +597,250 @@ fn two_delivery_services_on_one_postgres_serve_one_group() {
         assert!(waited < Duration::from_secs(10), "{waited:?}");
     });
 }
+
+/// A group whose handshake messages are PrivateMessages: the DS orders its commits by the
+/// clear epoch (first wins, the winner named), routes Welcomes by KeyPackageRef, applies the
+/// removals the committer declares, refuses PublicMessage handshakes, and says which mode
+/// the group is in.
+#[test]
+fn a_private_group_is_ordered_by_epoch_with_declared_membership() {
+    use canopy_core::group::{GroupConfig, HandshakeFormat};
+    use canopy_ds_api::types::GroupMode;
+    let server = Server::start(Limits::default());
+    let validator = BasicCredentialValidator::new();
+    let provider = canopy_crypto_rustcrypto::RustCryptoProvider::new();
+    let e = env(&provider, &validator);
+    let config = GroupConfig {
+        handshake: HandshakeFormat::Private,
+        ..GroupConfig::default()
+    };
+    let mut alice = Member::new("alice/laptop");
+    let mut bob = Member::new("bob/laptop");
+    let mut carol = Member::new("carol/laptop");
+    for m in [&alice, &bob, &carol] {
+        m.device.register(&server).ok();
+    }
+    bob.publish(&server);
+    carol.publish(&server);
+    alice.group = Some(
+        Group::create(
+            &e,
+            CreateParams::new(
+                SUITE,
+                b"private".to_vec(),
+                &alice.device.leaf_params(),
+                Arc::new(alice.device.key.clone()),
+            )
+            .config(config.clone()),
+        )
+        .unwrap(),
+    );
+    let info = alice.group().group_info(&e, true).unwrap();
+    let status: GroupStatus = alice
+        .device
+        .call(&server, "POST", "/v1/groups?mode=private", &info)
+        .ok()
+        .json();
+    assert_eq!(status.mode, GroupMode::Private);
+    let path = gid_path(alice.group.as_ref().unwrap(), "/messages");
+
+    // The add: a PrivateMessage commit; the Welcome reaches both new devices.
+    let kps = vec![
+        bob.bundles[0].key_package.clone(),
+        carol.bundles[0].key_package.clone(),
+    ];
+    let out = alice
+        .group()
+        .commit(
+            &e,
+            CommitOptions {
+                add: kps,
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    assert!(matches!(
+        MlsMessage::from_bytes(&out.commit).unwrap(),
+        MlsMessage::PrivateMessage(_)
+    ));
+    alice
+        .device
+        .call(
+            &server,
+            "POST",
+            &path,
+            &[out.commit, out.welcome.unwrap()].concat(),
+        )
+        .ok();
+    let _ = alice.group().merge_pending_commit().unwrap();
+    for m in [&mut bob, &mut carol] {
+        let got = m.read(&server, 0);
+        assert_eq!(got.len(), 1);
+        let MlsMessage::Welcome(w) = MlsMessage::from_bytes(&got[0].message).unwrap() else {
+            panic!()
+        };
+        let bundle = m.bundles.pop().unwrap();
+        m.group = Some(
+            Group::join(
+                &e,
+                JoinParams::new(&w, &bundle, Arc::new(m.device.key.clone())).config(config.clone()),
+            )
+            .unwrap(),
+        );
+    }
+    let status: GroupStatus = alice
+        .device
+        .call(
+            &server,
+            "GET",
+            &gid_path(alice.group.as_ref().unwrap(), ""),
+            b"",
+        )
+        .ok()
+        .json();
+    assert_eq!((status.epoch, status.members.len()), (1, 3));
+
+    // Two commits for epoch 1: the first wins by its clear epoch, the second is told.
+    let update = CommitOptions {
+        force_path: true,
+        ..CommitOptions::default()
+    };
+    let b = bob.group().commit(&e, update.clone()).unwrap();
+    let c = carol.group().commit(&e, update).unwrap();
+    let won: Accepted = bob
+        .device
+        .call(&server, "POST", &path, &b.commit)
+        .ok()
+        .json();
+    let lost = carol.device.call(&server, "POST", &path, &c.commit);
+    assert_eq!(lost.code(), ErrorCode::CommitConflict);
+    assert_eq!(
+        lost.json::<ErrorBody>().conflict.unwrap().winner,
+        Some(won.seq)
+    );
+
+    // A removal the committer declares: carol no longer receives what follows.
+    let _ = bob.group().merge_pending_commit().unwrap();
+    assert!(carol.group().discard_pending_commit());
+    let carol_leaf = carol.group().own_leaf();
+    for m in [&mut alice, &mut carol] {
+        // PrivateMessage senders are encrypted: our own echoed commits come back too, and the
+        // group says so (OwnMessage).
+        let mut merged = 0;
+        for d in m.read(&server, 0) {
+            match m.group().process_message(&e, &d.message) {
+                Ok(ProcessedMessage::Commit(staged)) => {
+                    let _ = m.group().merge_staged_commit(*staged).unwrap();
+                    merged += 1;
+                }
+                Err(canopy_core::GroupError::OwnMessage) => {}
+                other => panic!("{other:?}"),
+            }
+        }
+        assert_eq!(merged, 1, "{}", m.device.id);
+    }
+    // A removal the committer does not declare: the DS cannot see it, so carol still
+    // receives the group's messages (her client knows it was removed).
+    let out = alice
+        .group()
+        .commit(
+            &e,
+            CommitOptions {
+                remove: vec![carol_leaf],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    alice.device.call(&server, "POST", &path, &out.commit).ok();
+    let status: GroupStatus = alice
+        .device
+        .call(
+            &server,
+            "GET",
+            &gid_path(alice.group.as_ref().unwrap(), ""),
+            b"",
+        )
+        .ok()
+        .json();
+    assert_eq!((status.epoch, status.members.len()), (3, 3));
+    let _ = alice.group().merge_pending_commit().unwrap();
+    // A declared removal (canopy-removes): the DS ends bob's membership at that commit.
+    let bob_leaf = bob.group().own_leaf();
+    let out = alice
+        .group()
+        .commit(
+            &e,
+            CommitOptions {
+                remove: vec![bob_leaf],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    let declared = common::raw_signed(
+        &server,
+        &alice.device,
+        "POST",
+        &path,
+        &out.commit,
+        &[("canopy-removes", "bob/laptop")],
+    );
+    assert_eq!(
+        declared.status,
+        200,
+        "{}",
+        String::from_utf8_lossy(&declared.body)
+    );
+    let status: GroupStatus = alice
+        .device
+        .call(
+            &server,
+            "GET",
+            &gid_path(alice.group.as_ref().unwrap(), ""),
+            b"",
+        )
+        .ok()
+        .json();
+    let members: Vec<String> = status.members.iter().map(ToString::to_string).collect();
+    assert_eq!(members, ["alice/laptop", "carol/laptop"]);
+    let got = bob.read(&server, 0);
+    assert!(
+        got.iter().any(|d| d.message == out.commit),
+        "bob reads the commit that removes him"
+    );
+    let later = alice
+        .group()
+        .encrypt_application(&e, b"after bob", b"")
+        .unwrap();
+    alice.device.call(&server, "POST", &path, &later).ok();
+    assert!(bob.read(&server, 0).is_empty());
+
+    // A PublicMessage handshake in a private group is the wrong mode.
+    let public_group_commit = {
+        let mut g = Group::create(
+            &e,
+            CreateParams::new(
+                SUITE,
+                b"private".to_vec(),
+                &alice.device.leaf_params(),
+                Arc::new(alice.device.key.clone()),
+            ),
+        )
+        .unwrap();
+        g.commit(
+            &e,
+            CommitOptions {
+                force_path: true,
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap()
+        .commit
+    };
+    assert_eq!(
+        alice
+            .device
+            .call(&server, "POST", &path, &public_group_commit)
+            .code(),
+        ErrorCode::WrongMode
+    );
+}

@@ -304,6 +304,36 @@ impl Device {
     }
 }
 
+/// A request signed by `device` now, with extra headers.
+pub fn raw_signed(
+    server: &Server,
+    device: &Device,
+    method: &str,
+    path: &str,
+    body: &[u8],
+    extra: &[(&str, &str)],
+) -> Answer {
+    let timestamp = server.clock.load(Ordering::SeqCst);
+    let nonce = device.next_nonce();
+    let content = RequestSignature {
+        method,
+        path_and_query: path,
+        device: &device.id,
+        timestamp,
+        nonce: &nonce,
+        body,
+    }
+    .signed_content();
+    let mut headers = vec![
+        (auth::DEVICE, device.id.clone()),
+        (auth::TIMESTAMP, timestamp.to_string()),
+        (auth::NONCE, nonce),
+        (auth::SIGNATURE, hex::encode(&device.sign(&content))),
+    ];
+    headers.extend(extra.iter().map(|(k, v)| (*k, (*v).to_owned())));
+    raw(server, method, path, body, &headers)
+}
+
 /// A request with the given headers, unsigned unless they sign it.
 pub fn raw(
     server: &Server,
