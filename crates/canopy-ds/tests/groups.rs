@@ -631,7 +631,7 @@ fn a_private_group_is_ordered_by_epoch_with_declared_membership() {
                 &alice.device.leaf_params(),
                 Arc::new(alice.device.key.clone()),
             )
-            .config(config.clone()),
+            .config(config),
         )
         .unwrap(),
     );
@@ -683,7 +683,7 @@ fn a_private_group_is_ordered_by_epoch_with_declared_membership() {
         m.group = Some(
             Group::join(
                 &e,
-                JoinParams::new(&w, &bundle, Arc::new(m.device.key.clone())).config(config.clone()),
+                JoinParams::new(&w, &bundle, Arc::new(m.device.key.clone())).config(config),
             )
             .unwrap(),
         );
