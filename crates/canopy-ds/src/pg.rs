@@ -541,23 +541,46 @@ impl DsTx for PgDsTx<'_> {
             .collect())
     }
 
-    fn push_welcome(&mut self, device: &str, body: &[u8], now: u64) -> Result<u64, StoreError> {
-        let seq: i64 = self
-            .opt("UPDATE ds_devices SET welcome_next = welcome_next + 1 WHERE id = $1 RETURNING welcome_next - 1", &[&device])?
+    fn store_welcome(
+        &mut self,
+        id: &[u8],
+        seq: u64,
+        body: &[u8],
+        now: u64,
+    ) -> Result<(), StoreError> {
+        self.exec(
+            "INSERT INTO ds_welcome_bodies (group_id, seq, body, created) VALUES ($1, $2, $3, $4)",
+            &[&id, &to_i64(seq)?, &body, &to_i64(now)?],
+        )?;
+        Ok(())
+    }
+
+    fn push_welcome(
+        &mut self,
+        device: &str,
+        id: &[u8],
+        seq: u64,
+        now: u64,
+    ) -> Result<u64, StoreError> {
+        let position: i64 = self
+            .opt(
+                "UPDATE ds_devices SET welcome_next = welcome_next + 1 WHERE id = $1 RETURNING welcome_next - 1",
+                &[&device],
+            )?
             .map(|r| r.get(0))
             .ok_or_else(|| StoreError::corrupt("ds_devices", format!("no device {device}")))?;
         self.exec(
-            "INSERT INTO ds_welcomes (device, seq, body, created) VALUES ($1, $2, $3, $4)",
-            &[&device, &seq, &body, &to_i64(now)?],
+            "INSERT INTO ds_welcomes (device, seq, group_id, commit_seq, created) VALUES ($1, $2, $3, $4, $5)",
+            &[&device, &position, &id, &to_i64(seq)?, &to_i64(now)?],
         )?;
         self.notify(&format!("d{device}"))?;
-        to_u64(seq)
+        to_u64(position)
     }
 
     fn inbox(&mut self, device: &str, max: u32) -> Result<Vec<InboxEntry>, StoreError> {
         let mut out = Vec::new();
         for r in self.all(
-            "SELECT seq, body FROM ds_welcomes WHERE device = $1 ORDER BY seq LIMIT $2",
+            "SELECT w.seq, b.body FROM ds_welcomes AS w JOIN ds_welcome_bodies AS b ON b.group_id = w.group_id AND b.seq = w.commit_seq WHERE w.device = $1 ORDER BY w.seq LIMIT $2",
             &[&device, &i64::from(max)],
         )? {
             out.push(InboxEntry::Welcome {
@@ -621,6 +644,11 @@ impl DsTx for PgDsTx<'_> {
         let t = to_i64(older_than)?;
         let old = self.exec("DELETE FROM ds_messages WHERE created < $1", &[&t])?;
         self.exec("DELETE FROM ds_welcomes WHERE created < $1", &[&t])?;
+        self.exec(
+            "DELETE FROM ds_welcome_bodies AS b WHERE NOT EXISTS (SELECT 1 FROM ds_welcomes AS w
+                 WHERE w.group_id = b.group_id AND w.commit_seq = b.seq)",
+            &[],
+        )?;
         Ok(read.saturating_add(old))
     }
 

@@ -563,18 +563,20 @@ pub fn post_message(
             }
         }
     }
+    // Each new member's device once (a set: a Welcome may name 50,000 of them).
     let mut welcomed = Vec::new();
     if let Some((w, bytes)) = &welcome {
+        tx.store_welcome(id, seq, bytes, ctx.now)?;
+        let mut seen = std::collections::BTreeSet::new();
         for secret in w.secrets.as_slice() {
             if let Some(d) = tx.key_package_owner(secret.new_member.as_slice())?
-                && !welcomed.contains(&d)
+                && seen.insert(d.clone())
             {
-                tx.push_welcome(&d, bytes, ctx.now)?;
+                tx.push_welcome(&d, id, seq, ctx.now)?;
                 welcomed.push(d);
             }
         }
     }
-
     let handshake = !matches!(&message, MlsMessage::PrivateMessage(pm) if pm.content_type == ContentType::Application);
     tx.append_message(id, seq, &device.id, handshake, fx.epoch, own, ctx.now)?;
     if fx.commit {
@@ -584,8 +586,10 @@ pub fn post_message(
         tx.end_member(id, d, seq)?;
     }
     // Members joining at this commit read from the next message on (the Welcome brings them in).
+    let removed: std::collections::BTreeSet<&String> = fx.removed.iter().collect();
+    let mut added = std::collections::BTreeSet::new();
     for d in fx.added.iter().chain(&welcomed) {
-        if !fx.removed.contains(d) {
+        if !removed.contains(d) && added.insert(d) {
             tx.add_member(id, d, seq)?;
         }
     }

@@ -89,11 +89,23 @@ CREATE TABLE ds_members (
 );
 CREATE INDEX ds_members_device ON ds_members (device);
 
--- Each device's personal queue of Welcomes.
-CREATE TABLE ds_welcomes (
-    device TEXT NOT NULL REFERENCES ds_devices (id),
+-- Welcomes, each stored once (a commit adding 10,000 members has one Welcome of megabytes),
+-- by the group and log position of the commit that made it.
+CREATE TABLE ds_welcome_bodies (
+    group_id BLOB NOT NULL,
     seq INTEGER NOT NULL,
     body BLOB NOT NULL,
     created INTEGER NOT NULL,
+    PRIMARY KEY (group_id, seq)
+);
+
+-- Each device's personal queue of Welcomes: references to the bodies.
+CREATE TABLE ds_welcomes (
+    device TEXT NOT NULL REFERENCES ds_devices (id),
+    seq INTEGER NOT NULL,
+    group_id BLOB NOT NULL,
+    commit_seq INTEGER NOT NULL,
+    created INTEGER NOT NULL,
     PRIMARY KEY (device, seq)
 );
+CREATE INDEX ds_welcomes_body ON ds_welcomes (group_id, commit_seq);

@@ -185,8 +185,23 @@ pub trait DsTx {
     /// included).
     fn groups_of(&mut self, device: &str) -> Result<Vec<Vec<u8>>, StoreError>;
 
-    /// Appends a Welcome to the device's queue; returns its position.
-    fn push_welcome(&mut self, device: &str, body: &[u8], now: u64) -> Result<u64, StoreError>;
+    /// Stores the Welcome made by the commit at `seq` of group `id`, once.
+    fn store_welcome(
+        &mut self,
+        id: &[u8],
+        seq: u64,
+        body: &[u8],
+        now: u64,
+    ) -> Result<(), StoreError>;
+    /// Appends the Welcome stored for (`id`, `seq`) to the device's queue; returns its
+    /// position in the queue.
+    fn push_welcome(
+        &mut self,
+        device: &str,
+        id: &[u8],
+        seq: u64,
+        now: u64,
+    ) -> Result<u64, StoreError>;
     /// Up to `max` entries for `device`: its unread Welcomes, then the messages of its groups
     /// after its cursors (not its own application messages), each group in log order.
     fn inbox(&mut self, device: &str, max: u32) -> Result<Vec<InboxEntry>, StoreError>;

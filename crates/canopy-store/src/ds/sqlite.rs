@@ -439,8 +439,29 @@ impl DsTx for SqliteDsTx<'_> {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    fn push_welcome(&mut self, device: &str, body: &[u8], now: u64) -> Result<u64, StoreError> {
-        let seq: i64 = self
+    fn store_welcome(
+        &mut self,
+        id: &[u8],
+        seq: u64,
+        body: &[u8],
+        now: u64,
+    ) -> Result<(), StoreError> {
+        self.conn
+            .prepare_cached(
+                "INSERT INTO ds_welcome_bodies (group_id, seq, body, created) VALUES (?1, ?2, ?3, ?4)",
+            )?
+            .execute(params![id, to_i64(seq, "seq")?, body, to_i64(now, "time")?])?;
+        Ok(())
+    }
+
+    fn push_welcome(
+        &mut self,
+        device: &str,
+        id: &[u8],
+        seq: u64,
+        now: u64,
+    ) -> Result<u64, StoreError> {
+        let position: i64 = self
             .conn
             .prepare_cached(
                 "UPDATE ds_devices SET welcome_next = welcome_next + 1 WHERE id = ?1
@@ -449,17 +470,26 @@ impl DsTx for SqliteDsTx<'_> {
             .query_row([device], |r| r.get(0))?;
         self.conn
             .prepare_cached(
-                "INSERT INTO ds_welcomes (device, seq, body, created) VALUES (?1, ?2, ?3, ?4)",
+                "INSERT INTO ds_welcomes (device, seq, group_id, commit_seq, created)
+                 VALUES (?1, ?2, ?3, ?4, ?5)",
             )?
-            .execute(params![device, seq, body, to_i64(now, "time")?])?;
-        to_u64(seq, "ds_devices.welcome_next")
+            .execute(params![
+                device,
+                position,
+                id,
+                to_i64(seq, "seq")?,
+                to_i64(now, "time")?
+            ])?;
+        to_u64(position, "ds_devices.welcome_next")
     }
 
     fn inbox(&mut self, device: &str, max: u32) -> Result<Vec<InboxEntry>, StoreError> {
         let mut out = Vec::new();
         {
             let mut stmt = self.conn.prepare_cached(
-                "SELECT seq, body FROM ds_welcomes WHERE device = ?1 ORDER BY seq LIMIT ?2",
+                "SELECT w.seq, b.body FROM ds_welcomes AS w
+                 JOIN ds_welcome_bodies AS b ON b.group_id = w.group_id AND b.seq = w.commit_seq
+                 WHERE w.device = ?1 ORDER BY w.seq LIMIT ?2",
             )?;
             let rows = stmt.query_map(params![device, i64::from(max)], |r| {
                 Ok((r.get::<_, i64>(0)?, r.get::<_, Vec<u8>>(1)?))
@@ -545,6 +575,11 @@ impl DsTx for SqliteDsTx<'_> {
         self.conn.execute(
             "DELETE FROM ds_welcomes WHERE created < ?1",
             [to_i64(older_than, "time")?],
+        )?;
+        self.conn.execute(
+            "DELETE FROM ds_welcome_bodies WHERE NOT EXISTS (SELECT 1 FROM ds_welcomes AS w
+                 WHERE w.group_id = ds_welcome_bodies.group_id AND w.commit_seq = ds_welcome_bodies.seq)",
+            [],
         )?;
         Ok(u64::try_from(read.saturating_add(old)).unwrap_or(u64::MAX))
     }
