@@ -9,6 +9,7 @@
 
 pub mod chat;
 pub mod demo;
+pub mod demo_ds;
 pub mod vectors;
 
 use std::io::Write;
@@ -65,7 +66,9 @@ pub enum DeviceCommand {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Run a whole group life in one process: N members, an add-everyone commit, joins from
+    /// Run a whole group life on the real stack (the Delivery Service on loopback, a SQLite
+    /// store per client; `--in-process` for the engine alone): N members, an add-everyone
+    /// commit, joins from
     /// the Welcome, application messages, updates and removals, with timings per operation.
     Demo {
         /// Members of the group, creator included.
@@ -80,6 +83,9 @@ pub enum Command {
         /// Cipher suite (1 to 7).
         #[arg(long, default_value_t = 1)]
         suite: u16,
+        /// Run the engine alone in this process, without the Delivery Service and stores.
+        #[arg(long)]
+        in_process: bool,
     },
     /// Create the home of a device: its store, a signature key, the server to use.
     Init {
@@ -261,6 +267,27 @@ fn run_engine(command: Command, out: &mut dyn Write) -> anyhow::Result<ExitCode>
             messages,
             active,
             suite,
+            in_process: false,
+        } => {
+            let progress = std::io::IsTerminal::is_terminal(&std::io::stderr());
+            demo_ds::run(
+                demo_ds::DsDemoOptions {
+                    members,
+                    messages,
+                    active,
+                    suite,
+                },
+                out,
+                progress,
+            )?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo {
+            members,
+            messages,
+            active,
+            suite,
+            in_process: true,
         } => {
             demo::run(
                 demo::DemoOptions {

@@ -8,6 +8,7 @@ fn a_small_demo_completes_and_prints_the_summary() {
     let out = Command::new(env!("CARGO_BIN_EXE_canopy"))
         .args([
             "demo",
+            "--in-process",
             "--members",
             "20",
             "--active",
@@ -45,4 +46,48 @@ fn a_demo_of_one_member_is_refused() {
         .output()
         .expect("runs canopy");
     assert!(!out.status.success());
+}
+
+#[test]
+fn the_demo_through_the_delivery_service_completes() {
+    let out = Command::new(env!("CARGO_BIN_EXE_canopy"))
+        .args([
+            "demo",
+            "--members",
+            "12",
+            "--active",
+            "4",
+            "--messages",
+            "2",
+        ])
+        .output()
+        .expect("runs canopy");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("delivery service on http://127.0.0.1:"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("8 messages, each read once and in order by every other active member"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("all 3 active members agree on the epoch authenticator after every commit"),
+        "{stdout}"
+    );
+    for op in [
+        "register + publish KeyPackages",
+        "invite everyone (claims + commit + Welcome)",
+        "join from the Welcome (read)",
+        "add a second device (endorse + register)",
+        "restart a client from its store",
+        "remove commit (create + post)",
+    ] {
+        assert!(stdout.contains(op), "missing {op}: {stdout}");
+    }
 }

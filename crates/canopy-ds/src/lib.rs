@@ -129,3 +129,75 @@ pub fn serve_blocking(
         .await
     })
 }
+
+/// A Delivery Service running on a thread of its own (for `canopy demo` and tests): stopped
+/// when dropped.
+pub struct RunningDs {
+    /// The address it listens on.
+    pub addr: std::net::SocketAddr,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<std::io::Result<()>>>,
+}
+
+impl RunningDs {
+    /// `http://addr`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+impl Drop for RunningDs {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// Starts the Delivery Service on `listen` over the SQLite database at `db` on a new thread,
+/// and returns once it listens.
+///
+/// # Errors
+/// The database does not open, or the address cannot be bound.
+pub fn spawn_sqlite(
+    listen: std::net::SocketAddr,
+    db: &std::path::Path,
+    limits: Limits,
+) -> std::io::Result<RunningDs> {
+    let store = canopy_store::ds::SqliteDs::open(db).map_err(std::io::Error::other)?;
+    let service = Service::new(Arc::new(store), limits, system_clock());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (bound_tx, bound_rx) = std::sync::mpsc::channel();
+    let thread = std::thread::Builder::new()
+        .name("canopy-ds".into())
+        .spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async move {
+                let listener = match tokio::net::TcpListener::bind(listen).await {
+                    Ok(l) => l,
+                    Err(e) => {
+                        let _ = bound_tx.send(Err(e));
+                        return Ok(());
+                    }
+                };
+                let _ = bound_tx.send(listener.local_addr());
+                serve(listener, AppState::new(service), async move {
+                    let _ = stopped.await;
+                })
+                .await
+            })
+        })?;
+    let addr = bound_rx
+        .recv()
+        .map_err(|_| std::io::Error::other("the delivery service did not start"))??;
+    Ok(RunningDs {
+        addr,
+        stop: Some(stop),
+        thread: Some(thread),
+    })
+}

@@ -411,7 +411,7 @@ impl DsTx for PgDsTx<'_> {
         // FOR UPDATE: a request that reads a group's row holds it until it commits, which is
         // what orders the group's messages across connections and processes.
         let Some(r) = self.opt(
-            "SELECT mode, epoch, next_seq, state, state_seq, group_info FROM ds_groups WHERE id = $1 FOR UPDATE",
+            "SELECT mode, epoch, next_seq, state_seq FROM ds_groups WHERE id = $1 FOR UPDATE",
             &[&id],
         )?
         else {
@@ -424,10 +424,19 @@ impl DsTx for PgDsTx<'_> {
                 .map_err(|_| StoreError::corrupt("ds_groups.mode", format!("{mode}")))?,
             epoch: to_u64(r.get(1))?,
             next_seq: to_u64(r.get(2))?,
-            state: r.get(3),
-            state_seq: to_u64(r.get(4))?,
-            group_info: r.get(5),
+            state: None,
+            state_seq: to_u64(r.get(3))?,
+            group_info: None,
         }))
+    }
+
+    fn group_blobs(&mut self, id: &[u8]) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), StoreError> {
+        Ok(self
+            .opt(
+                "SELECT state, group_info FROM ds_groups WHERE id = $1",
+                &[&id],
+            )?
+            .map_or((None, None), |r| (r.get(0), r.get(1))))
     }
 
     fn update_group(

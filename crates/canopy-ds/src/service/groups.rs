@@ -67,18 +67,18 @@ fn status(tx: &mut dyn DsTx, row: &GroupRow) -> Result<GroupStatus, ApiError> {
 }
 
 /// The group's public view: the cached one if it is current, else decoded from its row.
-fn load_public(ctx: &Ctx<'_>, row: &GroupRow) -> Result<PublicGroup, ApiError> {
+fn load_public(tx: &mut dyn DsTx, ctx: &Ctx<'_>, row: &GroupRow) -> Result<PublicGroup, ApiError> {
     if let Ok(mut cache) = ctx.public.lock()
         && let Some((at, group)) = cache.remove(&row.id)
         && at == row.state_seq
     {
         return Ok(group);
     }
-    let state = row
-        .state
-        .as_deref()
+    let state = tx
+        .group_blobs(&row.id)?
+        .0
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "a public group without its state"))?;
-    PublicGroup::from_bytes(ctx.crypto, state).map_err(|e| {
+    PublicGroup::from_bytes(ctx.crypto, &state).map_err(|e| {
         tracing::error!(error = %e, "a stored public group");
         ApiError::new(ErrorCode::Internal, "a stored public group does not load")
     })
@@ -232,9 +232,10 @@ pub fn get_group_info(
     id: &[u8],
 ) -> Result<Reply, ApiError> {
     authenticate(tx, ctx, req, None)?;
-    let row = group_row(tx, id)?;
-    let info = row
-        .group_info
+    group_row(tx, id)?;
+    let info = tx
+        .group_blobs(id)?
+        .1
         .ok_or_else(|| ApiError::new(ErrorCode::UnknownMessage, "no GroupInfo was published"))?;
     Ok(Reply::bytes(MESSAGE_MLS, info))
 }
@@ -262,7 +263,7 @@ pub fn put_group_info(
     }
     let mut cache = None;
     if row.mode == PUBLIC {
-        let group = load_public(ctx, &row)?;
+        let group = load_public(tx, ctx, &row)?;
         let validator = BasicCredentialValidator::new();
         group
             .check_group_info(&ctx.env(&validator), &req.body)
@@ -390,7 +391,7 @@ pub fn post_message(
             if pm.content.epoch != row.epoch {
                 return Err(stale(tx, id, pm.content.epoch, row.epoch, commit)?);
             }
-            let mut group = load_public(ctx, &row)?;
+            let mut group = load_public(tx, ctx, &row)?;
             // The devices of the leaves this commit may remove, looked up before the tree changes.
             let mut leaving: BTreeMap<u32, Vec<u8>> = BTreeMap::new();
             if let FramedContentBody::Commit(c) = &pm.content.body {

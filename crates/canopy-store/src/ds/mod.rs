@@ -139,8 +139,11 @@ pub trait DsTx {
 
     /// A new group; `false` if the id exists.
     fn insert_group(&mut self, group: &GroupRow, now: u64) -> Result<bool, StoreError>;
-    /// The group `id`.
+    /// The group `id`, without its blobs (`state` and `group_info` are `None`: at 10,000
+    /// members they are megabytes, and most requests need neither).
     fn group(&mut self, id: &[u8]) -> Result<Option<GroupRow>, StoreError>;
+    /// The group's saved public view and latest GroupInfo.
+    fn group_blobs(&mut self, id: &[u8]) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), StoreError>;
     /// Sets the group's epoch and next position, and its state (changed by the message at
     /// `next_seq - 1`) and GroupInfo where given.
     fn update_group(

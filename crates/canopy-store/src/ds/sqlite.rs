@@ -281,29 +281,33 @@ impl DsTx for SqliteDsTx<'_> {
     }
 
     fn group(&mut self, id: &[u8]) -> Result<Option<GroupRow>, StoreError> {
-        type Row = (i64, i64, i64, Option<Vec<u8>>, i64, Option<Vec<u8>>);
-        let row: Option<Row> = self
+        let row: Option<(i64, i64, i64, i64)> = self
             .conn
-            .prepare_cached(
-                "SELECT mode, epoch, next_seq, state, state_seq, group_info FROM ds_groups WHERE id = ?1",
-            )?
-            .query_row([id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?))
-            })
+            .prepare_cached("SELECT mode, epoch, next_seq, state_seq FROM ds_groups WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))
             .optional()?;
-        row.map(|(mode, epoch, next_seq, state, state_seq, group_info)| {
+        row.map(|(mode, epoch, next_seq, state_seq)| {
             Ok(GroupRow {
                 id: id.to_vec(),
                 mode: u8::try_from(mode)
                     .map_err(|_| StoreError::corrupt("ds_groups.mode", format!("{mode}")))?,
                 epoch: to_u64(epoch, "ds_groups.epoch")?,
                 next_seq: to_u64(next_seq, "ds_groups.next_seq")?,
-                state,
+                state: None,
                 state_seq: to_u64(state_seq, "ds_groups.state_seq")?,
-                group_info,
+                group_info: None,
             })
         })
         .transpose()
+    }
+
+    fn group_blobs(&mut self, id: &[u8]) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), StoreError> {
+        Ok(self
+            .conn
+            .prepare_cached("SELECT state, group_info FROM ds_groups WHERE id = ?1")?
+            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .optional()?
+            .unwrap_or((None, None)))
     }
 
     fn update_group(
