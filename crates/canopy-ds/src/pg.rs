@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use canopy_store::StoreError;
 use canopy_store::ds::{
-    DS_MIGRATIONS, DeviceRow, DsStore, DsTx, GroupRow, InboxEntry, KeyPackageStock,
+    DS_MIGRATIONS, DeviceRow, DsStore, DsTx, GroupBlobs, GroupRow, InboxEntry, KeyPackageStock,
 };
 use postgres::fallible_iterator::FallibleIterator;
 use postgres::{Client, NoTls, Row};
@@ -430,13 +430,16 @@ impl DsTx for PgDsTx<'_> {
         }))
     }
 
-    fn group_blobs(&mut self, id: &[u8]) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), StoreError> {
+    fn group_blobs(&mut self, id: &[u8]) -> Result<GroupBlobs, StoreError> {
         Ok(self
             .opt(
                 "SELECT state, group_info FROM ds_groups WHERE id = $1",
                 &[&id],
             )?
-            .map_or((None, None), |r| (r.get(0), r.get(1))))
+            .map_or_else(GroupBlobs::default, |r| GroupBlobs {
+                state: r.get(0),
+                group_info: r.get(1),
+            }))
     }
 
     fn update_group(

@@ -76,7 +76,7 @@ fn load_public(tx: &mut dyn DsTx, ctx: &Ctx<'_>, row: &GroupRow) -> Result<Publi
     }
     let state = tx
         .group_blobs(&row.id)?
-        .0
+        .state
         .ok_or_else(|| ApiError::new(ErrorCode::Internal, "a public group without its state"))?;
     PublicGroup::from_bytes(ctx.crypto, &state).map_err(|e| {
         tracing::error!(error = %e, "a stored public group");
@@ -235,7 +235,7 @@ pub fn get_group_info(
     group_row(tx, id)?;
     let info = tx
         .group_blobs(id)?
-        .1
+        .group_info
         .ok_or_else(|| ApiError::new(ErrorCode::UnknownMessage, "no GroupInfo was published"))?;
     Ok(Reply::bytes(MESSAGE_MLS, info))
 }

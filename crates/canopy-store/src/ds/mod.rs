@@ -53,6 +53,15 @@ pub struct GroupRow {
     pub group_info: Option<Vec<u8>>,
 }
 
+/// A group's large columns, read only when needed.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct GroupBlobs {
+    /// The saved public view (public groups).
+    pub state: Option<Vec<u8>>,
+    /// The latest GroupInfo a member published.
+    pub group_info: Option<Vec<u8>>,
+}
+
 /// One entry of an inbox read.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum InboxEntry {
@@ -143,7 +152,7 @@ pub trait DsTx {
     /// members they are megabytes, and most requests need neither).
     fn group(&mut self, id: &[u8]) -> Result<Option<GroupRow>, StoreError>;
     /// The group's saved public view and latest GroupInfo.
-    fn group_blobs(&mut self, id: &[u8]) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), StoreError>;
+    fn group_blobs(&mut self, id: &[u8]) -> Result<GroupBlobs, StoreError>;
     /// Sets the group's epoch and next position, and its state (changed by the message at
     /// `next_seq - 1`) and GroupInfo where given.
     fn update_group(

@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use rusqlite::{Connection, OptionalExtension, params};
 
-use super::{DS_MIGRATIONS, DeviceRow, DsStore, DsTx, GroupRow, InboxEntry, KeyPackageStock};
+use super::{
+    DS_MIGRATIONS, DeviceRow, DsStore, DsTx, GroupBlobs, GroupRow, InboxEntry, KeyPackageStock,
+};
 use crate::StoreError;
 
 /// The embedded Delivery Service database.
@@ -301,13 +303,18 @@ impl DsTx for SqliteDsTx<'_> {
         .transpose()
     }
 
-    fn group_blobs(&mut self, id: &[u8]) -> Result<(Option<Vec<u8>>, Option<Vec<u8>>), StoreError> {
+    fn group_blobs(&mut self, id: &[u8]) -> Result<GroupBlobs, StoreError> {
         Ok(self
             .conn
             .prepare_cached("SELECT state, group_info FROM ds_groups WHERE id = ?1")?
-            .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))
+            .query_row([id], |r| {
+                Ok(GroupBlobs {
+                    state: r.get(0)?,
+                    group_info: r.get(1)?,
+                })
+            })
             .optional()?
-            .unwrap_or((None, None)))
+            .unwrap_or_default())
     }
 
     fn update_group(
