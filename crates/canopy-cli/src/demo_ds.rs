@@ -319,7 +319,7 @@ pub fn run(opts: DsDemoOptions, out: &mut dyn Write, progress: bool) -> anyhow::
         cmd::remove::run(
             &mut sessions[0],
             &String::from_utf8_lossy(&group),
-            &[last.clone()],
+            std::slice::from_ref(&last),
             &mut quiet,
         )
     })?;
