@@ -38,7 +38,10 @@ use canopy_store::ds::SqliteDs;
 use common::{Device, NOW, SUITE, Server};
 
 fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn agent() -> ureq::Agent {
@@ -50,12 +53,32 @@ fn agent() -> ureq::Agent {
 }
 
 /// A signed request over a kept-alive connection.
-fn call(agent: &ureq::Agent, server: &Server, d: &Device, method: &str, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
+fn call(
+    agent: &ureq::Agent,
+    server: &Server,
+    d: &Device,
+    method: &str,
+    path: &str,
+    body: &[u8],
+) -> (u16, Vec<u8>) {
     let nonce = d.next_nonce();
-    let content = RequestSignature { method, path_and_query: path, device: &d.id, timestamp: NOW, nonce: &nonce, body }.signed_content();
+    let content = RequestSignature {
+        method,
+        path_and_query: path,
+        device: &d.id,
+        timestamp: NOW,
+        nonce: &nonce,
+        body,
+    }
+    .signed_content();
     let sig = hex::encode(&d.sign(&content));
     let url = format!("{}{path}", server.base);
-    let headers = [(auth::DEVICE, d.id.clone()), (auth::TIMESTAMP, NOW.to_string()), (auth::NONCE, nonce), (auth::SIGNATURE, sig)];
+    let headers = [
+        (auth::DEVICE, d.id.clone()),
+        (auth::TIMESTAMP, NOW.to_string()),
+        (auth::NONCE, nonce),
+        (auth::SIGNATURE, sig),
+    ];
     let resp = if method == "GET" {
         let mut r = agent.get(&url);
         for (k, v) in &headers {
@@ -71,7 +94,14 @@ fn call(agent: &ureq::Agent, server: &Server, d: &Device, method: &str, path: &s
     };
     let mut resp = resp.unwrap();
     let status = resp.status().as_u16();
-    (status, resp.body_mut().with_config().limit(64 << 20).read_to_vec().unwrap())
+    (
+        status,
+        resp.body_mut()
+            .with_config()
+            .limit(64 << 20)
+            .read_to_vec()
+            .unwrap(),
+    )
 }
 
 fn parallel<T: Sync>(items: &[T], threads: usize, f: impl Fn(&ureq::Agent, &T) + Sync) {
@@ -109,12 +139,27 @@ fn main() {
     let posters = env_or("CANOPY_LOAD_THREADS", 4);
     let pg = std::env::var("CANOPY_LOAD_POSTGRES").ok();
     let dir = tempfile::tempdir().unwrap();
-    let limits = Limits { requests_per_second: u32::MAX / 2, claims_per_minute: u32::MAX / 2, ..Limits::default() };
-    let (server, backend) = match &pg {
-        Some(url) => (Server::on_postgres(url, &common::fresh_schema(), limits), "PostgreSQL"),
-        None => (Server::with_store(Arc::new(SqliteDs::open(&dir.path().join("ds.db")).unwrap()), limits), "SQLite (file, WAL)"),
+    let limits = Limits {
+        requests_per_second: u32::MAX / 2,
+        claims_per_minute: u32::MAX / 2,
+        ..Limits::default()
     };
-    println!("load: {groups} groups of {size} + 1 group of {big}, {total} messages, {posters} posting threads, {backend}");
+    let (server, backend) = match &pg {
+        Some(url) => (
+            Server::on_postgres(url, &common::fresh_schema(), limits),
+            "PostgreSQL",
+        ),
+        None => (
+            Server::with_store(
+                Arc::new(SqliteDs::open(&dir.path().join("ds.db")).unwrap()),
+                limits,
+            ),
+            "SQLite (file, WAL)",
+        ),
+    };
+    println!(
+        "load: {groups} groups of {size} + 1 group of {big}, {total} messages, {posters} posting threads, {backend}"
+    );
     let provider = canopy_crypto_rustcrypto::RustCryptoProvider::new();
     let validator = BasicCredentialValidator::new();
     let e = Env::new(&provider, &validator).at(NOW);
@@ -126,81 +171,180 @@ fn main() {
     let devices: Vec<Vec<Device>> = layout
         .iter()
         .enumerate()
-        .map(|(g, n)| (0..*n).map(|m| Device::new(&format!("g{g}m{m}/d"))).collect())
+        .map(|(g, n)| {
+            (0..*n)
+                .map(|m| Device::new(&format!("g{g}m{m}/d")))
+                .collect()
+        })
         .collect();
     let flat: Vec<&Device> = devices.iter().flatten().collect();
     parallel(&flat, 4, |a, d| {
         let body = serde_json::json!({"device": d.id, "suite": SUITE.0, "signature_key": hex::encode(d.key.public.as_bytes())});
-        assert_eq!(call(a, &server, d, "POST", "/v1/users", body.to_string().as_bytes()).0, 200);
+        assert_eq!(
+            call(
+                a,
+                &server,
+                d,
+                "POST",
+                "/v1/users",
+                body.to_string().as_bytes()
+            )
+            .0,
+            200
+        );
     });
     let kps: Vec<(usize, usize, canopy_core::KeyPackage)> = devices
         .iter()
         .enumerate()
-        .flat_map(|(g, ds)| ds.iter().enumerate().skip(1).map(move |(m, d)| (g, m, d.key_package().key_package)))
+        .flat_map(|(g, ds)| {
+            ds.iter()
+                .enumerate()
+                .skip(1)
+                .map(move |(m, d)| (g, m, d.key_package().key_package))
+        })
         .collect();
     parallel(&kps, 4, |a, (g, m, kp)| {
-        assert_eq!(call(a, &server, &devices[*g][*m], "POST", "/v1/key-packages", &kp.to_message_bytes().unwrap()).0, 200);
+        assert_eq!(
+            call(
+                a,
+                &server,
+                &devices[*g][*m],
+                "POST",
+                "/v1/key-packages",
+                &kp.to_message_bytes().unwrap()
+            )
+            .0,
+            200
+        );
     });
     let mut creators: Vec<Group> = Vec::new();
     let a = agent();
     for (g, ds) in devices.iter().enumerate() {
         let creator = &ds[0];
-        let mut group = Group::create(&e, CreateParams::new(SUITE, format!("load{g}").into_bytes(), &creator.leaf_params(), Arc::new(creator.key.clone()))).unwrap();
+        let mut group = Group::create(
+            &e,
+            CreateParams::new(
+                SUITE,
+                format!("load{g}").into_bytes(),
+                &creator.leaf_params(),
+                Arc::new(creator.key.clone()),
+            ),
+        )
+        .unwrap();
         let info = group.group_info(&e, true).unwrap();
-        assert_eq!(call(&a, &server, creator, "POST", "/v1/groups", &info).0, 200);
-        let add: Vec<canopy_core::KeyPackage> = kps.iter().filter(|(kg, _, _)| *kg == g).map(|(_, _, kp)| kp.clone()).collect();
-        let out = group.commit(&e, CommitOptions { add, ..CommitOptions::default() }).unwrap();
+        assert_eq!(
+            call(&a, &server, creator, "POST", "/v1/groups", &info).0,
+            200
+        );
+        let add: Vec<canopy_core::KeyPackage> = kps
+            .iter()
+            .filter(|(kg, _, _)| *kg == g)
+            .map(|(_, _, kp)| kp.clone())
+            .collect();
+        let out = group
+            .commit(
+                &e,
+                CommitOptions {
+                    add,
+                    ..CommitOptions::default()
+                },
+            )
+            .unwrap();
         let path = format!("/v1/groups/{}/messages", hex::encode(group.group_id()));
-        let (status, body) = call(&a, &server, creator, "POST", &path, &[out.commit, out.welcome.unwrap()].concat());
+        let (status, body) = call(
+            &a,
+            &server,
+            creator,
+            "POST",
+            &path,
+            &[out.commit, out.welcome.unwrap()].concat(),
+        );
         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
         let _ = group.merge_pending_commit().unwrap();
         creators.push(group);
     }
     // Every device drains its Welcome (so that the measured inboxes hold messages only).
-    parallel(&flat, 4, |a, d| loop {
-        let (_, body) = call(a, &server, d, "GET", "/v1/inbox?max=1000", b"");
-        let got = Delivery::decode_all(&body).unwrap();
-        if got.is_empty() {
-            break;
+    parallel(&flat, 4, |a, d| {
+        loop {
+            let (_, body) = call(a, &server, d, "GET", "/v1/inbox?max=1000", b"");
+            let got = Delivery::decode_all(&body).unwrap();
+            if got.is_empty() {
+                break;
+            }
+            let welcomes = got
+                .iter()
+                .filter(|x| x.kind == DeliveryKind::Welcome)
+                .map(|x| x.seq)
+                .max();
+            let groups: Vec<_> = got
+                .iter()
+                .filter(|x| x.kind == DeliveryKind::Group)
+                .map(|x| serde_json::json!({"group_id": hex::encode(&x.group_id), "seq": x.seq}))
+                .collect();
+            let ack = serde_json::json!({"welcomes": welcomes, "groups": groups});
+            call(
+                a,
+                &server,
+                d,
+                "POST",
+                "/v1/inbox/ack",
+                ack.to_string().as_bytes(),
+            );
         }
-        let welcomes = got.iter().filter(|x| x.kind == DeliveryKind::Welcome).map(|x| x.seq).max();
-        let groups: Vec<_> = got
-            .iter()
-            .filter(|x| x.kind == DeliveryKind::Group)
-            .map(|x| serde_json::json!({"group_id": hex::encode(&x.group_id), "seq": x.seq}))
-            .collect();
-        let ack = serde_json::json!({"welcomes": welcomes, "groups": groups});
-        call(a, &server, d, "POST", "/v1/inbox/ack", ack.to_string().as_bytes());
     });
     // The messages, encrypted in advance: a tenth to the large group, the rest round robin.
     let big_index = groups;
     let mut messages: Vec<(usize, Vec<u8>)> = Vec::with_capacity(total);
     for i in 0..total {
-        let g = if groups == 0 || i % 10 == 0 { big_index } else { i % groups };
+        let g = if groups == 0 || i % 10 == 0 {
+            big_index
+        } else {
+            i % groups
+        };
         let text = format!("load message {i}");
-        messages.push((g, creators[g].encrypt_application(&e, text.as_bytes(), b"").unwrap()));
+        messages.push((
+            g,
+            creators[g]
+                .encrypt_application(&e, text.as_bytes(), b"")
+                .unwrap(),
+        ));
     }
     println!("setup: {:.1?} ({} devices)", t.elapsed(), flat.len());
 
     // Sampled receivers: 2 members of 10 small groups and 10 of the large one.
-    let mut sample: Vec<(usize, usize)> = (0..groups.min(10)).flat_map(|g| [(g, 1), (g, size - 1)]).collect();
+    let mut sample: Vec<(usize, usize)> = (0..groups.min(10))
+        .flat_map(|g| [(g, 1), (g, size - 1)])
+        .collect();
     sample.extend((1..=10.min(big - 1)).map(|m| (big_index, m * (big - 1) / 10.min(big - 1))));
-    let expected: BTreeMap<usize, usize> = messages.iter().fold(BTreeMap::new(), |mut m, (g, _)| {
-        *m.entry(*g).or_default() += 1;
-        m
-    });
+    let expected: BTreeMap<usize, usize> =
+        messages.iter().fold(BTreeMap::new(), |mut m, (g, _)| {
+            *m.entry(*g).or_default() += 1;
+            m
+        });
     let accepted_at: Mutex<BTreeMap<(usize, u64), Instant>> = Mutex::new(BTreeMap::new());
     let latency_small: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
     let latency_big: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
     let delivered: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
     let problems: Mutex<Vec<String>> = Mutex::new(Vec::new());
-    let group_of: BTreeMap<Vec<u8>, usize> = creators.iter().enumerate().map(|(i, g)| (g.group_id().to_vec(), i)).collect();
+    let group_of: BTreeMap<Vec<u8>, usize> = creators
+        .iter()
+        .enumerate()
+        .map(|(i, g)| (g.group_id().to_vec(), i))
+        .collect();
     let done = std::sync::atomic::AtomicBool::new(false);
     let mut wall = Duration::ZERO;
     std::thread::scope(|s| {
         for &(g, m) in &sample {
-            let (server, devices, accepted_at, delivered, problems, group_of, done, expected) =
-                (&server, &devices, &accepted_at, &delivered, &problems, &group_of, &done, &expected);
+            let (server, devices, accepted_at, delivered, problems, group_of, done, expected) = (
+                &server,
+                &devices,
+                &accepted_at,
+                &delivered,
+                &problems,
+                &group_of,
+                &done,
+                &expected,
+            );
             s.spawn(move || {
                 let a = agent();
                 let d = &devices[g][m];
@@ -219,12 +363,25 @@ fn main() {
                         seqs.push(x.seq);
                         last.insert(hex::encode(&x.group_id), x.seq);
                         if let Some(at) = accepted_at.lock().unwrap().get(&(g, x.seq)) {
-                            delivered.lock().unwrap().push(now.saturating_duration_since(*at));
+                            delivered
+                                .lock()
+                                .unwrap()
+                                .push(now.saturating_duration_since(*at));
                         }
                     }
                     if !last.is_empty() {
-                        let groups: Vec<_> = last.iter().map(|(k, v)| serde_json::json!({"group_id": k, "seq": v})).collect();
-                        call(&a, server, d, "POST", "/v1/inbox/ack", serde_json::json!({"groups": groups}).to_string().as_bytes());
+                        let groups: Vec<_> = last
+                            .iter()
+                            .map(|(k, v)| serde_json::json!({"group_id": k, "seq": v}))
+                            .collect();
+                        call(
+                            &a,
+                            server,
+                            d,
+                            "POST",
+                            "/v1/inbox/ack",
+                            serde_json::json!({"groups": groups}).to_string().as_bytes(),
+                        );
                     }
                     if done.load(Ordering::SeqCst) && got.is_empty() && seqs.len() < want {
                         // Posting is over and the inbox is empty: whatever is missing is lost.
@@ -233,13 +390,24 @@ fn main() {
                 }
                 let unique: BTreeSet<u64> = seqs.iter().copied().collect();
                 if unique.len() != seqs.len() {
-                    problems.lock().unwrap().push(format!("{}: {} duplicated", d.id, seqs.len() - unique.len()));
+                    problems.lock().unwrap().push(format!(
+                        "{}: {} duplicated",
+                        d.id,
+                        seqs.len() - unique.len()
+                    ));
                 }
                 if seqs.windows(2).any(|w| w[0] >= w[1]) {
-                    problems.lock().unwrap().push(format!("{}: reordered", d.id));
+                    problems
+                        .lock()
+                        .unwrap()
+                        .push(format!("{}: reordered", d.id));
                 }
                 if unique.len() != want {
-                    problems.lock().unwrap().push(format!("{}: {} of {want} delivered", d.id, unique.len()));
+                    problems.lock().unwrap().push(format!(
+                        "{}: {} of {want} delivered",
+                        d.id,
+                        unique.len()
+                    ));
                 }
             });
         }
@@ -253,16 +421,29 @@ fn main() {
                     let a = agent();
                     loop {
                         let i = next.fetch_add(1, Ordering::SeqCst);
-                        let Some((g, bytes)) = messages.get(i) else { return };
+                        let Some((g, bytes)) = messages.get(i) else {
+                            return;
+                        };
                         let creator = &devices[*g][0];
-                        let path = format!("/v1/groups/{}/messages", hex::encode(creators[*g].group_id()));
+                        let path = format!(
+                            "/v1/groups/{}/messages",
+                            hex::encode(creators[*g].group_id())
+                        );
                         let start = Instant::now();
                         let (status, body) = call(&a, &server, creator, "POST", &path, bytes);
                         let end = Instant::now();
                         assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
-                        let accepted: canopy_ds_api::types::Accepted = serde_json::from_slice(&body).unwrap();
+                        let accepted: canopy_ds_api::types::Accepted =
+                            serde_json::from_slice(&body).unwrap();
                         accepted_at.lock().unwrap().insert((*g, accepted.seq), end);
-                        if *g == big_index { &latency_big } else { &latency_small }.lock().unwrap().push(end - start);
+                        if *g == big_index {
+                            &latency_big
+                        } else {
+                            &latency_small
+                        }
+                        .lock()
+                        .unwrap()
+                        .push(end - start);
                     }
                 });
             }
@@ -271,16 +452,33 @@ fn main() {
         done.store(true, Ordering::SeqCst);
     });
     let n = messages.len();
-    println!("posted {n} messages in {wall:.2?}: {:.0} messages/s accepted", n as f64 / wall.as_secs_f64());
-    for (what, l) in [("a group of 10", &latency_small), ("the group of 10,000", &latency_big)] {
+    println!(
+        "posted {n} messages in {wall:.2?}: {:.0} messages/s accepted",
+        n as f64 / wall.as_secs_f64()
+    );
+    for (what, l) in [
+        ("a group of 10", &latency_small),
+        ("the group of 10,000", &latency_big),
+    ] {
         let mut l = l.lock().unwrap().clone();
         l.sort();
         let mean = l.iter().sum::<Duration>() / u32::try_from(l.len().max(1)).unwrap();
-        println!("accepting a message in {what}: mean {mean:.2?}, p50 {:.2?}, p99 {:.2?} ({} messages)", percentile(&l, 0.5), percentile(&l, 0.99), l.len());
+        println!(
+            "accepting a message in {what}: mean {mean:.2?}, p50 {:.2?}, p99 {:.2?} ({} messages)",
+            percentile(&l, 0.5),
+            percentile(&l, 0.99),
+            l.len()
+        );
     }
     let mut d = delivered.lock().unwrap().clone();
     d.sort();
-    println!("delivery latency at {} sampled devices ({} deliveries): p50 {:.2?}, p99 {:.2?}", sample.len(), d.len(), percentile(&d, 0.5), percentile(&d, 0.99));
+    println!(
+        "delivery latency at {} sampled devices ({} deliveries): p50 {:.2?}, p99 {:.2?}",
+        sample.len(),
+        d.len(),
+        percentile(&d, 0.5),
+        percentile(&d, 0.99)
+    );
     let problems = problems.lock().unwrap();
     if problems.is_empty() {
         println!("lost, duplicated or reordered at the sampled devices: none");

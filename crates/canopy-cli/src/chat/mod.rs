@@ -45,6 +45,9 @@ impl Out<'_> {
                 }
                 Event::Removed { group } => format!("[{group}] you were removed"),
                 Event::Proposed { group } => format!("[{group}] a change was proposed"),
+                Event::Skipped { group, reason } => {
+                    format!("[{group}] skipped a message: {reason}")
+                }
             };
             self.say(&text, e)?;
         }

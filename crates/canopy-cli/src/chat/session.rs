@@ -83,6 +83,14 @@ pub enum Event {
         /// The group.
         group: String,
     },
+    /// A delivery this device could not use (for an epoch it never had, a group it left); it
+    /// is not retried.
+    Skipped {
+        /// The group.
+        group: String,
+        /// Why.
+        reason: String,
+    },
 }
 
 /// A group's display name: its id as text.
@@ -495,8 +503,18 @@ impl Session {
                     tx.put(Table::App, &seen_key(&d.group_id), &seq.to_be_bytes())?;
                     tx.commit()?;
                 }
-                let _ = e;
-                Ok(None)
+                // Our own handshake messages come back from the DS (so that a crash after
+                // posting is recovered); once merged they are nothing new.
+                if matches!(
+                    &e,
+                    canopy_client::ClientError::Group(canopy_core::GroupError::OwnMessage)
+                ) {
+                    return Ok(None);
+                }
+                Ok(Some(Event::Skipped {
+                    group: group_name(&d.group_id),
+                    reason: e.to_string(),
+                }))
             }
         }
     }
