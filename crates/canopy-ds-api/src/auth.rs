@@ -9,7 +9,7 @@
 //! | [`DEVICE`] | `user/device` |
 //! | [`TIMESTAMP`] | seconds since the Unix epoch, decimal |
 //! | [`NONCE`] | 16 random bytes, hex |
-//! | [`SIGNATURE`] | the signature of [`signed_content`], hex |
+//! | [`SIGNATURE`] | the signature of [`RequestSignature::signed_content`], hex |
 //!
 //! The server refuses a timestamp more than [`SIGNATURE_WINDOW_SECS`] away from its clock and a
 //! nonce the device already used within the window (replay), and it keeps used nonces for

@@ -3,7 +3,7 @@
 //! DS processes can serve the same groups. Ordering: a transaction reads its group's row
 //! `FOR UPDATE`, so two commits for one group are serialised by the database. Live
 //! delivery across processes: accepting a message `NOTIFY`s the group (and a Welcome the
-//! device); every process `LISTEN`s and wakes its own long polls ([`listen`]).
+//! device); every process `LISTEN`s and wakes its own long polls ([`PgDs::listen`]).
 
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
