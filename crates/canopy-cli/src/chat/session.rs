@@ -93,6 +93,16 @@ pub enum Event {
     },
 }
 
+/// The `user/device` a Basic credential names (`None` for other credential types).
+pub fn device_name(credential: &Credential) -> Option<String> {
+    match credential {
+        Credential::Basic { identity } => {
+            Some(String::from_utf8_lossy(identity.as_slice()).into_owned())
+        }
+        _ => None,
+    }
+}
+
 /// A group's display name: its id as text.
 pub fn group_name(id: &[u8]) -> String {
     String::from_utf8_lossy(id).into_owned()
@@ -415,7 +425,7 @@ impl Session {
                 self.client
                     .join(&d.message, &JoinOptions::default(), |incoming, app| {
                         if seen(app, SEEN_WELCOME)? >= seq {
-                            return Ok(false);
+                            return Ok(None);
                         }
                         app.put(SEEN_WELCOME, &seq.to_be_bytes())?;
                         let group = incoming.group_id().to_vec();
@@ -426,7 +436,7 @@ impl Session {
                             text: format!("{me} joined"),
                         };
                         app.put(&history_key(&group, 0), &serde_json::to_vec(&entry)?)?;
-                        Ok(true)
+                        Ok(Some(None))
                     })
             }
             DeliveryKind::Group => {
@@ -444,41 +454,30 @@ impl Session {
                 }
                 self.client.process_incoming(&d.message, |incoming, app| {
                     app.put(&key, &seq.to_be_bytes())?;
-                    if let Incoming::Application(m) = incoming {
-                        let from = match &m.sender_credential {
-                            Some(Credential::Basic { identity }) => {
-                                String::from_utf8_lossy(identity.as_slice()).into_owned()
-                            }
-                            _ => format!("leaf {}", m.sender.value()),
-                        };
-                        let entry = HistoryEntry {
-                            group: group_name(&group),
-                            seq,
-                            from,
-                            text: String::from_utf8_lossy(&m.data).into_owned(),
-                        };
-                        app.put(&history_key(&group, seq), &serde_json::to_vec(&entry)?)?;
+                    let Incoming::Application(m) = incoming else {
+                        return Ok(Some(None));
+                    };
+                    let from = match &m.sender_credential {
+                        Some(c) => device_name(c),
+                        None => None,
                     }
-                    Ok(true)
+                    .unwrap_or_else(|| format!("leaf {}", m.sender.value()));
+                    let entry = HistoryEntry {
+                        group: group_name(&group),
+                        seq,
+                        from,
+                        text: String::from_utf8_lossy(&m.data).into_owned(),
+                    };
+                    app.put(&history_key(&group, seq), &serde_json::to_vec(&entry)?)?;
+                    Ok(Some(Some(entry)))
                 })
             }
         };
         match result {
-            Ok((incoming, true)) => Ok(Some(match incoming {
-                Incoming::Application(m) => {
-                    let from = match &m.sender_credential {
-                        Some(Credential::Basic { identity }) => {
-                            String::from_utf8_lossy(identity.as_slice()).into_owned()
-                        }
-                        _ => format!("leaf {}", m.sender.value()),
-                    };
-                    Event::Message(HistoryEntry {
-                        group: group_name(&m.group_id),
-                        seq,
-                        from,
-                        text: String::from_utf8_lossy(&m.data).into_owned(),
-                    })
-                }
+            // The callback returned `None` for a delivery it had already seen, and the
+            // history entry of an application message.
+            Ok((_, Some(Some(entry)))) => Ok(Some(Event::Message(entry))),
+            Ok((incoming, Some(None))) => Ok(Some(match incoming {
                 Incoming::Joined { group_id, .. } => Event::Joined {
                     group: group_name(&group_id),
                 },
@@ -494,7 +493,7 @@ impl Session {
                 },
                 _ => return Ok(None),
             })),
-            Ok((_, false)) => Ok(None),
+            Ok((_, None)) => Ok(None),
             Err(e) => {
                 // A message this device cannot use (for an epoch it never had, our own echo,
                 // a group we left): recorded as seen so that it is not retried forever.

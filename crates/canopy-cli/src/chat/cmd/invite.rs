@@ -2,10 +2,9 @@
 //! from the directory) added in one commit; their Welcome goes to each device's queue.
 
 use canopy_core::MlsMessage;
-use canopy_core::wire::Credential;
 
 use crate::chat::Out;
-use crate::chat::session::Session;
+use crate::chat::session::{Session, device_name};
 
 /// Runs the command.
 pub fn run(
@@ -28,14 +27,11 @@ pub fn invite(
     users: &[String],
     out: &mut Out<'_>,
 ) -> anyhow::Result<()> {
-    let members: Vec<Vec<u8>> = session
+    let members: std::collections::BTreeSet<String> = session
         .client
         .roster(id)?
         .iter()
-        .filter_map(|m| match m.credential {
-            Credential::Basic { identity } => Some(identity.as_slice().to_vec()),
-            _ => None,
-        })
+        .filter_map(|m| device_name(m.credential))
         .collect();
     let bar = out.bar(
         u64::try_from(users.len()).unwrap_or(0),
@@ -67,8 +63,7 @@ pub fn invite(
             let (message, own, after) = MlsMessage::split_first(rest)?;
             rest = after;
             if let MlsMessage::KeyPackage(kp) = message
-                && let Credential::Basic { identity } = &kp.leaf_node.credential
-                && !members.iter().any(|m| m == identity.as_slice())
+                && device_name(&kp.leaf_node.credential).is_some_and(|d| !members.contains(&d))
             {
                 key_packages.push(own.to_vec());
             }

@@ -1,9 +1,7 @@
 //! `canopy members GROUP`: who is in the group (one line per device).
 
-use canopy_core::wire::Credential;
-
 use crate::chat::Out;
-use crate::chat::session::Session;
+use crate::chat::session::{Session, device_name};
 
 /// Runs the command.
 pub fn run(session: &mut Session, group: &str, out: &mut Out<'_>) -> anyhow::Result<()> {
@@ -14,11 +12,9 @@ pub fn run(session: &mut Session, group: &str, out: &mut Out<'_>) -> anyhow::Res
         .client
         .roster(&id)?
         .iter()
-        .map(|m| match m.credential {
-            Credential::Basic { identity } => {
-                String::from_utf8_lossy(identity.as_slice()).into_owned()
-            }
-            _ => format!("leaf {} (not a basic credential)", m.leaf.value()),
+        .map(|m| {
+            device_name(m.credential)
+                .unwrap_or_else(|| format!("leaf {} (not a basic credential)", m.leaf.value()))
         })
         .collect();
     if out.json {

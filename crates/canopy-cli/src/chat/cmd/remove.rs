@@ -1,9 +1,7 @@
 //! `canopy remove GROUP USER...`: removes every device of each user.
 
-use canopy_core::wire::Credential;
-
 use crate::chat::Out;
-use crate::chat::session::Session;
+use crate::chat::session::{Session, device_name};
 
 /// Runs the command.
 pub fn run(
@@ -19,16 +17,13 @@ pub fn run(
         .client
         .roster(&id)?
         .iter()
-        .filter_map(|m| match m.credential {
-            Credential::Basic { identity } => {
-                let who = String::from_utf8_lossy(identity.as_slice()).into_owned();
-                let user = who.split('/').next().unwrap_or_default().to_owned();
-                users.contains(&user).then(|| {
-                    devices.push(who);
-                    m.leaf
-                })
-            }
-            _ => None,
+        .filter_map(|m| {
+            let who = device_name(m.credential)?;
+            let user = who.split('/').next().unwrap_or_default().to_owned();
+            users.contains(&user).then(|| {
+                devices.push(who);
+                m.leaf
+            })
         })
         .collect();
     if leaves.is_empty() {
