@@ -334,6 +334,7 @@ fn main() {
         .collect();
     let done = std::sync::atomic::AtomicBool::new(false);
     let mut wall = Duration::ZERO;
+    let mut stats_before = None;
     std::thread::scope(|s| {
         for &(g, m) in &sample {
             let (server, devices, accepted_at, delivered, problems, group_of, done, expected) = (
@@ -414,6 +415,7 @@ fn main() {
         }
         // The posters.
         std::thread::sleep(Duration::from_millis(300));
+        stats_before = server.service.group_commit_stats();
         let t = Instant::now();
         let next = AtomicUsize::new(0);
         std::thread::scope(|p| {
@@ -453,13 +455,22 @@ fn main() {
         done.store(true, Ordering::SeqCst);
     });
     let n = messages.len();
+    let stats_after = server.service.group_commit_stats();
+    if let (Some(a), Some(b)) = (stats_before, stats_after) {
+        let (batches, requests) = (b.batches - a.batches, b.requests - a.requests);
+        println!(
+            "group commit while posting: {requests} requests in {batches} transactions ({:.1} per transaction), writer busy {:.0}% of the time",
+            requests as f64 / batches.max(1) as f64,
+            100.0 * (b.busy - a.busy).as_secs_f64() / wall.as_secs_f64()
+        );
+    }
     println!(
         "posted {n} messages in {wall:.2?}: {:.0} messages/s accepted",
         n as f64 / wall.as_secs_f64()
     );
     for (what, l) in [
-        ("a group of 10", &latency_small),
-        ("the group of 10,000", &latency_big),
+        (format!("a group of {size}"), &latency_small),
+        (format!("the group of {big}"), &latency_big),
     ] {
         let mut l = l.lock().unwrap().clone();
         l.sort();

@@ -82,6 +82,19 @@ pub fn verify(
         })
 }
 
+/// What the request's signature covers ([`RequestSignature::signed_content`]).
+pub fn signed_content(req: &Request, headers: &SignedHeaders) -> Vec<u8> {
+    RequestSignature {
+        method: &req.method,
+        path_and_query: &req.path_and_query,
+        device: &headers.device.to_string(),
+        timestamp: headers.timestamp,
+        nonce: &headers.nonce,
+        body: &req.body,
+    }
+    .signed_content()
+}
+
 /// Authenticates `req` as the device its headers name: registered (or `claimed`, for a
 /// registration, whose key is in the body), signature valid, timestamp within the window,
 /// nonce fresh. The nonce is recorded in `tx`.
@@ -122,22 +135,20 @@ pub fn authenticate(
             .device(&id)?
             .ok_or_else(|| ApiError::new(ErrorCode::UnknownDevice, format!("no device {id}")))?,
     };
-    let content = RequestSignature {
-        method: &req.method,
-        path_and_query: &req.path_and_query,
-        device: &id,
-        timestamp: headers.timestamp,
-        nonce: &headers.nonce,
-        body: &req.body,
+    // Checked before the transaction under this very key, or checked now.
+    if req.verified_key.as_deref() != Some(device.signature_key.as_slice()) {
+        verify(
+            ctx.crypto,
+            device.suite,
+            &device.signature_key,
+            &signed_content(req, headers),
+            &headers.signature,
+        )?;
     }
-    .signed_content();
-    verify(
-        ctx.crypto,
-        device.suite,
-        &device.signature_key,
-        &content,
-        &headers.signature,
-    )?;
+    if claimed.is_none() {
+        ctx.devices
+            .insert(&device.id, device.suite, &device.signature_key);
+    }
     let rps = f64::from(ctx.limits.requests_per_second);
     if !ctx.rate.allow(&id, crate::rate::Class::Request, rps, rps) {
         return Err(ApiError::new(
@@ -146,7 +157,7 @@ pub fn authenticate(
         ));
     }
     let expires = headers.timestamp.saturating_add(SIGNATURE_WINDOW_SECS);
-    if !tx.use_nonce(&id, headers.nonce.as_bytes(), expires, ctx.now)? {
+    if !tx.use_nonce(&id, headers.nonce.as_bytes(), expires)? {
         return Err(ApiError::new(
             ErrorCode::Replayed,
             "this nonce was already used",

@@ -8,7 +8,7 @@ use canopy_ds_api::{ErrorBody, ErrorCode};
 use canopy_store::StoreError;
 
 /// A refusal (or a failure) of a request.
-#[derive(Debug, thiserror::Error)]
+#[derive(Clone, Debug, thiserror::Error)]
 #[error("{code:?}: {message}")]
 pub struct ApiError {
     /// The machine-readable reason.

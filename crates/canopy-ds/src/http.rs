@@ -37,7 +37,7 @@ pub struct AppState {
 
 /// Worker threads for the service functions (each holds a database connection while it
 /// runs one request).
-const WORKERS: usize = 8;
+const WORKERS: usize = 32;
 
 impl AppState {
     /// A state over `service`.
@@ -122,6 +122,7 @@ fn request(
         query,
         removes: get(canopy_ds_api::types::REMOVES_HEADER).map(str::to_owned),
         body: body.to_vec(),
+        verified_key: None,
     })
 }
 
@@ -143,17 +144,15 @@ async fn run<F>(state: &AppState, req: Result<Request, ApiError>, f: F) -> Respo
 where
     F: FnOnce(&mut dyn DsTx, &Ctx<'_>, &Request) -> Result<Reply, ApiError> + Send + 'static,
 {
-    let req = match req {
+    let mut req = match req {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
-    let service = Arc::clone(&state.service);
-    let done = state
-        .pool
-        .run(move || service.run(|tx, ctx| f(tx, ctx, &req)))
-        .await;
+    state.service.check_signature_early(&mut req);
+    let done = exec(state, move |tx, ctx| f(tx, ctx, &req)).await;
     match done {
-        Some(Ok(reply)) => {
+        Some(Ok(mut reply)) => {
+            state.service.remember(&mut reply);
             for g in &reply.wake_groups {
                 state.live.wake_group(g);
             }
@@ -167,6 +166,20 @@ where
             tracing::error!("a request's worker failed");
             ApiError::new(ErrorCode::Internal, "the request failed").into_response()
         }
+    }
+}
+
+/// Runs `f` in a transaction: queued for the group-commit writer from this task, or on a
+/// worker thread of the pool (PostgreSQL). `None` if the worker failed.
+async fn exec<R: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce(&mut dyn DsTx, &Ctx<'_>) -> Result<R, ApiError> + Send + 'static,
+) -> Option<Result<R, ApiError>> {
+    let service = Arc::clone(&state.service);
+    if service.group_commits() {
+        Some(service.run_queued(f).await)
+    } else {
+        state.pool.run(move || service.run_with(f)).await
     }
 }
 
@@ -270,7 +283,7 @@ async fn inbox(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
-    let req = match request(&method, &uri, &headers, body) {
+    let mut req = match request(&method, &uri, &headers, body) {
         Ok(r) => r,
         Err(e) => return e.into_response(),
     };
@@ -279,11 +292,8 @@ async fn inbox(
         .query("wait")
         .and_then(|w| w.parse::<u64>().ok())
         .map_or(Duration::ZERO, |w| Duration::from_secs(w).min(max_wait));
-    let service = Arc::clone(&state.service);
-    let first = state
-        .pool
-        .run(move || service.run_with(|tx, ctx| service::read_inbox(tx, ctx, &req)))
-        .await;
+    state.service.check_signature_early(&mut req);
+    let first = exec(&state, move |tx, ctx| service::read_inbox(tx, ctx, &req)).await;
     let read = match first {
         Some(Ok(read)) => read,
         Some(Err(e)) => return e.into_response(),
@@ -300,13 +310,10 @@ async fn inbox(
         .collect();
     let (device, max) = (read.device, read.max);
     let reread = || {
-        let service = Arc::clone(&state.service);
-        let pool = Arc::clone(&state.pool);
         let device = device.clone();
-        async move {
-            pool.run(move || service.run_with(|tx, _| service::read_inbox_of(tx, &device, max)))
-                .await
-        }
+        exec(&state, move |tx, _| {
+            service::read_inbox_of(tx, &device, max)
+        })
     };
     let deadline = tokio::time::Instant::now() + wait;
     loop {

@@ -24,6 +24,7 @@
 
 pub mod auth;
 mod error;
+mod group_commit;
 pub mod http;
 mod limits;
 pub mod live;

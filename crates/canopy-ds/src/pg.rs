@@ -305,14 +305,7 @@ impl DsTx for PgDsTx<'_> {
             .collect()
     }
 
-    fn use_nonce(
-        &mut self,
-        device: &str,
-        nonce: &[u8],
-        expires: u64,
-        now: u64,
-    ) -> Result<bool, StoreError> {
-        self.exec("DELETE FROM ds_nonces WHERE expires < $1", &[&to_i64(now)?])?;
+    fn use_nonce(&mut self, device: &str, nonce: &[u8], expires: u64) -> Result<bool, StoreError> {
         Ok(self.exec(
             "INSERT INTO ds_nonces (device, nonce, expires) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
             &[&device, &nonce, &to_i64(expires)?],
@@ -400,11 +393,25 @@ impl DsTx for PgDsTx<'_> {
     }
 
     fn insert_group(&mut self, g: &GroupRow, now: u64) -> Result<bool, StoreError> {
-        Ok(self.exec(
-            "INSERT INTO ds_groups (id, mode, epoch, next_seq, state, state_seq, group_info, created)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING",
-            &[&g.id, &i64::from(g.mode), &to_i64(g.epoch)?, &to_i64(g.next_seq)?, &g.state, &to_i64(g.state_seq)?, &g.group_info, &to_i64(now)?],
-        )? == 1)
+        let n = self.exec(
+            "INSERT INTO ds_groups (id, mode, epoch, next_seq, state_seq, created)
+             VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
+            &[
+                &g.id,
+                &i64::from(g.mode),
+                &to_i64(g.epoch)?,
+                &to_i64(g.next_seq)?,
+                &to_i64(g.state_seq)?,
+                &to_i64(now)?,
+            ],
+        )?;
+        if n == 1 {
+            self.exec(
+                "INSERT INTO ds_group_blobs (group_id, state, group_info) VALUES ($1, $2, $3)",
+                &[&g.id, &g.state, &g.group_info],
+            )?;
+        }
+        Ok(n == 1)
     }
 
     fn group(&mut self, id: &[u8]) -> Result<Option<GroupRow>, StoreError> {
@@ -433,7 +440,7 @@ impl DsTx for PgDsTx<'_> {
     fn group_blobs(&mut self, id: &[u8]) -> Result<GroupBlobs, StoreError> {
         Ok(self
             .opt(
-                "SELECT state, group_info FROM ds_groups WHERE id = $1",
+                "SELECT state, group_info FROM ds_group_blobs WHERE group_id = $1",
                 &[&id],
             )?
             .map_or_else(GroupBlobs::default, |r| GroupBlobs {
@@ -452,11 +459,17 @@ impl DsTx for PgDsTx<'_> {
     ) -> Result<(), StoreError> {
         let next = to_i64(next_seq)?;
         self.exec(
-            "UPDATE ds_groups SET epoch = $2::bigint, next_seq = $3::bigint, state = COALESCE($4::bytea, state),
-             state_seq = CASE WHEN $4::bytea IS NULL THEN state_seq ELSE $3::bigint - 1 END,
-             group_info = COALESCE($5, group_info) WHERE id = $1",
-            &[&id, &to_i64(epoch)?, &next, &state, &group_info],
+            "UPDATE ds_groups SET epoch = $2::bigint, next_seq = $3::bigint,
+             state_seq = CASE WHEN $4::boolean THEN $3::bigint - 1 ELSE state_seq END WHERE id = $1",
+            &[&id, &to_i64(epoch)?, &next, &state.is_some()],
         )?;
+        if state.is_some() || group_info.is_some() {
+            self.exec(
+                "UPDATE ds_group_blobs SET state = COALESCE($2, state),
+                 group_info = COALESCE($3, group_info) WHERE group_id = $1",
+                &[&id, &state, &group_info],
+            )?;
+        }
         Ok(())
     }
 
@@ -647,7 +660,8 @@ impl DsTx for PgDsTx<'_> {
         Ok(())
     }
 
-    fn prune(&mut self, older_than: u64) -> Result<u64, StoreError> {
+    fn prune(&mut self, older_than: u64, now: u64) -> Result<u64, StoreError> {
+        self.exec("DELETE FROM ds_nonces WHERE expires < $1", &[&to_i64(now)?])?;
         let read = self.exec(
             "DELETE FROM ds_messages WHERE seq <= COALESCE(
                  (SELECT MIN(cursor) FROM ds_members WHERE ds_members.group_id = ds_messages.group_id), seq)",
@@ -662,6 +676,22 @@ impl DsTx for PgDsTx<'_> {
             &[],
         )?;
         Ok(read.saturating_add(old))
+    }
+
+    fn savepoint(&mut self) -> Result<(), StoreError> {
+        self.conn.batch_execute("SAVEPOINT request").map_err(pg)
+    }
+
+    fn release_savepoint(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .batch_execute("RELEASE SAVEPOINT request")
+            .map_err(pg)
+    }
+
+    fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
+        self.conn
+            .batch_execute("ROLLBACK TO SAVEPOINT request; RELEASE SAVEPOINT request")
+            .map_err(pg)
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {

@@ -30,6 +30,9 @@ pub const NOW: u64 = 1_800_000_000;
 pub struct Server {
     pub base: String,
     pub clock: Arc<AtomicU64>,
+    /// The service (for its counters).
+    #[allow(dead_code)]
+    pub service: Arc<Service>,
     runtime: Option<tokio::runtime::Runtime>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
 }
@@ -94,6 +97,7 @@ impl Server {
         let base = format!("http://{}", listener.local_addr().unwrap());
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let state = AppState::new(service);
+        let service = Arc::clone(&state.service);
         if let Some(pg) = pg {
             pg.listen(Arc::clone(&state.live)).unwrap();
         }
@@ -103,6 +107,7 @@ impl Server {
         Self {
             base,
             clock,
+            service,
             runtime: Some(runtime),
             stop: Some(stop),
         }

@@ -19,7 +19,10 @@ pub use sqlite::{SqliteDs, SqliteDsTx};
 use crate::StoreError;
 
 /// The Delivery Service's migrations, oldest first; both backends apply the same list.
-pub const DS_MIGRATIONS: &[&str] = &[include_str!("../../migrations/ds/0001_init.sql")];
+pub const DS_MIGRATIONS: &[&str] = &[
+    include_str!("../../migrations/ds/0001_init.sql"),
+    include_str!("../../migrations/ds/0002_group_blobs.sql"),
+];
 
 /// A registered device.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -101,6 +104,14 @@ pub trait DsStore: Send + Sync {
     /// # Errors
     /// [`StoreError::Busy`] if another writer holds the database too long, or a backend error.
     fn begin(&self) -> Result<Box<dyn DsTx + '_>, StoreError>;
+
+    /// Whether the database has one writer, so that requests are better committed together
+    /// (group commit: one transaction for the requests that queued while the last one ran,
+    /// each request in a savepoint of its own). SQLite: yes; PostgreSQL: no, its connections
+    /// write concurrently.
+    fn single_writer(&self) -> bool {
+        false
+    }
 }
 
 /// The operations of one Delivery Service transaction. Methods that report "already there"
@@ -116,15 +127,9 @@ pub trait DsTx {
     fn device_by_key(&mut self, key: &[u8]) -> Result<Option<String>, StoreError>;
     /// The devices of `user`, in registration order.
     fn devices_of(&mut self, user: &str) -> Result<Vec<DeviceRow>, StoreError>;
-    /// Records that `device` used `nonce` (kept until `expires`), after deleting the nonces
-    /// expired at `now`; `false` if it was already used.
-    fn use_nonce(
-        &mut self,
-        device: &str,
-        nonce: &[u8],
-        expires: u64,
-        now: u64,
-    ) -> Result<bool, StoreError>;
+    /// Records that `device` used `nonce` (kept until `expires`, then deleted by
+    /// [`DsTx::prune`]); `false` if it was already used.
+    fn use_nonce(&mut self, device: &str, nonce: &[u8], expires: u64) -> Result<bool, StoreError>;
 
     /// Stores a KeyPackage; `false` if one with this reference is stored. A new last-resort
     /// KeyPackage replaces the device's previous one of that suite.
@@ -222,9 +227,17 @@ pub trait DsTx {
     fn ack_group(&mut self, device: &str, id: &[u8], seq: u64) -> Result<(), StoreError>;
     /// Deletes the device's Welcomes up to `seq`.
     fn ack_welcomes(&mut self, device: &str, seq: u64) -> Result<(), StoreError>;
-    /// Deletes log entries every member read, and entries created before `older_than`;
-    /// returns how many.
-    fn prune(&mut self, older_than: u64) -> Result<u64, StoreError>;
+    /// Deletes log entries every member read, and entries created before `older_than`
+    /// (returns how many), and the nonces that expired before `now`.
+    fn prune(&mut self, older_than: u64, now: u64) -> Result<u64, StoreError>;
+
+    /// Opens a savepoint: what follows can be undone alone with
+    /// [`DsTx::rollback_to_savepoint`] (one request of a group commit). Not nested.
+    fn savepoint(&mut self) -> Result<(), StoreError>;
+    /// Keeps what was written since [`DsTx::savepoint`] and closes the savepoint.
+    fn release_savepoint(&mut self) -> Result<(), StoreError>;
+    /// Undoes what was written since [`DsTx::savepoint`] and closes the savepoint.
+    fn rollback_to_savepoint(&mut self) -> Result<(), StoreError>;
 
     /// Makes the transaction durable.
     fn commit(self: Box<Self>) -> Result<(), StoreError>;
