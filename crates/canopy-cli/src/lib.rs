@@ -110,6 +110,12 @@ pub enum Command {
         /// The address to listen on.
         #[arg(long, default_value = "127.0.0.1:7420")]
         listen: SocketAddr,
+        /// Serve HTTPS with this certificate chain (PEM, leaf first); needs `--tls-key`.
+        #[arg(long, requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The certificate's private key (PEM).
+        #[arg(long, requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
     },
     /// Register the user with this device, and publish KeyPackages.
     Register {
@@ -228,7 +234,17 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
             server,
             suite,
         } => cmd::init::run(&home, &user, &device, &server, suite, out)?,
-        Command::Serve { db, listen } => cmd::serve::run(listen, &db, out)?,
+        Command::Serve {
+            db,
+            listen,
+            tls_cert,
+            tls_key,
+        } => {
+            let tls = tls_cert
+                .zip(tls_key)
+                .map(|(cert, key)| canopy_ds::TlsFiles { cert, key });
+            cmd::serve::run(listen, &db, tls.as_ref(), out)?
+        }
         Command::Register { key_packages } => cmd::register::run(&mut open()?, key_packages, out)?,
         Command::Device { command } => match command {
             DeviceCommand::Request => cmd::device::request(&open()?, out)?,

@@ -32,6 +32,7 @@ pub mod pg;
 pub mod pool;
 pub mod rate;
 pub mod service;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -39,9 +40,10 @@ pub use error::ApiError;
 pub use http::{AppState, OPENAPI_JSON, router};
 pub use limits::Limits;
 pub use service::{Clock, Service, system_clock};
+pub use tls::TlsFiles;
 
-/// Serves the Delivery Service on `listener` until `shutdown` resolves, pruning the logs once
-/// a minute.
+/// Serves the Delivery Service on `listener` (plain HTTP) until `shutdown` resolves, pruning
+/// the logs once a minute.
 ///
 /// # Errors
 /// An I/O error of the listener.
@@ -50,9 +52,48 @@ pub async fn serve(
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    let pruner = spawn_pruner(&state);
+    let result = axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    pruner.abort();
+    result
+}
+
+/// [`serve`] over TLS with `tls` ([`TlsFiles::server_config`]).
+///
+/// # Errors
+/// An I/O error of the listener.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let pruner = spawn_pruner(&state);
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    let stop = tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(5)));
+    });
+    let result = axum_server::from_tcp_rustls(
+        listener.into_std()?,
+        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+    )?
+    .handle(handle)
+    .serve(router(state).into_make_service())
+    .await;
+    stop.abort();
+    pruner.abort();
+    result
+}
+
+/// Prunes the logs once a minute.
+fn spawn_pruner(state: &AppState) -> tokio::task::JoinHandle<()> {
     let service = Arc::clone(&state.service);
     let pool = Arc::clone(&state.pool);
-    let pruner = tokio::spawn(async move {
+    tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
@@ -61,12 +102,7 @@ pub async fn serve(
                 tracing::warn!(error = %e, "pruning the logs");
             }
         }
-    });
-    let result = axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
-    pruner.abort();
-    result
+    })
 }
 
 /// Where the Delivery Service keeps its data.
@@ -90,8 +126,8 @@ impl Database {
     }
 }
 
-/// Runs the Delivery Service on `listen` over `db` until the process is interrupted
-/// (Ctrl-C), on a runtime of its own: what `canopy serve` calls, so that the command-line
+/// Runs the Delivery Service on `listen` over `db` (with TLS if `tls` is given) until the
+/// process is interrupted (Ctrl-C), on a runtime of its own: what `canopy serve` calls, so that the command-line
 /// client stays synchronous. `on_bound` is told the bound address (the port may be 0).
 ///
 /// # Errors
@@ -99,9 +135,11 @@ impl Database {
 pub fn serve_blocking(
     listen: std::net::SocketAddr,
     db: &Database,
+    tls: Option<&TlsFiles>,
     limits: Limits,
     on_bound: impl FnOnce(std::net::SocketAddr),
 ) -> std::io::Result<()> {
+    let tls = tls.map(TlsFiles::server_config).transpose()?;
     let (store, pg): (Arc<dyn canopy_store::ds::DsStore>, Option<Arc<pg::PgDs>>) = match db {
         Database::Sqlite(path) => (
             Arc::new(canopy_store::ds::SqliteDs::open(path).map_err(std::io::Error::other)?),
@@ -124,10 +162,13 @@ pub fn serve_blocking(
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(listen).await?;
         on_bound(listener.local_addr()?);
-        serve(listener, state, async {
+        let interrupted = async {
             let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
+        };
+        match tls {
+            Some(tls) => serve_tls(listener, state, tls, interrupted).await,
+            None => serve(listener, state, interrupted).await,
+        }
     })
 }
 

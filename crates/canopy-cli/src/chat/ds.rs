@@ -41,28 +41,60 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
+/// The environment variable naming a PEM file of the certificates HTTPS trusts.
+pub const CA_VAR: &str = "CANOPY_DS_CA";
+
+/// The certificates of the PEM file at `path`, as the only roots HTTPS trusts.
+fn trust_anchors(path: &std::path::Path) -> anyhow::Result<ureq::tls::RootCerts> {
+    let pem =
+        std::fs::read(path).with_context(|| format!("{CA_VAR}: reading {}", path.display()))?;
+    let mut certs = Vec::new();
+    for item in ureq::tls::parse_pem(&pem) {
+        if let ureq::tls::PemItem::Certificate(c) =
+            item.with_context(|| format!("{CA_VAR}: {} is not PEM", path.display()))?
+        {
+            certs.push(c);
+        }
+    }
+    if certs.is_empty() {
+        anyhow::bail!("{CA_VAR}: {} holds no certificate", path.display());
+    }
+    Ok(ureq::tls::RootCerts::Specific(Arc::new(certs)))
+}
+
 impl DsClient {
-    /// A client of the DS at `base` (`http://host:port`) for `device`.
+    /// A client of the DS at `base` (`http://host:port` or `https://host:port`) for `device`.
+    /// HTTPS trusts the Mozilla roots, or only the certificates of the PEM file named by
+    /// `CANOPY_DS_CA` (a private DS's own certificate or CA).
+    ///
+    /// # Errors
+    /// `CANOPY_DS_CA` names a file that does not read or holds no certificate.
     pub fn new(
         base: &str,
         device: &str,
         suite: CipherSuite,
         signer: Arc<dyn Signer>,
         crypto: Arc<RustCryptoProvider>,
-    ) -> Self {
-        let agent = ureq::Agent::config_builder()
+    ) -> anyhow::Result<Self> {
+        let mut config = ureq::Agent::config_builder()
             .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(120)))
-            .build()
-            .into();
-        Self {
+            .timeout_global(Some(Duration::from_secs(120)));
+        if let Some(ca) = std::env::var_os(CA_VAR) {
+            config = config.tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(trust_anchors(std::path::Path::new(&ca))?)
+                    .build(),
+            );
+        }
+        let agent = config.build().into();
+        Ok(Self {
             base: base.trim_end_matches('/').to_owned(),
             device: device.to_owned(),
             suite,
             signer,
             crypto,
             agent,
-        }
+        })
     }
 
     /// The server's address.
@@ -129,11 +161,17 @@ impl DsClient {
             }
             r.send(body)
         };
-        let mut response = response.with_context(|| {
-            format!(
-                "cannot reach the delivery service at {}: is `canopy serve` running?",
-                self.base
-            )
+        let mut response = response.map_err(|e| {
+            let text = format!("{e:?}");
+            let hint = if text.contains("Certificate") || text.contains("certificate") {
+                format!(
+                    "its TLS certificate is not trusted ({text}); for a server with its own \
+                     certificate, set {CA_VAR} to a PEM file of it"
+                )
+            } else {
+                format!("{e}; is `canopy serve` running?")
+            };
+            anyhow!("cannot reach the delivery service at {}: {hint}", self.base)
         })?;
         let status = response.status().as_u16();
         let body = response

@@ -188,7 +188,7 @@ impl Session {
             CipherSuite(config.suite),
             signer,
             Arc::new(RustCryptoProvider::new()),
-        );
+        )?;
         Ok(Self {
             home: home.to_owned(),
             config,

@@ -33,8 +33,16 @@ pub struct Server {
     /// The service (for its counters).
     #[allow(dead_code)]
     pub service: Arc<Service>,
+    /// The HTTP client of the tests (trusting the server's certificate if it has one).
+    pub agent: ureq::Agent,
     runtime: Option<tokio::runtime::Runtime>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// A server's TLS: its configuration, and the certificate its clients trust.
+pub struct TestTls {
+    pub config: Arc<rustls::ServerConfig>,
+    pub trusted: Vec<u8>,
 }
 
 /// The PostgreSQL server of this run, if the suite runs against PostgreSQL
@@ -78,10 +86,25 @@ impl Server {
         Self::with_backend(store, limits, None)
     }
 
+    /// A server on SQLite in memory speaking HTTPS with `tls`, at `https://localhost:port`.
+    pub fn with_tls(tls: TestTls) -> Self {
+        let store = Arc::new(SqliteDs::in_memory().unwrap());
+        Self::serving(store, Limits::default(), None, Some(tls))
+    }
+
     fn with_backend(
         store: Arc<dyn DsStore>,
         limits: Limits,
         pg: Option<Arc<canopy_ds::pg::PgDs>>,
+    ) -> Self {
+        Self::serving(store, limits, pg, None)
+    }
+
+    fn serving(
+        store: Arc<dyn DsStore>,
+        limits: Limits,
+        pg: Option<Arc<canopy_ds::pg::PgDs>>,
+        tls: Option<TestTls>,
     ) -> Self {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
@@ -94,20 +117,32 @@ impl Server {
         let listener = runtime
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
+        let port = listener.local_addr().unwrap().port();
+        let (base, agent) = match &tls {
+            Some(t) => (
+                format!("https://localhost:{port}"),
+                agent_trusting(Some(&t.trusted)),
+            ),
+            None => (format!("http://127.0.0.1:{port}"), agent()),
+        };
         let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
         let state = AppState::new(service);
         let service = Arc::clone(&state.service);
         if let Some(pg) = pg {
             pg.listen(Arc::clone(&state.live)).unwrap();
         }
-        runtime.spawn(canopy_ds::serve(listener, state, async move {
+        let stopped = async move {
             let _ = stopped.await;
-        }));
+        };
+        match tls {
+            Some(t) => runtime.spawn(canopy_ds::serve_tls(listener, state, t.config, stopped)),
+            None => runtime.spawn(canopy_ds::serve(listener, state, stopped)),
+        };
         Self {
             base,
             clock,
             service,
+            agent,
             runtime: Some(runtime),
             stop: Some(stop),
         }
@@ -163,10 +198,21 @@ impl Answer {
 }
 
 fn agent() -> ureq::Agent {
-    ureq::Agent::config_builder()
-        .http_status_as_error(false)
-        .build()
-        .into()
+    agent_trusting(None)
+}
+
+/// A client that trusts only `cert` (DER) for HTTPS, or Mozilla's roots without it.
+pub fn agent_trusting(cert: Option<&[u8]>) -> ureq::Agent {
+    let mut config = ureq::Agent::config_builder().http_status_as_error(false);
+    if let Some(der) = cert {
+        let roots = vec![ureq::tls::Certificate::from_der(der).to_owned()];
+        config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::Specific(Arc::new(roots)))
+                .build(),
+        );
+    }
+    config.build().into()
 }
 
 /// A device: its id and signature key.
@@ -348,7 +394,7 @@ pub fn raw(
     headers: &[(&str, String)],
 ) -> Answer {
     let url = format!("{}{path}", server.base);
-    let agent = agent();
+    let agent = server.agent.clone();
     let result = match method {
         "GET" => {
             let mut r = agent.get(&url);

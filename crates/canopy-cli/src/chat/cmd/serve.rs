@@ -7,19 +7,31 @@ use canopy_ds::Database;
 
 use crate::chat::Out;
 
-/// Runs the Delivery Service until interrupted.
-pub fn run(listen: SocketAddr, db: &str, out: &mut Out<'_>) -> anyhow::Result<()> {
+/// Runs the Delivery Service until interrupted (HTTPS if `tls` is given).
+pub fn run(
+    listen: SocketAddr,
+    db: &str,
+    tls: Option<&canopy_ds::TlsFiles>,
+    out: &mut Out<'_>,
+) -> anyhow::Result<()> {
     let database = Database::parse(db);
     let shown = match &database {
         Database::Sqlite(p) => format!("SQLite {}", p.display()),
         Database::Postgres(_) => "PostgreSQL".to_owned(),
     };
-    canopy_ds::serve_blocking(listen, &database, canopy_ds::Limits::default(), |addr| {
-        let _ = writeln!(
-            out.w,
-            "canopy delivery service listening on http://{addr} ({shown})"
-        );
-        let _ = out.w.flush();
-    })
+    let scheme = if tls.is_some() { "https" } else { "http" };
+    canopy_ds::serve_blocking(
+        listen,
+        &database,
+        tls,
+        canopy_ds::Limits::default(),
+        |addr| {
+            let _ = writeln!(
+                out.w,
+                "canopy delivery service listening on {scheme}://{addr} ({shown})"
+            );
+            let _ = out.w.flush();
+        },
+    )
     .map_err(|e| anyhow::anyhow!("serving on {listen} with {shown}: {e}"))
 }
