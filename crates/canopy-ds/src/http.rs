@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
+use axum::extract::rejection::{BytesRejection, PathRejection};
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, Method, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
@@ -199,12 +199,22 @@ macro_rules! handler {
     ($name:ident, $param:ty, $f:expr) => {
         async fn $name(
             State(state): State<AppState>,
-            Path(param): Path<$param>,
+            param: Result<Path<$param>, PathRejection>,
             method: Method,
             uri: Uri,
             headers: HeaderMap,
             body: Result<Bytes, BytesRejection>,
         ) -> Response {
+            let Path(param) = match param {
+                Ok(p) => p,
+                Err(e) => {
+                    return ApiError::new(
+                        ErrorCode::BadRequest,
+                        format!("the path: {}", e.body_text()),
+                    )
+                    .into_response();
+                }
+            };
             let req = request(&method, &uri, &headers, body);
             let f = $f;
             run(&state, req, move |tx, ctx, req| f(tx, ctx, req, param)).await
@@ -288,10 +298,14 @@ async fn inbox(
         Err(e) => return e.into_response(),
     };
     let max_wait = state.service.limits().max_wait;
-    let wait = req
-        .query("wait")
-        .and_then(|w| w.parse::<u64>().ok())
-        .map_or(Duration::ZERO, |w| Duration::from_secs(w).min(max_wait));
+    let wait = match req.query("wait").map(str::parse::<u64>) {
+        None => Duration::ZERO,
+        Some(Ok(w)) => Duration::from_secs(w).min(max_wait),
+        Some(Err(_)) => {
+            return ApiError::new(ErrorCode::BadRequest, "wait is a number of seconds")
+                .into_response();
+        }
+    };
     state.service.check_signature_early(&mut req);
     let first = exec(&state, move |tx, ctx| service::read_inbox(tx, ctx, &req)).await;
     let read = match first {

@@ -255,6 +255,26 @@ fn malformed_requests_get_typed_errors() {
     }
 }
 
+/// What schemathesis found (`.ci/schemathesis.sh`): a path or query the routes cannot parse is
+/// a typed JSON refusal, not axum's plain-text answer, and query flags are strict.
+#[test]
+fn malformed_paths_and_queries_are_json_refusals() {
+    let server = Server::start(Limits::default());
+    let alice = Device::new("alice/laptop");
+    alice.register(&server).ok();
+    for (method, path) in [
+        ("GET", "/v1/groups/00/messages/-1"),
+        ("GET", "/v1/groups/00/messages/312739695379127926784"),
+        ("GET", "/v1/inbox?wait=soon"),
+        ("POST", "/v1/key-packages?last_resort=maybe"),
+        ("GET", "/v1/groups/abc"),
+    ] {
+        let answer = alice.call(&server, method, path, b"");
+        assert_eq!(answer.status, 400, "{method} {path}");
+        assert_eq!(answer.code(), ErrorCode::BadRequest, "{method} {path}");
+    }
+}
+
 #[test]
 fn too_many_devices_are_refused() {
     let limits = Limits {

@@ -32,7 +32,16 @@ pub fn publish_key_packages(
     req: &Request,
 ) -> Result<Reply, ApiError> {
     let device = authenticate(tx, ctx, req, None)?;
-    let last_resort = matches!(req.query("last_resort"), Some("true" | "1"));
+    let last_resort = match req.query("last_resort") {
+        None | Some("false" | "0") => false,
+        Some("true" | "1") => true,
+        Some(_) => {
+            return Err(ApiError::new(
+                ErrorCode::BadRequest,
+                "last_resort is true or false",
+            ));
+        }
+    };
     let validator = BasicCredentialValidator::new();
     let mut rest = req.body.as_slice();
     let mut batch = Vec::new();
