@@ -137,7 +137,7 @@ fn main() {
     let size = env_or("CANOPY_LOAD_GROUP_SIZE", 10).max(2);
     let big = env_or("CANOPY_LOAD_BIG", 10_000).max(2);
     let total = env_or("CANOPY_LOAD_MESSAGES", 100_000);
-    let posters = env_or("CANOPY_LOAD_THREADS", 4);
+    let posters = env_or("CANOPY_LOAD_THREADS", 16);
     let pg = std::env::var("CANOPY_LOAD_POSTGRES").ok();
     let dir = tempfile::tempdir().unwrap();
     let limits = Limits {
@@ -353,8 +353,16 @@ fn main() {
                 let mut seqs: Vec<u64> = Vec::new();
                 let want = expected.get(&g).copied().unwrap_or(0);
                 let deadline = Instant::now() + Duration::from_secs(600);
+                // Each read acknowledges the batch before it (POST /v1/inbox): one request
+                // per batch, as a client that keeps up makes.
+                let mut ack: Option<Vec<u8>> = None;
                 while seqs.len() < want && Instant::now() < deadline {
-                    let (_, body) = call(&a, server, d, "GET", "/v1/inbox?wait=5&max=1000", b"");
+                    let path = "/v1/inbox?wait=5&max=1000";
+                    let (status, body) = match &ack {
+                        Some(a_body) => call(&a, server, d, "POST", path, a_body),
+                        None => call(&a, server, d, "GET", path, b""),
+                    };
+                    assert_eq!(status, 200, "{}", String::from_utf8_lossy(&body));
                     let now = Instant::now();
                     let got = Delivery::decode_all(&body).unwrap();
                     let mut last = BTreeMap::new();
@@ -371,20 +379,15 @@ fn main() {
                                 .push(now.saturating_duration_since(*at));
                         }
                     }
-                    if !last.is_empty() {
+                    ack = (!last.is_empty()).then(|| {
                         let groups: Vec<_> = last
                             .iter()
                             .map(|(k, v)| serde_json::json!({"group_id": k, "seq": v}))
                             .collect();
-                        call(
-                            &a,
-                            server,
-                            d,
-                            "POST",
-                            "/v1/inbox/ack",
-                            serde_json::json!({"groups": groups}).to_string().as_bytes(),
-                        );
-                    }
+                        serde_json::json!({"groups": groups})
+                            .to_string()
+                            .into_bytes()
+                    });
                     if done.load(Ordering::SeqCst) && got.is_empty() && seqs.len() < want {
                         // Posting is over and the inbox is empty: whatever is missing is lost.
                         break;

@@ -68,7 +68,7 @@ pub fn router(state: AppState) -> Router {
         .route(routes::GROUP_MESSAGES, post(post_message))
         .route(routes::GROUP_MESSAGE, get(get_message))
         .route(routes::GROUP_INFO, get(group_info).post(put_group_info))
-        .route(routes::INBOX, get(inbox))
+        .route(routes::INBOX, get(inbox).post(inbox))
         .route(routes::INBOX_ACK, post(ack))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(max_body))
@@ -285,7 +285,7 @@ handler!(
 
 /// `GET /v1/inbox?wait=S&max=N`: reads; if nothing is there and `wait` is given, waits (up
 /// to the server's limit) for a message of one of the device's groups or a Welcome, then
-/// reads once more.
+/// reads once more. `POST /v1/inbox` (same query) acknowledges its JSON body's cursors first.
 async fn inbox(
     State(state): State<AppState>,
     method: Method,
@@ -298,6 +298,7 @@ async fn inbox(
         Err(e) => return e.into_response(),
     };
     let max_wait = state.service.limits().max_wait;
+    let coalesce = state.service.limits().coalesce;
     let wait = match req.query("wait").map(str::parse::<u64>) {
         None => Duration::ZERO,
         Some(Ok(w)) => Duration::from_secs(w).min(max_wait),
@@ -307,6 +308,9 @@ async fn inbox(
         }
     };
     state.service.check_signature_early(&mut req);
+    if !wait.is_zero() {
+        tokio::time::sleep(coalesce).await;
+    }
     let first = exec(&state, move |tx, ctx| service::read_inbox(tx, ctx, &req)).await;
     let read = match first {
         Some(Ok(read)) => read,
@@ -359,6 +363,11 @@ async fn inbox(
         });
         // A wake-up may be for something this device does not read (its own application
         // message, another device's change): then read again and wait for the rest.
-        let _ = tokio::time::timeout_at(deadline, any).await;
+        if tokio::time::timeout_at(deadline, any).await.is_ok() && !coalesce.is_zero() {
+            tokio::time::sleep(
+                coalesce.min(deadline.saturating_duration_since(tokio::time::Instant::now())),
+            )
+            .await;
+        }
     }
 }

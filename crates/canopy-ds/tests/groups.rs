@@ -472,6 +472,42 @@ fn a_long_poll_returns_when_a_message_arrives() {
             "{waited:?}"
         );
     });
+
+    // POST /v1/inbox acknowledges, then reads, in one request.
+    let (m1, m2) = (
+        alice.group().encrypt_application(&e, b"one", b"").unwrap(),
+        alice.group().encrypt_application(&e, b"two", b"").unwrap(),
+    );
+    alice.device.call(&server, "POST", &path, &m1).ok();
+    alice.device.call(&server, "POST", &path, &m2).ok();
+    let unread = |answer: common::Answer| Delivery::decode_all(&answer.ok().body).unwrap();
+    let both = unread(bob.device.call(&server, "GET", "/v1/inbox", b""));
+    assert_eq!(both.len(), 2);
+    assert_eq!((&both[0].message, &both[1].message), (&m1, &m2));
+    let ack = |seq: u64| {
+        serde_json::json!({"groups": [{"group_id": hex::encode(&both[0].group_id), "seq": seq}]})
+            .to_string()
+    };
+    let after_first =
+        unread(
+            bob.device
+                .call(&server, "POST", "/v1/inbox", ack(both[0].seq).as_bytes()),
+        );
+    assert_eq!(after_first.len(), 1);
+    assert_eq!(after_first[0].message, m2);
+    let none = unread(bob.device.call(
+        &server,
+        "POST",
+        "/v1/inbox?wait=0",
+        ack(both[1].seq).as_bytes(),
+    ));
+    assert!(none.is_empty());
+    assert!(unread(bob.device.call(&server, "GET", "/v1/inbox", b"")).is_empty());
+    // A malformed acknowledgement is refused, and reads nothing.
+    assert_eq!(
+        bob.device.call(&server, "POST", "/v1/inbox", b"{").code(),
+        ErrorCode::BadRequest
+    );
 }
 
 /// Two DS processes (two servers, each with its own connections, caches and wakers) on one

@@ -59,12 +59,17 @@ pub fn read_inbox_of(
     Ok((Reply::bytes(DELIVERIES, body), entries.len()))
 }
 
-/// `GET /v1/inbox?max=N`: authenticated, then [`read_inbox_of`].
+/// `GET /v1/inbox?max=N`: authenticated, then [`read_inbox_of`]. `POST /v1/inbox` with an
+/// [`AckRequest`] body acknowledges first, in the same transaction.
 ///
 /// # Errors
 /// The authentication errors; [`ErrorCode::BadRequest`] for a bad `max`.
 pub fn read_inbox(tx: &mut dyn DsTx, ctx: &Ctx<'_>, req: &Request) -> Result<InboxRead, ApiError> {
     let device = authenticate(tx, ctx, req, None)?;
+    if req.method == "POST" {
+        // Acknowledge, then read: one request per batch for a device that keeps up.
+        apply_ack(tx, ctx, &device.id, &req.body)?;
+    }
     let max = match req.query("max") {
         None => ctx.limits.max_inbox_batch,
         Some(m) => m
@@ -91,7 +96,17 @@ pub fn read_inbox(tx: &mut dyn DsTx, ctx: &Ctx<'_>, req: &Request) -> Result<Inb
 /// The authentication errors; [`ErrorCode::BadRequest`] (JSON, group ids, too many cursors).
 pub fn ack(tx: &mut dyn DsTx, ctx: &Ctx<'_>, req: &Request) -> Result<Reply, ApiError> {
     let device = authenticate(tx, ctx, req, None)?;
-    let body: AckRequest = serde_json::from_slice(&req.body)
+    apply_ack(tx, ctx, &device.id, &req.body)?;
+    Ok(Reply {
+        status: 204,
+        content_type: "application/json",
+        ..Reply::default()
+    })
+}
+
+/// Moves `device`'s cursors as the [`AckRequest`] in `body` says.
+fn apply_ack(tx: &mut dyn DsTx, ctx: &Ctx<'_>, device: &str, body: &[u8]) -> Result<(), ApiError> {
+    let body: AckRequest = serde_json::from_slice(body)
         .map_err(|e| ApiError::new(ErrorCode::BadRequest, format!("the JSON body: {e}")))?;
     if body.groups.len() > usize::try_from(ctx.limits.max_groups_per_device).unwrap_or(usize::MAX) {
         return Err(ApiError::new(
@@ -101,14 +116,10 @@ pub fn ack(tx: &mut dyn DsTx, ctx: &Ctx<'_>, req: &Request) -> Result<Reply, Api
     }
     for c in &body.groups {
         let id = hex_segment(&c.group_id, "group_id")?;
-        tx.ack_group(&device.id, &id, c.seq)?;
+        tx.ack_group(device, &id, c.seq)?;
     }
     if let Some(w) = body.welcomes {
-        tx.ack_welcomes(&device.id, w)?;
+        tx.ack_welcomes(device, w)?;
     }
-    Ok(Reply {
-        status: 204,
-        content_type: "application/json",
-        ..Reply::default()
-    })
+    Ok(())
 }
