@@ -1,7 +1,8 @@
 //! A bounded load run of the Delivery Service on loopback (it stops by itself): devices in
-//! many small groups plus one large group, application messages posted from several threads,
-//! sampled receivers long-polling. Reports messages accepted per second, the time to accept
-//! one in a small group and in the large group, p50/p99 delivery latency, and lost,
+//! many small groups plus a group of 100 and a large group, application messages posted from
+//! several threads, sampled receivers long-polling. Reports messages accepted per second, the
+//! time to accept one in a small group, in the group of 100 and in the large group (the cost
+//! of a message does not depend on the group's size), p50/p99 delivery latency, and lost,
 //! duplicated or reordered deliveries at the sampled receivers.
 //!
 //! ```sh
@@ -9,8 +10,9 @@
 //! CANOPY_LOAD_POSTGRES='host=127.0.0.1 port=55432 user=postgres' cargo bench -p canopy-ds --bench load
 //! ```
 //! Sizes: `CANOPY_LOAD_GROUPS` (100) groups of `CANOPY_LOAD_GROUP_SIZE` (10), one group of
-//! `CANOPY_LOAD_BIG` (10,000), `CANOPY_LOAD_MESSAGES` (100,000) messages, a tenth of them to
-//! the large group.
+//! `CANOPY_LOAD_MID` (100), one group of `CANOPY_LOAD_BIG` (10,000), `CANOPY_LOAD_MESSAGES`
+//! (100,000) messages, a tenth of them to the large group and a tenth to the group of 100;
+//! `CANOPY_LOAD_THREADS` (16) posting threads.
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -136,6 +138,7 @@ fn main() {
     let groups = env_or("CANOPY_LOAD_GROUPS", 100);
     let size = env_or("CANOPY_LOAD_GROUP_SIZE", 10).max(2);
     let big = env_or("CANOPY_LOAD_BIG", 10_000).max(2);
+    let mid = env_or("CANOPY_LOAD_MID", 100).max(2);
     let total = env_or("CANOPY_LOAD_MESSAGES", 100_000);
     let posters = env_or("CANOPY_LOAD_THREADS", 16);
     let pg = std::env::var("CANOPY_LOAD_POSTGRES").ok();
@@ -159,7 +162,7 @@ fn main() {
         ),
     };
     println!(
-        "load: {groups} groups of {size} + 1 group of {big}, {total} messages, {posters} posting threads, {backend}"
+        "load: {groups} groups of {size} + 1 group of {mid} + 1 group of {big}, {total} messages, {posters} posting threads, {backend}"
     );
     let provider = canopy_crypto_rustcrypto::RustCryptoProvider::new();
     let validator = BasicCredentialValidator::new();
@@ -168,6 +171,7 @@ fn main() {
     // Setup (not measured): devices, KeyPackages, groups with everyone added.
     let t = Instant::now();
     let mut layout: Vec<usize> = vec![size; groups];
+    layout.push(mid);
     layout.push(big);
     let devices: Vec<Vec<Device>> = layout
         .iter()
@@ -293,12 +297,15 @@ fn main() {
             );
         }
     });
-    // The messages, encrypted in advance: a tenth to the large group, the rest round robin.
-    let big_index = groups;
+    // The messages, encrypted in advance: a tenth to the large group, a tenth to the group of
+    // 100, the rest round robin.
+    let (mid_index, big_index) = (groups, groups + 1);
     let mut messages: Vec<(usize, Vec<u8>)> = Vec::with_capacity(total);
     for i in 0..total {
         let g = if groups == 0 || i % 10 == 0 {
             big_index
+        } else if i % 10 == 5 {
+            mid_index
         } else {
             i % groups
         };
@@ -312,10 +319,11 @@ fn main() {
     }
     println!("setup: {:.1?} ({} devices)", t.elapsed(), flat.len());
 
-    // Sampled receivers: 2 members of 10 small groups and 10 of the large one.
+    // Sampled receivers: 2 members of 10 small groups, 5 of the group of 100, 10 of the large one.
     let mut sample: Vec<(usize, usize)> = (0..groups.min(10))
         .flat_map(|g| [(g, 1), (g, size - 1)])
         .collect();
+    sample.extend((1..=5.min(mid - 1)).map(|m| (mid_index, m * (mid - 1) / 5.min(mid - 1))));
     sample.extend((1..=10.min(big - 1)).map(|m| (big_index, m * (big - 1) / 10.min(big - 1))));
     let expected: BTreeMap<usize, usize> =
         messages.iter().fold(BTreeMap::new(), |mut m, (g, _)| {
@@ -324,6 +332,7 @@ fn main() {
         });
     let accepted_at: Mutex<BTreeMap<(usize, u64), Instant>> = Mutex::new(BTreeMap::new());
     let latency_small: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
+    let latency_mid: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
     let latency_big: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
     let delivered: Mutex<Vec<Duration>> = Mutex::new(Vec::new());
     let problems: Mutex<Vec<String>> = Mutex::new(Vec::new());
@@ -444,6 +453,8 @@ fn main() {
                         accepted_at.lock().unwrap().insert((*g, accepted.seq), end);
                         if *g == big_index {
                             &latency_big
+                        } else if *g == mid_index {
+                            &latency_mid
                         } else {
                             &latency_small
                         }
@@ -473,6 +484,7 @@ fn main() {
     );
     for (what, l) in [
         (format!("a group of {size}"), &latency_small),
+        (format!("the group of {mid}"), &latency_mid),
         (format!("the group of {big}"), &latency_big),
     ] {
         let mut l = l.lock().unwrap().clone();

@@ -5,7 +5,8 @@
 //! delivery across processes: accepting a message `NOTIFY`s the group (and a Welcome the
 //! device); every process `LISTEN`s and wakes its own long polls ([`PgDs::listen`]).
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::HashMap;
+use std::sync::{Arc, Condvar, Mutex};
 use std::time::Duration;
 
 use canopy_store::StoreError;
@@ -13,7 +14,7 @@ use canopy_store::ds::{
     DS_MIGRATIONS, DeviceRow, DsStore, DsTx, GroupBlobs, GroupRow, InboxEntry, KeyPackageStock,
 };
 use postgres::fallible_iterator::FallibleIterator;
-use postgres::{Client, NoTls, Row};
+use postgres::{Client, NoTls, Row, Statement};
 
 use crate::live::Live;
 
@@ -40,18 +41,46 @@ fn migration_sql(sql: &str) -> String {
     sql.replace("BLOB", "BYTEA").replace("INTEGER", "BIGINT")
 }
 
-/// A PostgreSQL Delivery Service database: a few connections, used in turn.
+/// A PostgreSQL Delivery Service database: a pool of connections; a transaction takes a free
+/// one, or waits for the first returned.
 pub struct PgDs {
-    conns: Vec<Mutex<Client>>,
+    free: Mutex<Vec<Conn>>,
+    returned: Condvar,
+    size: usize,
     url: String,
     schema: Option<String>,
+}
+
+/// A connection and the statements prepared on it, by SQL text: each statement is parsed
+/// and planned once per connection, and runs in one round trip after that.
+struct Conn {
+    client: Client,
+    statements: HashMap<&'static str, Statement>,
+}
+
+impl Conn {
+    fn new(client: Client) -> Self {
+        Self {
+            client,
+            statements: HashMap::new(),
+        }
+    }
+
+    fn prepared(&mut self, sql: &'static str) -> Result<Statement, StoreError> {
+        if let Some(s) = self.statements.get(sql) {
+            return Ok(s.clone());
+        }
+        let s = self.client.prepare(sql).map_err(pg)?;
+        self.statements.insert(sql, s.clone());
+        Ok(s)
+    }
 }
 
 impl Drop for PgDs {
     /// The clients close their connections with a runtime of their own, which may not start
     /// on a thread of the server's runtime (where the last reference may go).
     fn drop(&mut self) {
-        let conns = std::mem::take(&mut self.conns);
+        let conns = self.free.get_mut().map(std::mem::take).unwrap_or_default();
         let _ = std::thread::spawn(move || drop(conns)).join();
     }
 }
@@ -59,7 +88,7 @@ impl Drop for PgDs {
 impl core::fmt::Debug for PgDs {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         f.debug_struct("PgDs")
-            .field("connections", &self.conns.len())
+            .field("connections", &self.size)
             .finish_non_exhaustive()
     }
 }
@@ -97,12 +126,14 @@ impl PgDs {
         }
         let mut first = connect(url, schema)?;
         migrate(&mut first)?;
-        let mut conns = vec![Mutex::new(first)];
+        let mut conns = vec![Conn::new(first)];
         for _ in 1..connections.max(1) {
-            conns.push(Mutex::new(connect(url, schema)?));
+            conns.push(Conn::new(connect(url, schema)?));
         }
         Ok(Self {
-            conns,
+            size: conns.len(),
+            free: Mutex::new(conns),
+            returned: Condvar::new(),
             url: url.to_owned(),
             schema: schema.map(str::to_owned),
         })
@@ -183,40 +214,46 @@ fn listen(url: &str, schema: Option<&str>, live: Arc<Live>) -> Result<(), StoreE
 
 impl DsStore for PgDs {
     fn begin(&self) -> Result<Box<dyn DsTx + '_>, StoreError> {
-        // A free connection if there is one, else wait for the first.
-        let guard = self
-            .conns
-            .iter()
-            .find_map(|c| c.try_lock().ok())
-            .map_or_else(
-                || {
-                    self.conns
-                        .first()
-                        .ok_or_else(|| StoreError::corrupt("postgres", "no connection"))?
-                        .lock()
-                        .map_err(|_| StoreError::corrupt("postgres", "a writer panicked"))
-                },
-                Ok,
-            )?;
+        let poisoned = || StoreError::corrupt("postgres", "a transaction panicked".to_owned());
+        let mut free = self.free.lock().map_err(|_| poisoned())?;
+        let conn = loop {
+            if let Some(c) = free.pop() {
+                break c;
+            }
+            free = self.returned.wait(free).map_err(|_| poisoned())?;
+        };
+        drop(free);
         let mut tx = PgDsTx {
-            conn: guard,
+            pool: self,
+            conn: Some(conn),
             done: false,
         };
-        tx.conn.batch_execute("BEGIN").map_err(pg)?;
+        tx.conn()?.client.batch_execute("BEGIN").map_err(pg)?;
         Ok(Box::new(tx))
     }
 }
 
-/// A [`PgDs`] transaction; rolls back on drop unless committed.
+/// A [`PgDs`] transaction; rolls back on drop unless committed, and gives its connection
+/// back to the pool.
 pub struct PgDsTx<'a> {
-    conn: MutexGuard<'a, Client>,
+    pool: &'a PgDs,
+    conn: Option<Conn>,
     done: bool,
 }
 
 impl Drop for PgDsTx<'_> {
     fn drop(&mut self) {
-        if !self.done {
-            let _ = self.conn.batch_execute("ROLLBACK");
+        let Some(mut conn) = self.conn.take() else {
+            return;
+        };
+        if !self.done && conn.client.batch_execute("ROLLBACK").is_err() {
+            // A connection that cannot roll back is dropped; the pool is one smaller.
+            tracing::error!("a PostgreSQL connection failed; it is closed");
+            return;
+        }
+        if let Ok(mut free) = self.pool.free.lock() {
+            free.push(conn);
+            self.pool.returned.notify_one();
         }
     }
 }
@@ -233,28 +270,40 @@ fn device_of(r: &Row) -> Result<DeviceRow, StoreError> {
 }
 
 impl PgDsTx<'_> {
+    fn conn(&mut self) -> Result<&mut Conn, StoreError> {
+        self.conn
+            .as_mut()
+            .ok_or_else(|| StoreError::corrupt("postgres", "the transaction ended".to_owned()))
+    }
+
     fn exec(
         &mut self,
-        sql: &str,
+        sql: &'static str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<u64, StoreError> {
-        self.conn.execute(sql, params).map_err(pg)
+        let conn = self.conn()?;
+        let statement = conn.prepared(sql)?;
+        conn.client.execute(&statement, params).map_err(pg)
     }
 
     fn opt(
         &mut self,
-        sql: &str,
+        sql: &'static str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Option<Row>, StoreError> {
-        self.conn.query_opt(sql, params).map_err(pg)
+        let conn = self.conn()?;
+        let statement = conn.prepared(sql)?;
+        conn.client.query_opt(&statement, params).map_err(pg)
     }
 
     fn all(
         &mut self,
-        sql: &str,
+        sql: &'static str,
         params: &[&(dyn postgres::types::ToSql + Sync)],
     ) -> Result<Vec<Row>, StoreError> {
-        self.conn.query(sql, params).map_err(pg)
+        let conn = self.conn()?;
+        let statement = conn.prepared(sql)?;
+        conn.client.query(&statement, params).map_err(pg)
     }
 
     fn notify(&mut self, payload: &str) -> Result<(), StoreError> {
@@ -679,23 +728,28 @@ impl DsTx for PgDsTx<'_> {
     }
 
     fn savepoint(&mut self) -> Result<(), StoreError> {
-        self.conn.batch_execute("SAVEPOINT request").map_err(pg)
+        self.conn()?
+            .client
+            .batch_execute("SAVEPOINT request")
+            .map_err(pg)
     }
 
     fn release_savepoint(&mut self) -> Result<(), StoreError> {
-        self.conn
+        self.conn()?
+            .client
             .batch_execute("RELEASE SAVEPOINT request")
             .map_err(pg)
     }
 
     fn rollback_to_savepoint(&mut self) -> Result<(), StoreError> {
-        self.conn
+        self.conn()?
+            .client
             .batch_execute("ROLLBACK TO SAVEPOINT request; RELEASE SAVEPOINT request")
             .map_err(pg)
     }
 
     fn commit(mut self: Box<Self>) -> Result<(), StoreError> {
-        self.conn.batch_execute("COMMIT").map_err(pg)?;
+        self.conn()?.client.batch_execute("COMMIT").map_err(pg)?;
         self.done = true;
         Ok(())
     }
