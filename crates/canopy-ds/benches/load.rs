@@ -12,7 +12,7 @@
 //! Sizes: `CANOPY_LOAD_GROUPS` (100) groups of `CANOPY_LOAD_GROUP_SIZE` (10), one group of
 //! `CANOPY_LOAD_MID` (100), one group of `CANOPY_LOAD_BIG` (10,000), `CANOPY_LOAD_MESSAGES`
 //! (100,000) messages, a tenth of them to the large group and a tenth to the group of 100;
-//! `CANOPY_LOAD_THREADS` (16) posting threads.
+//! `CANOPY_LOAD_THREADS` (128) posting threads (clients posting at once).
 #![allow(
     clippy::unwrap_used,
     clippy::expect_used,
@@ -140,7 +140,7 @@ fn main() {
     let big = env_or("CANOPY_LOAD_BIG", 10_000).max(2);
     let mid = env_or("CANOPY_LOAD_MID", 100).max(2);
     let total = env_or("CANOPY_LOAD_MESSAGES", 100_000);
-    let posters = env_or("CANOPY_LOAD_THREADS", 16);
+    let posters = env_or("CANOPY_LOAD_THREADS", 128);
     let pg = std::env::var("CANOPY_LOAD_POSTGRES").ok();
     let dir = tempfile::tempdir().unwrap();
     let limits = Limits {
