@@ -13,9 +13,15 @@ if [ ! -x "$venv/bin/schemathesis" ]; then
     "schemathesis==4.32.5" "cryptography==50.0.2"
 fi
 
-cargo build --quiet -p canopy-cli --locked
+# CANOPY_BIN: a `canopy` binary already built (.ci/run passes the one `cargo test
+# --workspace` built for the CLI's tests); otherwise it is built here.
+canopy=${CANOPY_BIN:-}
+if [ -z "$canopy" ]; then
+  cargo build --quiet -p canopy-cli --locked
+  canopy=target/debug/canopy
+fi
 dir=$(mktemp -d)
-target/debug/canopy serve --db "$dir/ds.db" --listen 127.0.0.1:0 >"$dir/serve.log" 2>&1 &
+"$canopy" serve --db "$dir/ds.db" --listen 127.0.0.1:0 >"$dir/serve.log" 2>&1 &
 server=$!
 trap 'kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$dir"' EXIT
 
