@@ -49,4 +49,15 @@ impl Live {
             n.notify_waiters();
         }
     }
+
+    /// Wakes every waiter (after notifications may have been missed: each long poll reads
+    /// again and waits again if nothing is new).
+    pub fn wake_all(&self) {
+        if let Ok(g) = self.groups.lock() {
+            g.values().for_each(|n| n.notify_waiters());
+        }
+        if let Ok(d) = self.devices.lock() {
+            d.values().for_each(|n| n.notify_waiters());
+        }
+    }
 }

@@ -42,9 +42,12 @@ fn migration_sql(sql: &str) -> String {
 }
 
 /// A PostgreSQL Delivery Service database: a pool of connections; a transaction takes a free
-/// one, or waits for the first returned.
+/// one, or waits for the first returned. A connection that fails (the server restarted, the
+/// backend was terminated) is closed and its slot connects again when a transaction next
+/// takes it, so the pool never shrinks.
 pub struct PgDs {
-    free: Mutex<Vec<Conn>>,
+    /// Free slots: a connection, or `None` for one to open.
+    free: Mutex<Vec<Option<Conn>>>,
     returned: Condvar,
     size: usize,
     url: String,
@@ -80,7 +83,14 @@ impl Drop for PgDs {
     /// The clients close their connections with a runtime of their own, which may not start
     /// on a thread of the server's runtime (where the last reference may go).
     fn drop(&mut self) {
-        let conns = self.free.get_mut().map(std::mem::take).unwrap_or_default();
+        let conns: Vec<Conn> = self
+            .free
+            .get_mut()
+            .map(std::mem::take)
+            .unwrap_or_default()
+            .into_iter()
+            .flatten()
+            .collect();
         let _ = std::thread::spawn(move || drop(conns)).join();
     }
 }
@@ -95,6 +105,11 @@ impl core::fmt::Debug for PgDs {
 
 fn connect(url: &str, schema: Option<&str>) -> Result<Client, StoreError> {
     let mut client = Client::connect(url, NoTls).map_err(pg)?;
+    // Named for operators (`pg_stat_activity`), with the schema when there is one.
+    let name = schema.map_or_else(|| "canopy-ds".to_owned(), |s| format!("canopy-ds {s}"));
+    client
+        .batch_execute(&format!("SET application_name TO '{name}'"))
+        .map_err(pg)?;
     if let Some(s) = schema {
         client
             .batch_execute(&format!(
@@ -126,9 +141,9 @@ impl PgDs {
         }
         let mut first = connect(url, schema)?;
         migrate(&mut first)?;
-        let mut conns = vec![Conn::new(first)];
+        let mut conns = vec![Some(Conn::new(first))];
         for _ in 1..connections.max(1) {
-            conns.push(Conn::new(connect(url, schema)?));
+            conns.push(Some(Conn::new(connect(url, schema)?)));
         }
         Ok(Self {
             size: conns.len(),
@@ -178,34 +193,51 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
 }
 
 /// Listens on the notification channel and wakes `live`: `g<hex>` a group, `d<id>` a device.
+/// If the listening connection fails, it connects again (every second until it can) and
+/// wakes every waiter, whose notifications may have been missed meanwhile.
 fn listen(url: &str, schema: Option<&str>, live: Arc<Live>) -> Result<(), StoreError> {
-    let mut client = connect(url, schema)?;
-    client
-        .batch_execute(&format!("LISTEN {CHANNEL}"))
-        .map_err(pg)?;
+    let open = |url: &str, schema: Option<&str>| -> Result<Client, StoreError> {
+        let mut client = connect(url, schema)?;
+        client
+            .batch_execute(&format!("LISTEN {CHANNEL}"))
+            .map_err(pg)?;
+        Ok(client)
+    };
+    let mut client = open(url, schema)?;
+    let (url, schema) = (url.to_owned(), schema.map(str::to_owned));
     std::thread::Builder::new()
         .name("canopy-ds-listen".into())
         .spawn(move || {
             loop {
-                let mut notifications = client.notifications();
-                let mut iter = notifications.timeout_iter(Duration::from_secs(30));
-                match iter.next() {
-                    Ok(Some(n)) => {
-                        let payload = n.payload();
-                        if let Some(hex) = payload.strip_prefix('g') {
-                            if let Some(id) = canopy_ds_api::hex::decode(hex) {
-                                live.wake_group(&id);
+                let failed = {
+                    let mut notifications = client.notifications();
+                    let mut iter = notifications.timeout_iter(Duration::from_secs(30));
+                    match iter.next() {
+                        Ok(Some(n)) => {
+                            let payload = n.payload();
+                            if let Some(hex) = payload.strip_prefix('g') {
+                                if let Some(id) = canopy_ds_api::hex::decode(hex) {
+                                    live.wake_group(&id);
+                                }
+                            } else if let Some(device) = payload.strip_prefix('d') {
+                                live.wake_device(device);
                             }
-                        } else if let Some(device) = payload.strip_prefix('d') {
-                            live.wake_device(device);
+                            None
                         }
+                        Ok(None) => None,
+                        Err(e) => Some(e),
                     }
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::error!(error = %e, "the notification connection failed");
-                        return;
+                };
+                let Some(e) = failed else { continue };
+                tracing::error!(error = %e, "the notification connection failed; reconnecting");
+                client = loop {
+                    std::thread::sleep(Duration::from_secs(1));
+                    match open(&url, schema.as_deref()) {
+                        Ok(c) => break c,
+                        Err(e) => tracing::warn!(error = %e, "reconnecting to PostgreSQL"),
                     }
-                }
+                };
+                live.wake_all();
             }
         })
         .map_err(|e| StoreError::corrupt("listener thread", e.to_string()))?;
@@ -216,20 +248,53 @@ impl DsStore for PgDs {
     fn begin(&self) -> Result<Box<dyn DsTx + '_>, StoreError> {
         let poisoned = || StoreError::corrupt("postgres", "a transaction panicked".to_owned());
         let mut free = self.free.lock().map_err(|_| poisoned())?;
-        let conn = loop {
+        let slot = loop {
             if let Some(c) = free.pop() {
                 break c;
             }
             free = self.returned.wait(free).map_err(|_| poisoned())?;
         };
         drop(free);
-        let mut tx = PgDsTx {
+        // A kept connection that cannot begin (the server closed it) is replaced at once:
+        // nothing ran on it yet, so the transaction begins on a new one instead.
+        let mut conn = slot.filter(|c| !c.client.is_closed());
+        if let Some(c) = &mut conn
+            && c.client.batch_execute("BEGIN").is_err()
+        {
+            tracing::warn!("a PostgreSQL connection failed; it is reopened");
+            conn = None;
+        }
+        let conn = match conn {
+            Some(c) => c,
+            None => {
+                let begun = connect(&self.url, self.schema.as_deref()).and_then(|mut client| {
+                    client.batch_execute("BEGIN").map_err(pg)?;
+                    Ok(client)
+                });
+                match begun {
+                    Ok(client) => Conn::new(client),
+                    Err(e) => {
+                        self.give_back(None);
+                        return Err(e);
+                    }
+                }
+            }
+        };
+        Ok(Box::new(PgDsTx {
             pool: self,
             conn: Some(conn),
             done: false,
-        };
-        tx.conn()?.client.batch_execute("BEGIN").map_err(pg)?;
-        Ok(Box::new(tx))
+        }))
+    }
+}
+
+impl PgDs {
+    /// Returns a slot to the pool and wakes a transaction waiting for one.
+    fn give_back(&self, slot: Option<Conn>) {
+        if let Ok(mut free) = self.free.lock() {
+            free.push(slot);
+            self.returned.notify_one();
+        }
     }
 }
 
@@ -246,14 +311,16 @@ impl Drop for PgDsTx<'_> {
         let Some(mut conn) = self.conn.take() else {
             return;
         };
-        if !self.done && conn.client.batch_execute("ROLLBACK").is_err() {
-            // A connection that cannot roll back is dropped; the pool is one smaller.
-            tracing::error!("a PostgreSQL connection failed; it is closed");
-            return;
-        }
-        if let Ok(mut free) = self.pool.free.lock() {
-            free.push(conn);
-            self.pool.returned.notify_one();
+        let failed = conn.client.is_closed()
+            || (!self.done && conn.client.batch_execute("ROLLBACK").is_err());
+        if failed {
+            // A connection that failed, or cannot roll back, is closed; its slot connects
+            // again when a transaction next takes it.
+            tracing::error!("a PostgreSQL connection failed; it is closed and will be reopened");
+            drop(conn);
+            self.pool.give_back(None);
+        } else {
+            self.pool.give_back(Some(conn));
         }
     }
 }

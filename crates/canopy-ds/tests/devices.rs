@@ -290,3 +290,43 @@ fn too_many_devices_are_refused() {
         ErrorCode::TooManyDevices
     );
 }
+
+/// Every PostgreSQL connection of a DS process is terminated by the database (a restart, an
+/// administrator): the pool opens new ones and requests keep being answered, none lost to
+/// a dead connection. Runs when the suite runs against PostgreSQL.
+#[test]
+fn postgres_connections_terminated_by_the_server_are_reopened() {
+    let Some(url) = common::postgres() else {
+        eprintln!("not run: set CANOPY_DS_BACKEND=postgres and CANOPY_TEST_POSTGRES");
+        return;
+    };
+    let schema = common::fresh_schema();
+    let server = Server::on_postgres(&url, &schema, Limits::default());
+    let laptop = Device::new("alice/laptop");
+    laptop.register(&server).ok();
+    let terminate = || -> usize {
+        let mut admin = postgres::Client::connect(&url, postgres::NoTls).unwrap();
+        let name = format!("canopy-ds {schema}");
+        let rows = admin
+            .query(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                &[&name],
+            )
+            .unwrap();
+        rows.len()
+    };
+    // The pool's four connections and the listener.
+    assert_eq!(terminate(), 5);
+    // More requests than the pool has connections, each answered.
+    for i in 0..10 {
+        let list: DeviceList = laptop
+            .call(&server, "GET", "/v1/users/alice/devices", b"")
+            .ok()
+            .json();
+        assert_eq!(list.devices.len(), 1, "request {i}");
+    }
+    Device::new("bob/laptop").register(&server).ok();
+    // Terminated again (the connections reopened so far): still answered.
+    assert!(terminate() >= 1);
+    Device::new("carol/laptop").register(&server).ok();
+}
