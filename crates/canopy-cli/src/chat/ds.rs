@@ -205,9 +205,14 @@ impl DsClient {
         Ok(serde_json::from_slice(&answer.body)?)
     }
 
-    /// The device's deliveries, waiting up to `wait` seconds for one.
-    pub fn inbox(&self, wait: u64, max: u32) -> anyhow::Result<Vec<Delivery>> {
-        let answer = self.call("GET", &format!("/v1/inbox?wait={wait}&max={max}"), b"", &[])?;
+    /// The device's deliveries, waiting up to `wait` seconds for one; first acknowledges
+    /// `ack` (an `AckRequest`, JSON) if given, in the same request.
+    pub fn inbox(&self, wait: u64, max: u32, ack: Option<&[u8]>) -> anyhow::Result<Vec<Delivery>> {
+        let path = format!("/v1/inbox?wait={wait}&max={max}");
+        let answer = match ack {
+            Some(body) => self.call("POST", &path, body, &[])?,
+            None => self.call("GET", &path, b"", &[])?,
+        };
         Delivery::decode_all(&answer.body).map_err(|e| anyhow!("a malformed delivery batch: {e:?}"))
     }
 }

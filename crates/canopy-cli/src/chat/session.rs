@@ -352,12 +352,18 @@ impl Session {
 
     /// Reads the inbox (waiting up to `wait` seconds for the first delivery), processes every
     /// delivery and acknowledges it, until the inbox is empty. Returns what happened.
+    ///
+    /// Each batch is acknowledged by the request that reads the next one (`POST /v1/inbox`),
+    /// the last by the read that finds the inbox empty: one request per batch. A batch
+    /// delivered again after a crash before its acknowledgement is harmless, since every
+    /// delivery is processed at most once ([`Session::process`]).
     pub fn catch_up(&mut self, wait: u64, progress: &dyn Fn(u64)) -> anyhow::Result<Vec<Event>> {
         let mut events = Vec::new();
         let mut wait = wait;
         let mut total = 0u64;
+        let mut ack_pending: Option<Vec<u8>> = None;
         loop {
-            let batch = self.ds.inbox(wait, 500)?;
+            let batch = self.ds.inbox(wait, 500, ack_pending.take().as_deref())?;
             wait = 0;
             if batch.is_empty() {
                 return Ok(events);
@@ -385,8 +391,7 @@ impl Session {
                     seq,
                 })
                 .collect();
-            self.ds
-                .call("POST", "/v1/inbox/ack", &serde_json::to_vec(&ack)?, &[])?;
+            ack_pending = Some(serde_json::to_vec(&ack)?);
             // Proposals of others (a member leaving) are committed at once.
             let proposed: Vec<String> = events
                 .iter()
