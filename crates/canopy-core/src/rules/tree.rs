@@ -193,6 +193,25 @@ pub(crate) fn parent_keys(ops: &dyn SuiteOps, tree: &RatchetTree) -> Result<(), 
 /// lowest bad leaf.
 const SIGNATURE_BATCH: usize = 256;
 
+/// The smallest batch [`batch_len`] makes (below it a batch saves little).
+#[cfg(feature = "parallel")]
+const MIN_SIGNATURE_BATCH: usize = 8;
+
+/// The batch length for `n` leaf signatures on `threads` threads: at most
+/// [`SIGNATURE_BATCH`], and as many batches as a multiple of the threads, so that every
+/// thread gets work (at n = 100 on two cores, two batches of 50, not one of 100 on one core).
+#[cfg(feature = "parallel")]
+fn batch_len(n: usize, threads: usize) -> usize {
+    let threads = threads.max(1);
+    let batches = n
+        .div_ceil(SIGNATURE_BATCH)
+        .max(threads)
+        .div_ceil(threads)
+        .saturating_mul(threads);
+    n.div_ceil(batches)
+        .clamp(MIN_SIGNATURE_BATCH, SIGNATURE_BATCH)
+}
+
 /// RFC 9420 §7.3 for every leaf of a received tree, possibly in parallel; the lowest failing
 /// leaf's violation wins.
 fn leaves(
@@ -209,7 +228,8 @@ fn leaves(
     #[cfg(feature = "parallel")]
     let results: Vec<Result<(), Violation>> = {
         use rayon::prelude::*;
-        leaves.par_chunks(SIGNATURE_BATCH).map(check).collect()
+        let batch = batch_len(leaves.len(), rayon::current_num_threads());
+        leaves.par_chunks(batch).map(check).collect()
     };
     #[cfg(not(feature = "parallel"))]
     let results: Vec<Result<(), Violation>> = leaves.chunks(SIGNATURE_BATCH).map(check).collect();
@@ -349,4 +369,29 @@ fn key_holder(diff: &TreeDiff<'_>, key: &HpkePublicKey) -> Option<NodeIndex> {
         return Some(x);
     }
     diff.changed_node_with_key(key)
+}
+
+#[cfg(all(test, feature = "parallel"))]
+mod tests {
+    use super::{MIN_SIGNATURE_BATCH, SIGNATURE_BATCH, batch_len};
+
+    #[test]
+    fn every_thread_gets_a_batch_and_none_is_over_the_limit() {
+        assert_eq!(batch_len(100, 2), 50);
+        assert_eq!(batch_len(1_000, 2), 250);
+        assert_eq!(batch_len(10_000, 2), 250);
+        assert_eq!(batch_len(10_000, 1), 250);
+        assert_eq!(batch_len(3, 2), MIN_SIGNATURE_BATCH);
+        assert_eq!(batch_len(0, 0), MIN_SIGNATURE_BATCH);
+        for n in [1, 7, 99, 257, 513, 4_099, 50_000] {
+            for threads in [1, 2, 3, 8] {
+                let len = batch_len(n, threads);
+                assert!((MIN_SIGNATURE_BATCH..=SIGNATURE_BATCH).contains(&len), "{n} {threads}");
+                // Enough batches for every thread, once there are enough leaves.
+                if n >= MIN_SIGNATURE_BATCH * threads {
+                    assert!(n.div_ceil(len) >= threads, "{n} {threads}: {len}");
+                }
+            }
+        }
+    }
 }
