@@ -223,6 +223,29 @@ impl Floors {
         }
     }
 
+    /// The primitives' figures, in a sentence.
+    fn describe(&self) -> String {
+        let mib = |per_byte: f64| fmt(per_byte * f64::from(1u32 << 20));
+        format!(
+            "Primitives (one core): HPKE seal {}, open {}, DeriveKeyPair {}, Ed25519 sign {}, \
+             verify {} ({} in a batch of 64), SHA-256 of 256 B {}, AES-128-GCM of 1 KiB {}; per MiB \
+             of message: Ed25519 sign {}, verify {}, SHA-256 {}, AES-128-GCM {}; {} cores",
+            fmt(self.seal),
+            fmt(self.open),
+            fmt(self.derive),
+            fmt(self.sign),
+            fmt(self.verify),
+            fmt(self.verify_batched),
+            fmt(self.hash),
+            fmt(self.aead),
+            mib(self.sign_byte),
+            mib(self.verify_byte),
+            mib(self.sha256_byte),
+            mib(self.aead_byte),
+            self.cores
+        )
+    }
+
     /// The floor of `op` at `n` members, in seconds. `levels` is the tree's depth
     /// (⌈log2 n⌉): the path length, and the path nodes whose keys a receiver derives.
     ///
@@ -577,22 +600,7 @@ fn main() {
         sizes.push(50_000);
     }
     let floors = Floors::measure();
-    println!(
-        "primitives (one core): seal {}, open {}, derive {}, sign {}, verify {}, verify in a batch {}, hash {}, AEAD 1 KiB {}; per MiB: sign {}, verify {}, SHA-256 {}, AEAD {}; {} cores",
-        fmt(floors.seal),
-        fmt(floors.open),
-        fmt(floors.derive),
-        fmt(floors.sign),
-        fmt(floors.verify),
-        fmt(floors.verify_batched),
-        fmt(floors.hash),
-        fmt(floors.aead),
-        fmt(floors.sign_byte * f64::from(1u32 << 20)),
-        fmt(floors.verify_byte * f64::from(1u32 << 20)),
-        fmt(floors.sha256_byte * f64::from(1u32 << 20)),
-        fmt(floors.aead_byte * f64::from(1u32 << 20)),
-        floors.cores
-    );
+    println!("{}", floors.describe());
     let most = sizes.iter().copied().max().unwrap_or(0) as usize;
     let start = Instant::now();
     let others: Vec<Vec<u8>> = (0..most)
@@ -642,22 +650,8 @@ fn main() {
         let header = format!(
             "Suite 0x0001, handshakes as PublicMessage, tree after one add-everyone commit without a path; \
              OpenMLS 0.9.2 (openmls_rust_crypto), mls-rs 0.57 (mls-rs-crypto-rustcrypto), Canopy at its defaults; \
-             one process, release build, {} cores; medians. Primitives (one core): HPKE seal {}, open {}, \
-             DeriveKeyPair {}, Ed25519 sign {}, verify {} ({} in a batch of 64), SHA-256 of 256 B {}; \
-             per MiB of message: Ed25519 sign {}, verify {}, SHA-256 {}, AES-128-GCM {}. Canopy's update commits: {}; \
-             its add-everyone Welcomes: {}.\n\n",
-            floors.cores,
-            fmt(floors.seal),
-            fmt(floors.open),
-            fmt(floors.derive),
-            fmt(floors.sign),
-            fmt(floors.verify),
-            fmt(floors.verify_batched),
-            fmt(floors.hash),
-            fmt(floors.sign_byte * f64::from(1u32 << 20)),
-            fmt(floors.verify_byte * f64::from(1u32 << 20)),
-            fmt(floors.sha256_byte * f64::from(1u32 << 20)),
-            fmt(floors.aead_byte * f64::from(1u32 << 20)),
+             one process, release build, medians. {}. Canopy's update commits: {}; its add-everyone Welcomes: {}.\n\n",
+            floors.describe(),
             list(&message_sizes, |s| s.commit),
             list(&message_sizes, |s| s.welcome),
         );

@@ -356,7 +356,7 @@ impl Session {
     /// Each batch is acknowledged by the request that reads the next one (`POST /v1/inbox`),
     /// the last by the read that finds the inbox empty: one request per batch. A batch
     /// delivered again after a crash before its acknowledgement is harmless, since every
-    /// delivery is processed at most once ([`Session::process`]).
+    /// delivery is processed at most once (`Session::process`).
     pub fn catch_up(&mut self, wait: u64, progress: &dyn Fn(u64)) -> anyhow::Result<Vec<Event>> {
         let mut events = Vec::new();
         let mut wait = wait;

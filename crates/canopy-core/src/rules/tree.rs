@@ -386,7 +386,10 @@ mod tests {
         for n in [1, 7, 99, 257, 513, 4_099, 50_000] {
             for threads in [1, 2, 3, 8] {
                 let len = batch_len(n, threads);
-                assert!((MIN_SIGNATURE_BATCH..=SIGNATURE_BATCH).contains(&len), "{n} {threads}");
+                assert!(
+                    (MIN_SIGNATURE_BATCH..=SIGNATURE_BATCH).contains(&len),
+                    "{n} {threads}"
+                );
                 // Enough batches for every thread, once there are enough leaves.
                 if n >= MIN_SIGNATURE_BATCH * threads {
                     assert!(n.div_ceil(len) >= threads, "{n} {threads}: {len}");
