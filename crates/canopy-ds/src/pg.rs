@@ -209,7 +209,8 @@ fn listen(url: &str, schema: Option<&str>, live: Arc<Live>) -> Result<(), StoreE
         .name("canopy-ds-listen".into())
         .spawn(move || {
             loop {
-                let failed = {
+                // `Some(None)`: quiet for 30 s; `None`: a notification; `Some(Some(e))`: failed.
+                let heard: Option<Option<postgres::Error>> = {
                     let mut notifications = client.notifications();
                     let mut iter = notifications.timeout_iter(Duration::from_secs(30));
                     match iter.next() {
@@ -224,9 +225,16 @@ fn listen(url: &str, schema: Option<&str>, live: Arc<Live>) -> Result<(), StoreE
                             }
                             None
                         }
-                        Ok(None) => None,
-                        Err(e) => Some(e),
+                        Ok(None) => Some(None),
+                        Err(e) => Some(Some(e)),
                     }
+                };
+                let failed = match heard {
+                    None => None,
+                    // Quiet: check that the connection is alive (a network that drops it
+                    // without closing it would leave long polls unwoken for good).
+                    Some(None) => client.is_valid(Duration::from_secs(5)).err(),
+                    Some(Some(e)) => Some(e),
                 };
                 let Some(e) = failed else { continue };
                 tracing::error!(error = %e, "the notification connection failed; reconnecting");

@@ -313,6 +313,19 @@ fn postgres_connections_terminated_by_the_server_are_reopened() {
                 &[&name],
             )
             .unwrap();
+        // pg_terminate_backend only signals: wait until they are gone.
+        for _ in 0..100 {
+            let left = admin
+                .query(
+                    "SELECT 1 FROM pg_stat_activity WHERE application_name = $1",
+                    &[&name],
+                )
+                .unwrap();
+            if left.is_empty() {
+                break;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
         rows.len()
     };
     // The pool's four connections and the listener.

@@ -280,10 +280,13 @@ impl Floors {
             }
             // The path's keys derived, one seal per copath leaf (the tree has no other
             // parent keys), the new LeafNode and the commit signed, the path hashed.
-            // (A remove's path skips the removed leaf.)
+            // A remove's path skips the removed leaf and the leaves removed before it: the
+            // median sample (the middle one of `samples(n)`, two removes apart) runs after
+            // 2 * (samples / 2) removes.
             Op::UpdateCreate | Op::RemoveCreate => {
+                let before = 2.0 * (samples_at(n) / 2) as f64;
                 let seals = if op == Op::RemoveCreate {
-                    n - 2.0
+                    n - 2.0 - before
                 } else {
                     n - 1.0
                 };
@@ -306,6 +309,11 @@ impl Floors {
             Op::Decrypt => self.verify + 1024.0 * self.verify_byte + self.aead,
         }
     }
+}
+
+/// [`samples`] at an `n` given as a float.
+fn samples_at(n: f64) -> usize {
+    samples(n as u32)
 }
 
 fn samples(n: u32) -> usize {
@@ -347,7 +355,12 @@ fn run(kind: Impl, n: u32, others: &[Vec<u8>]) -> (BTreeMap<Op, Duration>, Sizes
     let mut out: BTreeMap<Op, Vec<Duration>> = BTreeMap::new();
     let mut creator = member(kind, "creator");
     creator.create_group(b"peer benchmark").unwrap();
-    // Leaf 1 is `b`, the member who acts besides the creator; leaves 2..=s join and are timed.
+    // Leaf 1 is `b`, the member who acts besides the creator; leaves 2..=s+1 join and are
+    // timed; the removes take 2s leaves from the end, which must all be others'.
+    assert!(
+        n as usize >= 3 * s + 2,
+        "n = {n} is too small for {s} samples"
+    );
     let mut b = member(kind, "b");
     let mut joiners: Vec<Box<dyn Member>> = (0..s)
         .map(|i| member(kind, &format!("joiner {i}")))

@@ -141,6 +141,9 @@ pub struct Session {
     pub client: Client<SqliteStore>,
     /// The Delivery Service.
     pub ds: DsClient,
+    /// The acknowledgement of the last batch read (an `AckRequest`, JSON), sent with the next
+    /// read of the inbox, whichever reads it (a commit's retry catches up too).
+    ack_pending: Option<Vec<u8>>,
 }
 
 impl Session {
@@ -194,6 +197,7 @@ impl Session {
             config,
             client,
             ds,
+            ack_pending: None,
         })
     }
 
@@ -361,9 +365,17 @@ impl Session {
         let mut events = Vec::new();
         let mut wait = wait;
         let mut total = 0u64;
-        let mut ack_pending: Option<Vec<u8>> = None;
         loop {
-            let batch = self.ds.inbox(wait, 500, ack_pending.take().as_deref())?;
+            let ack = self.ack_pending.take();
+            let batch = match self.ds.inbox(wait, 500, ack.as_deref()) {
+                Ok(batch) => batch,
+                Err(e) => {
+                    // Sent again with the next read (an acknowledgement applied twice is
+                    // harmless: cursors only move forward).
+                    self.ack_pending = ack;
+                    return Err(e);
+                }
+            };
             wait = 0;
             if batch.is_empty() {
                 return Ok(events);
@@ -391,7 +403,7 @@ impl Session {
                     seq,
                 })
                 .collect();
-            ack_pending = Some(serde_json::to_vec(&ack)?);
+            self.ack_pending = Some(serde_json::to_vec(&ack)?);
             // Proposals of others (a member leaving) are committed at once.
             let proposed: Vec<String> = events
                 .iter()
