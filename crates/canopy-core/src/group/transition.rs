@@ -29,7 +29,7 @@ use super::{EpochState, GroupError};
 use crate::key_package::LeafNodeRole;
 use crate::rules::leaf::{CredentialTypes, Signature, check_leaf, update_new_key};
 use crate::rules::proposal::{
-    Committer, ListCheck, Resolved, Scope, check_proposal, members, new_extensions_supported,
+    Committer, ListCheck, Resolved, Scope, check_proposal_with, members, new_extensions_supported,
 };
 use crate::rules::tree::{changed_keys_unique, path_keys_fresh};
 use crate::rules::{At, Rule, Violation};
@@ -301,26 +301,50 @@ fn check_unchecked(scope: &Scope<'_>, list: &[Resolved]) -> Result<(), GroupErro
         })
         .unwrap_or(&scope.context.extensions);
     let new_extensions = !core::ptr::eq(extensions, &scope.context.extensions);
-    let check = |r: &Resolved| -> Result<(), Violation> {
-        // Proposals by reference were checked on receipt, against the old extensions.
+    // Proposals by reference were checked on receipt, against the old extensions.
+    let needs_check = |r: &Resolved| {
         let recheck = new_extensions && matches!(r.proposal, Proposal::Add(_));
-        if r.by_reference && !recheck {
-            Ok(())
+        !r.by_reference || recheck
+    };
+    // Consecutive proposals; the signatures of their Adds' KeyPackages (KP-03, LN-02) are
+    // verified as one batch first, and if it verifies, the checks in rule order skip them.
+    let check_chunk = |chunk: &[Resolved]| -> Result<(), Violation> {
+        let adds: Vec<&KeyPackage> = chunk
+            .iter()
+            .filter(|r| needs_check(r))
+            .filter_map(|r| match &r.proposal {
+                Proposal::Add(add) => Some(&add.key_package),
+                _ => None,
+            })
+            .collect();
+        let signatures = if adds.len() >= 2 {
+            crate::rules::key_package::batch_signatures(scope.ops, &adds)
         } else {
-            check_proposal(scope, &r.proposal, &r.sender, extensions)
-        }
+            Signature::Verify
+        };
+        chunk.iter().filter(|r| needs_check(r)).try_for_each(|r| {
+            check_proposal_with(scope, &r.proposal, &r.sender, extensions, signatures)
+        })
     };
     #[cfg(feature = "parallel")]
     if list.len() >= 32 {
         use rayon::prelude::*;
-        // On the pool's threads too, under the caller's limits.
+        // On the pool's threads too, under the caller's limits; every thread gets a batch,
+        // and the first failing proposal in list order is the one reported.
         let limits = crate::codec::active_limits();
-        return Ok(list
-            .par_iter()
-            .try_for_each(|r| crate::codec::with_limits(limits, || check(r)))?);
+        let batch =
+            crate::rules::tree::batch_len(list.len(), rayon::current_num_threads()).min(ADD_BATCH);
+        let results: Vec<Result<(), Violation>> = list
+            .par_chunks(batch)
+            .map(|chunk| crate::codec::with_limits(limits, || check_chunk(chunk)))
+            .collect();
+        return Ok(results.into_iter().collect::<Result<(), Violation>>()?);
     }
-    Ok(list.iter().try_for_each(check)?)
+    Ok(list.chunks(ADD_BATCH).try_for_each(check_chunk)?)
 }
+
+/// At most how many proposals' KeyPackage signatures (two each) are verified as one batch.
+const ADD_BATCH: usize = 128;
 
 /// RFC 9420 §12.3: applies `list` to `diff` in the RFC's order: GroupContextExtensions,
 /// Updates, Removes, Adds (in list order), then notes PSKs, ExternalInit and ReInit.

@@ -7,9 +7,9 @@
 //! unlisted ones). Nor must the capabilities list the group's cipher suite: no receive-side
 //! rule asks for it, the suite is fixed by `cipher_suite` (KP-02).
 
-use canopy_crypto::SuiteOps;
+use canopy_crypto::{SignatureCheck, SuiteOps};
 
-use super::leaf::{Signature, check_leaf};
+use super::leaf::{LEAF_NODE_LABEL, Signature, check_leaf};
 use super::{Detail, Rule, Violation, ensure};
 use crate::crypto::verify_with_label;
 use crate::key_package::{
@@ -30,10 +30,32 @@ pub(crate) fn check_key_package(
     lifetime: &LifetimePolicy,
     validator: &dyn CredentialValidator,
 ) -> Result<(), Violation> {
+    check_key_package_with(
+        ops,
+        key_package,
+        group,
+        lifetime,
+        validator,
+        Signature::Verify,
+    )
+}
+
+/// [`check_key_package`], with KP-03 and the leaf's LN-02 left out if `signatures` says the
+/// caller verified both under the same rule ([`batch_signatures`]).
+pub(crate) fn check_key_package_with(
+    ops: &dyn SuiteOps,
+    key_package: &KeyPackage,
+    group: &GroupRequirements<'_>,
+    lifetime: &LifetimePolicy,
+    validator: &dyn CredentialValidator,
+    signatures: Signature,
+) -> Result<(), Violation> {
     version(key_package, group)?;
     suite(ops, key_package)?;
     init_key(ops, key_package)?;
-    signature(ops, key_package)?;
+    if signatures == Signature::Verify {
+        signature(ops, key_package)?;
+    }
     check_leaf(
         ops,
         &key_package.leaf_node,
@@ -41,10 +63,53 @@ pub(crate) fn check_key_package(
         group,
         lifetime,
         validator,
-        Signature::Verify,
+        signatures,
     )?;
     init_key_distinct(key_package)?;
     extension_placement(key_package)
+}
+
+/// KP-03 and LN-02 of every KeyPackage in `key_packages`, as one batch
+/// ([`SuiteOps::verify_batch`], which accepts nothing one verification each would refuse):
+/// [`Signature::Verified`] if the whole batch verifies, else [`Signature::Verify`] (each is
+/// then checked one by one, in rule order, which decides and names the rule).
+pub(crate) fn batch_signatures(ops: &dyn SuiteOps, key_packages: &[&KeyPackage]) -> Signature {
+    let (group_id, leaf_index) = LeafNodeRole::KeyPackage.signature_context();
+    let mut contents: Vec<Vec<u8>> = Vec::with_capacity(key_packages.len().saturating_mul(2));
+    for kp in key_packages {
+        let package = kp
+            .tbs_bytes()
+            .ok()
+            .and_then(|tbs| crate::crypto::sign_content(KEY_PACKAGE_LABEL, &tbs).ok());
+        let leaf = kp
+            .leaf_node
+            .tbs_bytes(group_id, leaf_index)
+            .ok()
+            .and_then(|tbs| crate::crypto::sign_content(LEAF_NODE_LABEL, &tbs).ok());
+        let (Some(package), Some(leaf)) = (package, leaf) else {
+            return Signature::Verify;
+        };
+        contents.push(package);
+        contents.push(leaf);
+    }
+    let checks: Vec<SignatureCheck<'_>> = key_packages
+        .iter()
+        .flat_map(|kp| {
+            [kp.signature.as_slice(), kp.leaf_node.signature.as_slice()]
+                .map(|signature| (&kp.leaf_node.signature_key, signature))
+        })
+        .zip(&contents)
+        .map(|((public_key, signature), message)| SignatureCheck {
+            public_key,
+            message,
+            signature,
+        })
+        .collect();
+    if !checks.is_empty() && ops.verify_batch(&checks).is_ok() {
+        Signature::Verified
+    } else {
+        Signature::Verify
+    }
 }
 
 /// KP-01, RFC 9420 §10.1: the KeyPackage's protocol version is the group's.

@@ -60,18 +60,32 @@ pub(crate) fn check_proposal(
     sender: &Sender,
     extensions: &Extensions,
 ) -> Result<(), Violation> {
+    check_proposal_with(scope, proposal, sender, extensions, Signature::Verify)
+}
+
+/// [`check_proposal`], with an Add's two signatures left out if `add_signatures` says the
+/// caller verified them under the same rule
+/// ([`batch_signatures`](super::key_package::batch_signatures)).
+pub(crate) fn check_proposal_with(
+    scope: &Scope<'_>,
+    proposal: &Proposal,
+    sender: &Sender,
+    extensions: &Extensions,
+    add_signatures: Signature,
+) -> Result<(), Violation> {
     external_sender_type(proposal, sender)?;
     let group = GroupRequirements {
         version: scope.context.version,
         extensions: Some(extensions),
     };
     match proposal {
-        Proposal::Add(add) => super::key_package::check_key_package(
+        Proposal::Add(add) => super::key_package::check_key_package_with(
             scope.ops,
             &add.key_package,
             &group,
             &scope.lifetime,
             scope.validator,
+            add_signatures,
         ),
         Proposal::Update(update) => {
             let Sender::Member(l) = sender else {

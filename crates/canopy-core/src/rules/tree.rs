@@ -201,7 +201,7 @@ const MIN_SIGNATURE_BATCH: usize = 8;
 /// [`SIGNATURE_BATCH`], and as many batches as a multiple of the threads, so that every
 /// thread gets work (at n = 100 on two cores, two batches of 50, not one of 100 on one core).
 #[cfg(feature = "parallel")]
-fn batch_len(n: usize, threads: usize) -> usize {
+pub(crate) fn batch_len(n: usize, threads: usize) -> usize {
     let threads = threads.max(1);
     let batches = n
         .div_ceil(SIGNATURE_BATCH)

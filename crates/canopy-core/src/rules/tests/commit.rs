@@ -457,3 +457,67 @@ fn commits_in_private_messages_are_checked_the_same() {
     // The same bytes again: still the rule, not a consumed key (staging consumed nothing).
     assert_rejected(&h, &mut bob, &forged.commit, Rule::CommitPathRequired);
 }
+
+/// A commit of 40 Adds (their KeyPackages' signatures verified in batches, in parallel with
+/// the `parallel` feature): accepted when every KeyPackage is sound; refused with KP-03 when
+/// one KeyPackage's signature is bad, and with LN-02 when one leaf's signature is bad under a
+/// valid KeyPackage signature, wherever it sits in the list. A failed batch is checked one
+/// by one, which names the rule.
+#[test]
+fn kp_03_and_ln_02_in_a_commit_of_many_adds() {
+    use crate::crypto::sign_with_label;
+    use crate::rules::key_package::KEY_PACKAGE_LABEL;
+    use crate::wire::KeyPackage;
+    use canopy_crypto::CryptoProvider;
+
+    let h = Harness::default_suite(140);
+    let ops = h.provider.suite(h.suite).unwrap();
+    let (mut alice, mut bob, _carol) = h.three();
+    let packages: Vec<(KeyPackage, canopy_crypto::SignatureKeyPair)> = (0..40)
+        .map(|i| {
+            let (b, signer) = h.key_package(&format!("new {i}"));
+            (b.key_package, signer)
+        })
+        .collect();
+    let commit_of = |alice: &mut crate::group::Group, list: Vec<KeyPackage>| {
+        let adds = list
+            .into_iter()
+            .map(|key_package| Proposal::Add(Box::new(Add { key_package })))
+            .collect();
+        alice
+            .forge(&h.env(), Forgery::by_value(me(alice), adds))
+            .unwrap()
+            .commit
+    };
+    let sound: Vec<KeyPackage> = packages.iter().map(|(k, _)| k.clone()).collect();
+    for bad in [0, 25, 39] {
+        // A KeyPackage signature that does not verify.
+        let mut list = sound.clone();
+        let mut signature = list[bad].signature.as_slice().to_vec();
+        signature[0] ^= 1;
+        list[bad].signature = crate::codec::VarBytes(signature);
+        assert_rejected(
+            &h,
+            &mut bob,
+            &commit_of(&mut alice, list),
+            Rule::KeyPackageSignature,
+        );
+
+        // A leaf signature that does not verify, under a KeyPackage signature that does.
+        let mut list = sound.clone();
+        let mut leaf_signature = list[bad].leaf_node.signature.as_slice().to_vec();
+        leaf_signature[0] ^= 1;
+        list[bad].leaf_node.signature = crate::codec::VarBytes(leaf_signature);
+        let tbs = list[bad].tbs_bytes().unwrap();
+        list[bad].signature = crate::codec::VarBytes(
+            sign_with_label(ops, &packages[bad].1, KEY_PACKAGE_LABEL, &tbs).unwrap(),
+        );
+        assert_rejected(
+            &h,
+            &mut bob,
+            &commit_of(&mut alice, list),
+            Rule::LeafSignature,
+        );
+    }
+    assert_accepted(&h, &mut bob, &commit_of(&mut alice, sound));
+}
