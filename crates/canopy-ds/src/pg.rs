@@ -161,6 +161,14 @@ impl PgDs {
     pub fn listen(&self, live: Arc<Live>) -> Result<(), StoreError> {
         listen(&self.url, self.schema.as_deref(), live)
     }
+
+    /// Returns a slot to the pool and wakes a transaction waiting for one.
+    fn give_back(&self, slot: Option<Conn>) {
+        if let Ok(mut free) = self.free.lock() {
+            free.push(slot);
+            self.returned.notify_one();
+        }
+    }
 }
 
 fn migrate(client: &mut Client) -> Result<(), StoreError> {
@@ -192,6 +200,16 @@ fn migrate(client: &mut Client) -> Result<(), StoreError> {
     tx.commit().map_err(pg)
 }
 
+/// What the listening connection heard in one wait.
+enum Heard {
+    /// A notification (handled).
+    Notification,
+    /// Nothing for 30 s.
+    Quiet,
+    /// The connection failed.
+    Failed(postgres::Error),
+}
+
 /// Listens on the notification channel and wakes `live`: `g<hex>` a group, `d<id>` a device.
 /// If the listening connection fails, it connects again (every second until it can) and
 /// wakes every waiter, whose notifications may have been missed meanwhile.
@@ -209,8 +227,7 @@ fn listen(url: &str, schema: Option<&str>, live: Arc<Live>) -> Result<(), StoreE
         .name("canopy-ds-listen".into())
         .spawn(move || {
             loop {
-                // `Some(None)`: quiet for 30 s; `None`: a notification; `Some(Some(e))`: failed.
-                let heard: Option<Option<postgres::Error>> = {
+                let heard = {
                     let mut notifications = client.notifications();
                     let mut iter = notifications.timeout_iter(Duration::from_secs(30));
                     match iter.next() {
@@ -223,18 +240,18 @@ fn listen(url: &str, schema: Option<&str>, live: Arc<Live>) -> Result<(), StoreE
                             } else if let Some(device) = payload.strip_prefix('d') {
                                 live.wake_device(device);
                             }
-                            None
+                            Heard::Notification
                         }
-                        Ok(None) => Some(None),
-                        Err(e) => Some(Some(e)),
+                        Ok(None) => Heard::Quiet,
+                        Err(e) => Heard::Failed(e),
                     }
                 };
                 let failed = match heard {
-                    None => None,
+                    Heard::Notification => None,
                     // Quiet: check that the connection is alive (a network that drops it
                     // without closing it would leave long polls unwoken for good).
-                    Some(None) => client.is_valid(Duration::from_secs(5)).err(),
-                    Some(Some(e)) => Some(e),
+                    Heard::Quiet => client.is_valid(Duration::from_secs(5)).err(),
+                    Heard::Failed(e) => Some(e),
                 };
                 let Some(e) = failed else { continue };
                 tracing::error!(error = %e, "the notification connection failed; reconnecting");
@@ -293,16 +310,6 @@ impl DsStore for PgDs {
             conn: Some(conn),
             done: false,
         }))
-    }
-}
-
-impl PgDs {
-    /// Returns a slot to the pool and wakes a transaction waiting for one.
-    fn give_back(&self, slot: Option<Conn>) {
-        if let Ok(mut free) = self.free.lock() {
-            free.push(slot);
-            self.returned.notify_one();
-        }
     }
 }
 

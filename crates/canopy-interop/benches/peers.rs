@@ -169,7 +169,8 @@ impl Floors {
         let kib = [1u8; 1024];
         let mib = vec![0x33u8; 1 << 20];
         let mib_sig = ops.sign(&sk.private, &mib).unwrap();
-        let per_byte = |big: f64, small: f64| (big - small).max(0.0) / f64::from(1u32 << 20);
+        // A MiB's time, per byte.
+        let per_byte = |mib_secs: f64| mib_secs / f64::from(1u32 << 20);
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
         Self {
             cores,
@@ -196,30 +197,18 @@ impl Floors {
             aead: per_call(2_000, || {
                 ops.aead_seal(&aead_key, &[0; 12], b"", &kib).unwrap();
             }),
-            sign_byte: per_byte(
-                per_call(3, || {
-                    ops.sign(&sk.private, &mib).unwrap();
-                }),
-                0.0,
-            ),
-            verify_byte: per_byte(
-                per_call(3, || {
-                    ops.verify(&sk.public, &mib, &mib_sig).unwrap();
-                }),
-                0.0,
-            ),
-            sha256_byte: per_byte(
-                per_call(3, || {
-                    ops.hash(&mib);
-                }),
-                0.0,
-            ),
-            aead_byte: per_byte(
-                per_call(3, || {
-                    ops.aead_seal(&aead_key, &[0; 12], b"", &mib).unwrap();
-                }),
-                0.0,
-            ),
+            sign_byte: per_byte(per_call(3, || {
+                ops.sign(&sk.private, &mib).unwrap();
+            })),
+            verify_byte: per_byte(per_call(3, || {
+                ops.verify(&sk.public, &mib, &mib_sig).unwrap();
+            })),
+            sha256_byte: per_byte(per_call(3, || {
+                ops.hash(&mib);
+            })),
+            aead_byte: per_byte(per_call(3, || {
+                ops.aead_seal(&aead_key, &[0; 12], b"", &mib).unwrap();
+            })),
         }
     }
 
@@ -253,8 +242,8 @@ impl Floors {
     /// hashed as the RFC requires: a commit by its signature, its membership tag and the
     /// transcript hash (RFC 9420 §6.1, §6.2, §8.2); a Welcome's GroupInfo by its signature
     /// and its AEAD.
-    fn of(&self, op: Op, n: u32, sizes: Sizes) -> f64 {
-        let n = f64::from(n);
+    fn of(&self, op: Op, members: u32, sizes: Sizes) -> f64 {
+        let n = f64::from(members);
         let commit = sizes.commit as f64;
         let welcome = sizes.welcome as f64;
         let levels = n.log2().ceil();
@@ -284,7 +273,7 @@ impl Floors {
             // median sample (the middle one of `samples(n)`, two removes apart) runs after
             // 2 * (samples / 2) removes.
             Op::UpdateCreate | Op::RemoveCreate => {
-                let before = 2.0 * (samples_at(n) / 2) as f64;
+                let before = 2.0 * (samples(members) / 2) as f64;
                 let seals = if op == Op::RemoveCreate {
                     n - 2.0 - before
                 } else {
@@ -309,11 +298,6 @@ impl Floors {
             Op::Decrypt => self.verify + 1024.0 * self.verify_byte + self.aead,
         }
     }
-}
-
-/// [`samples`] at an `n` given as a float.
-fn samples_at(n: f64) -> usize {
-    samples(n as u32)
 }
 
 fn samples(n: u32) -> usize {
