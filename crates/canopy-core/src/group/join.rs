@@ -222,7 +222,7 @@ pub(crate) fn received_tree(
         return Err(Violation::new(Rule::TreeHash).into());
     }
     tree.validate(ops, &env.tree_checks(config, context))?;
-    external_senders(env.credentials, &context.extensions)?;
+    external_senders(env.credentials, &context.extensions, env.now)?;
     Ok(tree)
 }
 

@@ -50,6 +50,25 @@ pub trait CredentialValidator: Send + Sync {
         signature_key: &SignaturePublicKey,
     ) -> Result<(), CredentialRejected>;
 
+    /// [`Self::validate`] at the time `now` (seconds since the Unix epoch): the [`Env`]'s
+    /// clock, `None` when the environment has none. canopy-core calls this method; validators
+    /// whose answer depends on the time (X.509 validity periods) override it. The default
+    /// ignores the time.
+    ///
+    /// [`Env`]: crate::group::Env
+    ///
+    /// # Errors
+    /// [`CredentialRejected`] with the application's reason.
+    fn validate_at(
+        &self,
+        credential: &Credential,
+        signature_key: &SignaturePublicKey,
+        now: Option<u64>,
+    ) -> Result<(), CredentialRejected> {
+        let _ = now;
+        self.validate(credential, signature_key)
+    }
+
     /// RFC 9420 §5.3.1: whether `new` is a valid successor of `old` for the same member
     /// ("the AS MUST also verify that the set of presented identifiers in the new credential
     /// is valid as a successor"). Called only when an Update or Commit leaf replaces a leaf

@@ -73,7 +73,7 @@ pub(crate) fn check_leaf(
     if let LeafNodeRole::Update { replaced, .. } = role {
         update_new_key(leaf, replaced)?;
     }
-    credential(validator, leaf)?;
+    credential(validator, leaf, lifetime.now)?;
     if let Some(old) = role.replaced() {
         credential_successor(validator, old, leaf)?;
     }
@@ -259,13 +259,14 @@ pub(crate) fn update_new_key(leaf: &LeafNode, replaced: &LeafNode) -> Result<(),
 }
 
 /// LN-01, RFC 9420 §5.3.1: the application's Authentication Service accepts the leaf's
-/// credential for its `signature_key`.
+/// credential for its `signature_key` at the time `now`.
 pub(crate) fn credential(
     validator: &dyn CredentialValidator,
     leaf: &LeafNode,
+    now: Option<u64>,
 ) -> Result<(), Violation> {
     validator
-        .validate(&leaf.credential, &leaf.signature_key)
+        .validate_at(&leaf.credential, &leaf.signature_key, now)
         .map_err(|e| {
             Violation::new(Rule::LeafCredential).with(Detail::Reason(e.reason().to_string()))
         })

@@ -120,7 +120,7 @@ pub(crate) fn check_proposal_with(
         ),
         Proposal::ExternalInit(_) => Ok(()),
         Proposal::GroupContextExtensions(gce) => {
-            external_senders(scope.validator, &gce.extensions)?;
+            external_senders(scope.validator, &gce.extensions, scope.lifetime.now)?;
             new_extensions_supported(members(scope.tree), &gce.extensions)
         }
     }
@@ -176,13 +176,14 @@ pub(crate) fn psk_usage(
 pub(crate) fn external_senders(
     validator: &dyn CredentialValidator,
     extensions: &Extensions,
+    now: Option<u64>,
 ) -> Result<(), Violation> {
     let senders: Option<ExternalSenders> = extensions
         .typed()
         .map_err(|_| Violation::new(Rule::ProposalExternalSenders))?;
     for sender in senders.iter().flat_map(|s| s.senders.as_slice()) {
         validator
-            .validate(&sender.credential, &sender.signature_key)
+            .validate_at(&sender.credential, &sender.signature_key, now)
             .map_err(|e| {
                 Violation::new(Rule::ProposalExternalSenders)
                     .with(Detail::Reason(e.reason().to_string()))
