@@ -248,6 +248,18 @@ fn the_backend_does_not_depend_on_the_protocol_library() {
 }
 
 #[test]
+fn x509_credentials_parse_with_x509_cert_and_verify_through_the_provider_traits() {
+    let m = metadata();
+    assert!(m.declared.contains_key("canopy-x509"));
+    only(
+        &m,
+        "canopy-x509",
+        &["canopy-core", "canopy-crypto", "thiserror", "x509-cert"],
+    );
+    never_links(&m, "canopy-x509", NOT_IN_CORE);
+}
+
+#[test]
 fn store_and_ds_api_keep_to_their_dependencies() {
     let m = metadata();
     never_links(
