@@ -1,12 +1,15 @@
 //! [`X509Validator`]: the Authentication Service for `x509` credentials.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use canopy_core::key_package::{CredentialRejected, CredentialValidator};
 use canopy_core::wire::{Certificate, Credential};
 use canopy_crypto::{CryptoProvider, SignaturePublicKey};
+
+use x509_cert::der::Encode;
+use x509_cert::spki::SubjectPublicKeyInfoOwned;
 
 use crate::chain::{ChainLimits, Parsed};
 use crate::{IdentitySource, TrustAnchor, VerifiedIdentity, X509Error};
@@ -43,7 +46,16 @@ pub struct X509Validator {
     limits: ChainLimits,
     check: Option<Arc<dyn IdentityCheck>>,
     basic: bool,
+    /// Links from a CA certificate to its issuer whose signature verified: the same
+    /// intermediates sit in every member's chain, so a tree of n members costs n
+    /// verifications of leaf certificates plus one per distinct intermediate. The key is the
+    /// certificate's DER and the issuer's key (all the signature check depends on); at most
+    /// [`LINK_CACHE`] entries, emptied when full.
+    links: Mutex<HashSet<(Vec<u8>, Vec<u8>)>>,
 }
+
+/// How many verified CA links [`X509Validator`] remembers.
+const LINK_CACHE: usize = 256;
 
 impl fmt::Debug for X509Validator {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -76,6 +88,7 @@ impl X509Validator {
             limits: ChainLimits::default(),
             check: None,
             basic: false,
+            links: Mutex::new(HashSet::new()),
         }
     }
 
@@ -173,7 +186,7 @@ impl X509Validator {
         };
         for (i, pair) in chain.windows(2).enumerate() {
             let [child, issuer] = pair else { continue };
-            child.verify_signature(i, issuer.spki(), self.provider.as_ref())?;
+            self.verify_link(child, i, issuer.spki())?;
         }
         Ok(VerifiedIdentity {
             identity,
@@ -195,12 +208,38 @@ impl X509Validator {
     fn issuing_anchor(&self, last: &Parsed, index: usize) -> Result<&TrustAnchor, X509Error> {
         let mut failure = X509Error::UnknownRoot;
         for anchor in self.candidates(&last.issuer) {
-            match last.verify_signature(index, anchor.parsed.spki(), self.provider.as_ref()) {
+            match self.verify_link(last, index, anchor.parsed.spki()) {
                 Ok(()) => return Ok(anchor),
                 Err(e) => failure = e,
             }
         }
         Err(failure)
+    }
+
+    /// Certificate `index`'s signature under `issuer`, from the cache for CA certificates
+    /// (`index` above 0) already verified under the same key.
+    fn verify_link(
+        &self,
+        cert: &Parsed,
+        index: usize,
+        issuer: &SubjectPublicKeyInfoOwned,
+    ) -> Result<(), X509Error> {
+        if index == 0 {
+            return cert.verify_signature(index, issuer, self.provider.as_ref());
+        }
+        let key = (cert.der.clone(), issuer.to_der().unwrap_or_default());
+        // A poisoned lock only means another thread panicked: verify without the cache.
+        if self.links.lock().is_ok_and(|links| links.contains(&key)) {
+            return Ok(());
+        }
+        cert.verify_signature(index, issuer, self.provider.as_ref())?;
+        if let Ok(mut links) = self.links.lock() {
+            if links.len() >= LINK_CACHE {
+                links.clear();
+            }
+            links.insert(key);
+        }
+        Ok(())
     }
 
     /// The identity `credential` presents under the configured source, unverified: for

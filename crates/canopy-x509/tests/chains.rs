@@ -323,6 +323,9 @@ fn a_certificate_for_another_key_is_rejected() {
 fn bad_signatures_are_rejected() {
     let w = World::new();
     let v = w.trusting_root();
+    // The real intermediate's link to the root is verified (and remembered) first: what is
+    // remembered is that certificate under that key, nothing a forgery can reuse.
+    assert!(verify(&v, &[&w.alice(), &w.intermediate.der], &w.member.public).is_ok());
     // The leaf signed by an impostor with the intermediate's name.
     let impostor = w
         .root

@@ -42,7 +42,9 @@ impl Ca {
     fn new() -> Self {
         let key = KeyPair::generate_for(&PKCS_ED25519).unwrap();
         let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        params.distinguished_name.push(DnType::CommonName, "Group Test Root");
+        params
+            .distinguished_name
+            .push(DnType::CommonName, "Group Test Root");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
         params.not_before = date_time_ymd(2020, 1, 1);
@@ -90,10 +92,18 @@ fn x509_members_create_add_join_and_talk_and_an_expired_certificate_is_refused()
     };
 
     let alice_key = ops.signature_generate_key_pair().unwrap();
-    let alice_leaf = LeafNodeParams::new(ca.credential("alice", &alice_key, (2025, 1), (2026, 7)), SUITE);
+    let alice_leaf = LeafNodeParams::new(
+        ca.credential("alice", &alice_key, (2025, 1), (2026, 7)),
+        SUITE,
+    );
     let mut alice = Group::create(
         &env,
-        CreateParams::new(SUITE, b"x509 group".to_vec(), &alice_leaf, Arc::new(alice_key)),
+        CreateParams::new(
+            SUITE,
+            b"x509 group".to_vec(),
+            &alice_leaf,
+            Arc::new(alice_key),
+        ),
     )
     .unwrap();
 
@@ -110,7 +120,10 @@ fn x509_members_create_add_join_and_talk_and_an_expired_certificate_is_refused()
 
     // Carol's certificate expired before the Env's time: her KeyPackage is refused in the add.
     let carol_key = ops.signature_generate_key_pair().unwrap();
-    let carol_leaf = LeafNodeParams::new(ca.credential("carol", &carol_key, (2024, 1), (2026, 1)), SUITE);
+    let carol_leaf = LeafNodeParams::new(
+        ca.credential("carol", &carol_key, (2024, 1), (2026, 1)),
+        SUITE,
+    );
     let carol_kp = create_key_package(
         provider.as_ref(),
         SUITE,
@@ -123,14 +136,18 @@ fn x509_members_create_add_join_and_talk_and_an_expired_certificate_is_refused()
         .commit(
             &env,
             CommitOptions {
-                add: vec![carol_kp.key_package.clone()],
+                add: vec![carol_kp.key_package],
                 ..CommitOptions::default()
             },
         )
         .unwrap_err();
     let text = err.to_string();
     assert!(text.contains("expired"), "{text}");
-    assert_eq!(alice.to_bytes().unwrap(), before, "a refused add changes nothing");
+    assert_eq!(
+        alice.to_bytes().unwrap(),
+        before,
+        "a refused add changes nothing"
+    );
 
     // Bob's is fine; he joins, and the tree he receives (alice's X.509 leaf) is checked too.
     let out = alice
