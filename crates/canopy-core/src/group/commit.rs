@@ -579,6 +579,37 @@ impl Group {
         Ok(message)
     }
 
+    /// How `proposal` is framed: as the group's handshakes are, except that a SelfRemove is
+    /// always a PublicMessage (SR-01: an external joiner must be able to read it).
+    fn proposal_wire_format(&self, proposal: &Proposal) -> WireFormat {
+        #[cfg(feature = "extensions")]
+        if matches!(proposal, Proposal::SelfRemove(_)) {
+            return WireFormat::PublicMessage;
+        }
+        let _ = proposal;
+        self.handshake_wire_format()
+    }
+
+    /// Sends a SelfRemove proposal (draft-ietf-mls-extensions §SelfRemove): the next commit
+    /// of another member removes us. It goes as a PublicMessage, under the code point every
+    /// member supports: the draft's 0x000a if all list it, else 0xF003 (RCS, mls-rs).
+    ///
+    /// # Errors
+    /// SR-04 if no SelfRemove code point is supported by every member, SR-07 if we already
+    /// sent one this epoch, [`GroupError::NotAMember`], [`GroupError::GroupEnded`].
+    #[cfg(feature = "extensions")]
+    pub fn propose_self_remove(&mut self, env: &Env<'_>) -> Result<Vec<u8>, GroupError> {
+        use crate::wire::{ProposalType, SelfRemove};
+        let code = [ProposalType::SELF_REMOVE, ProposalType::SELF_REMOVE_F003]
+            .into_iter()
+            .find(|&code| crate::rules::proposal::self_remove_capable(&self.tree, code).is_ok())
+            .ok_or_else(|| {
+                Violation::new(Rule::SelfRemoveCapable)
+                    .with(crate::rules::Detail::Proposal(ProposalType::SELF_REMOVE))
+            })?;
+        self.send_proposal(env, Proposal::SelfRemove(SelfRemove { code }))
+    }
+
     /// Checks, signs, protects and caches our `proposal`.
     fn send_proposal(&mut self, env: &Env<'_>, proposal: Proposal) -> Result<Vec<u8>, GroupError> {
         let ops = env.ops(self.cipher_suite())?;
@@ -591,6 +622,15 @@ impl Group {
         }
         let sender = Sender::Member(own.value());
         self.check_in_epoch(env, ops, &proposal, &sender)?;
+        #[cfg(feature = "extensions")]
+        if matches!(proposal, Proposal::SelfRemove(_))
+            && self
+                .proposals
+                .iter()
+                .any(|c| c.sender == sender && matches!(c.proposal, Proposal::SelfRemove(_)))
+        {
+            return Err(Violation::new(Rule::SelfRemoveOnce).into());
+        }
         let content = FramedContent {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,
@@ -598,7 +638,7 @@ impl Group {
             authenticated_data: VarBytes(Vec::new()),
             body: FramedContentBody::Proposal(proposal.clone()),
         };
-        let wire_format = self.handshake_wire_format();
+        let wire_format = self.proposal_wire_format(&proposal);
         let signed = sign_content(ops, wire_format, content, &self.signer, Some(&self.context))?;
         let reference = proposal_ref(ops, &signed.to_bytes()?)?;
         let message = self.protect_handshake(env, ops, signed)?;

@@ -70,6 +70,8 @@ pub use policy::{DefaultPolicy, IncludeAll, PolicyRefusal, ProposalInfo, Proposa
 pub(crate) use process::sender_key_with;
 pub use process::{CommitSummary, Merged, ProcessedMessage, StagedCommit};
 pub use proposals::LeftOut;
+#[cfg(feature = "extensions")]
+pub(crate) use proposals::self_remove_received;
 pub(crate) use proposals::{CachedProposal, accept_received};
 pub use records::{Change, RecordKey, RecordKind, StateDelta};
 pub use roster::{Member, MembershipStatus};

@@ -401,6 +401,14 @@ impl Group {
             FramedContentBody::Proposal(proposal) => {
                 self.accept_received(env, ops, proposal, &sender)?;
                 let reference = proposal_ref(ops, &content.to_bytes()?)?;
+                #[cfg(feature = "extensions")]
+                super::proposals::self_remove_received(
+                    proposal,
+                    &sender,
+                    content.wire_format,
+                    &reference,
+                    &self.proposals,
+                )?;
                 let cached = CachedProposal {
                     reference,
                     proposal: proposal.clone(),

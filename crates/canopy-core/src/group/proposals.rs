@@ -318,7 +318,38 @@ pub(crate) fn check_in_epoch(
                     .into());
             }
         }
+        #[cfg(feature = "extensions")]
+        Proposal::SelfRemove(s) => crate::rules::proposal::self_remove_capable(tree, s.code)?,
         _ => {}
+    }
+    Ok(())
+}
+
+/// SR-01 and SR-07, draft-ietf-mls-extensions §SelfRemove, for a proposal received in a
+/// message of `wire_format` whose ProposalRef is `reference`: a SelfRemove comes as a
+/// PublicMessage, and is its sender's only one in the epoch (`cached`; the same proposal
+/// seen again is not a second one).
+#[cfg(feature = "extensions")]
+pub(crate) fn self_remove_received(
+    proposal: &Proposal,
+    sender: &Sender,
+    wire_format: crate::wire::WireFormat,
+    reference: &[u8],
+    cached: &[CachedProposal],
+) -> Result<(), Violation> {
+    if !matches!(proposal, Proposal::SelfRemove(_)) {
+        return Ok(());
+    }
+    if wire_format != crate::wire::WireFormat::PublicMessage {
+        return Err(Violation::new(Rule::SelfRemovePublic));
+    }
+    let again = cached.iter().any(|c| {
+        matches!(c.proposal, Proposal::SelfRemove(_))
+            && c.sender == *sender
+            && c.reference != reference
+    });
+    if again {
+        return Err(Violation::new(Rule::SelfRemoveOnce));
     }
     Ok(())
 }

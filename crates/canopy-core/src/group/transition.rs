@@ -366,6 +366,17 @@ pub(crate) fn apply_proposals(
             applied.updated.push(leaf);
         }
     }
+    // draft-ietf-mls-extensions §SelfRemove: after the Updates and before the Removes, each
+    // SelfRemove removes its sender's leaf.
+    #[cfg(feature = "extensions")]
+    for r in list {
+        if let (Proposal::SelfRemove(_), Sender::Member(l)) = (&r.proposal, &r.sender) {
+            let leaf = LeafIndex::new(*l)
+                .ok_or_else(|| Violation::new(Rule::FramingSender).at(At::Leaf(*l)))?;
+            diff.remove_leaf(leaf)?;
+            applied.removed.push(leaf);
+        }
+    }
     for r in list {
         if let Proposal::Remove(remove) = &r.proposal {
             let leaf = LeafIndex::new(remove.removed).ok_or_else(|| {

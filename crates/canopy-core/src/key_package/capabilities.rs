@@ -73,8 +73,24 @@ pub fn default_capabilities(suite: CipherSuite) -> Capabilities {
         versions: VarVec(vec![ProtocolVersion::MLS10]),
         cipher_suites: vec![suite],
         extensions: VarVec::default(),
-        proposals: VarVec::default(),
+        proposals: default_proposals(),
         credentials: VarVec(vec![CredentialType::BASIC]),
+    }
+}
+
+/// The non-default proposal types Canopy supports: none for RFC 9420; SelfRemove under both
+/// its code points with the `extensions` feature.
+fn default_proposals() -> VarVec<ProposalType> {
+    #[cfg(feature = "extensions")]
+    {
+        VarVec(vec![
+            ProposalType::SELF_REMOVE,
+            ProposalType::SELF_REMOVE_F003,
+        ])
+    }
+    #[cfg(not(feature = "extensions"))]
+    {
+        VarVec::default()
     }
 }
 

@@ -300,7 +300,14 @@ fn default_capabilities_are_the_minimum_without_grease() {
     assert_eq!(caps.cipher_suites, vec![SUITE]);
     assert_eq!(caps.credentials.as_slice(), &[CredentialType::BASIC]);
     assert!(caps.extensions.as_slice().is_empty());
+    #[cfg(not(feature = "extensions"))]
     assert!(caps.proposals.as_slice().is_empty());
+    // With the extensions draft: SelfRemove, under both of its code points.
+    #[cfg(feature = "extensions")]
+    assert_eq!(
+        caps.proposals.as_slice(),
+        &[ProposalType::SELF_REMOVE, ProposalType::SELF_REMOVE_F003]
+    );
     assert!(is_default_extension(ExtensionType::EXTERNAL_SENDERS));
     assert!(!is_default_extension(ExtensionType::LAST_RESORT));
     assert!(is_default_proposal(ProposalType::GROUP_CONTEXT_EXTENSIONS));

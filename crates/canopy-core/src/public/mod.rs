@@ -397,6 +397,14 @@ impl PublicGroup {
                 let scope = self.scope(env, ops);
                 accept_received(env, &scope, &self.credential_types, proposal, &sender)?;
                 let reference = proposal_ref(ops, &content.to_bytes()?)?;
+                #[cfg(feature = "extensions")]
+                crate::group::self_remove_received(
+                    proposal,
+                    &sender,
+                    content.wire_format,
+                    &reference,
+                    &self.proposals,
+                )?;
                 // A proposal seen twice (a resend, an echo) is kept once.
                 if !self.proposals.iter().any(|p| p.reference == reference) {
                     self.proposals.push(CachedProposal {

@@ -274,11 +274,30 @@ rules! {
     ApplicationAfterProposals = "AP-01", "§12.4", "a member that holds valid proposals commits before sending application data";
     /// The application's proposal policy.
     ApplicationPolicy = "AP-02", "§12.2, §12.4", "the application's policy accepts each proposal received and each proposal committed";
+
+    // ----- draft-ietf-mls-extensions §SelfRemove (feature `extensions`) -----
+    /// SelfRemove as a PublicMessage.
+    SelfRemovePublic = "SR-01", "ext §SelfRemove", "a SelfRemove proposal is sent as a PublicMessage";
+    /// SelfRemove by reference.
+    SelfRemoveByReference = "SR-02", "ext §SelfRemove", "a commit includes SelfRemove proposals by reference only";
+    /// SelfRemove from a member.
+    SelfRemoveSender = "SR-03", "ext §SelfRemove", "a SelfRemove is sent by a member, never as an external or new-member proposal";
+    /// A self-remove-capable group.
+    SelfRemoveCapable = "SR-04", "ext §SelfRemove", "every member lists the SelfRemove proposal type in its capabilities";
+    /// No other change to a leaf that removes itself.
+    SelfRemoveRemove = "SR-05", "ext §SelfRemove", "no Remove, Update or second SelfRemove applies to a leaf a SelfRemove removes";
+    /// The committer stays.
+    SelfRemoveCommitter = "SR-06", "ext §SelfRemove", "the committer does not commit its own SelfRemove";
+    /// One SelfRemove per member and epoch.
+    SelfRemoveOnce = "SR-07", "ext §SelfRemove", "a member sends at most one SelfRemove proposal per epoch";
 }
 
 impl core::fmt::Display for Rule {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        write!(f, "{} (RFC 9420 {})", self.id(), self.section())
+        match self.section().strip_prefix("ext ") {
+            Some(section) => write!(f, "{} (draft-ietf-mls-extensions {section})", self.id()),
+            None => write!(f, "{} (RFC 9420 {})", self.id(), self.section()),
+        }
     }
 }
 

@@ -123,6 +123,35 @@ pub(crate) fn check_proposal_with(
             external_senders(scope.validator, &gce.extensions, scope.lifetime.now)?;
             new_extensions_supported(members(scope.tree), &gce.extensions)
         }
+        #[cfg(feature = "extensions")]
+        Proposal::SelfRemove(_) => {
+            let Sender::Member(l) = sender else {
+                return Err(Violation::new(Rule::SelfRemoveSender));
+            };
+            ensure(
+                LeafIndex::new(*l)
+                    .and_then(|leaf| scope.tree.leaf(leaf))
+                    .is_some(),
+                Rule::FramingSender,
+            )
+            .map_err(|v| v.at(At::Leaf(*l)))
+        }
+    }
+}
+
+/// SR-04, draft-ietf-mls-extensions §SelfRemove: every member of `tree` lists `code` among
+/// its proposal types (a "self-remove-capable group"). O(n): callers run it once per
+/// proposal received and once per commit, not once per SelfRemove of a commit.
+#[cfg(feature = "extensions")]
+pub(crate) fn self_remove_capable<T: TreeRead + ?Sized>(
+    tree: &T,
+    code: ProposalType,
+) -> Result<(), Violation> {
+    match members(tree).find(|(_, leaf)| !leaf.capabilities.proposals.as_slice().contains(&code)) {
+        Some((l, _)) => Err(Violation::new(Rule::SelfRemoveCapable)
+            .at(At::Leaf(l))
+            .with(Detail::Proposal(code))),
+        None => Ok(()),
     }
 }
 
@@ -271,6 +300,9 @@ pub(crate) struct ListCheck<'a> {
     reinit: bool,
     external_init: bool,
     len: usize,
+    /// SR-04 was checked for this list.
+    #[cfg(feature = "extensions")]
+    self_remove_capable: bool,
 }
 
 impl<'a> ListCheck<'a> {
@@ -287,6 +319,8 @@ impl<'a> ListCheck<'a> {
             reinit: false,
             external_init: false,
             len: 0,
+            #[cfg(feature = "extensions")]
+            self_remove_capable: false,
         }
     }
 
@@ -387,7 +421,39 @@ impl<'a> ListCheck<'a> {
                 Ok(())
             }
             Proposal::ExternalInit(_) => Err(Violation::new(Rule::CommitExternalInit)),
+            #[cfg(feature = "extensions")]
+            Proposal::SelfRemove(s) => self.self_remove(me, r, s.code),
         }
+    }
+
+    /// SR-02 to SR-06 for one SelfRemove of a member's commit; the O(n) capability check
+    /// (SR-04) runs for the first SelfRemove of the list only.
+    #[cfg(feature = "extensions")]
+    fn self_remove(
+        &mut self,
+        me: LeafIndex,
+        r: &Resolved,
+        code: ProposalType,
+    ) -> Result<(), Violation> {
+        if !r.by_reference {
+            return Err(Violation::new(Rule::SelfRemoveByReference));
+        }
+        let Sender::Member(l) = r.sender else {
+            return Err(Violation::new(Rule::SelfRemoveSender));
+        };
+        if l == me.value() {
+            return Err(Violation::new(Rule::SelfRemoveCommitter));
+        }
+        if self.changed.contains(&l) {
+            return Err(Violation::new(Rule::SelfRemoveRemove).at(At::Leaf(l)));
+        }
+        if !self.self_remove_capable {
+            self_remove_capable(self.tree, code)?;
+            self.self_remove_capable = true;
+        }
+        self.changed.insert(l);
+        self.removed.insert(l);
+        Ok(())
     }
 
     /// CM-03: one Update or Remove per leaf.

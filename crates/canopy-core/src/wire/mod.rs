@@ -88,6 +88,8 @@ pub use primitives::{
     ContentType, CredentialType, ExtensionType, ProposalType, ProtocolVersion, SenderType,
     WireFormat,
 };
+#[cfg(feature = "extensions")]
+pub use proposals::SelfRemove;
 pub use proposals::{
     Add, ExternalInit, GroupContextExtensions, PreSharedKey, PreSharedKeyId, Proposal,
     ProposalOrRef, Psk, PskType, ReInit, Remove, ResumptionPskUsage, Update,

@@ -161,6 +161,15 @@ open_code!(
     }
 );
 
+#[cfg(feature = "extensions")]
+impl ProposalType {
+    /// `self_remove` (0x000a), draft-ietf-mls-extensions §SelfRemove (the value the draft
+    /// suggests, used by OpenMLS).
+    pub const SELF_REMOVE: Self = Self(0x000a);
+    /// The private-use value RCS (GSMA UP 3.0) and mls-rs use for SelfRemove (0xF003).
+    pub const SELF_REMOVE_F003: Self = Self(0xF003);
+}
+
 open_code!(
     /// RFC 9420 §5.3 and §17.5 `CredentialType`. Open inside capabilities; a
     /// [`Credential`](super::Credential) with an unknown type cannot be decoded.

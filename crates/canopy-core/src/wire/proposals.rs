@@ -192,6 +192,15 @@ pub struct GroupContextExtensions {
     pub extensions: Extensions,
 }
 
+/// draft-ietf-mls-extensions §SelfRemove: `struct {} SelfRemove`, under the code point it
+/// was sent with ([`ProposalType::SELF_REMOVE`] or [`ProposalType::SELF_REMOVE_F003`]).
+#[cfg(feature = "extensions")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct SelfRemove {
+    /// The proposal type it is encoded with.
+    pub code: ProposalType,
+}
+
 /// RFC 9420 §12.1 `Proposal`: a `ProposalType` and the body it selects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -210,6 +219,9 @@ pub enum Proposal {
     ExternalInit(ExternalInit),
     /// `group_context_extensions` (0x0007).
     GroupContextExtensions(GroupContextExtensions),
+    /// `self_remove` (draft-ietf-mls-extensions): the sender leaves the group.
+    #[cfg(feature = "extensions")]
+    SelfRemove(SelfRemove),
 }
 
 impl Proposal {
@@ -223,6 +235,8 @@ impl Proposal {
             Self::ReInit(_) => ProposalType::REINIT,
             Self::ExternalInit(_) => ProposalType::EXTERNAL_INIT,
             Self::GroupContextExtensions(_) => ProposalType::GROUP_CONTEXT_EXTENSIONS,
+            #[cfg(feature = "extensions")]
+            Self::SelfRemove(s) => s.code,
         }
     }
 }
@@ -237,6 +251,8 @@ impl Size for Proposal {
             Self::ReInit(p) => p.tls_serialized_len(),
             Self::ExternalInit(p) => p.tls_serialized_len(),
             Self::GroupContextExtensions(p) => p.tls_serialized_len(),
+            #[cfg(feature = "extensions")]
+            Self::SelfRemove(_) => 0,
         };
         body.saturating_add(2)
     }
@@ -253,6 +269,8 @@ impl Serialize for Proposal {
             Self::ReInit(p) => p.tls_serialize(writer)?,
             Self::ExternalInit(p) => p.tls_serialize(writer)?,
             Self::GroupContextExtensions(p) => p.tls_serialize(writer)?,
+            #[cfg(feature = "extensions")]
+            Self::SelfRemove(_) => 0,
         };
         Ok(head.saturating_add(body))
     }
@@ -284,6 +302,10 @@ impl DeserializeBytes for Proposal {
             ProposalType::REINIT => body(rest, Self::ReInit),
             ProposalType::EXTERNAL_INIT => body(rest, Self::ExternalInit),
             ProposalType::GROUP_CONTEXT_EXTENSIONS => body(rest, Self::GroupContextExtensions),
+            #[cfg(feature = "extensions")]
+            code @ (ProposalType::SELF_REMOVE | ProposalType::SELF_REMOVE_F003) => {
+                Ok((Self::SelfRemove(SelfRemove { code }), rest))
+            }
             ProposalType(value) => Err(CodecError::InvalidCode {
                 kind: CodeKind::ProposalType,
                 value,

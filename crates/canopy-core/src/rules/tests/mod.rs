@@ -18,6 +18,8 @@ mod framing;
 mod harness;
 mod join;
 mod proposal;
+#[cfg(feature = "extensions")]
+mod self_remove;
 
 #[test]
 fn rule_ids_are_unique_well_formed_and_round_trip() {
@@ -26,11 +28,14 @@ fn rule_ids_are_unique_well_formed_and_round_trip() {
         let id = rule.id();
         assert!(seen.insert(id), "duplicate id {id}");
         let (prefix, number) = id.split_once('-').expect("PREFIX-NN");
-        assert!(["FR", "LN", "KP", "TR", "PR", "CM", "EX", "WE", "AP"].contains(&prefix));
+        assert!(["FR", "LN", "KP", "TR", "PR", "CM", "EX", "WE", "AP", "SR"].contains(&prefix));
         assert_eq!(number.len(), 2, "{id}");
         assert!(number.chars().all(|c| c.is_ascii_digit()), "{id}");
         assert_eq!(Rule::from_id(id), Some(rule));
-        assert!(rule.section().starts_with('§') || rule.section().contains("RFC"));
+        let section = rule.section();
+        assert!(
+            section.starts_with('§') || section.starts_with("ext §") || section.contains("RFC")
+        );
         assert!(!rule.summary().is_empty());
     }
     assert_eq!(Rule::from_id("LN-99"), None);

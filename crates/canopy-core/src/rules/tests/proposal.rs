@@ -145,7 +145,7 @@ fn pr_06_new_group_extensions_a_member_does_not_support() {
 }
 
 /// A group of Alice and Bob whose GroupContext lists one external sender; and its signer.
-fn with_external_sender(h: &Harness) -> (Group, Group, canopy_crypto::SignatureKeyPair) {
+pub(super) fn with_external_sender(h: &Harness) -> (Group, Group, canopy_crypto::SignatureKeyPair) {
     let ds = h.signer();
     let senders = ExternalSenders {
         senders: vec![ExternalSender {
@@ -186,7 +186,7 @@ fn with_external_sender(h: &Harness) -> (Group, Group, canopy_crypto::SignatureK
 }
 
 /// An external proposal from external sender 0 of `group`, signed with `signer`.
-fn external(
+pub(super) fn external(
     h: &Harness,
     group: &Group,
     signer: &canopy_crypto::SignatureKeyPair,

@@ -214,9 +214,30 @@ fn every_proposal_type_round_trips_with_and_without_its_type() {
                 GroupContextExtensions::from_bytes(body).unwrap() == *p
                     && p.to_bytes().unwrap() == body
             }
+            #[cfg(feature = "extensions")]
+            Proposal::SelfRemove(_) => body.is_empty(),
         };
         assert!(same, "{proposal:?}");
         assert_eq!(Proposal::from_bytes(&encoded).unwrap(), proposal);
+    }
+}
+
+/// draft-ietf-mls-extensions §SelfRemove: an empty body under either code point; with the
+/// feature off neither code decodes.
+#[test]
+fn self_remove_is_its_proposal_type_alone() {
+    for (code, bytes) in [(0x000au16, [0x00, 0x0a]), (0xf003, [0xf0, 0x03])] {
+        let decoded = Proposal::from_bytes(&bytes);
+        #[cfg(feature = "extensions")]
+        {
+            let proposal = decoded.unwrap();
+            assert_eq!(proposal.proposal_type(), ProposalType(code));
+            assert_eq!(proposal.to_bytes().unwrap(), bytes);
+        }
+        #[cfg(not(feature = "extensions"))]
+        {
+            assert!(decoded.is_err(), "0x{code:04x}");
+        }
     }
 }
 
