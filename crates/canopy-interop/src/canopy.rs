@@ -263,6 +263,15 @@ impl Member for CanopyMember {
             .map_err(|e| err("Canopy propose Remove")(&e))
     }
 
+    #[cfg(feature = "extensions")]
+    fn propose_self_remove(&mut self) -> Result<Vec<u8>> {
+        let env = Env::new(&self.provider, &self.validator).at(now());
+        let group = self.group.as_mut().ok_or("Canopy: no group")?;
+        group
+            .propose_self_remove(&env)
+            .map_err(|e| err("Canopy propose_self_remove")(&e))
+    }
+
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>> {
         let env = Env::new(&self.provider, &self.validator).at(now());
         let group = self.group.as_mut().ok_or("Canopy: no group")?;

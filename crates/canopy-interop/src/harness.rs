@@ -180,6 +180,26 @@ impl Mixed {
         Ok(())
     }
 
+    /// Member `proposer` sends a SelfRemove (as a PublicMessage, whatever the group's
+    /// handshake framing); everyone else caches it.
+    #[cfg(feature = "extensions")]
+    pub fn propose_self_remove(&mut self, proposer: usize) -> Result<()> {
+        let p = self.members.get_mut(proposer).ok_or("no such proposer")?;
+        let who = format!("{} ({})", name(p.as_ref()), p.kind());
+        let proposal = p
+            .propose_self_remove()
+            .map_err(|e| format!("{who} proposing SelfRemove: {e}"))?;
+        if framing(&proposal)?.private {
+            return Err(format!("{who}'s SelfRemove is not a PublicMessage"));
+        }
+        for r in self.broadcast(proposer, &proposal)? {
+            if r != Received::Proposal {
+                return Err(format!("{who}'s SelfRemove gave {r:?}"));
+            }
+        }
+        Ok(())
+    }
+
     /// A new member of `kind` joins externally from a GroupInfo of member `from`.
     pub fn join_external(&mut self, from: usize, kind: Impl) -> Result<()> {
         let epoch = self.epoch();

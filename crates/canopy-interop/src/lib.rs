@@ -165,6 +165,10 @@ pub trait Member {
     fn merge_pending(&mut self) -> Result<()>;
     /// Proposes to remove `leaf` (cached for this member's next commit too).
     fn propose_remove(&mut self, leaf: u32) -> Result<Vec<u8>>;
+    /// Proposes to remove this member with a SelfRemove (draft-ietf-mls-extensions), sent as
+    /// a PublicMessage; another member's next commit removes it.
+    #[cfg(feature = "extensions")]
+    fn propose_self_remove(&mut self) -> Result<Vec<u8>>;
     /// Encrypts application data.
     fn encrypt(&mut self, data: &[u8]) -> Result<Vec<u8>>;
     /// Processes a message from another member; a commit is merged at once.

@@ -89,7 +89,11 @@ pub(crate) fn new(identity: &[u8], suite: u16, handshake: Handshake) -> Result<B
         path: Arc::clone(&path),
         encrypt: handshake == Handshake::Private,
     };
-    let client = Client::builder()
+    let builder = Client::builder();
+    // SelfRemove under mls-rs's code point (0xF003), advertised in the capabilities.
+    #[cfg(feature = "extensions")]
+    let builder = builder.custom_proposal_type(mls_rs::group::proposal::ProposalType::SELF_REMOVE);
+    let client = builder
         .identity_provider(BasicIdentityProvider)
         .crypto_provider(crypto)
         .mls_rules(rules)
@@ -206,6 +210,15 @@ impl<C: MlsConfig> Member for MlsRsMember<C> {
             .group()?
             .propose_remove(leaf, Vec::new())
             .map_err(|e| err("mls-rs propose_remove")(&e))?;
+        encode(&m)
+    }
+
+    #[cfg(feature = "extensions")]
+    fn propose_self_remove(&mut self) -> Result<Vec<u8>> {
+        let m = self
+            .group()?
+            .propose_self_remove(Vec::new())
+            .map_err(|e| err("mls-rs propose_self_remove")(&e))?;
         encode(&m)
     }
 

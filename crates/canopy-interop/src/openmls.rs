@@ -76,6 +76,15 @@ impl OpenMlsMember {
     }
 }
 
+/// With this crate's `extensions` feature, the LeafNode capabilities are OpenMLS's defaults
+/// plus SelfRemove (0x000a).
+#[cfg(feature = "extensions")]
+fn self_remove_capabilities() -> openmls::prelude::Capabilities {
+    openmls::prelude::Capabilities::builder()
+        .proposals(vec![openmls::prelude::ProposalType::SelfRemove])
+        .build()
+}
+
 impl Member for OpenMlsMember {
     fn kind(&self) -> Impl {
         Impl::OpenMls
@@ -86,7 +95,10 @@ impl Member for OpenMlsMember {
     }
 
     fn key_package(&mut self) -> Result<Vec<u8>> {
-        let bundle = KeyPackage::builder()
+        let builder = KeyPackage::builder();
+        #[cfg(feature = "extensions")]
+        let builder = builder.leaf_node_capabilities(self_remove_capabilities());
+        let bundle = builder
             .build(
                 self.suite,
                 &self.provider,
@@ -102,7 +114,10 @@ impl Member for OpenMlsMember {
             .ciphersuite(self.suite)
             .with_group_id(openmls::prelude::GroupId::from_slice(group_id))
             .with_wire_format_policy(self.policy)
-            .use_ratchet_tree_extension(true)
+            .use_ratchet_tree_extension(true);
+        #[cfg(feature = "extensions")]
+        let group = group.with_capabilities(self_remove_capabilities());
+        let group = group
             .build(&self.provider, &self.signer, self.credential.clone())
             .map_err(|e| err("OpenMLS MlsGroup::build")(&e))?;
         self.group = Some(group);
@@ -214,6 +229,17 @@ impl Member for OpenMlsMember {
         let (m, _) = group
             .propose_remove_member(provider, signer, LeafNodeIndex::new(leaf))
             .map_err(|e| err("OpenMLS propose_remove_member")(&e))?;
+        encode(&m)
+    }
+
+    #[cfg(feature = "extensions")]
+    fn propose_self_remove(&mut self) -> Result<Vec<u8>> {
+        let provider = &self.provider;
+        let signer = &self.signer;
+        let group = self.group.as_mut().ok_or("OpenMLS: no group")?;
+        let m = group
+            .leave_group_via_self_remove(provider, signer)
+            .map_err(|e| err("OpenMLS leave_group_via_self_remove")(&e))?;
         encode(&m)
     }
 

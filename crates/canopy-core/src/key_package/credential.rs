@@ -113,8 +113,9 @@ impl BasicCredentialValidator {
 
     /// Also accepts X.509 credentials with a non-empty chain, **without** verifying the chain,
     /// its validity period, or that the end-entity key equals the leaf's `signature_key`
-    /// (§5.3 requires that; canopy-core has no X.509 parser). A successor X.509 credential is
-    /// accepted only if it is identical to the old one.
+    /// (§5.3 requires that; canopy-core has no X.509 parser: the `canopy-x509` crate's
+    /// `X509Validator` does it). A successor X.509 credential is accepted only if it is
+    /// identical to the old one.
     pub const fn dangerous_accept_unverified_x509(self) -> Self {
         Self { accept_x509: true }
     }
