@@ -11,6 +11,11 @@
 //!   round trip, each direction alone, and 64 decrypted at once with
 //!   `Group::process_messages`).
 //!
+//! After the runs it prints each benchmark's median (from criterion's estimates) beside its
+//! cryptographic floor ([`floors`]: the same primitives, measured here) and the ratio;
+//! `CANOPY_BENCH_OUT=docs/bench` also writes the table to `docs/bench/group.md`.
+//! `CANOPY_BENCH_SIZES=100,1000` picks the sizes.
+//!
 //! `cargo bench -p canopy-core --bench group`.
 #![allow(
     missing_docs,
@@ -19,6 +24,10 @@
     clippy::panic,
     clippy::indexing_slicing
 )]
+
+mod floors;
+
+use std::sync::Mutex;
 
 use canopy_core::group::CreateParams;
 use canopy_core::group::JoinParams;
@@ -34,11 +43,25 @@ use canopy_core::key_package::{
 use canopy_core::wire::{Credential, KeyPackage, Lifetime, MlsMessage, Welcome};
 use canopy_crypto::{CipherSuite, CryptoProvider, Signer};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group};
 
 const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
 
+/// Each benchmark's floor, in seconds, by (group, function), as the runs find the sizes of
+/// their messages.
+static FLOORS: Mutex<Vec<(String, &'static str, f64)>> = Mutex::new(Vec::new());
+
+fn floor(group: &str, name: &'static str, seconds: f64) {
+    FLOORS
+        .lock()
+        .unwrap()
+        .push((group.to_owned(), name, seconds));
+}
+
 fn sizes() -> Vec<u32> {
+    if let Ok(list) = std::env::var("CANOPY_BENCH_SIZES") {
+        return list.split(',').map(|n| n.trim().parse().unwrap()).collect();
+    }
     let mut n = vec![2, 100, 1_000, 10_000];
     if std::env::var_os("CANOPY_BENCH_50K").is_some() {
         n.push(50_000);
@@ -112,11 +135,14 @@ fn group_ops(c: &mut Criterion) {
         validator: BasicCredentialValidator::new(),
     };
     let env = f.env();
+    let floors = floors::Floors::measure();
+    println!("{}", floors.describe());
     for n in sizes() {
         let members: Vec<_> = (1..n).map(|i| f.member(i)).collect();
         let key_packages: Vec<KeyPackage> =
             members.iter().map(|(b, _)| b.key_package.clone()).collect();
-        let mut g = c.benchmark_group(format!("group n={n}"));
+        let group = format!("group n={n}");
+        let mut g = c.benchmark_group(group.clone());
         g.sample_size(10)
             .warm_up_time(Duration::from_millis(500))
             .measurement_time(Duration::from_secs(if n >= 10_000 { 20 } else { 5 }));
@@ -143,6 +169,13 @@ fn group_ops(c: &mut Criterion) {
             panic!("not a Welcome");
         };
         let middle = members.len() / 2;
+        let welcome_len = welcome.to_bytes().unwrap().len();
+        floor(
+            &group,
+            "add n-1 members (commit + Welcome)",
+            floors.add_everyone(n, welcome_len),
+        );
+        floor(&group, "join from the Welcome", floors.join(n, welcome_len));
         g.bench_function("join from the Welcome", |b| {
             b.iter(|| f.join(&welcome, &members[middle]))
         });
@@ -161,6 +194,27 @@ fn group_ops(c: &mut Criterion) {
             })
         });
         let update_commit = member.commit(&env, update.clone()).unwrap().commit;
+        let middle_leaf = member.own_leaf().value();
+        let seals = f64::from(n) - 1.0;
+        floor(
+            &group,
+            "update commit (create)",
+            floors.commit_create(n, seals, update_commit.len()),
+        );
+        floor(
+            &group,
+            "update commit (process by another member)",
+            floors.process_commit(
+                n,
+                floors::derived_nodes(n, middle_leaf, 0),
+                update_commit.len(),
+            ),
+        );
+        floor(
+            &group,
+            "update commit (process by a public group)",
+            floors.process_public(n, update_commit.len()),
+        );
         g.bench_function("update commit (process by another member)", |b| {
             b.iter(
                 || match creator.process_message(&env, &update_commit).unwrap() {
@@ -199,6 +253,21 @@ fn group_ops(c: &mut Criterion) {
                 })
             });
             let remove_commit = creator.commit(&env, remove).unwrap().commit;
+            let seals = f64::from(n) - 2.0;
+            floor(
+                &group,
+                "remove commit (create)",
+                floors.commit_create(n, seals, remove_commit.len()),
+            );
+            floor(
+                &group,
+                "remove commit (process by another member)",
+                floors.process_commit(
+                    n,
+                    floors::derived_nodes(n, 0, middle_leaf),
+                    remove_commit.len(),
+                ),
+            );
             g.bench_function("remove commit (process by another member)", |b| {
                 b.iter(
                     || match member.process_message(&env, &remove_commit).unwrap() {
@@ -212,6 +281,26 @@ fn group_ops(c: &mut Criterion) {
 
         // A 1 KiB application message, encrypted by the creator and decrypted by the member.
         let data = vec![0x42u8; 1024];
+        floor(
+            &group,
+            "1 KiB application message round trip",
+            floors.encrypt() + floors.decrypt(),
+        );
+        floor(
+            &group,
+            "1 KiB application message decrypt",
+            floors.decrypt(),
+        );
+        floor(
+            &group,
+            "64 x 1 KiB application messages decrypted at once",
+            64.0 * floors.decrypt() / floors.cores,
+        );
+        floor(
+            &group,
+            "1 KiB application message encrypt",
+            floors.encrypt(),
+        );
         g.bench_function("1 KiB application message round trip", |b| {
             b.iter(|| {
                 let m = creator.encrypt_application(&env, &data, b"").unwrap();
@@ -255,5 +344,54 @@ fn group_ops(c: &mut Criterion) {
     }
 }
 
+/// Criterion's median of `group`/`name` in this run, in seconds, if it wrote one.
+fn measured(group: &str, name: &str) -> Option<f64> {
+    let safe = |s: &str| s.replace(['?', '"', '/', '\\', '*', '<', '>', ':', '|', '^'], "_");
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let roots = [
+        std::env::var_os("CARGO_TARGET_DIR").map(|d| std::path::PathBuf::from(d).join("criterion")),
+        Some(workspace.join("target/criterion")),
+    ];
+    roots.into_iter().flatten().find_map(|root| {
+        let path = root
+            .join(safe(group))
+            .join(safe(name))
+            .join("new/estimates.json");
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        Some(json["median"]["point_estimate"].as_f64()? / 1e9)
+    })
+}
+
+/// The table of every benchmark's median beside its floor.
+fn floors_table() {
+    let mut t = String::from(
+        "| group | benchmark | Canopy (median) | floor | Canopy / floor |\n|---|---|---|---|---|\n",
+    );
+    for (group, name, floor) in FLOORS.lock().unwrap().iter() {
+        let (time, ratio) = match measured(group, name) {
+            Some(m) => (floors::fmt(m), format!("{:.2}", m / floor)),
+            None => ("-".to_owned(), "-".to_owned()),
+        };
+        t.push_str(&format!(
+            "| {group} | {name} | {time} | {} | {ratio} |\n",
+            floors::fmt(*floor)
+        ));
+    }
+    println!("\n{t}");
+    if let Some(dir) = std::env::var_os("CANOPY_BENCH_OUT") {
+        // Relative to the workspace root (cargo runs benchmarks in the crate's directory).
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("group.md"), t).unwrap();
+    }
+}
+
 criterion_group!(benches, group_ops);
-criterion_main!(benches);
+
+fn main() {
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+    floors_table();
+}

@@ -18,7 +18,7 @@
 //!
 //! The floor of an operation is what its public-key cryptography and hashing cost with the
 //! same primitives (measured here, one core), the parallel parts divided by the cores:
-//! see [`Floors`].
+//! see `canopy-core/benches/floors/mod.rs`.
 #![allow(
     missing_docs,
     clippy::unwrap_used,
@@ -35,9 +35,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use canopy_crypto::{CipherSuite, CryptoProvider, SignatureCheck};
-use canopy_crypto_rustcrypto::RustCryptoProvider;
 use canopy_interop::{CanopyOptions, CommitSpec, Handshake, Impl, Member, Received, new_member};
+
+#[path = "../../canopy-core/benches/floors/mod.rs"]
+mod floors;
+use floors::{Floors, fmt};
 
 const SUITE: u16 = 1;
 const PEERS: [Impl; 3] = [Impl::OpenMls, Impl::MlsRs, Impl::Canopy];
@@ -84,36 +86,6 @@ impl Op {
     }
 }
 
-/// One-core costs of the primitives every operation is made of (suite 0x0001, Canopy's
-/// provider), and the floors built from them.
-struct Floors {
-    cores: f64,
-    /// HPKE base-mode seal of a 32-byte secret: ephemeral key generation, DH, the HKDF steps,
-    /// one AEAD.
-    seal: f64,
-    /// HPKE base-mode open of the same.
-    open: f64,
-    /// DeriveKeyPair from a path secret (RFC 9420 §7.4), with the path secret's own
-    /// derivation (`DeriveSecret`).
-    derive: f64,
-    /// One Ed25519 signature of 256 bytes.
-    sign: f64,
-    /// One Ed25519 verification of 256 bytes.
-    verify: f64,
-    /// One verification within a batch of 64.
-    verify_batched: f64,
-    /// One tree-hash node: SHA-256 of 256 bytes.
-    hash: f64,
-    /// AES-128-GCM of 1 KiB.
-    aead: f64,
-    /// Per byte of message: an Ed25519 signature (SHA-512 twice), a verification (once),
-    /// SHA-256 (a membership tag or transcript hash), AES-128-GCM.
-    sign_byte: f64,
-    verify_byte: f64,
-    sha256_byte: f64,
-    aead_byte: f64,
-}
-
 /// The sizes of Canopy's messages at one `n` (the same structures for every
 /// implementation): the floors hash them.
 #[derive(Clone, Copy, Debug, Default)]
@@ -124,179 +96,26 @@ struct Sizes {
     welcome: usize,
 }
 
-/// The median time of `iters` runs of `f`, in seconds.
-fn per_call(iters: u32, mut f: impl FnMut()) -> f64 {
-    let mut t = Vec::with_capacity(9);
-    for _ in 0..9 {
-        let start = Instant::now();
-        for _ in 0..iters {
-            f();
+/// The floor of `op` at `n` members ([`Floors`]). In this benchmark the member who acts
+/// besides the creator is at leaf 1, so a receiver derives every node of the path.
+fn floor(floors: &Floors, op: Op, n: u32, sizes: Sizes) -> f64 {
+    match op {
+        Op::AddEveryone => floors.add_everyone(n, sizes.welcome),
+        Op::Join => floors.join(n, sizes.welcome),
+        Op::UpdateCreate => floors.commit_create(n, f64::from(n) - 1.0, sizes.commit),
+        // The path skips the removed leaf and the leaves removed before it: the median
+        // sample (the middle one of `samples(n)`, two removes apart) runs after
+        // 2 * (samples / 2) removes.
+        Op::RemoveCreate => {
+            let before = 2.0 * (samples(n) / 2) as f64;
+            floors.commit_create(n, f64::from(n) - 2.0 - before, sizes.commit)
         }
-        t.push(start.elapsed().as_secs_f64() / f64::from(iters));
-    }
-    t.sort_by(f64::total_cmp);
-    t[4]
-}
-
-impl Floors {
-    fn measure() -> Self {
-        let provider = RustCryptoProvider::new();
-        let ops = provider.suite(CipherSuite(SUITE)).unwrap();
-        let kp = ops.hpke_generate_key_pair().unwrap();
-        let info = ops.hpke_prepare_info(b"MLS 1.0 UpdatePathNode context of modest size");
-        let secret = [7u8; 32];
-        let ct = ops.hpke_seal(&kp.public, &info, b"", &secret).unwrap();
-        let sk = ops.signature_generate_key_pair().unwrap();
-        let msg = [0x5au8; 256];
-        let sig = ops.sign(&sk.private, &msg).unwrap();
-        let keys: Vec<_> = (0..64)
-            .map(|_| ops.signature_generate_key_pair().unwrap())
-            .collect();
-        let sigs: Vec<_> = keys
-            .iter()
-            .map(|k| ops.sign(&k.private, &msg).unwrap())
-            .collect();
-        let checks: Vec<SignatureCheck<'_>> = keys
-            .iter()
-            .zip(&sigs)
-            .map(|(k, s)| SignatureCheck {
-                public_key: &k.public,
-                message: &msg,
-                signature: s,
-            })
-            .collect();
-        let aead_key = [3u8; 16];
-        let kib = [1u8; 1024];
-        let mib = vec![0x33u8; 1 << 20];
-        let mib_sig = ops.sign(&sk.private, &mib).unwrap();
-        // A MiB's time, per byte.
-        let per_byte = |mib_secs: f64| mib_secs / f64::from(1u32 << 20);
-        let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
-        Self {
-            cores,
-            seal: per_call(200, || {
-                ops.hpke_seal(&kp.public, &info, b"", &secret).unwrap();
-            }),
-            open: per_call(200, || {
-                ops.hpke_open(&kp.private, &ct, &info, b"").unwrap();
-            }),
-            derive: per_call(200, || {
-                let next = ops.kdf_expand(&secret, b"MLS 1.0 path", 32).unwrap();
-                ops.hpke_derive_key_pair(next.as_bytes()).unwrap();
-            }),
-            sign: per_call(200, || {
-                ops.sign(&sk.private, &msg).unwrap();
-            }),
-            verify: per_call(200, || {
-                ops.verify(&sk.public, &msg, &sig).unwrap();
-            }),
-            verify_batched: per_call(10, || ops.verify_batch(&checks).unwrap()) / 64.0,
-            hash: per_call(2_000, || {
-                ops.hash(&msg);
-            }),
-            aead: per_call(2_000, || {
-                ops.aead_seal(&aead_key, &[0; 12], b"", &kib).unwrap();
-            }),
-            sign_byte: per_byte(per_call(3, || {
-                ops.sign(&sk.private, &mib).unwrap();
-            })),
-            verify_byte: per_byte(per_call(3, || {
-                ops.verify(&sk.public, &mib, &mib_sig).unwrap();
-            })),
-            sha256_byte: per_byte(per_call(3, || {
-                ops.hash(&mib);
-            })),
-            aead_byte: per_byte(per_call(3, || {
-                ops.aead_seal(&aead_key, &[0; 12], b"", &mib).unwrap();
-            })),
+        Op::MergeOwn => floors.merge_own(n),
+        Op::ProcessUpdate | Op::ProcessRemove => {
+            floors.process_commit(n, floors::derived_nodes(n, 1, 0), sizes.commit)
         }
-    }
-
-    /// The primitives' figures, in a sentence.
-    fn describe(&self) -> String {
-        let mib = |per_byte: f64| fmt(per_byte * f64::from(1u32 << 20));
-        format!(
-            "Primitives (one core): HPKE seal {}, open {}, DeriveKeyPair {}, Ed25519 sign {}, \
-             verify {} ({} in a batch of 64), SHA-256 of 256 B {}, AES-128-GCM of 1 KiB {}; per MiB \
-             of message: Ed25519 sign {}, verify {}, SHA-256 {}, AES-128-GCM {}; {} cores",
-            fmt(self.seal),
-            fmt(self.open),
-            fmt(self.derive),
-            fmt(self.sign),
-            fmt(self.verify),
-            fmt(self.verify_batched),
-            fmt(self.hash),
-            fmt(self.aead),
-            mib(self.sign_byte),
-            mib(self.verify_byte),
-            mib(self.sha256_byte),
-            mib(self.aead_byte),
-            self.cores
-        )
-    }
-
-    /// The floor of `op` at `n` members, in seconds. `levels` is the tree's depth
-    /// (⌈log2 n⌉): the path length, and the path nodes whose keys a receiver derives.
-    ///
-    /// Where a message is large (a commit's UpdatePath, a Welcome's tree), its bytes are
-    /// hashed as the RFC requires: a commit by its signature, its membership tag and the
-    /// transcript hash (RFC 9420 §6.1, §6.2, §8.2); a Welcome's GroupInfo by its signature
-    /// and its AEAD.
-    fn of(&self, op: Op, members: u32, sizes: Sizes) -> f64 {
-        let n = f64::from(members);
-        let commit = sizes.commit as f64;
-        let welcome = sizes.welcome as f64;
-        let levels = n.log2().ceil();
-        let par = |x: f64| x / self.cores;
-        match op {
-            // Each KeyPackage: its signature and its LeafNode's (batched), one Welcome seal
-            // to its init key; the tree hash over 2n-1 nodes; the commit and the GroupInfo
-            // signed.
-            Op::AddEveryone => {
-                par((n - 1.0) * (2.0 * self.verify_batched + self.seal)
-                    + (2.0 * n) * self.hash
-                    + welcome * (self.sign_byte + self.aead_byte))
-                    + 2.0 * self.sign
-            }
-            // The group secrets opened, the GroupInfo verified, every leaf's signature
-            // (batched) and the tree hash over 2n-1 nodes.
-            Op::Join => {
-                self.open
-                    + self.verify
-                    + par(n * self.verify_batched
-                        + 2.0 * n * self.hash
-                        + welcome * (self.verify_byte + self.aead_byte))
-            }
-            // The path's keys derived, one seal per copath leaf (the tree has no other
-            // parent keys), the new LeafNode and the commit signed, the path hashed.
-            // A remove's path skips the removed leaf and the leaves removed before it: the
-            // median sample (the middle one of `samples(n)`, two removes apart) runs after
-            // 2 * (samples / 2) removes.
-            Op::UpdateCreate | Op::RemoveCreate => {
-                let before = 2.0 * (samples(members) / 2) as f64;
-                let seals = if op == Op::RemoveCreate {
-                    n - 2.0 - before
-                } else {
-                    n - 1.0
-                };
-                levels * (self.derive + 2.0 * self.hash)
-                    + par(seals * self.seal + commit * (self.sign_byte + 2.0 * self.sha256_byte))
-                    + 2.0 * self.sign
-            }
-            // The new path's hashes: nothing public-key.
-            Op::MergeOwn => levels * self.hash,
-            // The commit's and the new LeafNode's signatures verified, one open, the keys
-            // above it derived, the path's tree and parent hashes.
-            Op::ProcessUpdate | Op::ProcessRemove => {
-                2.0 * self.verify
-                    + self.open
-                    + levels * (self.derive + 2.0 * self.hash)
-                    + par(commit * (self.verify_byte + 2.0 * self.sha256_byte))
-            }
-            // The signature covers the 1 KiB of content (on top of the 256 bytes measured).
-            Op::Encrypt => self.sign + 1024.0 * self.sign_byte + self.aead,
-            Op::Decrypt => self.verify + 1024.0 * self.verify_byte + self.aead,
-        }
+        Op::Encrypt => floors.encrypt(),
+        Op::Decrypt => floors.decrypt(),
     }
 }
 
@@ -447,26 +266,6 @@ fn list(sizes: &BTreeMap<u32, Sizes>, f: impl Fn(&Sizes) -> usize) -> String {
         .join(", ")
 }
 
-/// Three significant digits and a unit.
-fn fmt(d: f64) -> String {
-    let digits = |v: f64| {
-        if v < 10.0 {
-            format!("{v:.2}")
-        } else if v < 100.0 {
-            format!("{v:.1}")
-        } else {
-            format!("{v:.0}")
-        }
-    };
-    if d >= 1.0 {
-        format!("{} s", digits(d))
-    } else if d >= 1e-3 {
-        format!("{} ms", digits(d * 1e3))
-    } else {
-        format!("{} µs", digits(d * 1e6))
-    }
-}
-
 type Results = BTreeMap<(Op, u32), BTreeMap<Impl, Duration>>;
 
 fn table(results: &Results, floors: &Floors, sizes: &BTreeMap<u32, Sizes>) -> String {
@@ -480,7 +279,7 @@ fn table(results: &Results, floors: &Floors, sizes: &BTreeMap<u32, Sizes>) -> St
             .into_iter()
             .filter_map(get)
             .fold(f64::INFINITY, f64::min);
-        let floor = floors.of(*op, *n, sizes.get(n).copied().unwrap_or_default());
+        let floor = floor(floors, *op, *n, sizes.get(n).copied().unwrap_or_default());
         let canopy = get(Impl::Canopy);
         let ratio = canopy.map_or_else(|| "–".to_owned(), |c| format!("{:.2}", c / faster));
         let to_floor = canopy.map_or_else(|| "–".to_owned(), |c| format!("{:.2}", c / floor));
@@ -555,7 +354,12 @@ fn svg(results: &Results, floors: &Floors, sizes: &BTreeMap<u32, Sizes>) -> Stri
             by.get(&Impl::OpenMls).map(Duration::as_secs_f64),
             by.get(&Impl::MlsRs).map(Duration::as_secs_f64),
             by.get(&Impl::Canopy).map(Duration::as_secs_f64),
-            Some(floors.of(*op, *n, sizes.get(n).copied().unwrap_or_default())),
+            Some(floor(
+                floors,
+                *op,
+                *n,
+                sizes.get(n).copied().unwrap_or_default(),
+            )),
         ];
         if let [Some(a), Some(b), Some(c), Some(f)] = values {
             let _ = writeln!(
