@@ -85,6 +85,8 @@
 //! | [`advanced::codec`] | §2.1 | the TLS presentation language helpers |
 #![forbid(unsafe_code)]
 
+#[cfg(feature = "extensions")]
+pub mod extensions;
 pub mod group;
 pub mod join;
 pub mod key_package;

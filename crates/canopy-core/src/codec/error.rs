@@ -154,6 +154,11 @@ pub enum CodecError {
     /// position (leaves sit at even indices, parents at odd ones).
     #[error("ratchet tree node {0} has the wrong node type for its position")]
     MisplacedNode(u32),
+    /// draft-ietf-mls-extensions: a list keyed by component id (`app_data_dictionary`,
+    /// `SafeAAD`) whose ids are not strictly increasing (out of order, or one repeated).
+    #[cfg(feature = "extensions")]
+    #[error("component {0} is out of order or repeated")]
+    ComponentOrder(u16),
     /// RFC 9420 §6.3.1: the padding of a PrivateMessageContent holds a non-zero byte.
     #[error("non-zero byte in PrivateMessageContent padding")]
     NonZeroPadding,
@@ -202,6 +207,8 @@ impl CodecError {
             Self::NonZeroPadding => "non-zero padding".to_string(),
             Self::FieldPresenceMismatch => "field presence mismatch".to_string(),
             Self::LimitExceeded { limit, value, max } => format!("limit {limit} {value} {max}"),
+            #[cfg(feature = "extensions")]
+            Self::ComponentOrder(c) => format!("component order {c}"),
             Self::Truncated
             | Self::TrailingBytes { .. }
             | Self::InvalidEnumValue(_)
@@ -238,6 +245,10 @@ impl CodecError {
         }
         if let Some(i) = tag.strip_prefix("misplaced node ") {
             return i.parse().ok().map(Self::MisplacedNode);
+        }
+        #[cfg(feature = "extensions")]
+        if let Some(c) = tag.strip_prefix("component order ") {
+            return c.parse().ok().map(Self::ComponentOrder);
         }
         if let Some(rest) = tag.strip_prefix("limit ") {
             let mut parts = rest.split(' ');

@@ -436,6 +436,11 @@ fn errors_survive_the_trip_through_tls_codec() {
         value: usize::MAX,
         max: 3,
     });
+    #[cfg(feature = "extensions")]
+    let limits = limits.chain([
+        CodecError::ComponentOrder(0),
+        CodecError::ComponentOrder(u16::MAX),
+    ]);
     for e in all.into_iter().chain(codes).chain(limits) {
         assert_eq!(CodecError::from(e.clone().into_tls_decoding()), e);
         assert_eq!(CodecError::from(e.clone().into_tls_encoding()), e);

@@ -45,6 +45,8 @@ mod process;
 mod proposals;
 mod records;
 mod roster;
+#[cfg(feature = "extensions")]
+mod safe;
 mod stage;
 mod state;
 mod successor;

@@ -1,5 +1,6 @@
-//! SelfRemove (draft-ietf-mls-extensions §SelfRemove, feature `extensions`): the accepted
-//! flow, and a negative test for each SR- rule.
+//! The extensions draft on groups (feature `extensions`): SelfRemove (§SelfRemove), the
+//! accepted flow and a negative test for each SR- rule; and the safe application interface
+//! on the group's keys.
 
 use super::harness::{Harness, assert_accepted, assert_rejected};
 use super::proposal::{external, with_external_sender};
@@ -231,4 +232,42 @@ fn sr_07_a_second_self_remove_in_one_epoch() {
         .unwrap();
     assert_rejected(&h, &mut alice, &second, Rule::SelfRemoveOnce);
     assert_rule(carol.propose_self_remove(&h.env()), Rule::SelfRemoveOnce);
+}
+
+/// The safe application interface on group keys: a component's signature and ciphertext work
+/// for that component only.
+#[test]
+fn components_sign_and_encrypt_with_group_keys() {
+    let h = Harness::default_suite(909);
+    let (alice, bob, _carol) = h.three();
+    let env = h.env();
+    let sig = alice.safe_sign(&env, 0x8001, b"vote", b"yes").unwrap();
+    bob.safe_verify(&env, alice.own_leaf(), 0x8001, b"vote", b"yes", &sig)
+        .unwrap();
+    assert!(
+        bob.safe_verify(&env, alice.own_leaf(), 0x8002, b"vote", b"yes", &sig)
+            .is_err()
+    );
+    assert!(
+        bob.safe_verify(&env, bob.own_leaf(), 0x8001, b"vote", b"yes", &sig)
+            .is_err()
+    );
+    let ct = alice
+        .safe_encrypt_to(&env, bob.own_leaf(), 0x8001, b"file key", b"", b"k")
+        .unwrap();
+    assert_eq!(
+        bob.safe_decrypt(&env, 0x8001, b"file key", b"", &ct)
+            .unwrap()
+            .as_bytes(),
+        b"k"
+    );
+    assert!(
+        bob.safe_decrypt(&env, 0x8002, b"file key", b"", &ct)
+            .is_err()
+    );
+    assert!(
+        alice
+            .safe_decrypt(&env, 0x8001, b"file key", b"", &ct)
+            .is_err()
+    );
 }
