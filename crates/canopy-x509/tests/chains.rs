@@ -13,7 +13,7 @@ use std::sync::Arc;
 use canopy_core::advanced::codec::{VarBytes, VarVec};
 use canopy_core::key_package::{CredentialRejected, CredentialValidator};
 use canopy_core::wire::{Certificate, Credential};
-use canopy_crypto::{CipherSuite, CryptoProvider, SignatureKeyPair, SignaturePublicKey};
+use canopy_crypto::{CryptoProvider, SignatureKeyPair, SignaturePublicKey};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 use canopy_x509::{ChainLimits, IdentitySource, TrustAnchor, X509Error, X509Validator};
 use rcgen::{
@@ -22,21 +22,8 @@ use rcgen::{
     SanType, SignatureAlgorithm, date_time_ymd,
 };
 
-/// 2026-06-01T00:00:00Z.
-const NOW: u64 = 1_780_272_000;
-const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
-
-/// A member's Ed25519 key from Canopy's provider, as rcgen's subject key.
-struct MemberKey(Vec<u8>);
-
-impl PublicKeyData for MemberKey {
-    fn der_bytes(&self) -> &[u8] {
-        &self.0
-    }
-    fn algorithm(&self) -> &'static SignatureAlgorithm {
-        &PKCS_ED25519
-    }
-}
+mod support;
+use support::{MemberKey, NOW, SUITE};
 
 fn params(cn: &str, ca: Option<BasicConstraints>, years: (i32, i32)) -> CertificateParams {
     let mut p = CertificateParams::new(Vec::<String>::new()).unwrap();

@@ -9,28 +9,16 @@ use canopy_core::advanced::codec::{VarBytes, VarVec};
 use canopy_core::group::{CommitOptions, CreateParams, Env, Group, JoinParams, ProcessedMessage};
 use canopy_core::key_package::{KeyPackageParams, LeafNodeParams, create_key_package};
 use canopy_core::wire::{Certificate, Credential, Lifetime, MlsMessage};
-use canopy_crypto::{CipherSuite, CryptoProvider, SignatureKeyPair};
+use canopy_crypto::{CryptoProvider, SignatureKeyPair};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 use canopy_x509::{TrustAnchor, X509Validator};
 use rcgen::{
     BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair, KeyUsagePurpose,
-    PKCS_ED25519, PublicKeyData, SignatureAlgorithm, date_time_ymd,
+    PKCS_ED25519, date_time_ymd,
 };
 
-/// 2026-06-01T00:00:00Z.
-const NOW: u64 = 1_780_272_000;
-const SUITE: CipherSuite = CipherSuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_ED25519;
-
-struct MemberKey(Vec<u8>);
-
-impl PublicKeyData for MemberKey {
-    fn der_bytes(&self) -> &[u8] {
-        &self.0
-    }
-    fn algorithm(&self) -> &'static SignatureAlgorithm {
-        &PKCS_ED25519
-    }
-}
+mod support;
+use support::{MemberKey, NOW, SUITE};
 
 struct Ca {
     params: CertificateParams,
