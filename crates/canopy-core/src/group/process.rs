@@ -399,7 +399,6 @@ impl Group {
                 })
             }
             FramedContentBody::Proposal(proposal) => {
-                self.accept_received(env, ops, proposal, &sender)?;
                 let reference = proposal_ref(ops, &content.to_bytes()?)?;
                 #[cfg(feature = "extensions")]
                 super::proposals::self_remove_received(
@@ -409,6 +408,7 @@ impl Group {
                     &reference,
                     &self.proposals,
                 )?;
+                self.accept_received(env, ops, proposal, &sender)?;
                 let cached = CachedProposal {
                     reference,
                     proposal: proposal.clone(),

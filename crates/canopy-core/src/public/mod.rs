@@ -395,7 +395,6 @@ impl PublicGroup {
         match &content.content.body {
             FramedContentBody::Proposal(proposal) => {
                 let scope = self.scope(env, ops);
-                accept_received(env, &scope, &self.credential_types, proposal, &sender)?;
                 let reference = proposal_ref(ops, &content.to_bytes()?)?;
                 #[cfg(feature = "extensions")]
                 crate::group::self_remove_received(
@@ -405,6 +404,7 @@ impl PublicGroup {
                     &reference,
                     &self.proposals,
                 )?;
+                accept_received(env, &scope, &self.credential_types, proposal, &sender)?;
                 // A proposal seen twice (a resend, an echo) is kept once.
                 if !self.proposals.iter().any(|p| p.reference == reference) {
                     self.proposals.push(CachedProposal {
