@@ -478,3 +478,56 @@ fn the_application_has_the_last_word_and_successors_keep_the_identity() {
     );
     assert!(!both.valid_successor(&basic, &alice));
 }
+
+/// Writes the seed of the `validate_x509` fuzz target: a leaf (for the key that follows), its
+/// intermediate and the root, valid 2020-2099, as the credential body, then the key:
+/// `cargo test -p canopy-x509 --test chains -- --ignored write_fuzz_seed`.
+#[test]
+#[ignore = "writes crates/canopy-x509/testdata/fuzz_seed.bin: run by hand to refresh it"]
+fn write_fuzz_seed() {
+    let w = World::new();
+    let mut root_params = params(
+        "Fuzz Root",
+        Some(BasicConstraints::Unconstrained),
+        (2020, 2099),
+    );
+    root_params.key_usages = vec![KeyUsagePurpose::KeyCertSign];
+    let key = KeyPair::generate_for(&PKCS_ED25519).unwrap();
+    let der = root_params.self_signed(&key).unwrap().der().to_vec();
+    let root = Ca {
+        params: root_params,
+        key,
+        der,
+    };
+    let intermediate = root.issue_ca(
+        params(
+            "Fuzz Intermediate",
+            Some(BasicConstraints::Constrained(0)),
+            (2020, 2099),
+        ),
+        &PKCS_ECDSA_P256_SHA256,
+    );
+    let leaf = intermediate.sign(&member_params("fuzz", (2020, 2099)), &w.key());
+    let body = VarVec(chain(&[&leaf, &intermediate.der, &root.der]));
+    let mut out = canopy_core::advanced::codec::encode(&body).unwrap();
+    out.extend_from_slice(w.member.public.as_bytes());
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/fuzz_seed.bin");
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, out).unwrap();
+}
+
+/// The fuzz seed is an accepted chain when its root is trusted, so the fuzzer starts from the
+/// acceptance path.
+#[test]
+fn the_fuzz_seed_is_an_accepted_chain() {
+    use canopy_core::advanced::codec::VarVec;
+    use tls_codec::DeserializeBytes;
+    let seed = include_bytes!("../testdata/fuzz_seed.bin");
+    let (chain, key) = VarVec::<Certificate>::tls_deserialize_bytes(seed).unwrap();
+    let certs = chain.as_slice();
+    assert_eq!(certs.len(), 3);
+    let root = TrustAnchor::from_der(&certs[2].cert_data.0).unwrap();
+    let v = X509Validator::new(Arc::new(RustCryptoProvider::new()), vec![root]);
+    let key = SignaturePublicKey::new(key.to_vec());
+    assert_eq!(v.verify(certs, &key, NOW).unwrap().identity, b"fuzz");
+}

@@ -16,6 +16,7 @@
 //! | [`decode_group_state`] | state record | loading; the record written back is the one read; sending and committing do not panic |
 //! | [`join_from_welcome`] | mode byte + Welcome or GroupInfo | joining; a mutated Welcome joins only to the original group |
 //! | [`process_message`] | snapshot byte + steps | see [`process`](self::process_message): state unchanged on error, accepted content was signed |
+//! | [`validate_x509`] | mode byte + x509 credential body + key | `X509Validator` at three times: no panic; an accepted chain is within the limit, starts with its end-entity certificate, has an identity |
 //!
 //! The inputs are built with the [`InsecureFuzzProvider`](crate::InsecureFuzzProvider);
 //! [`seeds`] writes valid inputs for every target.
@@ -25,6 +26,7 @@ mod join;
 mod mutate;
 mod process;
 pub mod seeds;
+mod x509;
 
 pub use decode::{
     decode_group_info, decode_group_state, decode_key_package, decode_message, decode_ratchet_tree,
@@ -32,6 +34,7 @@ pub use decode::{
 };
 pub use join::{FIX_CONFIRMATION_TAG, FIX_SIGNATURE, FIX_TREE_HASH, join_from_welcome};
 pub use process::{AS_IS, MAX_STEPS, MERGE, MUTATE, RAW, RESIGN, process_message};
+pub use x509::validate_x509;
 
 /// A fuzz entry point.
 pub type Target = fn(&[u8]);
@@ -46,4 +49,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("decode_group_state", decode_group_state),
     ("join_from_welcome", join_from_welcome),
     ("process_message", process_message),
+    ("validate_x509", validate_x509),
 ];

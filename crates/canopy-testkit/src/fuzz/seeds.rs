@@ -60,6 +60,19 @@ pub fn seeds(target: &str) -> Result<Option<Vec<Seed>>, BuildError> {
             vec![("welcome".into(), welcome), ("group_info".into(), sealed)]
         }
         "process_message" => process_seeds(f)?,
+        // A leaf, its intermediate and the root (made with rcgen by canopy-x509's
+        // `write_fuzz_seed` test, valid 2020-2099) and the leaf's key, with 0, 1 and 2 of
+        // the chain's last certificates trusted.
+        "validate_x509" => {
+            let chain = include_bytes!("../../../canopy-x509/testdata/fuzz_seed.bin");
+            (0u8..3)
+                .map(|mode| {
+                    let mut input = vec![mode];
+                    input.extend_from_slice(chain);
+                    (format!("chain_{mode}"), input)
+                })
+                .collect()
+        }
         _ => return Ok(None),
     }))
 }
