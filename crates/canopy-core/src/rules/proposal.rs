@@ -300,9 +300,9 @@ pub(crate) struct ListCheck<'a> {
     reinit: bool,
     external_init: bool,
     len: usize,
-    /// SR-04 was checked for this list.
+    /// The SelfRemove code points SR-04 was checked for in this list (at most the two).
     #[cfg(feature = "extensions")]
-    self_remove_capable: bool,
+    self_remove_capable: Vec<ProposalType>,
 }
 
 impl<'a> ListCheck<'a> {
@@ -320,7 +320,7 @@ impl<'a> ListCheck<'a> {
             external_init: false,
             len: 0,
             #[cfg(feature = "extensions")]
-            self_remove_capable: false,
+            self_remove_capable: Vec::new(),
         }
     }
 
@@ -427,7 +427,7 @@ impl<'a> ListCheck<'a> {
     }
 
     /// SR-02 to SR-06 for one SelfRemove of a member's commit; the O(n) capability check
-    /// (SR-04) runs for the first SelfRemove of the list only.
+    /// (SR-04) runs once per code point in the list, not once per SelfRemove.
     #[cfg(feature = "extensions")]
     fn self_remove(
         &mut self,
@@ -447,9 +447,9 @@ impl<'a> ListCheck<'a> {
         if self.changed.contains(&l) {
             return Err(Violation::new(Rule::SelfRemoveRemove).at(At::Leaf(l)));
         }
-        if !self.self_remove_capable {
+        if !self.self_remove_capable.contains(&code) {
             self_remove_capable(self.tree, code)?;
-            self.self_remove_capable = true;
+            self.self_remove_capable.push(code);
         }
         self.changed.insert(l);
         self.removed.insert(l);
