@@ -227,7 +227,12 @@ impl X509Validator {
         if index == 0 {
             return cert.verify_signature(index, issuer, self.provider.as_ref());
         }
-        let key = (cert.der.clone(), issuer.to_der().unwrap_or_default());
+        // An issuer key that cannot be encoded is not cached: an empty stand-in would let
+        // two such issuers share an entry.
+        let Ok(issuer_der) = issuer.to_der() else {
+            return cert.verify_signature(index, issuer, self.provider.as_ref());
+        };
+        let key = (cert.der.clone(), issuer_der);
         // A poisoned lock only means another thread panicked: verify without the cache.
         if self.links.lock().is_ok_and(|links| links.contains(&key)) {
             return Ok(());
