@@ -83,9 +83,7 @@ pub(crate) fn check_hpke_public_key(
     key: &HpkePublicKey,
 ) -> Result<(), crate::rules::Detail> {
     let len = key.as_bytes().len();
-    if let Some(p) = ops.suite().params()
-        && p.kem.public_key_len() != len
-    {
+    if ops.params().kem.public_key_len() != len {
         return Err(crate::rules::Detail::Length(len));
     }
     ops.hpke_validate_public_key(key)

@@ -54,6 +54,7 @@ impl Rng {
 
 struct World {
     provider: RustCryptoProvider,
+    suite: CipherSuite,
     validator: BasicCredentialValidator,
     next_name: u32,
 }
@@ -68,6 +69,7 @@ impl World {
     fn new() -> Self {
         Self {
             provider: canopy_crypto_rustcrypto::DeterministicRandom::provider(0x5CE7),
+            suite: SUITE,
             validator: BasicCredentialValidator::new(),
             next_name: 0,
         }
@@ -79,7 +81,7 @@ impl World {
 
     fn signer(&self) -> SignatureKeyPair {
         self.provider
-            .suite(SUITE)
+            .suite(self.suite)
             .unwrap()
             .signature_generate_key_pair()
             .unwrap()
@@ -90,25 +92,25 @@ impl World {
         format!("member-{}", self.next_name)
     }
 
-    fn leaf(name: &str) -> LeafNodeParams {
+    fn leaf(&self, name: &str) -> LeafNodeParams {
         LeafNodeParams::new(
             Credential::Basic {
                 identity: VarBytes(name.as_bytes().to_vec()),
             },
-            SUITE,
+            self.suite,
         )
     }
 
     fn key_package(&self, name: &str) -> (KeyPackageBundle, SignatureKeyPair) {
         let signer = self.signer();
         let params = KeyPackageParams::new(
-            Self::leaf(name),
+            self.leaf(name),
             Lifetime {
                 not_before: 0,
                 not_after: u64::MAX,
             },
         );
-        let bundle = create_key_package(&self.provider, SUITE, &params, &signer).unwrap();
+        let bundle = create_key_package(&self.provider, self.suite, &params, &signer).unwrap();
         (bundle, signer)
     }
 
@@ -194,12 +196,12 @@ fn check(w: &World, rng: &mut Rng, members: &mut [Member], removed: &mut [Member
     }
 }
 
-fn psk_id(n: u64) -> PreSharedKeyId {
+fn psk_id(n: u64, nonce_len: usize) -> PreSharedKeyId {
     PreSharedKeyId {
         psk: Psk::External {
             psk_id: VarBytes(format!("psk-{n}").into_bytes()),
         },
-        psk_nonce: VarBytes(vec![u8::try_from(n % 251).unwrap(); 32]),
+        psk_nonce: VarBytes(vec![u8::try_from(n % 251).unwrap(); nonce_len]),
     }
 }
 
@@ -217,17 +219,44 @@ fn a_seeded_random_group_life_stays_in_sync() {
     }
 }
 
+/// The same life on post-quantum suites, under OpenMLS's code points: X-Wing with Ed25519
+/// (0x004F) and ML-KEM-1024 with P-384 (0x0042), whose node keys are about 1.2 and 1.6 KB.
+#[test]
+fn a_seeded_random_group_life_stays_in_sync_on_post_quantum_suites() {
+    let mut ran = std::collections::BTreeSet::new();
+    for (seed, suite) in [(3u64, 0x004F), (5, 0x0042)] {
+        let mut w = World::new();
+        w.provider = canopy_crypto_rustcrypto::DeterministicRandom::provider_with(
+            0x5CE7,
+            canopy_crypto::SuiteProfile::OPENMLS,
+        );
+        w.suite = CipherSuite(suite);
+        run_random_life_in(w, seed, 25, &mut ran);
+    }
+    for op in ["add", "update", "remove", "external", "messages"] {
+        assert!(ran.contains(op), "the driver never ran {op}: {ran:?}");
+    }
+}
+
 fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet<&'static str>) {
-    let mut w = World::new();
+    run_random_life_in(World::new(), seed, steps, ran);
+}
+
+fn run_random_life_in(
+    mut w: World,
+    seed: u64,
+    steps: usize,
+    ran: &mut std::collections::BTreeSet<&'static str>,
+) {
     let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
     let name = w.fresh_name();
     let config = w.config(&mut rng);
     let first = Group::create(
         &w.env(),
         CreateParams::new(
-            SUITE,
+            w.suite,
             format!("group-{seed}").into_bytes(),
-            &World::leaf(&name),
+            &w.leaf(&name),
             Arc::new(w.signer()),
         )
         .config(config),
@@ -372,7 +401,7 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
                     config,
                     &info,
                     None,
-                    &World::leaf(&name),
+                    &w.leaf(&name),
                     Arc::new(w.signer()),
                     resync.map(|i| members[i].group.own_leaf()),
                     &[],
@@ -401,7 +430,10 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
             6 => {
                 ran.insert("psk");
                 psk_count += 1;
-                let id = psk_id(psk_count);
+                let id = psk_id(
+                    psk_count,
+                    w.provider.suite(w.suite).unwrap().params().hash_len(),
+                );
                 let value = Secret::from_slice(&[u8::try_from(psk_count % 256).unwrap(); 32]);
                 let Psk::External { psk_id } = &id.psk else {
                     unreachable!()
@@ -432,7 +464,7 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
                     GroupConfig::default(),
                     b"branch".to_vec(),
                     Extensions::default(),
-                    &World::leaf(&members[committer].name),
+                    &w.leaf(&members[committer].name),
                     Arc::new(w.signer()),
                     vec![kp.key_package.clone()],
                 )
@@ -483,7 +515,7 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
     let reinit = ReInit {
         group_id: VarBytes(format!("group-{seed}-v2").into_bytes()),
         version: ProtocolVersion::MLS10,
-        cipher_suite: SUITE,
+        cipher_suite: w.suite,
         extensions: Extensions::default(),
     };
     let out = members[committer]
@@ -507,7 +539,7 @@ fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet
         &w.env(),
         &members[committer].group,
         GroupConfig::default(),
-        &World::leaf(&members[committer].name),
+        &w.leaf(&members[committer].name),
         Arc::new(w.signer()),
         kps.iter()
             .map(|(_, (b, _))| b.key_package.clone())
@@ -536,9 +568,9 @@ fn trio(w: &World) -> (Group, Group, Group) {
     let mut alice = Group::create(
         &w.env(),
         CreateParams::new(
-            SUITE,
+            w.suite,
             b"trio".to_vec(),
-            &World::leaf("alice"),
+            &w.leaf("alice"),
             Arc::new(w.signer()),
         ),
     )
@@ -580,7 +612,7 @@ fn external_commit(w: &World, group: &Group) -> (Vec<u8>, SignatureKeyPair) {
         GroupConfig::default(),
         &info,
         None,
-        &World::leaf("dave"),
+        &w.leaf("dave"),
         Arc::new(signer.clone()),
         None,
         &[],
@@ -696,7 +728,7 @@ fn an_invalid_proposal_list_is_a_typed_error_and_changes_nothing() {
     let mut list = c.proposals.as_slice().to_vec();
     list.push(first);
     c.proposals = list.into();
-    let ops = w.provider.suite(SUITE).unwrap();
+    let ops = w.provider.suite(w.suite).unwrap();
     let mut signed = sign_content(
         ops,
         canopy_core::wire::WireFormat::PublicMessage,
@@ -726,9 +758,9 @@ fn a_tampered_welcome_is_a_typed_error() {
     let mut alice = Group::create(
         &w.env(),
         CreateParams::new(
-            SUITE,
+            w.suite,
             b"w".to_vec(),
-            &World::leaf("alice"),
+            &w.leaf("alice"),
             Arc::new(w.signer()),
         ),
     )

@@ -1,4 +1,6 @@
-//! The five DHKEMs of RFC 9180 §4.1 and §7.1: key derivation, serialization and Diffie-Hellman.
+//! The five DHKEMs of RFC 9180 §4.1 and §7.1: key derivation, serialization and Diffie-Hellman;
+//! and [`Kem`], which runs a suite's KEM whether it is one of them or post-quantum
+//! ([`crate::pq_kem`]).
 //!
 //! Public keys are raw X25519/X448 strings or uncompressed SEC1 points (RFC 9180 §7.1.1).
 //! Private keys are raw X25519/X448 strings or fixed-length big-endian scalars (§7.1.2).
@@ -11,6 +13,7 @@ use canopy_crypto::{
 use zeroize::Zeroizing;
 
 use crate::hash;
+use crate::pq_kem::PqKem;
 
 /// `"KEM" || I2OSP(kem_id, 2)`, the suite id of the KEM's labelled KDF calls (RFC 9180 §4.1).
 fn kem_suite_id(kem: KemAlgorithm) -> [u8; 5] {
@@ -137,6 +140,16 @@ fn x25519_low_order() -> &'static [[u8; 32]] {
     &LOW
 }
 
+/// Whether X25519 with the u-coordinate `u` gives zero for every private key (the top bit is
+/// ignored, RFC 7748 §5).
+pub(crate) fn is_low_order_x25519(u: &[u8; 32]) -> bool {
+    let mut u = *u;
+    if let Some(top) = u.last_mut() {
+        *top &= 0x7f;
+    }
+    x25519_low_order().contains(&u)
+}
+
 /// Whether `u` is p or p + 1 (p = 2^448 - 2^224 - 1), X448's encodings at or above p of the
 /// low-order u = 0 and u = 1 (RFC 7748 §5 takes u modulo p; the other low-order value, p - 1,
 /// has none below 2^448).
@@ -242,12 +255,8 @@ impl Dhkem {
     pub(crate) fn validate_public_key(&self, pk: &[u8]) -> Result<(), CryptoError> {
         let low = match self.kem {
             KemAlgorithm::DhKemX25519 => {
-                let mut u: [u8; 32] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
-                // X25519 ignores the top bit (RFC 7748 §5).
-                if let Some(top) = u.last_mut() {
-                    *top &= 0x7f;
-                }
-                x25519_low_order().contains(&u)
+                let u: [u8; 32] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
+                is_low_order_x25519(&u)
             }
             KemAlgorithm::DhKemX448 => {
                 let u: [u8; 56] = pk.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
@@ -359,6 +368,66 @@ impl Dhkem {
         let dh = self.dh(sk_r, enc)?;
         let pk_r = self.public_key(sk_r)?;
         self.extract_and_expand(&dh, enc, &pk_r)
+    }
+}
+
+/// The KEM of a suite: a DHKEM or a post-quantum KEM, with one interface.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Kem {
+    /// One of RFC 9180's DHKEMs.
+    Dh(Dhkem),
+    /// ML-KEM or X-Wing.
+    Pq(PqKem),
+}
+
+impl Kem {
+    pub(crate) fn new(kem: KemAlgorithm) -> Self {
+        PqKem::new(kem).map_or_else(|| Self::Dh(Dhkem::new(kem)), Self::Pq)
+    }
+
+    /// `SerializePublicKey(pk(sk))`.
+    pub(crate) fn public_key(&self, sk: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        match self {
+            Self::Dh(k) => k.public_key(sk),
+            Self::Pq(k) => k.public_key(sk),
+        }
+    }
+
+    /// Checks a received public key.
+    pub(crate) fn validate_public_key(&self, pk: &[u8]) -> Result<(), CryptoError> {
+        match self {
+            Self::Dh(k) => k.validate_public_key(pk),
+            Self::Pq(k) => k.validate_public_key(pk),
+        }
+    }
+
+    /// `DeriveKeyPair(ikm)`.
+    pub(crate) fn derive_key_pair(&self, ikm: &[u8]) -> Result<HpkeKeyPair, CryptoError> {
+        match self {
+            Self::Dh(k) => k.derive_key_pair(ikm),
+            Self::Pq(k) => k.derive_key_pair(ikm),
+        }
+    }
+
+    /// `Encap(pkR)` with `randomness` ([`KemAlgorithm::encap_randomness_len`] bytes).
+    /// Returns `(shared_secret, enc)`.
+    pub(crate) fn encap(
+        &self,
+        pk_r: &[u8],
+        randomness: &[u8],
+    ) -> Result<(Secret, Vec<u8>), CryptoError> {
+        match self {
+            Self::Dh(k) => k.encap(pk_r, randomness),
+            Self::Pq(k) => k.encap(pk_r, randomness),
+        }
+    }
+
+    /// `Decap(enc, skR)`.
+    pub(crate) fn decap(&self, enc: &[u8], sk_r: &[u8]) -> Result<Secret, CryptoError> {
+        match self {
+            Self::Dh(k) => k.decap(enc, sk_r),
+            Self::Pq(k) => k.decap(enc, sk_r),
+        }
     }
 }
 

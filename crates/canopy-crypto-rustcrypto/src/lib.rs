@@ -74,6 +74,7 @@ mod aead;
 mod hash;
 mod hpke;
 mod kem;
+mod pq_kem;
 mod sig;
 
 use std::sync::Arc;
@@ -81,7 +82,7 @@ use std::sync::Arc;
 use canopy_crypto::{
     CipherSuite, CryptoError, CryptoProvider, HpkeCiphertext, HpkeKeyPair, HpkePrivateKey,
     HpkePublicKey, PreparedInfo, Secret, SignatureKeyPair, SignaturePrivateKey, SignaturePublicKey,
-    SuiteOps, SuiteParams,
+    SuiteOps, SuiteParams, SuiteProfile,
 };
 use zeroize::Zeroizing;
 
@@ -131,6 +132,15 @@ impl DeterministicRandom {
     pub fn provider(seed: u64) -> RustCryptoProvider {
         RustCryptoProvider::with_random(Arc::new(Self::new(seed)))
     }
+
+    /// A provider whose every random byte comes from `seed` that also runs the post-quantum
+    /// suites of `profile` (tests only).
+    pub fn provider_with(seed: u64, profile: SuiteProfile) -> RustCryptoProvider {
+        let base = Self::provider(seed);
+        // A provider of RFC 9420's suites alone conflicts with no profile.
+        base.with_profile(profile)
+            .unwrap_or_else(|_| Self::provider(seed))
+    }
 }
 
 impl RandomSource for DeterministicRandom {
@@ -167,22 +177,51 @@ impl RustCryptoProvider {
 
     /// A provider that draws randomness from `rng` (for example a seeded generator in tests).
     pub fn with_random(rng: Arc<dyn RandomSource>) -> Self {
-        let suites: Vec<Suite> = CipherSuite::ALL
-            .iter()
-            .filter_map(|s| s.params())
-            .map(|params| Suite {
-                signer: sig::SignerCache::default(),
-                verifiers: sig::VerifierCache::default(),
-                params,
-                rng: Arc::clone(&rng),
-            })
-            .collect();
-        let supported = suites.iter().map(|s| s.params.suite).collect();
-        Self {
-            suites,
-            supported,
+        let mut provider = Self {
+            suites: Vec::new(),
+            supported: Vec::new(),
             rng,
+        };
+        for params in CipherSuite::ALL.iter().filter_map(|s| s.params()) {
+            provider.add_suite(params);
         }
+        provider
+    }
+
+    fn add_suite(&mut self, params: SuiteParams) {
+        self.suites.push(Suite {
+            signer: sig::SignerCache::default(),
+            verifiers: sig::VerifierCache::default(),
+            params,
+            rng: Arc::clone(&self.rng),
+        });
+        self.supported.push(params.suite);
+    }
+
+    /// The same provider, also running the post-quantum suites of `profile` under its code
+    /// points (after the suites it already runs, in the profile's order).
+    ///
+    /// # Errors
+    /// The first code point of `profile` that this provider already runs as another suite
+    /// (two profiles that number differently cannot share a provider: use one provider per
+    /// numbering). A suite it already runs identically is kept once.
+    pub fn with_profile(mut self, profile: SuiteProfile) -> Result<Self, CipherSuite> {
+        for params in profile.suites() {
+            match self.suites.iter().find(|s| s.params.suite == params.suite) {
+                Some(s) if s.params == *params => {}
+                Some(_) => return Err(params.suite),
+                None => self.add_suite(*params),
+            }
+        }
+        Ok(self)
+    }
+
+    /// The parameters of `suite` as this provider runs it (RFC 9420's, or a profile's).
+    pub fn params(&self, suite: CipherSuite) -> Option<SuiteParams> {
+        self.suites
+            .iter()
+            .find(|s| s.params.suite == suite)
+            .map(|s| s.params)
     }
 }
 
@@ -237,8 +276,8 @@ impl Suite {
         Ok(out)
     }
 
-    fn kem(&self) -> kem::Dhkem {
-        kem::Dhkem::new(self.params.kem)
+    fn kem(&self) -> kem::Kem {
+        kem::Kem::new(self.params.kem)
     }
 }
 
@@ -302,8 +341,9 @@ impl SuiteOps for Suite {
         aad: &[u8],
         plaintext: &[u8],
     ) -> Result<HpkeCiphertext, CryptoError> {
-        // The ephemeral key is DeriveKeyPair(random(Nsk)), a uniformly random key pair.
-        let ikm = self.random(self.params.kem.private_key_len())?;
+        // A DHKEM's ephemeral key is DeriveKeyPair(random(Nsk)), a uniformly random key pair;
+        // a post-quantum KEM encapsulates with its own amount of randomness.
+        let ikm = self.random(self.params.kem.encap_randomness_len())?;
         hpke::seal(
             &self.params,
             recipient.as_bytes(),
@@ -331,7 +371,7 @@ impl SuiteOps for Suite {
         exporter_context: &[u8],
         length: usize,
     ) -> Result<(Vec<u8>, Secret), CryptoError> {
-        let ikm = self.random(self.params.kem.private_key_len())?;
+        let ikm = self.random(self.params.kem.encap_randomness_len())?;
         hpke::export_seal(
             &self.params,
             recipient.as_bytes(),

@@ -21,6 +21,7 @@
 
 mod error;
 mod keys;
+mod profile;
 mod signer;
 mod suite;
 
@@ -29,6 +30,7 @@ pub use keys::{
     HpkeCiphertext, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, PreparedInfo, Secret,
     SignatureKeyPair, SignaturePrivateKey, SignaturePublicKey,
 };
+pub use profile::SuiteProfile;
 pub use signer::Signer;
 pub use suite::{
     AeadAlgorithm, CipherSuite, HashAlgorithm, KemAlgorithm, SignatureScheme, SuiteParams,

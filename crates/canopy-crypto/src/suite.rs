@@ -71,6 +71,7 @@ impl CipherSuite {
             suite: self,
             kem,
             hash,
+            hpke_kdf: hash,
             aead,
             signature,
         })
@@ -96,8 +97,12 @@ pub struct SuiteParams {
     pub suite: CipherSuite,
     /// The HPKE KEM.
     pub kem: KemAlgorithm,
-    /// The hash used by the suite's HKDF, HMAC and `RefHash` (and by HPKE's KDF).
+    /// The hash used by the suite's HKDF, HMAC, `RefHash` and transcript hashes.
     pub hash: HashAlgorithm,
+    /// The hash of HPKE's KDF (HKDF, RFC 9180 §7.2). RFC 9420's suites use `hash`; some
+    /// peers' post-quantum suites pair one MLS hash with another HPKE KDF (ts-mls: SHA-384
+    /// with HKDF-SHA512).
+    pub hpke_kdf: HashAlgorithm,
     /// The AEAD used for messages and by HPKE.
     pub aead: AeadAlgorithm,
     /// The signature scheme.
@@ -110,9 +115,35 @@ impl SuiteParams {
         suite: CipherSuite(0),
         kem: KemAlgorithm::DhKemX25519,
         hash: HashAlgorithm::Sha256,
+        hpke_kdf: HashAlgorithm::Sha256,
         aead: AeadAlgorithm::Aes128Gcm,
         signature: SignatureScheme(0),
     };
+
+    /// A suite of the given algorithms, HPKE's KDF on the same hash, for code-point tables
+    /// ([`SuiteProfile`]).
+    pub const fn new(
+        suite: CipherSuite,
+        kem: KemAlgorithm,
+        hash: HashAlgorithm,
+        aead: AeadAlgorithm,
+        signature: SignatureScheme,
+    ) -> Self {
+        Self {
+            suite,
+            kem,
+            hash,
+            hpke_kdf: hash,
+            aead,
+            signature,
+        }
+    }
+
+    /// The same suite with HPKE's KDF on `hpke_kdf`.
+    pub const fn with_hpke_kdf(mut self, hpke_kdf: HashAlgorithm) -> Self {
+        self.hpke_kdf = hpke_kdf;
+        self
+    }
 
     /// `KDF.Nh`: the hash (and HKDF-Extract) output length.
     pub const fn hash_len(&self) -> usize {
@@ -132,13 +163,21 @@ impl SuiteParams {
     /// The HPKE suite id `"HPKE" || kem_id || kdf_id || aead_id` (RFC 9180 §5.1).
     pub const fn hpke_suite_id(&self) -> [u8; 10] {
         let k = self.kem.id().to_be_bytes();
-        let d = self.hash.hkdf_id().to_be_bytes();
+        let d = self.hpke_kdf.hkdf_id().to_be_bytes();
         let a = self.aead.id().to_be_bytes();
         [b'H', b'P', b'K', b'E', k[0], k[1], d[0], d[1], a[0], a[1]]
     }
 }
 
-/// The DHKEMs of RFC 9180 §7.1 that RFC 9420's suites use.
+/// The KEMs of the supported suites: the DHKEMs of RFC 9180 §7.1 that RFC 9420's suites use,
+/// and the post-quantum KEMs of the PQ cipher-suite draft (`draft-ietf-mls-pq-ciphersuites`).
+///
+/// The post-quantum KEMs are not Diffie-Hellman KEMs: HPKE uses their `Encap` and `Decap`
+/// directly (RFC 9180 §4 is written against any KEM), a private key is the 32- or 64-byte seed
+/// that FIPS 203 and X-Wing expand into the full key, and `DeriveKeyPair(ikm)` (which TreeKEM
+/// uses for every node key) is `seed = SHAKE256(ikm, Nsk)` followed by the KEM's
+/// deterministic key generation from that seed, as the HPKE integrations of ML-KEM and X-Wing
+/// that OpenMLS (through hpke-rs) deploys define it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum KemAlgorithm {
@@ -152,10 +191,17 @@ pub enum KemAlgorithm {
     DhKemX25519,
     /// DHKEM(X448, HKDF-SHA512), 0x0021.
     DhKemX448,
+    /// ML-KEM-768 (FIPS 203), HPKE KEM id 0x0041.
+    MlKem768,
+    /// ML-KEM-1024 (FIPS 203), HPKE KEM id 0x0042.
+    MlKem1024,
+    /// X-Wing (`draft-connolly-cfrg-xwing-kem-06`): ML-KEM-768 and X25519 with the X-Wing
+    /// SHA3-256 combiner, HPKE KEM id 0x647a.
+    XWingDraft06,
 }
 
 impl KemAlgorithm {
-    /// The RFC 9180 KEM id.
+    /// The RFC 9180 (or HPKE PQ draft) KEM id, as it enters the HPKE suite id.
     pub const fn id(self) -> u16 {
         match self {
             Self::DhKemP256 => 0x0010,
@@ -163,15 +209,37 @@ impl KemAlgorithm {
             Self::DhKemP521 => 0x0012,
             Self::DhKemX25519 => 0x0020,
             Self::DhKemX448 => 0x0021,
+            Self::MlKem768 => 0x0041,
+            Self::MlKem1024 => 0x0042,
+            Self::XWingDraft06 => 0x647a,
         }
     }
 
-    /// The hash of the KEM's own HKDF (RFC 9180 §7.1).
+    /// Whether this is one of RFC 9180's Diffie-Hellman KEMs.
+    pub const fn is_dh(self) -> bool {
+        matches!(
+            self,
+            Self::DhKemP256
+                | Self::DhKemP384
+                | Self::DhKemP521
+                | Self::DhKemX25519
+                | Self::DhKemX448
+        )
+    }
+
+    /// Whether this KEM resists a quantum adversary (ML-KEM, alone or in a hybrid).
+    pub const fn is_post_quantum(self) -> bool {
+        matches!(self, Self::MlKem768 | Self::MlKem1024 | Self::XWingDraft06)
+    }
+
+    /// The hash of a DHKEM's own HKDF (RFC 9180 §7.1); the post-quantum KEMs use none, and
+    /// report SHA-256, the length of their 32-byte shared secret.
     pub const fn hash(self) -> HashAlgorithm {
         match self {
             Self::DhKemP256 | Self::DhKemX25519 => HashAlgorithm::Sha256,
             Self::DhKemP384 => HashAlgorithm::Sha384,
             Self::DhKemP521 | Self::DhKemX448 => HashAlgorithm::Sha512,
+            Self::MlKem768 | Self::MlKem1024 | Self::XWingDraft06 => HashAlgorithm::Sha256,
         }
     }
 
@@ -180,7 +248,7 @@ impl KemAlgorithm {
         self.hash().output_len()
     }
 
-    /// `Nenc` = `Npk`: the serialized public key length.
+    /// `Npk`: the serialized public key length.
     pub const fn public_key_len(self) -> usize {
         match self {
             Self::DhKemP256 => 65,
@@ -188,16 +256,42 @@ impl KemAlgorithm {
             Self::DhKemP521 => 133,
             Self::DhKemX25519 => 32,
             Self::DhKemX448 => 56,
+            Self::MlKem768 => 1184,
+            Self::MlKem1024 => 1568,
+            Self::XWingDraft06 => 1216,
         }
     }
 
-    /// `Nsk`: the serialized private key length.
+    /// `Nenc`: the length of the KEM output (the encapsulated key) in an HPKE ciphertext;
+    /// `Npk` for the DHKEMs.
+    pub const fn enc_len(self) -> usize {
+        match self {
+            Self::MlKem768 => 1088,
+            Self::MlKem1024 => 1568,
+            Self::XWingDraft06 => 1120,
+            _ => self.public_key_len(),
+        }
+    }
+
+    /// `Nsk`: the serialized private key length (for the post-quantum KEMs, the seed).
     pub const fn private_key_len(self) -> usize {
         match self {
-            Self::DhKemP256 | Self::DhKemX25519 => 32,
+            Self::DhKemP256 | Self::DhKemX25519 | Self::XWingDraft06 => 32,
             Self::DhKemP384 => 48,
             Self::DhKemP521 => 66,
             Self::DhKemX448 => 56,
+            Self::MlKem768 | Self::MlKem1024 => 64,
+        }
+    }
+
+    /// How many random bytes one `Encap` consumes: a DHKEM derives its ephemeral key pair
+    /// from `Nsk` random bytes; ML-KEM's encapsulation takes the 32-byte message `m` (FIPS 203
+    /// §6.2), X-Wing 64 bytes (32 for ML-KEM, 32 for the X25519 ephemeral key).
+    pub const fn encap_randomness_len(self) -> usize {
+        match self {
+            Self::MlKem768 | Self::MlKem1024 => 32,
+            Self::XWingDraft06 => 64,
+            _ => self.private_key_len(),
         }
     }
 }

@@ -1,0 +1,178 @@
+//! The post-quantum KEMs of the PQ cipher-suite draft: ML-KEM-768 and ML-KEM-1024 (FIPS 203,
+//! RustCrypto's `ml-kem`) and X-Wing (`draft-connolly-cfrg-xwing-kem-06`, RustCrypto's
+//! `x-wing`), as HPKE KEMs.
+//!
+//! - A private key is the seed: 64 bytes `d || z` for ML-KEM (FIPS 203 §7.1
+//!   `ML-KEM.KeyGen_internal`), 32 bytes for X-Wing (draft 06 §5.2). The expanded key is
+//!   recomputed from it when needed and never stored.
+//! - `DeriveKeyPair(ikm)`: `seed = SHAKE256(ikm, Nsk)`, then key generation from the seed
+//!   (X-Wing draft 06 §5.4 "Use in HPKE"; `draft-connolly-cfrg-hpke-mlkem` for ML-KEM), the
+//!   derivation OpenMLS (hpke-rs) and ts-mls (hpke-js) use.
+//! - `Encap` draws its randomness from the provider's source and encapsulates
+//!   deterministically with it, so that seeded tests replay.
+//! - A received public key must be of `Npk` bytes and pass FIPS 203's modulus check (§7.2,
+//!   every coefficient below q); for X-Wing the X25519 half must moreover not be a point of
+//!   low order, with which X25519 gives zero whatever the private key (X-Wing would then rest
+//!   on ML-KEM alone; an honest key never is one).
+
+use canopy_crypto::{
+    CryptoError, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, KemAlgorithm, Secret,
+};
+use ml_kem::{Decapsulate, KeyExport, TryKeyInit};
+use shake::{ExtendableOutput, Update, XofReader};
+use zeroize::Zeroizing;
+
+/// One post-quantum KEM.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct PqKem {
+    kem: KemAlgorithm,
+}
+
+/// `SHAKE256(ikm, N)`.
+fn shake256<const N: usize>(ikm: &[u8]) -> Zeroizing<[u8; N]> {
+    let mut out = Zeroizing::new([0u8; N]);
+    let mut h = shake::Shake256::default();
+    h.update(ikm);
+    h.finalize_xof().read(out.as_mut());
+    out
+}
+
+fn seed64(sk: &[u8]) -> Result<ml_kem::Seed, CryptoError> {
+    ml_kem::Seed::try_from(sk).map_err(|_| CryptoError::InvalidPrivateKey)
+}
+
+fn seed32(sk: &[u8]) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
+    let seed: [u8; 32] = sk.try_into().map_err(|_| CryptoError::InvalidPrivateKey)?;
+    Ok(Zeroizing::new(seed))
+}
+
+impl PqKem {
+    /// The KEM, if `kem` is one of the post-quantum ones.
+    pub(crate) fn new(kem: KemAlgorithm) -> Option<Self> {
+        kem.is_post_quantum().then_some(Self { kem })
+    }
+
+    fn check_len(&self, pk: &[u8]) -> Result<(), CryptoError> {
+        if pk.len() == self.kem.public_key_len() {
+            Ok(())
+        } else {
+            Err(CryptoError::InvalidPublicKey)
+        }
+    }
+
+    /// `SerializePublicKey(pk(sk))`: the encapsulation key of the seed `sk`.
+    pub(crate) fn public_key(&self, sk: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        match self.kem {
+            KemAlgorithm::MlKem768 => {
+                let dk = ml_kem::DecapsulationKey768::from_seed(seed64(sk)?);
+                Ok(dk.encapsulation_key().to_bytes().to_vec())
+            }
+            KemAlgorithm::MlKem1024 => {
+                let dk = ml_kem::DecapsulationKey1024::from_seed(seed64(sk)?);
+                Ok(dk.encapsulation_key().to_bytes().to_vec())
+            }
+            _ => {
+                let dk = x_wing::DecapsulationKey::from(*seed32(sk)?);
+                Ok(ml_kem::kem::Decapsulator::encapsulation_key(&dk)
+                    .to_bytes()
+                    .to_vec())
+            }
+        }
+    }
+
+    /// Checks a received public key (see the module docs).
+    pub(crate) fn validate_public_key(&self, pk: &[u8]) -> Result<(), CryptoError> {
+        self.check_len(pk)?;
+        let parsed = match self.kem {
+            KemAlgorithm::MlKem768 => ml_kem::EncapsulationKey768::new_from_slice(pk).map(|_| ()),
+            KemAlgorithm::MlKem1024 => ml_kem::EncapsulationKey1024::new_from_slice(pk).map(|_| ()),
+            _ => {
+                let x = pk
+                    .get(1184..)
+                    .and_then(|x| <[u8; 32]>::try_from(x).ok())
+                    .ok_or(CryptoError::InvalidPublicKey)?;
+                if crate::kem::is_low_order_x25519(&x) {
+                    return Err(CryptoError::InvalidPublicKey);
+                }
+                x_wing::EncapsulationKey::new_from_slice(pk).map(|_| ())
+            }
+        };
+        parsed.map_err(|_| CryptoError::InvalidPublicKey)
+    }
+
+    /// `DeriveKeyPair(ikm)`: `seed = SHAKE256(ikm, Nsk)`, then the key pair of the seed.
+    pub(crate) fn derive_key_pair(&self, ikm: &[u8]) -> Result<HpkeKeyPair, CryptoError> {
+        let seed = if self.kem == KemAlgorithm::XWingDraft06 {
+            Secret::new(shake256::<32>(ikm).to_vec())
+        } else {
+            Secret::new(shake256::<64>(ikm).to_vec())
+        };
+        let public = HpkePublicKey::new(self.public_key(seed.as_bytes())?);
+        Ok(HpkeKeyPair {
+            private: HpkePrivateKey::from(seed),
+            public,
+        })
+    }
+
+    /// `Encap(pkR)` with the given randomness ([`KemAlgorithm::encap_randomness_len`] bytes).
+    /// Returns `(shared_secret, enc)`.
+    pub(crate) fn encap(
+        &self,
+        pk_r: &[u8],
+        randomness: &[u8],
+    ) -> Result<(Secret, Vec<u8>), CryptoError> {
+        self.check_len(pk_r)?;
+        let bad_rand = |_| CryptoError::InvalidLength {
+            what: "KEM encapsulation randomness",
+            got: randomness.len(),
+        };
+        let (ct, ss) = match self.kem {
+            KemAlgorithm::MlKem768 => {
+                let ek = ml_kem::EncapsulationKey768::new_from_slice(pk_r)
+                    .map_err(|_| CryptoError::InvalidPublicKey)?;
+                let m = ml_kem::B32::try_from(randomness).map_err(bad_rand)?;
+                let (ct, ss) = ek.encapsulate_deterministic(&m);
+                (ct.to_vec(), ss.to_vec())
+            }
+            KemAlgorithm::MlKem1024 => {
+                let ek = ml_kem::EncapsulationKey1024::new_from_slice(pk_r)
+                    .map_err(|_| CryptoError::InvalidPublicKey)?;
+                let m = ml_kem::B32::try_from(randomness).map_err(bad_rand)?;
+                let (ct, ss) = ek.encapsulate_deterministic(&m);
+                (ct.to_vec(), ss.to_vec())
+            }
+            _ => {
+                let ek = x_wing::EncapsulationKey::new_from_slice(pk_r)
+                    .map_err(|_| CryptoError::InvalidPublicKey)?;
+                let r = ml_kem::array::Array::try_from(randomness).map_err(bad_rand)?;
+                let (ct, ss) = ek.encapsulate_deterministic(&r);
+                (ct.to_vec(), ss.to_vec())
+            }
+        };
+        Ok((Secret::new(ss), ct))
+    }
+
+    /// `Decap(enc, skR)`. ML-KEM's implicit rejection gives a pseudo-random secret for a
+    /// ciphertext that was not made for this key; the AEAD after it then fails.
+    pub(crate) fn decap(&self, enc: &[u8], sk_r: &[u8]) -> Result<Secret, CryptoError> {
+        if enc.len() != self.kem.enc_len() {
+            return Err(CryptoError::InvalidPublicKey);
+        }
+        let ss = match self.kem {
+            KemAlgorithm::MlKem768 => ml_kem::DecapsulationKey768::from_seed(seed64(sk_r)?)
+                .decapsulate_slice(enc)
+                .map(|s| s.to_vec()),
+            KemAlgorithm::MlKem1024 => ml_kem::DecapsulationKey1024::from_seed(seed64(sk_r)?)
+                .decapsulate_slice(enc)
+                .map(|s| s.to_vec()),
+            _ => x_wing::DecapsulationKey::from(*seed32(sk_r)?)
+                .decapsulate_slice(enc)
+                .map(|s| s.to_vec()),
+        };
+        ss.map(Secret::new)
+            .map_err(|_| CryptoError::InvalidPublicKey)
+    }
+}
+
+#[cfg(test)]
+mod tests;
