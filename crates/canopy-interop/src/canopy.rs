@@ -72,8 +72,16 @@ impl CanopyMember {
         handshake: Handshake,
         options: CanopyOptions,
     ) -> Result<Self> {
-        let provider = RustCryptoProvider::new();
         let suite = CipherSuite(suite);
+        // RFC 9420's suites are the default provider's; any other number is OpenMLS's
+        // post-quantum suite of that number (`SuiteProfile::OPENMLS`).
+        let provider = if suite.params().is_some() {
+            RustCryptoProvider::new()
+        } else {
+            RustCryptoProvider::new()
+                .with_profile(canopy_crypto::SuiteProfile::OPENMLS)
+                .map_err(|e| err("Canopy PQ profile")(&e))?
+        };
         let signer = provider
             .suite(suite)
             .map_err(|e| err("Canopy suite")(&e))?

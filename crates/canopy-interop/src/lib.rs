@@ -56,14 +56,28 @@ impl Impl {
     /// The three implementations.
     pub const ALL: [Self; 3] = [Self::Canopy, Self::OpenMls, Self::MlsRs];
 
-    /// The cipher suites this implementation's pure-Rust provider runs.
+    /// The cipher suites this implementation's pure-Rust provider runs; with the `pq`
+    /// feature also the post-quantum suites of OpenMLS's numbering that OpenMLS's
+    /// `openmls_rust_crypto` and Canopy (`SuiteProfile::OPENMLS`) both run.
     pub fn suites(self) -> &'static [u16] {
         match self {
+            #[cfg(not(feature = "pq"))]
             Self::Canopy => &[1, 2, 3, 4, 5, 6, 7],
+            #[cfg(feature = "pq")]
+            Self::Canopy => &[
+                1, 2, 3, 4, 5, 6, 7, 0x0042, 0x004D, 0x004E, 0x004F, 0x0050, 0xF042,
+            ],
+            #[cfg(not(feature = "pq"))]
             Self::OpenMls => &[1, 2, 3],
+            #[cfg(feature = "pq")]
+            Self::OpenMls => &[1, 2, 3, 0x0042, 0x004E, 0x004F, 0x0050, 0xF042],
             Self::MlsRs => &[1, 2, 3, 7],
         }
     }
+
+    /// The post-quantum suites (OpenMLS's numbering) that Canopy and OpenMLS both run.
+    #[cfg(feature = "pq")]
+    pub const PQ_SUITES: [u16; 5] = [0x004F, 0x004E, 0x0050, 0x0042, 0xF042];
 
     /// A one-letter tag for tables.
     pub fn letter(self) -> char {

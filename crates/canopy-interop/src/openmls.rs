@@ -76,13 +76,32 @@ impl OpenMlsMember {
     }
 }
 
-/// With this crate's `extensions` feature, the LeafNode capabilities are OpenMLS's defaults
-/// plus SelfRemove (0x000a).
-#[cfg(feature = "extensions")]
-fn self_remove_capabilities() -> openmls::prelude::Capabilities {
-    openmls::prelude::Capabilities::builder()
-        .proposals(vec![openmls::prelude::ProposalType::SelfRemove])
-        .build()
+/// The capabilities OpenMLS members advertise, when not OpenMLS's defaults: SelfRemove with
+/// the `extensions` feature; a post-quantum group suite added to the cipher suites (OpenMLS's
+/// default list has them only with openmls's own `draft-ietf-mls-pq-ciphersuites` feature,
+/// which this crate cannot turn on, see Cargo.toml, and OpenMLS refuses a tree whose leaves
+/// do not list the group's suite).
+fn capabilities(suite: Ciphersuite) -> Option<openmls::prelude::Capabilities> {
+    let classical = [
+        Ciphersuite::MLS_128_DHKEMX25519_AES128GCM_SHA256_Ed25519,
+        Ciphersuite::MLS_128_DHKEMP256_AES128GCM_SHA256_P256,
+        Ciphersuite::MLS_128_DHKEMX25519_CHACHA20POLY1305_SHA256_Ed25519,
+    ];
+    let pq = !classical.contains(&suite);
+    if !pq && !cfg!(feature = "extensions") {
+        return None;
+    }
+    let builder = openmls::prelude::Capabilities::builder();
+    #[cfg(feature = "extensions")]
+    let builder = builder.proposals(vec![openmls::prelude::ProposalType::SelfRemove]);
+    let builder = if pq {
+        let mut suites = classical.to_vec();
+        suites.push(suite);
+        builder.ciphersuites(suites)
+    } else {
+        builder
+    };
+    Some(builder.build())
 }
 
 impl Member for OpenMlsMember {
@@ -95,9 +114,10 @@ impl Member for OpenMlsMember {
     }
 
     fn key_package(&mut self) -> Result<Vec<u8>> {
-        let builder = KeyPackage::builder();
-        #[cfg(feature = "extensions")]
-        let builder = builder.leaf_node_capabilities(self_remove_capabilities());
+        let mut builder = KeyPackage::builder();
+        if let Some(caps) = capabilities(self.suite) {
+            builder = builder.leaf_node_capabilities(caps);
+        }
         let bundle = builder
             .build(
                 self.suite,
@@ -115,8 +135,10 @@ impl Member for OpenMlsMember {
             .with_group_id(openmls::prelude::GroupId::from_slice(group_id))
             .with_wire_format_policy(self.policy)
             .use_ratchet_tree_extension(true);
-        #[cfg(feature = "extensions")]
-        let group = group.with_capabilities(self_remove_capabilities());
+        let group = match capabilities(self.suite) {
+            Some(caps) => group.with_capabilities(caps),
+            None => group,
+        };
         let group = group
             .build(&self.provider, &self.signer, self.credential.clone())
             .map_err(|e| err("OpenMLS MlsGroup::build")(&e))?;
@@ -141,10 +163,18 @@ impl Member for OpenMlsMember {
         let MlsMessageBodyIn::GroupInfo(info) = decode(group_info)?.extract() else {
             return Err("OpenMLS: not a GroupInfo".to_owned());
         };
-        let (mut group, bundle) = MlsGroup::external_commit_builder()
+        let mut builder = MlsGroup::external_commit_builder()
             .with_config(self.join_config())
             .build_group(&self.provider, info, self.credential.clone())
-            .map_err(|e| err("OpenMLS external build_group")(&e))?
+            .map_err(|e| err("OpenMLS external build_group")(&e))?;
+        if let Some(caps) = capabilities(self.suite) {
+            builder = builder.leaf_node_parameters(
+                LeafNodeParameters::builder()
+                    .with_capabilities(caps)
+                    .build(),
+            );
+        }
+        let (mut group, bundle) = builder
             .load_psks(self.provider.storage())
             .map_err(|e| err("OpenMLS external load_psks")(&e))?
             .build(
