@@ -10,6 +10,11 @@
 //!   derivation OpenMLS (hpke-rs) and ts-mls (hpke-js) use.
 //! - `Encap` draws its randomness from the provider's source and encapsulates
 //!   deterministically with it, so that seeded tests replay.
+//! - X-Wing's `Decap` is composed here (draft 06 §5.3: ML-KEM-768 decapsulation, X25519,
+//!   the SHA3-256 combiner) from the seed expanded once; the `x-wing` crate's expands the
+//!   seed twice, once to make the key and once to decapsulate, and the expansion (an
+//!   ML-KEM key generation) is most of the cost of processing a commit. It is checked
+//!   against the crate's in the tests.
 //! - A received public key must be of `Npk` bytes and pass FIPS 203's modulus check (§7.2,
 //!   every coefficient below q); for X-Wing the X25519 half must moreover not be a point of
 //!   low order, with which X25519 gives zero whatever the private key (X-Wing would then rest
@@ -165,13 +170,44 @@ impl PqKem {
             KemAlgorithm::MlKem1024 => ml_kem::DecapsulationKey1024::from_seed(seed64(sk_r)?)
                 .decapsulate_slice(enc)
                 .map(|s| s.to_vec()),
-            _ => x_wing::DecapsulationKey::from(*seed32(sk_r)?)
-                .decapsulate_slice(enc)
-                .map(|s| s.to_vec()),
+            _ => return xwing_decap(enc, &*seed32(sk_r)?),
         };
         ss.map(Secret::new)
             .map_err(|_| CryptoError::InvalidPublicKey)
     }
+}
+
+/// X-Wing's label in the combiner (draft 06 §5.3): `\.//^\`.
+const XWING_LABEL: &[u8; 6] = br"\.//^\";
+
+/// X-Wing `Decapsulate(ct, sk)` (draft 06 §5.3): `(sk_M, sk_X, pk_X) = expandDecapsulationKey(sk)`
+/// (`SHAKE256(sk, 96)`: the ML-KEM-768 seed `d || z`, then the X25519 private key),
+/// `ss_M = ML-KEM-768.Decaps(sk_M, ct_M)`, `ss_X = X25519(sk_X, ct_X)`, and
+/// `ss = SHA3-256(ss_M || ss_X || ct_X || pk_X || XWingLabel)`.
+fn xwing_decap(enc: &[u8], sk: &[u8; 32]) -> Result<Secret, CryptoError> {
+    let (ct_m, ct_x) = enc
+        .split_at_checked(1088)
+        .ok_or(CryptoError::InvalidPublicKey)?;
+    let ct_x: [u8; 32] = ct_x.try_into().map_err(|_| CryptoError::InvalidPublicKey)?;
+    let expanded = shake256::<96>(sk);
+    let (seed_m, sk_x) = expanded.split_at(64);
+    let dk_m = ml_kem::DecapsulationKey768::from_seed(seed64(seed_m)?);
+    let ss_m = Zeroizing::new(
+        dk_m.decapsulate_slice(ct_m)
+            .map_err(|_| CryptoError::InvalidPublicKey)?,
+    );
+    let sk_x = x25519_dalek::StaticSecret::from(
+        <[u8; 32]>::try_from(sk_x).map_err(|_| CryptoError::InvalidPrivateKey)?,
+    );
+    let pk_x = x25519_dalek::PublicKey::from(&sk_x);
+    let ss_x = sk_x.diffie_hellman(&x25519_dalek::PublicKey::from(ct_x));
+    let mut h = <sha3::Sha3_256 as sha3::Digest>::new();
+    sha3::Digest::update(&mut h, ss_m.as_slice());
+    sha3::Digest::update(&mut h, ss_x.as_bytes());
+    sha3::Digest::update(&mut h, ct_x);
+    sha3::Digest::update(&mut h, pk_x.as_bytes());
+    sha3::Digest::update(&mut h, XWING_LABEL);
+    Ok(Secret::new(sha3::Digest::finalize(h).to_vec()))
 }
 
 #[cfg(test)]

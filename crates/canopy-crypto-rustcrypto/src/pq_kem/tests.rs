@@ -241,3 +241,29 @@ fn encapsulation_randomness_of_the_wrong_length_is_an_error() {
     let (ss2, enc2) = k.encap(&pk, &[1; 32]).unwrap();
     assert_eq!((ss1.as_bytes(), &enc1), (ss2.as_bytes(), &enc2));
 }
+
+#[test]
+fn our_xwing_decapsulation_matches_the_x_wing_crate() {
+    use ml_kem::Decapsulate;
+    let k = super::PqKem::new(KemAlgorithm::XWingDraft06).unwrap();
+    for i in 0..8u8 {
+        let pair = k.derive_key_pair(&[i; 40]).unwrap();
+        let (ss, enc) = k.encap(pair.public.as_bytes(), &[i ^ 0x5a; 64]).unwrap();
+        let seed: [u8; 32] = pair.private.as_bytes().try_into().unwrap();
+        let theirs = x_wing::DecapsulationKey::from(seed)
+            .decapsulate_slice(&enc)
+            .unwrap();
+        let ours = k.decap(&enc, pair.private.as_bytes()).unwrap();
+        assert_eq!(ours.as_bytes(), theirs.as_slice());
+        assert_eq!(ours.as_bytes(), ss.as_bytes());
+        // A ciphertext for another key: both give the same (implicitly rejected) secret.
+        let other = k.derive_key_pair(&[i; 41]).unwrap();
+        let seed: [u8; 32] = other.private.as_bytes().try_into().unwrap();
+        let theirs = x_wing::DecapsulationKey::from(seed)
+            .decapsulate_slice(&enc)
+            .unwrap();
+        let ours = k.decap(&enc, other.private.as_bytes()).unwrap();
+        assert_eq!(ours.as_bytes(), theirs.as_slice());
+        assert_ne!(ours.as_bytes(), ss.as_bytes());
+    }
+}
