@@ -189,6 +189,10 @@ pub enum Command {
         /// `tree-math.json` is `tree-math`).
         #[arg(long)]
         kind: Option<String>,
+        /// Also run the post-quantum suites of this code-point profile (`openmls`,
+        /// `ts-mls`): a vector's `cipher_suite` above 0x0007 is read in that numbering.
+        #[arg(long)]
+        profile: Option<String>,
         /// Test-vector JSON files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -277,7 +281,11 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
 /// The commands that need no home: `vectors`, `demo`, `interop-server`.
 fn run_engine(command: Command, out: &mut dyn Write) -> anyhow::Result<ExitCode> {
     match command {
-        Command::Vectors { kind, files } => run_vectors(kind.as_deref(), &files, out),
+        Command::Vectors {
+            kind,
+            profile,
+            files,
+        } => run_vectors(kind.as_deref(), profile.as_deref(), &files, out),
         Command::Demo {
             members,
             messages,
@@ -343,6 +351,7 @@ fn run_interop_server(addr: SocketAddr, out: &mut dyn Write) -> anyhow::Result<(
 
 fn run_vectors(
     kind: Option<&str>,
+    profile: Option<&str>,
     files: &[PathBuf],
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
@@ -361,6 +370,26 @@ fn run_vectors(
         None => None,
     };
     let provider = canopy_crypto_rustcrypto::RustCryptoProvider::new();
+    let provider = match profile {
+        None => provider,
+        Some(name) => {
+            let Some(p) = canopy_crypto::SuiteProfile::by_name(name) else {
+                let known: Vec<&str> = canopy_crypto::SuiteProfile::ALL
+                    .iter()
+                    .map(|p| p.name())
+                    .collect();
+                writeln!(
+                    out,
+                    "unknown profile `{name}`; known profiles: {}",
+                    known.join(", ")
+                )?;
+                return Ok(ExitCode::FAILURE);
+            };
+            provider
+                .with_profile(p)
+                .map_err(|s| anyhow::anyhow!("profile {name} redefines suite {s}"))?
+        }
+    };
     let mut total = vectors::Tally::default();
     let mut ok = true;
     for path in files {

@@ -541,3 +541,50 @@ fn passive_client_files_generated_by_mls_rs_pass() {
         "{without_suite} capabilities without the suite"
     );
 }
+
+/// The post-quantum vectors of `testdata/vectors/pq/openmls/` (generated from live OpenMLS
+/// groups by `canopy-interop`'s `pq_vectors` example): every case of every file passes under
+/// OpenMLS's code points, and none runs without the profile.
+#[test]
+fn post_quantum_vectors_all_pass_under_the_openmls_profile() {
+    let provider = RustCryptoProvider::new()
+        .with_profile(canopy_crypto::SuiteProfile::OPENMLS)
+        .unwrap();
+    for name in [
+        "crypto-basics.json",
+        "passive-client-pq.json",
+        "tree-validation.json",
+        "welcome.json",
+    ] {
+        let path = vector_path("pq/openmls").join(name);
+        let kind = Kind::infer(&path).expect("kind");
+        let bytes = std::fs::read(&path).expect("vector file");
+        let report = run_file(kind, &bytes, &provider).expect("runs");
+        assert!(report.failures.is_empty(), "{name}: {:?}", report.failures);
+        assert_eq!(
+            report.tally,
+            Tally {
+                passed: 5,
+                failed: 0,
+                skipped: 0
+            },
+            "{name}"
+        );
+        let classical = run_file(kind, &bytes, &RustCryptoProvider::new()).expect("runs");
+        assert_eq!(classical.tally.skipped, 5, "{name}");
+    }
+}
+
+#[test]
+fn canopy_vectors_runs_the_post_quantum_files_with_a_profile_and_refuses_unknown_ones() {
+    let file = vector_path("pq/openmls/welcome.json").display().to_string();
+    let (ok, stdout) = canopy(&["vectors", "--profile", "openmls", &file]);
+    assert!(ok, "{stdout}");
+    assert!(stdout.contains("(welcome): 5 passed, 0 failed"), "{stdout}");
+    let (ok, stdout) = canopy(&["vectors", "--profile", "nope", &file]);
+    assert!(!ok);
+    assert!(
+        stdout.contains("known profiles: openmls, ts-mls"),
+        "{stdout}"
+    );
+}

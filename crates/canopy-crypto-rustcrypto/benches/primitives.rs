@@ -1,4 +1,6 @@
-//! The crypto floor: every primitive of every RFC 9420 cipher suite, as the protocol uses it.
+//! The crypto floor: every primitive of every RFC 9420 cipher suite, and of the post-quantum
+//! suites of `SuiteProfile::OPENMLS` (X-Wing, ML-KEM-768, ML-KEM-1024), as the protocol uses
+//! it; with hashing and verifying 1 MiB, the per-byte floor of processing a large commit.
 //!
 //! `cargo bench -p canopy-crypto-rustcrypto --bench primitives`. Every protocol operation is
 //! compared against these figures.
@@ -6,16 +8,19 @@
 
 use std::time::Duration;
 
-use canopy_crypto::{CipherSuite, CryptoProvider, SignatureCheck};
+use canopy_crypto::{CipherSuite, CryptoProvider, SignatureCheck, SuiteProfile};
 use canopy_crypto_rustcrypto::RustCryptoProvider;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 
 const KIB: usize = 1024;
 
 fn primitives(c: &mut Criterion) {
-    let provider = RustCryptoProvider::new();
+    let provider = RustCryptoProvider::new()
+        .with_profile(SuiteProfile::OPENMLS)
+        .unwrap();
     let msg = vec![0x5au8; KIB];
-    for suite in CipherSuite::ALL {
+    let mib = vec![0x5au8; KIB * KIB];
+    for &suite in provider.supported() {
         let ops = provider.suite(suite).unwrap();
         let p = ops.params();
         let id = format!("0x{:04x}", suite.0);
@@ -24,6 +29,10 @@ fn primitives(c: &mut Criterion) {
         g.throughput(Throughput::Bytes(KIB as u64));
         g.bench_function(BenchmarkId::new("hash", "1KiB"), |b| {
             b.iter(|| ops.hash(&msg))
+        });
+        g.throughput(Throughput::Bytes((KIB * KIB) as u64));
+        g.bench_function(BenchmarkId::new("hash", "1MiB"), |b| {
+            b.iter(|| ops.hash(&mib))
         });
         g.throughput(Throughput::Elements(1));
 
@@ -69,6 +78,10 @@ fn primitives(c: &mut Criterion) {
         });
         g.bench_function("verify 1KiB", |b| {
             b.iter(|| ops.verify(&sk.public, &msg, &sig).unwrap())
+        });
+        let sig_mib = ops.sign(&sk.private, &mib).unwrap();
+        g.bench_function("verify 1MiB", |b| {
+            b.iter(|| ops.verify(&sk.public, &mib, &sig_mib).unwrap())
         });
         g.finish();
     }

@@ -1,0 +1,345 @@
+//! Generates test vectors for the post-quantum suites under OpenMLS's code points
+//! (`SuiteProfile::OPENMLS`: 0x004F, 0x004E, 0x0050, 0x0042, 0xF042), in the working group's
+//! formats (`testdata/vectors/FORMAT.md`), from live OpenMLS 0.9.2 groups:
+//!
+//! - `welcome.json`: OpenMLS adds a KeyPackage made by Canopy; the Welcome is OpenMLS's,
+//!   `signer_pub` its committer's key.
+//! - `passive-client-pq.json`: the passive client is Canopy's KeyPackage (its private keys are
+//!   in the vector); the group is OpenMLS members only, and every Welcome, proposal, commit and
+//!   epoch authenticator is OpenMLS's: updates, adds, removes by value and by reference.
+//! - `tree-validation.json`: the ratchet tree of that group's last GroupInfo, serialized by
+//!   OpenMLS; the resolutions and tree hashes are Canopy's, and the root hash must equal the
+//!   tree hash in OpenMLS's GroupContext.
+//! - `crypto-basics.json`: the RFC 9420 §5 functions, computed by Canopy (random inputs).
+//!
+//! ```text
+//! cargo run -p canopy-interop --features pq --example pq_vectors -- OUT_DIR
+//! ```
+//!
+//! OpenMLS's key generation is not seeded, so each run writes different bytes. `canopy vectors
+//! --profile openmls OUT_DIR/*.json` checks the output (the CLI tests run it on the copies in
+//! `testdata/vectors/pq/openmls/`).
+
+#![allow(
+    clippy::indexing_slicing,
+    reason = "a generator over a fixed script of members: a missing one is a bug that stops it"
+)]
+
+use std::error::Error;
+use std::sync::Arc;
+
+use canopy_core::advanced::codec::VarBytes;
+use canopy_core::advanced::crypto as mls;
+use canopy_core::advanced::tree::math::NodeIndex;
+use canopy_core::advanced::tree::{RatchetTree, TreeRead};
+use canopy_core::group::{Env, Group, JoinParams};
+use canopy_core::key_package::{
+    BasicCredentialValidator, KeyPackageBundle, KeyPackageParams, LeafNodeParams,
+    create_key_package,
+};
+use canopy_core::wire::{self, Credential, Lifetime, MlsMessage};
+use canopy_crypto::{CipherSuite, CryptoProvider, SuiteOps, SuiteProfile};
+use canopy_crypto_rustcrypto::RustCryptoProvider;
+use canopy_interop::{CanopyOptions, CommitSpec, Handshake, Impl, Member, Received, new_member};
+use serde_json::{Value, json};
+
+type Res<T> = Result<T, Box<dyn Error>>;
+
+fn hex(b: &[u8]) -> Value {
+    Value::String(hex::encode(b))
+}
+
+fn provider() -> Res<RustCryptoProvider> {
+    RustCryptoProvider::new()
+        .with_profile(SuiteProfile::OPENMLS)
+        .map_err(|s| format!("profile conflict at {s}").into())
+}
+
+/// A Canopy KeyPackage (with its private keys) for the passive client.
+fn passive_key_package(
+    provider: &RustCryptoProvider,
+    suite: CipherSuite,
+) -> Res<(KeyPackageBundle, canopy_crypto::SignatureKeyPair)> {
+    let ops = provider.suite(suite)?;
+    let signer = ops.signature_generate_key_pair()?;
+    let params = KeyPackageParams::new(
+        LeafNodeParams::new(
+            Credential::Basic {
+                identity: VarBytes(b"passive".to_vec()),
+            },
+            suite,
+        ),
+        Lifetime {
+            not_before: 0,
+            not_after: u64::MAX,
+        },
+    );
+    let bundle = create_key_package(provider, suite, &params, &signer)?;
+    Ok((bundle, signer))
+}
+
+fn openmls(name: &str, suite: u16) -> Res<Box<dyn Member>> {
+    Ok(new_member(
+        Impl::OpenMls,
+        name.as_bytes(),
+        suite,
+        Handshake::Public,
+        CanopyOptions::default(),
+    )?)
+}
+
+/// Delivers `message` to every member but `from`; a removed member leaves the list.
+fn deliver(members: &mut Vec<Box<dyn Member>>, from: usize, message: &[u8]) -> Res<()> {
+    let mut keep = Vec::new();
+    for (i, mut m) in std::mem::take(members).into_iter().enumerate() {
+        if i == from {
+            keep.push(m);
+            continue;
+        }
+        match m.process(message)? {
+            Received::Removed => {}
+            _ => keep.push(m),
+        }
+    }
+    *members = keep;
+    Ok(())
+}
+
+struct Generated {
+    welcome: Value,
+    passive: Value,
+    tree: Value,
+}
+
+/// One OpenMLS group with Canopy's passive KeyPackage, on `suite`.
+fn group(suite: u16) -> Res<Generated> {
+    let provider = provider()?;
+    let cs = CipherSuite(suite);
+    let ops = provider.suite(cs)?;
+    let (bundle, signer) = passive_key_package(&provider, cs)?;
+    let kp_bytes = MlsMessage::KeyPackage(Box::new(bundle.key_package.clone())).to_bytes()?;
+
+    let mut alice = openmls("alice", suite)?;
+    alice.create_group(b"pq vectors")?;
+    let mut bob = openmls("bob", suite)?;
+    let bob_kp = bob.key_package()?;
+    let out = alice.commit(&CommitSpec {
+        add: vec![kp_bytes.clone(), bob_kp],
+        ..CommitSpec::default()
+    })?;
+    alice.merge_pending()?;
+    let welcome = out.welcome.ok_or("no Welcome")?;
+    bob.join(&welcome)?;
+    let initial = alice.epoch_authenticator();
+
+    // The signer of the Welcome's GroupInfo is Alice, at leaf 0: her key from the tree a
+    // Canopy member joining from that Welcome sees.
+    let validator = BasicCredentialValidator::new();
+    let env = Env::new(&provider, &validator);
+    let MlsMessage::Welcome(w) = MlsMessage::from_bytes(&welcome)? else {
+        return Err("not a Welcome".into());
+    };
+    let passive = Group::join(&env, JoinParams::new(&w, &bundle, Arc::new(signer.clone())))?;
+    if passive.epoch_authenticator() != initial.as_slice() {
+        return Err("the passive client disagrees on the first epoch".into());
+    }
+    let signer_pub = passive
+        .member(canopy_core::LeafIndex::new(0).ok_or("leaf")?)
+        .ok_or("no leaf 0")?
+        .signature_key
+        .as_bytes()
+        .to_vec();
+    let welcome_case = json!({
+        "cipher_suite": suite,
+        "init_priv": hex(bundle.init_private.as_bytes()),
+        "signer_pub": hex(&signer_pub),
+        "key_package": hex(&kp_bytes),
+        "welcome": hex(&welcome),
+    });
+
+    // Epochs: every commit and proposal by OpenMLS members.
+    let mut members = vec![alice, bob];
+    let mut epochs = Vec::new();
+    let mut record = |members: &Vec<Box<dyn Member>>,
+                      committer: usize,
+                      proposals: Vec<Vec<u8>>,
+                      commit: Vec<u8>| {
+        epochs.push(json!({
+            "proposals": proposals.iter().map(|p| hex(p)).collect::<Vec<_>>(),
+            "commit": hex(&commit),
+            "epoch_authenticator": hex(&members[committer].epoch_authenticator()),
+        }));
+    };
+    let update = CommitSpec {
+        force_path: true,
+        ..CommitSpec::default()
+    };
+    // 1. Alice updates.
+    let c = members[0].commit(&update)?;
+    members[0].merge_pending()?;
+    deliver(&mut members, 0, &c.commit)?;
+    record(&members, 0, Vec::new(), c.commit);
+    // 2. Bob adds Carol and Dave.
+    let mut carol = openmls("carol", suite)?;
+    let mut dave = openmls("dave", suite)?;
+    let add = CommitSpec {
+        add: vec![carol.key_package()?, dave.key_package()?],
+        ..CommitSpec::default()
+    };
+    let c = members[1].commit(&add)?;
+    members[1].merge_pending()?;
+    deliver(&mut members, 1, &c.commit)?;
+    let welcome2 = c.welcome.ok_or("no Welcome")?;
+    carol.join(&welcome2)?;
+    dave.join(&welcome2)?;
+    record(&members, 1, Vec::new(), c.commit);
+    members.push(carol);
+    members.push(dave);
+    // 3. Carol proposes to remove Bob; Dave commits it by reference.
+    let bob_leaf = members[1].own_leaf();
+    let p = members[2].propose_remove(bob_leaf)?;
+    deliver(&mut members, 2, &p)?;
+    let c = members[3].commit(&CommitSpec::default())?;
+    members[3].merge_pending()?;
+    deliver(&mut members, 3, &c.commit)?;
+    // Bob has left the list: Dave is now at index 2.
+    record(&members, 2, vec![p], c.commit);
+    // 4. Carol updates.
+    let c = members[1].commit(&update)?;
+    members[1].merge_pending()?;
+    deliver(&mut members, 1, &c.commit)?;
+    record(&members, 1, Vec::new(), c.commit);
+    // 5. Alice removes Dave by value, with a path.
+    let dave_leaf = members[2].own_leaf();
+    let remove = CommitSpec {
+        remove: vec![dave_leaf],
+        force_path: true,
+        ..CommitSpec::default()
+    };
+    let c = members[0].commit(&remove)?;
+    members[0].merge_pending()?;
+    deliver(&mut members, 0, &c.commit)?;
+    record(&members, 0, Vec::new(), c.commit);
+
+    let passive_case = json!({
+        "cipher_suite": suite,
+        "external_psks": [],
+        "key_package": hex(&kp_bytes),
+        "signature_priv": hex(signer.private.as_bytes()),
+        "encryption_priv": hex(bundle.encryption_private.as_bytes()),
+        "init_priv": hex(bundle.init_private.as_bytes()),
+        "welcome": hex(&welcome),
+        "ratchet_tree": Value::Null,
+        "initial_epoch_authenticator": hex(&initial),
+        "epochs": epochs,
+    });
+
+    // The tree of OpenMLS's last GroupInfo.
+    let info = members[0].group_info()?;
+    let MlsMessage::GroupInfo(info) = MlsMessage::from_bytes(&info)? else {
+        return Err("not a GroupInfo".into());
+    };
+    let wire_tree: wire::RatchetTree = info
+        .extensions
+        .typed()?
+        .ok_or("no ratchet_tree in OpenMLS's GroupInfo")?;
+    let tree_bytes = wire_tree.to_bytes()?;
+    let tree = RatchetTree::from_wire(ops, wire_tree)?;
+    if tree.tree_hash() != info.group_context.tree_hash.as_slice() {
+        return Err("Canopy's tree hash differs from OpenMLS's GroupContext".into());
+    }
+    let mut resolutions = Vec::new();
+    let mut hashes = Vec::new();
+    for i in 0..u32::try_from(tree.nodes().len())? {
+        let x = NodeIndex::new(i).ok_or("node index")?;
+        let res: Vec<u32> = tree.resolution(x).iter().map(|n| n.value()).collect();
+        resolutions.push(json!(res));
+        hashes.push(hex(tree.node_hash(x).ok_or("node hash")?));
+    }
+    let tree_case = json!({
+        "cipher_suite": suite,
+        "tree": hex(&tree_bytes),
+        "group_id": hex(info.group_context.group_id.as_slice()),
+        "resolutions": resolutions,
+        "tree_hashes": hashes,
+    });
+    Ok(Generated {
+        welcome: welcome_case,
+        passive: passive_case,
+        tree: tree_case,
+    })
+}
+
+/// `crypto-basics` for `suite`, computed by Canopy from random inputs.
+fn crypto_basics(provider: &RustCryptoProvider, suite: u16) -> Res<Value> {
+    let ops: &dyn SuiteOps = provider.suite(CipherSuite(suite))?;
+    let nh = ops.params().hash_len();
+    let random = |len: usize| -> Res<Vec<u8>> {
+        let mut v = vec![0u8; len];
+        provider.fill_random(&mut v)?;
+        Ok(v)
+    };
+    let value = random(40)?;
+    let ref_out = mls::ref_hash(ops, b"RefHash", &value)?;
+    let (secret, context) = (random(nh)?, random(nh)?);
+    let expand = mls::expand_with_label(ops, &secret, b"ExpandWithLabel", &context, 16)?;
+    let ds_secret = random(nh)?;
+    let derive = mls::derive_secret(ops, &ds_secret, b"DeriveSecret")?;
+    let ts_secret = random(nh)?;
+    let generation = u32::from_be_bytes(random(4)?.try_into().map_err(|_| "len")?);
+    let tree = mls::derive_tree_secret(ops, &ts_secret, b"DeriveTreeSecret", generation, nh)?;
+    let sig = ops.signature_generate_key_pair()?;
+    let content = random(nh)?;
+    let signature = mls::sign_with_label(ops, &sig, b"SignWithLabel", &content)?;
+    let hpke = ops.hpke_generate_key_pair()?;
+    let (ctx, plaintext) = (random(nh)?, random(nh)?);
+    let ct = mls::encrypt_with_label(ops, &hpke.public, b"EncryptWithLabel", &ctx, &plaintext)?;
+    Ok(json!({
+        "cipher_suite": suite,
+        "ref_hash": {"label": "RefHash", "value": hex(&value), "out": hex(&ref_out)},
+        "expand_with_label": {
+            "secret": hex(&secret), "label": "ExpandWithLabel", "context": hex(&context),
+            "length": 16, "out": hex(expand.as_bytes()),
+        },
+        "derive_secret": {"secret": hex(&ds_secret), "label": "DeriveSecret", "out": hex(derive.as_bytes())},
+        "derive_tree_secret": {
+            "secret": hex(&ts_secret), "label": "DeriveTreeSecret", "generation": generation,
+            "length": nh, "out": hex(tree.as_bytes()),
+        },
+        "sign_with_label": {
+            "priv": hex(sig.private.as_bytes()), "pub": hex(sig.public.as_bytes()),
+            "content": hex(&content), "label": "SignWithLabel", "signature": hex(&signature),
+        },
+        "encrypt_with_label": {
+            "priv": hex(hpke.private.as_bytes()), "pub": hex(hpke.public.as_bytes()),
+            "label": "EncryptWithLabel", "context": hex(&ctx), "plaintext": hex(&plaintext),
+            "kem_output": hex(&ct.kem_output), "ciphertext": hex(&ct.ciphertext),
+        },
+    }))
+}
+
+fn main() -> Res<()> {
+    let out = std::env::args().nth(1).ok_or("usage: pq_vectors OUT_DIR")?;
+    let out = std::path::Path::new(&out);
+    std::fs::create_dir_all(out)?;
+    let provider = provider()?;
+    let (mut welcome, mut passive, mut trees, mut basics) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    for suite in Impl::PQ_SUITES {
+        let g = group(suite)?;
+        welcome.push(g.welcome);
+        passive.push(g.passive);
+        trees.push(g.tree);
+        basics.push(crypto_basics(&provider, suite)?);
+        println!("suite 0x{suite:04x}: done");
+    }
+    for (name, cases) in [
+        ("welcome.json", welcome),
+        ("passive-client-pq.json", passive),
+        ("tree-validation.json", trees),
+        ("crypto-basics.json", basics),
+    ] {
+        std::fs::write(out.join(name), serde_json::to_string_pretty(&cases)? + "\n")?;
+    }
+    Ok(())
+}
