@@ -552,6 +552,7 @@ fn post_quantum_vectors_all_pass_under_the_openmls_profile() {
         .unwrap();
     for name in [
         "crypto-basics.json",
+        "key-schedule.json",
         "passive-client-pq.json",
         "tree-validation.json",
         "welcome.json",

@@ -11,6 +11,9 @@
 //!   OpenMLS; the resolutions and tree hashes are Canopy's, and the root hash must equal the
 //!   tree hash in OpenMLS's GroupContext.
 //! - `crypto-basics.json`: the RFC 9420 §5 functions, computed by Canopy (random inputs).
+//! - `key-schedule.json`: five chained epochs of RFC 9420 §8 (random tree hashes, commit and
+//!   PSK secrets, transcript hashes), computed by Canopy; `external_pub` is the KEM's
+//!   `DeriveKeyPair(external_secret)`, the key OpenMLS's external joiners encrypt to.
 //!
 //! ```text
 //! cargo run -p canopy-interop --features pq --example pq_vectors -- OUT_DIR
@@ -318,19 +321,90 @@ fn crypto_basics(provider: &RustCryptoProvider, suite: u16) -> Res<Value> {
     }))
 }
 
+/// `key-schedule` for `suite`: five chained epochs, computed by Canopy from random inputs.
+fn key_schedule(provider: &RustCryptoProvider, suite: u16) -> Res<Value> {
+    use canopy_core::advanced::schedule::JoinerSecrets;
+    use canopy_core::wire::{Extensions, GroupContext, ProtocolVersion};
+    use canopy_crypto::Secret;
+    let ops: &dyn SuiteOps = provider.suite(CipherSuite(suite))?;
+    let nh = ops.params().hash_len();
+    let random = |len: usize| -> Res<Vec<u8>> {
+        let mut v = vec![0u8; len];
+        provider.fill_random(&mut v)?;
+        Ok(v)
+    };
+    let group_id = random(nh)?;
+    let initial = random(nh)?;
+    let mut init_secret = Secret::from_slice(&initial);
+    let mut epochs = Vec::new();
+    for epoch in 0..5u64 {
+        let (tree_hash, commit, psk, cth) = (random(nh)?, random(nh)?, random(nh)?, random(nh)?);
+        let gc = GroupContext {
+            version: ProtocolVersion::MLS10,
+            cipher_suite: CipherSuite(suite),
+            group_id: VarBytes::from(group_id.clone()),
+            epoch,
+            tree_hash: VarBytes::from(tree_hash.clone()),
+            confirmed_transcript_hash: VarBytes::from(cth.clone()),
+            extensions: Extensions::default(),
+        }
+        .to_bytes()?;
+        let joiner = JoinerSecrets::from_commit(
+            ops,
+            &init_secret,
+            &Secret::from_slice(&commit),
+            &Secret::from_slice(&psk),
+            &gc,
+        )?;
+        let welcome = joiner.welcome_secret(ops)?;
+        let s = joiner.epoch_secrets(ops, &gc)?;
+        let external = s.external_key_pair(ops)?;
+        let (label, context) = (hex::encode(random(8)?), random(nh)?);
+        let exported = s.export(ops, label.as_bytes(), &context, nh)?;
+        epochs.push(json!({
+            "tree_hash": hex(&tree_hash),
+            "commit_secret": hex(&commit),
+            "psk_secret": hex(&psk),
+            "confirmed_transcript_hash": hex(&cth),
+            "group_context": hex(&gc),
+            "joiner_secret": hex(joiner.joiner_secret().as_bytes()),
+            "welcome_secret": hex(welcome.as_bytes()),
+            "init_secret": hex(s.init_secret.as_bytes()),
+            "sender_data_secret": hex(s.sender_data_secret.as_bytes()),
+            "encryption_secret": hex(s.encryption_secret.as_bytes()),
+            "exporter_secret": hex(s.exporter_secret.as_bytes()),
+            "epoch_authenticator": hex(s.epoch_authenticator.as_bytes()),
+            "external_secret": hex(s.external_secret.as_bytes()),
+            "confirmation_key": hex(s.confirmation_key.as_bytes()),
+            "membership_key": hex(s.membership_key.as_bytes()),
+            "resumption_psk": hex(s.resumption_psk.as_bytes()),
+            "external_pub": hex(external.public.as_bytes()),
+            "exporter": {"label": label, "context": hex(&context), "length": nh, "secret": hex(exported.as_bytes())},
+        }));
+        init_secret = s.init_secret.clone();
+    }
+    Ok(json!({
+        "cipher_suite": suite,
+        "group_id": hex(&group_id),
+        "initial_init_secret": hex(&initial),
+        "epochs": epochs,
+    }))
+}
+
 fn main() -> Res<()> {
     let out = std::env::args().nth(1).ok_or("usage: pq_vectors OUT_DIR")?;
     let out = std::path::Path::new(&out);
     std::fs::create_dir_all(out)?;
     let provider = provider()?;
-    let (mut welcome, mut passive, mut trees, mut basics) =
-        (Vec::new(), Vec::new(), Vec::new(), Vec::new());
+    let (mut welcome, mut passive, mut trees, mut basics, mut schedules) =
+        (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for suite in Impl::PQ_SUITES {
         let g = group(suite)?;
         welcome.push(g.welcome);
         passive.push(g.passive);
         trees.push(g.tree);
         basics.push(crypto_basics(&provider, suite)?);
+        schedules.push(key_schedule(&provider, suite)?);
         println!("suite 0x{suite:04x}: done");
     }
     for (name, cases) in [
@@ -338,6 +412,7 @@ fn main() -> Res<()> {
         ("passive-client-pq.json", passive),
         ("tree-validation.json", trees),
         ("crypto-basics.json", basics),
+        ("key-schedule.json", schedules),
     ] {
         std::fs::write(out.join(name), serde_json::to_string_pretty(&cases)? + "\n")?;
     }
