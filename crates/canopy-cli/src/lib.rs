@@ -190,9 +190,10 @@ pub enum Command {
         #[arg(long)]
         kind: Option<String>,
         /// Also run the post-quantum suites of this code-point profile (`openmls`,
-        /// `ts-mls`): a vector's `cipher_suite` above 0x0007 is read in that numbering.
+        /// `openmls-ml-dsa`, `ts-mls`; repeatable): a vector's `cipher_suite` above 0x0007 is
+        /// read in that numbering.
         #[arg(long)]
-        profile: Option<String>,
+        profile: Vec<String>,
         /// Test-vector JSON files.
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -285,7 +286,7 @@ fn run_engine(command: Command, out: &mut dyn Write) -> anyhow::Result<ExitCode>
             kind,
             profile,
             files,
-        } => run_vectors(kind.as_deref(), profile.as_deref(), &files, out),
+        } => run_vectors(kind.as_deref(), &profile, &files, out),
         Command::Demo {
             members,
             messages,
@@ -351,7 +352,7 @@ fn run_interop_server(addr: SocketAddr, out: &mut dyn Write) -> anyhow::Result<(
 
 fn run_vectors(
     kind: Option<&str>,
-    profile: Option<&str>,
+    profiles: &[String],
     files: &[PathBuf],
     out: &mut dyn Write,
 ) -> anyhow::Result<ExitCode> {
@@ -369,27 +370,24 @@ fn run_vectors(
         },
         None => None,
     };
-    let provider = canopy_crypto_rustcrypto::RustCryptoProvider::new();
-    let provider = match profile {
-        None => provider,
-        Some(name) => {
-            let Some(p) = canopy_crypto::SuiteProfile::by_name(name) else {
-                let known: Vec<&str> = canopy_crypto::SuiteProfile::ALL
-                    .iter()
-                    .map(|p| p.name())
-                    .collect();
-                writeln!(
-                    out,
-                    "unknown profile `{name}`; known profiles: {}",
-                    known.join(", ")
-                )?;
-                return Ok(ExitCode::FAILURE);
-            };
-            provider
-                .with_profile(p)
-                .map_err(|s| anyhow::anyhow!("profile {name} redefines suite {s}"))?
-        }
-    };
+    let mut provider = canopy_crypto_rustcrypto::RustCryptoProvider::new();
+    for name in profiles {
+        let Some(p) = canopy_crypto::SuiteProfile::by_name(name) else {
+            let known: Vec<&str> = canopy_crypto::SuiteProfile::ALL
+                .iter()
+                .map(|p| p.name())
+                .collect();
+            writeln!(
+                out,
+                "unknown profile `{name}`; known profiles: {}",
+                known.join(", ")
+            )?;
+            return Ok(ExitCode::FAILURE);
+        };
+        provider = provider
+            .with_profile(p)
+            .map_err(|s| anyhow::anyhow!("profile {name} redefines suite {s}"))?;
+    }
     let mut total = vectors::Tally::default();
     let mut ok = true;
     for path in files {

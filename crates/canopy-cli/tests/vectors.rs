@@ -544,11 +544,14 @@ fn passive_client_files_generated_by_mls_rs_pass() {
 
 /// The post-quantum vectors of `testdata/vectors/pq/openmls/` (generated from live OpenMLS
 /// groups by `canopy-interop`'s `pq_vectors` example): every case of every file passes under
-/// OpenMLS's code points, and none runs without the profile.
+/// OpenMLS's code points (nine suites, four of them with ML-DSA), and none runs without the
+/// profiles.
 #[test]
-fn post_quantum_vectors_all_pass_under_the_openmls_profile() {
+fn post_quantum_vectors_all_pass_under_the_openmls_profiles() {
     let provider = RustCryptoProvider::new()
         .with_profile(canopy_crypto::SuiteProfile::OPENMLS)
+        .unwrap()
+        .with_profile(canopy_crypto::SuiteProfile::OPENMLS_ML_DSA)
         .unwrap();
     for name in [
         "crypto-basics.json",
@@ -565,27 +568,38 @@ fn post_quantum_vectors_all_pass_under_the_openmls_profile() {
         assert_eq!(
             report.tally,
             Tally {
-                passed: 5,
+                passed: 9,
                 failed: 0,
                 skipped: 0
             },
             "{name}"
         );
         let classical = run_file(kind, &bytes, &RustCryptoProvider::new()).expect("runs");
-        assert_eq!(classical.tally.skipped, 5, "{name}");
+        assert_eq!(classical.tally.skipped, 9, "{name}");
     }
 }
 
 #[test]
 fn canopy_vectors_runs_the_post_quantum_files_with_a_profile_and_refuses_unknown_ones() {
     let file = vector_path("pq/openmls/welcome.json").display().to_string();
+    let (ok, stdout) = canopy(&[
+        "vectors",
+        "--profile",
+        "openmls",
+        "--profile",
+        "openmls-ml-dsa",
+        &file,
+    ]);
+    assert!(ok, "{stdout}");
+    assert!(stdout.contains("(welcome): 9 passed, 0 failed"), "{stdout}");
+    // With one of the two profiles, the other's suites are skipped, not failed.
     let (ok, stdout) = canopy(&["vectors", "--profile", "openmls", &file]);
     assert!(ok, "{stdout}");
     assert!(stdout.contains("(welcome): 5 passed, 0 failed"), "{stdout}");
     let (ok, stdout) = canopy(&["vectors", "--profile", "nope", &file]);
     assert!(!ok);
     assert!(
-        stdout.contains("known profiles: openmls, ts-mls"),
+        stdout.contains("known profiles: openmls, openmls-ml-dsa, ts-mls"),
         "{stdout}"
     );
 }

@@ -220,16 +220,19 @@ fn a_seeded_random_group_life_stays_in_sync() {
 }
 
 /// The same life on post-quantum suites, under OpenMLS's code points: X-Wing with Ed25519
-/// (0x004F) and ML-KEM-1024 with P-384 (0x0042), whose node keys are about 1.2 and 1.6 KB.
+/// (0x004F), ML-KEM-1024 with P-384 (0x0042), whose node keys are about 1.2 and 1.6 KB, and
+/// X-Wing with ML-DSA-44 signatures of 2.4 KB (0x0052).
 #[test]
 fn a_seeded_random_group_life_stays_in_sync_on_post_quantum_suites() {
     let mut ran = std::collections::BTreeSet::new();
-    for (seed, suite) in [(3u64, 0x004F), (5, 0x0042)] {
+    for (seed, suite) in [(3u64, 0x004F), (5, 0x0042), (11, 0x0052)] {
         let mut w = World::new();
         w.provider = canopy_crypto_rustcrypto::DeterministicRandom::provider_with(
             0x5CE7,
             canopy_crypto::SuiteProfile::OPENMLS,
-        );
+        )
+        .with_profile(canopy_crypto::SuiteProfile::OPENMLS_ML_DSA)
+        .unwrap();
         w.suite = CipherSuite(suite);
         run_random_life_in(w, seed, 25, &mut ran);
     }

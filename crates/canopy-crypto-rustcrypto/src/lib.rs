@@ -11,6 +11,12 @@
 //! | 0x0006 | DHKEM(X448) | ChaCha20-Poly1305 | SHA-512 | Ed448 |
 //! | 0x0007 | DHKEM(P-384) | AES-256-GCM | SHA-384 | ECDSA P-384 |
 //!
+//! With a code-point profile ([`RustCryptoProvider::with_profile`], `canopy_crypto::SuiteProfile`)
+//! it also runs post-quantum suites of the PQ cipher-suite draft under a peer's numbering:
+//! ML-KEM-768, ML-KEM-1024 (FIPS 203, `ml-kem`) and X-Wing draft 06 (`x-wing`) as HPKE KEMs,
+//! with Ed25519, ECDSA or ML-DSA-44/65/87 (FIPS 204, `ml-dsa`) signatures. The default provider
+//! runs none of them.
+//!
 //! Every primitive (curves, signatures, AEADs, hashes, HMAC, HKDF) comes from a RustCrypto or
 //! dalek crate. HPKE (RFC 9180 base mode) is composed here from those primitives, because no
 //! HPKE crate covers X448 or lets `info` be hashed once for many recipients; it is tested
@@ -68,12 +74,18 @@
 //! **ECDSA** (P-256, P-384, P-521): the `ecdsa` crate's verification of a DER signature, the
 //! only path; the public key must be an uncompressed SEC1 point on the curve. Both `s` and
 //! `n - s` verify, as FIPS 186-5 specifies.
+//!
+//! **ML-DSA** (44, 65, 87): FIPS 204 `ML-DSA.Verify` with an empty context string (pure
+//! ML-DSA, no pre-hash), the only path; the key and signature must have their parameter
+//! set's exact lengths and the signature's hint encoding must be well formed. Signing is the
+//! deterministic variant, from the 32-byte seed.
 #![forbid(unsafe_code)]
 
 mod aead;
 mod hash;
 mod hpke;
 mod kem;
+mod ml_dsa;
 mod pq_kem;
 mod sig;
 

@@ -332,6 +332,7 @@ pub(crate) fn private_key_len(scheme: SignatureScheme) -> Result<usize, CryptoEr
         SignatureScheme::ECDSA_SECP256R1_SHA256 => p256::SCALAR_LEN,
         SignatureScheme::ECDSA_SECP384R1_SHA384 => p384::SCALAR_LEN,
         SignatureScheme::ECDSA_SECP521R1_SHA512 => p521::SCALAR_LEN,
+        s if crate::ml_dsa::is_ml_dsa(s) => crate::ml_dsa::SEED_LEN,
         _ => return Err(CryptoError::InvalidPrivateKey),
     })
 }
@@ -352,6 +353,7 @@ pub(crate) fn sign(scheme: SignatureScheme, sk: &[u8], msg: &[u8]) -> Result<Vec
         SignatureScheme::ECDSA_SECP256R1_SHA256 => p256::sign(sk, msg),
         SignatureScheme::ECDSA_SECP384R1_SHA384 => p384::sign(sk, msg),
         SignatureScheme::ECDSA_SECP521R1_SHA512 => p521::sign(sk, msg),
+        s if crate::ml_dsa::is_ml_dsa(s) => crate::ml_dsa::sign(s, sk, msg),
         _ => Err(CryptoError::InvalidPrivateKey),
     }
 }
@@ -377,6 +379,7 @@ pub(crate) fn verify(
         SignatureScheme::ECDSA_SECP256R1_SHA256 => p256::verify(pk, msg, sig),
         SignatureScheme::ECDSA_SECP384R1_SHA384 => p384::verify(pk, msg, sig),
         SignatureScheme::ECDSA_SECP521R1_SHA512 => p521::verify(pk, msg, sig),
+        s if crate::ml_dsa::is_ml_dsa(s) => crate::ml_dsa::verify(s, pk, msg, sig),
         _ => Err(CryptoError::InvalidPublicKey),
     }
 }
@@ -403,6 +406,7 @@ pub(crate) fn public_key(scheme: SignatureScheme, sk: &[u8]) -> Result<Vec<u8>, 
         SignatureScheme::ECDSA_SECP256R1_SHA256 => p256::public(sk),
         SignatureScheme::ECDSA_SECP384R1_SHA384 => p384::public(sk),
         SignatureScheme::ECDSA_SECP521R1_SHA512 => p521::public(sk),
+        s if crate::ml_dsa::is_ml_dsa(s) => crate::ml_dsa::public_key(s, sk),
         _ => Err(CryptoError::InvalidPrivateKey),
     }
 }

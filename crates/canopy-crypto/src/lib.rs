@@ -5,6 +5,8 @@
 //!
 //! - [`CipherSuite`] names an RFC 9420 §5.1 cipher suite and knows its parameters
 //!   ([`SuiteParams`]): KEM, KDF, AEAD, hash and signature scheme, and their sizes.
+//!   Post-quantum suites, whose numbers are not assigned yet, come from a [`SuiteProfile`]: a
+//!   peer's numbering, which the application picks.
 //! - [`CryptoProvider`] hands out one [`SuiteOps`] per supported suite and fills buffers with
 //!   randomness. [`SuiteOps`] exposes the raw primitives of one suite: hash, MAC, HKDF, AEAD,
 //!   HPKE base mode (RFC 9180) and signatures. MLS's labelled functions (ExpandWithLabel,

@@ -59,6 +59,21 @@ const OPENMLS: &[SuiteParams] = &[
     suite(0xF042, K::MlKem768, H::Sha384, A::Aes256Gcm, S::ED25519),
 ];
 
+/// OpenMLS's suites that also sign with ML-DSA (FIPS 204), same library and feature: a
+/// signature grows from 64 bytes to 2.4 to 4.6 KB, so they are a profile of their own.
+const OPENMLS_ML_DSA: &[SuiteParams] = &[
+    suite(
+        0x0052,
+        K::XWingDraft06,
+        H::Sha384,
+        A::ChaCha20Poly1305,
+        S::MLDSA44,
+    ),
+    suite(0x0051, K::MlKem768, H::Sha384, A::Aes256Gcm, S::MLDSA65),
+    suite(0x0907, K::MlKem1024, H::Sha384, A::Aes256Gcm, S::MLDSA87),
+    suite(0x0906, K::MlKem1024, H::Sha512, A::Aes256Gcm, S::MLDSA87),
+];
+
 /// ts-mls 1.6 (`ciphersuites` of `src/crypto/ciphersuite.ts`), on hpke-js: HPKE's KDF is
 /// HKDF-SHA512 whatever the suite's hash. The ML-KEM-512 and ML-DSA suites of that table are
 /// not included.
@@ -98,6 +113,14 @@ impl SuiteProfile {
         suites: OPENMLS,
     };
 
+    /// OpenMLS's numbering of its suites with ML-DSA signatures (0x0051, 0x0052, 0x0906,
+    /// 0x0907): post-quantum authentication as well as confidentiality. Optional: add it
+    /// beside [`SuiteProfile::OPENMLS`] (the two share no code point).
+    pub const OPENMLS_ML_DSA: Self = Self {
+        name: "openmls-ml-dsa",
+        suites: OPENMLS_ML_DSA,
+    };
+
     /// ts-mls's numbering (0x004F to 0x0054, ML-KEM-768, ML-KEM-1024 and X-Wing with
     /// Ed25519), taken from its published source; not tested live.
     pub const TS_MLS: Self = Self {
@@ -106,7 +129,7 @@ impl SuiteProfile {
     };
 
     /// The profiles this crate ships.
-    pub const ALL: [Self; 2] = [Self::OPENMLS, Self::TS_MLS];
+    pub const ALL: [Self; 3] = [Self::OPENMLS, Self::OPENMLS_ML_DSA, Self::TS_MLS];
 
     /// A profile of the application's own: `suites` under the numbers they carry.
     ///
@@ -122,7 +145,7 @@ impl SuiteProfile {
         Ok(Self { name, suites })
     }
 
-    /// The profile's name (`"openmls"`, `"ts-mls"`).
+    /// The profile's name (`"openmls"`, `"openmls-ml-dsa"`, `"ts-mls"`).
     pub const fn name(&self) -> &'static str {
         self.name
     }
@@ -164,6 +187,10 @@ mod tests {
             assert_eq!(SuiteProfile::by_name(p.name()), Some(p));
             assert!(p.suites().iter().all(|s| s.kem.is_post_quantum()));
         }
+        assert_eq!(
+            SuiteProfile::OPENMLS.conflicts_with(&SuiteProfile::OPENMLS_ML_DSA),
+            None
+        );
     }
 
     #[test]

@@ -379,6 +379,12 @@ impl SignatureScheme {
     pub const ED25519: Self = Self(0x0807);
     /// `ed448`.
     pub const ED448: Self = Self(0x0808);
+    /// `mldsa44` (ML-DSA-44, FIPS 204; the TLS code point OpenMLS uses).
+    pub const MLDSA44: Self = Self(0x0904);
+    /// `mldsa65` (ML-DSA-65).
+    pub const MLDSA65: Self = Self(0x0905);
+    /// `mldsa87` (ML-DSA-87).
+    pub const MLDSA87: Self = Self(0x0906);
 }
 
 #[cfg(test)]

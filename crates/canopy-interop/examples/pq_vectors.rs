@@ -1,5 +1,6 @@
 //! Generates test vectors for the post-quantum suites under OpenMLS's code points
-//! (`SuiteProfile::OPENMLS`: 0x004F, 0x004E, 0x0050, 0x0042, 0xF042), in the working group's
+//! (`SuiteProfile::OPENMLS`: 0x004F, 0x004E, 0x0050, 0x0042, 0xF042; and with ML-DSA,
+//! `SuiteProfile::OPENMLS_ML_DSA`: 0x0052, 0x0051, 0x0907, 0x0906), in the working group's
 //! formats (`testdata/vectors/FORMAT.md`), from live OpenMLS 0.9.2 groups:
 //!
 //! - `welcome.json`: OpenMLS adds a KeyPackage made by Canopy; the Welcome is OpenMLS's,
@@ -20,7 +21,7 @@
 //! ```
 //!
 //! OpenMLS's key generation is not seeded, so each run writes different bytes. `canopy vectors
-//! --profile openmls OUT_DIR/*.json` checks the output (the CLI tests run it on the copies in
+//! --profile openmls --profile openmls-ml-dsa OUT_DIR/*.json` checks the output (the CLI tests run it on the copies in
 //! `testdata/vectors/pq/openmls/`).
 
 #![allow(
@@ -55,6 +56,7 @@ fn hex(b: &[u8]) -> Value {
 fn provider() -> Res<RustCryptoProvider> {
     RustCryptoProvider::new()
         .with_profile(SuiteProfile::OPENMLS)
+        .and_then(|p| p.with_profile(SuiteProfile::OPENMLS_ML_DSA))
         .map_err(|s| format!("profile conflict at {s}").into())
 }
 
@@ -398,7 +400,7 @@ fn main() -> Res<()> {
     let provider = provider()?;
     let (mut welcome, mut passive, mut trees, mut basics, mut schedules) =
         (Vec::new(), Vec::new(), Vec::new(), Vec::new(), Vec::new());
-    for suite in Impl::PQ_SUITES {
+    for suite in Impl::PQ_SUITES.into_iter().chain(Impl::PQ_ML_DSA_SUITES) {
         let g = group(suite)?;
         welcome.push(g.welcome);
         passive.push(g.passive);

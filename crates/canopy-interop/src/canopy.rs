@@ -74,12 +74,13 @@ impl CanopyMember {
     ) -> Result<Self> {
         let suite = CipherSuite(suite);
         // RFC 9420's suites are the default provider's; any other number is OpenMLS's
-        // post-quantum suite of that number (`SuiteProfile::OPENMLS`).
+        // post-quantum suite of that number (`SuiteProfile::OPENMLS` and `OPENMLS_ML_DSA`).
         let provider = if suite.params().is_some() {
             RustCryptoProvider::new()
         } else {
             RustCryptoProvider::new()
                 .with_profile(canopy_crypto::SuiteProfile::OPENMLS)
+                .and_then(|p| p.with_profile(canopy_crypto::SuiteProfile::OPENMLS_ML_DSA))
                 .map_err(|e| err("Canopy PQ profile")(&e))?
         };
         let signer = provider

@@ -65,19 +65,27 @@ impl Impl {
             Self::Canopy => &[1, 2, 3, 4, 5, 6, 7],
             #[cfg(feature = "pq")]
             Self::Canopy => &[
-                1, 2, 3, 4, 5, 6, 7, 0x0042, 0x004D, 0x004E, 0x004F, 0x0050, 0xF042,
+                1, 2, 3, 4, 5, 6, 7, 0x0042, 0x004D, 0x004E, 0x004F, 0x0050, 0xF042, 0x0051,
+                0x0052, 0x0906, 0x0907,
             ],
             #[cfg(not(feature = "pq"))]
             Self::OpenMls => &[1, 2, 3],
             #[cfg(feature = "pq")]
-            Self::OpenMls => &[1, 2, 3, 0x0042, 0x004E, 0x004F, 0x0050, 0xF042],
+            Self::OpenMls => &[
+                1, 2, 3, 0x0042, 0x004E, 0x004F, 0x0050, 0xF042, 0x0051, 0x0052, 0x0906, 0x0907,
+            ],
             Self::MlsRs => &[1, 2, 3, 7],
         }
     }
 
-    /// The post-quantum suites (OpenMLS's numbering) that Canopy and OpenMLS both run.
+    /// The post-quantum suites (OpenMLS's numbering) that Canopy and OpenMLS both run, with
+    /// classical signatures (`SuiteProfile::OPENMLS`).
     #[cfg(feature = "pq")]
     pub const PQ_SUITES: [u16; 5] = [0x004F, 0x004E, 0x0050, 0x0042, 0xF042];
+
+    /// The post-quantum suites that also sign with ML-DSA (`SuiteProfile::OPENMLS_ML_DSA`).
+    #[cfg(feature = "pq")]
+    pub const PQ_ML_DSA_SUITES: [u16; 4] = [0x0052, 0x0051, 0x0907, 0x0906];
 
     /// A one-letter tag for tables.
     pub fn letter(self) -> char {

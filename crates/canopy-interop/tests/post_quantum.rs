@@ -9,6 +9,10 @@
 //! | 0x0050 | ML-KEM-768 | AES-256-GCM | SHA-384 | ECDSA P-256 |
 //! | 0x0042 | ML-KEM-1024 | AES-256-GCM | SHA-384 | ECDSA P-384 |
 //! | 0xF042 | ML-KEM-768 | AES-256-GCM | SHA-384 | Ed25519 |
+//! | 0x0052 | X-Wing (draft 06) | ChaCha20-Poly1305 | SHA-384 | ML-DSA-44 |
+//! | 0x0051 | ML-KEM-768 | AES-256-GCM | SHA-384 | ML-DSA-65 |
+//! | 0x0907 | ML-KEM-1024 | AES-256-GCM | SHA-384 | ML-DSA-87 |
+//! | 0x0906 | ML-KEM-1024 | AES-256-GCM | SHA-512 | ML-DSA-87 |
 //!
 //! Every scenario of the classical interop table runs on each, with each implementation
 //! creating the group; the TreeKEM node keys (`DeriveKeyPair`), HPKE with the KEM, the
@@ -61,6 +65,27 @@ fn mlkem768_aes256_sha384_ed25519_0xf042() {
     run_all(0xF042, Handshake::Private);
 }
 
+/// With ML-DSA signatures (`SuiteProfile::OPENMLS_ML_DSA`): post-quantum authentication too.
+#[test]
+fn xwing_chacha_sha384_mldsa44_0x0052() {
+    run_all(0x0052, Handshake::Public);
+}
+
+#[test]
+fn mlkem768_aes256_sha384_mldsa65_0x0051() {
+    run_all(0x0051, Handshake::Private);
+}
+
+#[test]
+fn mlkem1024_aes256_sha384_mldsa87_0x0907() {
+    run_all(0x0907, Handshake::Public);
+}
+
+#[test]
+fn mlkem1024_aes256_sha512_mldsa87_0x0906() {
+    run_all(0x0906, Handshake::Public);
+}
+
 #[test]
 fn a_random_mixed_group_on_xwing_stays_in_sync() {
     let steps = random_group(
@@ -78,7 +103,7 @@ fn a_random_mixed_group_on_xwing_stays_in_sync() {
 
 #[test]
 fn every_pq_suite_is_run_by_both() {
-    for s in Impl::PQ_SUITES {
+    for s in Impl::PQ_SUITES.into_iter().chain(Impl::PQ_ML_DSA_SUITES) {
         assert!(C.suites().contains(&s) && O.suites().contains(&s));
     }
 }
