@@ -121,7 +121,7 @@ impl SuiteParams {
     };
 
     /// A suite of the given algorithms, HPKE's KDF on the same hash, for code-point tables
-    /// ([`SuiteProfile`]).
+    /// ([`SuiteProfile`](crate::SuiteProfile)).
     pub const fn new(
         suite: CipherSuite,
         kem: KemAlgorithm,
