@@ -603,3 +603,32 @@ fn canopy_vectors_runs_the_post_quantum_files_with_a_profile_and_refuses_unknown
         "{stdout}"
     );
 }
+
+/// ts-mls's post-quantum suites (`SuiteProfile::TS_MLS`): Canopy as the passive client of
+/// groups of ts-mls 1.6.4 members, on all six suites (their KDF differs from their hash on
+/// 0x004F and 0x0050; their ML-KEM seed is the `ikm` itself).
+#[test]
+fn ts_mls_post_quantum_passive_client_vectors_all_pass_under_its_profile() {
+    let provider = RustCryptoProvider::new()
+        .with_profile(canopy_crypto::SuiteProfile::TS_MLS)
+        .unwrap();
+    let path = vector_path("pq/ts-mls/passive-client-ts-mls.json");
+    let bytes = std::fs::read(&path).expect("vector file");
+    let report = run_file(Kind::PassiveClient, &bytes, &provider).expect("runs");
+    assert!(report.failures.is_empty(), "{:?}", report.failures);
+    assert_eq!(
+        report.tally,
+        Tally {
+            passed: 6,
+            failed: 0,
+            skipped: 0
+        }
+    );
+    // Under OpenMLS's numbering the same bytes are other suites (0x004F is X-Wing there):
+    // nothing passes.
+    let openmls = RustCryptoProvider::new()
+        .with_profile(canopy_crypto::SuiteProfile::OPENMLS)
+        .unwrap();
+    let report = run_file(Kind::PassiveClient, &bytes, &openmls).expect("runs");
+    assert_eq!(report.tally.passed, 0);
+}

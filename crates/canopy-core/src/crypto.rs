@@ -159,7 +159,7 @@ pub fn derive_secret(
     secret: &[u8],
     label: &[u8],
 ) -> Result<Secret, MlsCryptoError> {
-    expand_with_label(ops, secret, label, b"", ops.params().hash_len())
+    expand_with_label(ops, secret, label, b"", ops.params().kdf_len())
 }
 
 /// `DeriveTreeSecret(secret, label, generation, length) =

@@ -15,9 +15,9 @@ const MODE_BASE: u8 = 0x00;
 /// `key_schedule_context = mode || psk_id_hash || info_hash` for base mode (empty `psk_id`).
 pub(crate) fn prepare_info(params: &SuiteParams, info: &[u8]) -> PreparedInfo {
     let suite_id = params.hpke_suite_id();
-    let psk_id_hash = labeled_extract(params.hpke_kdf, &suite_id, b"", b"psk_id_hash", b"");
-    let info_hash = labeled_extract(params.hpke_kdf, &suite_id, b"", b"info_hash", info);
-    let mut ctx = Vec::with_capacity(1 + 2 * params.hpke_kdf.output_len());
+    let psk_id_hash = labeled_extract(params.kdf, &suite_id, b"", b"psk_id_hash", b"");
+    let info_hash = labeled_extract(params.kdf, &suite_id, b"", b"info_hash", info);
+    let mut ctx = Vec::with_capacity(1 + 2 * params.kdf.output_len());
     ctx.push(MODE_BASE);
     ctx.extend_from_slice(psk_id_hash.as_bytes());
     ctx.extend_from_slice(info_hash.as_bytes());
@@ -39,7 +39,7 @@ fn schedule_secret(
     }
     let suite_id = params.hpke_suite_id();
     Ok(labeled_extract(
-        params.hpke_kdf,
+        params.kdf,
         &suite_id,
         shared_secret.as_bytes(),
         b"secret",
@@ -61,15 +61,15 @@ fn export(
     let secret = schedule_secret(params, shared_secret, info)?;
     let suite_id = params.hpke_suite_id();
     let exporter_secret = labeled_expand(
-        params.hpke_kdf,
+        params.kdf,
         &suite_id,
         secret.as_bytes(),
         b"exp",
         info.key_schedule_context(),
-        params.hpke_kdf.output_len(),
+        params.kdf.output_len(),
     )?;
     labeled_expand(
-        params.hpke_kdf,
+        params.kdf,
         &suite_id,
         exporter_secret.as_bytes(),
         b"sec",
@@ -88,7 +88,7 @@ pub(crate) fn export_seal(
     length: usize,
     encap_randomness: &[u8],
 ) -> Result<(Vec<u8>, Secret), CryptoError> {
-    let (shared_secret, kem_output) = Kem::new(params.kem).encap(recipient, encap_randomness)?;
+    let (shared_secret, kem_output) = Kem::for_suite(params).encap(recipient, encap_randomness)?;
     let exported = export(params, &shared_secret, info, exporter_context, length)?;
     Ok((kem_output, exported))
 }
@@ -102,7 +102,7 @@ pub(crate) fn export_open(
     exporter_context: &[u8],
     length: usize,
 ) -> Result<Secret, CryptoError> {
-    let shared_secret = Kem::new(params.kem).decap(kem_output, private_key)?;
+    let shared_secret = Kem::for_suite(params).decap(kem_output, private_key)?;
     export(params, &shared_secret, info, exporter_context, length)
 }
 
@@ -116,7 +116,7 @@ fn key_and_nonce(
     let suite_id = params.hpke_suite_id();
     let ctx = info.key_schedule_context();
     let key = labeled_expand(
-        params.hpke_kdf,
+        params.kdf,
         &suite_id,
         secret.as_bytes(),
         b"key",
@@ -124,7 +124,7 @@ fn key_and_nonce(
         params.aead_key_len(),
     )?;
     let nonce = labeled_expand(
-        params.hpke_kdf,
+        params.kdf,
         &suite_id,
         secret.as_bytes(),
         b"base_nonce",
@@ -143,7 +143,7 @@ pub(crate) fn seal(
     plaintext: &[u8],
     encap_randomness: &[u8],
 ) -> Result<HpkeCiphertext, CryptoError> {
-    let (shared_secret, kem_output) = Kem::new(params.kem).encap(recipient, encap_randomness)?;
+    let (shared_secret, kem_output) = Kem::for_suite(params).encap(recipient, encap_randomness)?;
     let (key, nonce) = key_and_nonce(params, &shared_secret, info)?;
     let ciphertext = aead::seal(
         params.aead,
@@ -166,7 +166,7 @@ pub(crate) fn open(
     info: &PreparedInfo,
     aad: &[u8],
 ) -> Result<Secret, CryptoError> {
-    let shared_secret = Kem::new(params.kem).decap(&ct.kem_output, private_key)?;
+    let shared_secret = Kem::for_suite(params).decap(&ct.kem_output, private_key)?;
     let (key, nonce) = key_and_nonce(params, &shared_secret, info)?;
     aead::open(
         params.aead,

@@ -381,8 +381,10 @@ pub(crate) enum Kem {
 }
 
 impl Kem {
-    pub(crate) fn new(kem: KemAlgorithm) -> Self {
-        PqKem::new(kem).map_or_else(|| Self::Dh(Dhkem::new(kem)), Self::Pq)
+    /// The KEM of `params`, with its post-quantum `DeriveKeyPair` variant.
+    pub(crate) fn for_suite(params: &canopy_crypto::SuiteParams) -> Self {
+        PqKem::with_derivation(params.kem, params.pq_derivation)
+            .map_or_else(|| Self::Dh(Dhkem::new(params.kem)), Self::Pq)
     }
 
     /// `SerializePublicKey(pk(sk))`.

@@ -289,7 +289,7 @@ impl Suite {
     }
 
     fn kem(&self) -> kem::Kem {
-        kem::Kem::new(self.params.kem)
+        kem::Kem::for_suite(&self.params)
     }
 }
 
@@ -315,11 +315,11 @@ impl SuiteOps for Suite {
     }
 
     fn kdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Secret {
-        hash::extract(self.params.hash, salt, &[ikm])
+        hash::extract(self.params.kdf, salt, &[ikm])
     }
 
     fn kdf_expand(&self, prk: &[u8], info: &[u8], len: usize) -> Result<Secret, CryptoError> {
-        hash::expand(self.params.hash, prk, &[info], len)
+        hash::expand(self.params.kdf, prk, &[info], len)
     }
 
     fn aead_seal(

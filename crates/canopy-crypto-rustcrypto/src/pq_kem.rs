@@ -21,7 +21,7 @@
 //!   on ML-KEM alone; an honest key never is one).
 
 use canopy_crypto::{
-    CryptoError, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, KemAlgorithm, Secret,
+    CryptoError, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, KemAlgorithm, PqKeyDerivation, Secret,
 };
 use ml_kem::{Decapsulate, KeyExport, TryKeyInit};
 use shake::{ExtendableOutput, Update, XofReader};
@@ -31,6 +31,7 @@ use zeroize::Zeroizing;
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct PqKem {
     kem: KemAlgorithm,
+    derivation: PqKeyDerivation,
 }
 
 /// `SHAKE256(ikm, N)`.
@@ -52,9 +53,16 @@ fn seed32(sk: &[u8]) -> Result<Zeroizing<[u8; 32]>, CryptoError> {
 }
 
 impl PqKem {
-    /// The KEM, if `kem` is one of the post-quantum ones.
+    /// The KEM, if `kem` is one of the post-quantum ones, with `DeriveKeyPair` by
+    /// `SHAKE256(ikm, Nsk)`.
+    #[cfg(test)]
     pub(crate) fn new(kem: KemAlgorithm) -> Option<Self> {
-        kem.is_post_quantum().then_some(Self { kem })
+        Self::with_derivation(kem, PqKeyDerivation::Shake256)
+    }
+
+    /// The KEM with the given `DeriveKeyPair` seed derivation.
+    pub(crate) fn with_derivation(kem: KemAlgorithm, derivation: PqKeyDerivation) -> Option<Self> {
+        kem.is_post_quantum().then_some(Self { kem, derivation })
     }
 
     fn check_len(&self, pk: &[u8]) -> Result<(), CryptoError> {
@@ -105,12 +113,21 @@ impl PqKem {
         parsed.map_err(|_| CryptoError::InvalidPublicKey)
     }
 
-    /// `DeriveKeyPair(ikm)`: `seed = SHAKE256(ikm, Nsk)`, then the key pair of the seed.
+    /// `DeriveKeyPair(ikm)`: `seed = SHAKE256(ikm, Nsk)` (or `ikm` itself, for
+    /// [`PqKeyDerivation::IkmIsSeed`]), then the key pair of the seed.
     pub(crate) fn derive_key_pair(&self, ikm: &[u8]) -> Result<HpkeKeyPair, CryptoError> {
-        let seed = if self.kem == KemAlgorithm::XWingDraft06 {
-            Secret::new(shake256::<32>(ikm).to_vec())
-        } else {
-            Secret::new(shake256::<64>(ikm).to_vec())
+        let seed = match (self.derivation, self.kem) {
+            (PqKeyDerivation::IkmIsSeed, _) => {
+                if ikm.len() != self.kem.private_key_len() {
+                    return Err(CryptoError::InvalidLength {
+                        what: "DeriveKeyPair ikm (the seed itself)",
+                        got: ikm.len(),
+                    });
+                }
+                Secret::from_slice(ikm)
+            }
+            (_, KemAlgorithm::XWingDraft06) => Secret::new(shake256::<32>(ikm).to_vec()),
+            _ => Secret::new(shake256::<64>(ikm).to_vec()),
         };
         let public = HpkePublicKey::new(self.public_key(seed.as_bytes())?);
         Ok(HpkeKeyPair {

@@ -35,7 +35,8 @@ pub use keys::{
 pub use profile::SuiteProfile;
 pub use signer::Signer;
 pub use suite::{
-    AeadAlgorithm, CipherSuite, HashAlgorithm, KemAlgorithm, SignatureScheme, SuiteParams,
+    AeadAlgorithm, CipherSuite, HashAlgorithm, KemAlgorithm, PqKeyDerivation, SignatureScheme,
+    SuiteParams,
 };
 
 /// The entry point to a crypto backend: which suites it runs, and randomness.
@@ -91,10 +92,11 @@ pub trait SuiteOps: Send + Sync {
     /// `MAC(key, data)`: HMAC with the suite's hash (RFC 9420 §5.1).
     fn mac(&self, key: &[u8], data: &[u8]) -> Vec<u8>;
 
-    /// `KDF.Extract(salt, ikm)`: HKDF-Extract with the suite's hash (RFC 5869).
+    /// `KDF.Extract(salt, ikm)`: HKDF-Extract with the suite's KDF hash ([`SuiteParams::kdf`],
+    /// RFC 5869).
     fn kdf_extract(&self, salt: &[u8], ikm: &[u8]) -> Secret;
 
-    /// `KDF.Expand(prk, info, len)`: HKDF-Expand with the suite's hash (RFC 5869).
+    /// `KDF.Expand(prk, info, len)`: HKDF-Expand with the suite's KDF hash (RFC 5869).
     ///
     /// # Errors
     /// [`CryptoError::InvalidLength`] if `prk` is shorter than the hash output or `len` exceeds

@@ -14,8 +14,8 @@
 //! unknown suite like any other: ignored in capabilities, refused as a group's suite.
 
 use crate::suite::{
-    AeadAlgorithm as A, CipherSuite, HashAlgorithm as H, KemAlgorithm as K, SignatureScheme as S,
-    SuiteParams,
+    AeadAlgorithm as A, CipherSuite, HashAlgorithm as H, KemAlgorithm as K, PqKeyDerivation,
+    SignatureScheme as S, SuiteParams,
 };
 
 /// A table of post-quantum cipher suites under one implementation's code points.
@@ -74,27 +74,15 @@ const OPENMLS_ML_DSA: &[SuiteParams] = &[
     suite(0x0906, K::MlKem1024, H::Sha512, A::Aes256Gcm, S::MLDSA87),
 ];
 
-/// ts-mls 1.6 (`ciphersuites` of `src/crypto/ciphersuite.ts`), on hpke-js: HPKE's KDF is
-/// HKDF-SHA512 whatever the suite's hash. The ML-KEM-512 and ML-DSA suites of that table are
-/// not included.
+/// ts-mls 1.6 (`ciphersuites` of `src/crypto/ciphersuite.ts`), on hpke-js: the KDF is
+/// HKDF-SHA512 whatever the suite's hash (for its key schedule as well as HPKE), and hpke-js's
+/// ML-KEM takes the 64-byte `ikm` itself as the seed. The ML-KEM-512 and ML-DSA suites of that
+/// table are not included.
 const TS_MLS: &[SuiteParams] = &[
-    suite(0x004F, K::MlKem768, H::Sha384, A::Aes256Gcm, S::ED25519).with_hpke_kdf(H::Sha512),
-    suite(
-        0x0050,
-        K::MlKem768,
-        H::Sha384,
-        A::ChaCha20Poly1305,
-        S::ED25519,
-    )
-    .with_hpke_kdf(H::Sha512),
-    suite(0x0051, K::MlKem1024, H::Sha512, A::Aes256Gcm, S::ED25519),
-    suite(
-        0x0052,
-        K::MlKem1024,
-        H::Sha512,
-        A::ChaCha20Poly1305,
-        S::ED25519,
-    ),
+    ts_mlkem(0x004F, K::MlKem768, H::Sha384, A::Aes256Gcm),
+    ts_mlkem(0x0050, K::MlKem768, H::Sha384, A::ChaCha20Poly1305),
+    ts_mlkem(0x0051, K::MlKem1024, H::Sha512, A::Aes256Gcm),
+    ts_mlkem(0x0052, K::MlKem1024, H::Sha512, A::ChaCha20Poly1305),
     suite(0x0053, K::XWingDraft06, H::Sha512, A::Aes256Gcm, S::ED25519),
     suite(
         0x0054,
@@ -104,6 +92,13 @@ const TS_MLS: &[SuiteParams] = &[
         S::ED25519,
     ),
 ];
+
+/// A ts-mls ML-KEM suite: Ed25519, HKDF-SHA512, the `ikm` as the seed.
+const fn ts_mlkem(code: u16, kem: K, hash: H, aead: A) -> SuiteParams {
+    suite(code, kem, hash, aead, S::ED25519)
+        .with_kdf(H::Sha512)
+        .with_pq_derivation(PqKeyDerivation::IkmIsSeed)
+}
 
 impl SuiteProfile {
     /// OpenMLS's numbering (0x004D to 0x004F for X-Wing, 0x0050, 0x0042 and 0xF042 for
@@ -122,7 +117,8 @@ impl SuiteProfile {
     };
 
     /// ts-mls's numbering (0x004F to 0x0054, ML-KEM-768, ML-KEM-1024 and X-Wing with
-    /// Ed25519), taken from its published source; not tested live.
+    /// Ed25519), taken from its published source and checked against ts-mls 1.6.4 groups
+    /// (`testdata/vectors/pq/ts-mls/`).
     pub const TS_MLS: Self = Self {
         name: "ts-mls",
         suites: TS_MLS,
@@ -222,6 +218,13 @@ mod tests {
 
     #[test]
     fn hpke_suite_ids_carry_the_profile_kdf_and_kem() {
+        assert_eq!(
+            SuiteProfile::TS_MLS
+                .params(CipherSuite(0x004F))
+                .unwrap()
+                .kdf_len(),
+            64
+        );
         let p = SuiteProfile::OPENMLS.params(CipherSuite(0x004F)).unwrap();
         assert_eq!(&p.hpke_suite_id(), b"HPKE\x64\x7a\x00\x01\x00\x01");
         let p = SuiteProfile::TS_MLS.params(CipherSuite(0x004F)).unwrap();

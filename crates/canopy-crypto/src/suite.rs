@@ -71,7 +71,8 @@ impl CipherSuite {
             suite: self,
             kem,
             hash,
-            hpke_kdf: hash,
+            kdf: hash,
+            pq_derivation: PqKeyDerivation::Shake256,
             aead,
             signature,
         })
@@ -97,12 +98,16 @@ pub struct SuiteParams {
     pub suite: CipherSuite,
     /// The HPKE KEM.
     pub kem: KemAlgorithm,
-    /// The hash used by the suite's HKDF, HMAC, `RefHash` and transcript hashes.
+    /// The suite's hash (RFC 9420 §17.1 "Hash"): `RefHash`, the transcript and tree hashes,
+    /// and HMAC's hash for `MAC`.
     pub hash: HashAlgorithm,
-    /// The hash of HPKE's KDF (HKDF, RFC 9180 §7.2). RFC 9420's suites use `hash`; some
-    /// peers' post-quantum suites pair one MLS hash with another HPKE KDF (ts-mls: SHA-384
-    /// with HKDF-SHA512).
-    pub hpke_kdf: HashAlgorithm,
+    /// The suite's KDF (RFC 9420 §5.1, the HPKE KDF): HKDF with this hash, for MLS's
+    /// `KDF.Extract` and `KDF.Expand` (so `KDF.Nh` is its output length) and for HPKE.
+    /// RFC 9420's suites use `hash`; some peers' post-quantum suites pair one hash with another
+    /// KDF (ts-mls: SHA-384 with HKDF-SHA512).
+    pub kdf: HashAlgorithm,
+    /// How a post-quantum KEM's `DeriveKeyPair(ikm)` makes its seed (ignored by DHKEMs).
+    pub pq_derivation: PqKeyDerivation,
     /// The AEAD used for messages and by HPKE.
     pub aead: AeadAlgorithm,
     /// The signature scheme.
@@ -115,12 +120,13 @@ impl SuiteParams {
         suite: CipherSuite(0),
         kem: KemAlgorithm::DhKemX25519,
         hash: HashAlgorithm::Sha256,
-        hpke_kdf: HashAlgorithm::Sha256,
+        kdf: HashAlgorithm::Sha256,
+        pq_derivation: PqKeyDerivation::Shake256,
         aead: AeadAlgorithm::Aes128Gcm,
         signature: SignatureScheme(0),
     };
 
-    /// A suite of the given algorithms, HPKE's KDF on the same hash, for code-point tables
+    /// A suite of the given algorithms, its KDF on the same hash, for code-point tables
     /// ([`SuiteProfile`](crate::SuiteProfile)).
     pub const fn new(
         suite: CipherSuite,
@@ -133,21 +139,35 @@ impl SuiteParams {
             suite,
             kem,
             hash,
-            hpke_kdf: hash,
+            kdf: hash,
+            pq_derivation: PqKeyDerivation::Shake256,
             aead,
             signature,
         }
     }
 
-    /// The same suite with HPKE's KDF on `hpke_kdf`.
-    pub const fn with_hpke_kdf(mut self, hpke_kdf: HashAlgorithm) -> Self {
-        self.hpke_kdf = hpke_kdf;
+    /// The same suite with its KDF on `kdf`.
+    pub const fn with_kdf(mut self, kdf: HashAlgorithm) -> Self {
+        self.kdf = kdf;
         self
     }
 
-    /// `KDF.Nh`: the hash (and HKDF-Extract) output length.
+    /// The same suite with another post-quantum `DeriveKeyPair`.
+    pub const fn with_pq_derivation(mut self, pq_derivation: PqKeyDerivation) -> Self {
+        self.pq_derivation = pq_derivation;
+        self
+    }
+
+    /// The length of the suite's hash: of `RefHash`, transcript and tree hashes, and MACs.
     pub const fn hash_len(&self) -> usize {
         self.hash.output_len()
+    }
+
+    /// `KDF.Nh`: the output length of the suite's `KDF.Extract`, the length of every secret
+    /// of the key schedule, the secret tree and TreeKEM, and of PSK nonces. Equal to
+    /// [`SuiteParams::hash_len`] for RFC 9420's suites.
+    pub const fn kdf_len(&self) -> usize {
+        self.kdf.output_len()
     }
 
     /// `AEAD.Nk`: the AEAD key length.
@@ -163,7 +183,7 @@ impl SuiteParams {
     /// The HPKE suite id `"HPKE" || kem_id || kdf_id || aead_id` (RFC 9180 §5.1).
     pub const fn hpke_suite_id(&self) -> [u8; 10] {
         let k = self.kem.id().to_be_bytes();
-        let d = self.hpke_kdf.hkdf_id().to_be_bytes();
+        let d = self.kdf.hkdf_id().to_be_bytes();
         let a = self.aead.id().to_be_bytes();
         [b'H', b'P', b'K', b'E', k[0], k[1], d[0], d[1], a[0], a[1]]
     }
@@ -294,6 +314,19 @@ impl KemAlgorithm {
             _ => self.private_key_len(),
         }
     }
+}
+
+/// How a post-quantum KEM's `DeriveKeyPair(ikm)` turns `ikm` into the seed its key pair is
+/// generated from. Deployed implementations differ, so a suite's profile says which.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum PqKeyDerivation {
+    /// `seed = SHAKE256(ikm, Nsk)` (X-Wing draft 06 §5.4, `draft-connolly-cfrg-hpke-mlkem`;
+    /// OpenMLS through hpke-rs, and ts-mls's X-Wing).
+    Shake256,
+    /// `seed = ikm`, which must be exactly `Nsk` bytes (hpke-js's ML-KEM, so ts-mls's ML-KEM
+    /// suites, whose KDF gives 64-byte node secrets).
+    IkmIsSeed,
 }
 
 /// The hash functions of RFC 9420's suites (and their HKDF ids in RFC 9180 §7.2).

@@ -194,7 +194,7 @@ fn psk_with_nonce(
     let params = suite
         .params()
         .ok_or_else(|| InteropError::bad(format!("unknown cipher suite {}", suite.0)))?;
-    let mut nonce = vec![0u8; params.hash_len()];
+    let mut nonce = vec![0u8; params.kdf_len()];
     crypto.fill_random(&mut nonce)?;
     Ok(PreSharedKeyId {
         psk,

@@ -18,7 +18,11 @@
 //!
 //! ```text
 //! cargo run -p canopy-interop --features pq --example pq_vectors -- OUT_DIR
+//! cargo run -p canopy-interop --features pq --example pq_vectors -- ts-mls-inputs FILE
 //! ```
+//!
+//! The second form writes Canopy KeyPackages for ts-mls's suites (`SuiteProfile::TS_MLS`),
+//! which `tools/ts-mls-vectors/generate.mjs` adds to ts-mls groups (see its README).
 //!
 //! OpenMLS's key generation is not seeded, so each run writes different bytes. `canopy vectors
 //! --profile openmls --profile openmls-ml-dsa OUT_DIR/*.json` checks the output (the CLI tests run it on the copies in
@@ -393,8 +397,34 @@ fn key_schedule(provider: &RustCryptoProvider, suite: u16) -> Res<Value> {
     }))
 }
 
+/// `ts-mls-inputs FILE`: Canopy KeyPackages (with their private keys) for the suites of
+/// `SuiteProfile::TS_MLS`, for `tools/ts-mls-vectors/generate.mjs` to add to ts-mls groups.
+fn ts_mls_inputs(file: &str) -> Res<()> {
+    let provider = RustCryptoProvider::new()
+        .with_profile(SuiteProfile::TS_MLS)
+        .map_err(|s| format!("profile conflict at {s}"))?;
+    let mut cases = Vec::new();
+    for params in SuiteProfile::TS_MLS.suites() {
+        let (bundle, signer) = passive_key_package(&provider, params.suite)?;
+        let kp = MlsMessage::KeyPackage(Box::new(bundle.key_package.clone())).to_bytes()?;
+        cases.push(json!({
+            "cipher_suite": params.suite.0,
+            "key_package": hex(&kp),
+            "signature_priv": hex(signer.private.as_bytes()),
+            "encryption_priv": hex(bundle.encryption_private.as_bytes()),
+            "init_priv": hex(bundle.init_private.as_bytes()),
+        }));
+    }
+    std::fs::write(file, serde_json::to_string_pretty(&cases)? + "\n")?;
+    Ok(())
+}
+
 fn main() -> Res<()> {
-    let out = std::env::args().nth(1).ok_or("usage: pq_vectors OUT_DIR")?;
+    let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("ts-mls-inputs") {
+        return ts_mls_inputs(args.get(2).ok_or("usage: pq_vectors ts-mls-inputs FILE")?);
+    }
+    let out = args.get(1).ok_or("usage: pq_vectors OUT_DIR")?;
     let out = std::path::Path::new(&out);
     std::fs::create_dir_all(out)?;
     let provider = provider()?;

@@ -782,7 +782,7 @@ fn find_membership_key(
     };
     state
         .as_bytes()
-        .windows(ops.params().hash_len())
+        .windows(ops.params().kdf_len())
         .map(Secret::from_slice)
         .find(|key| {
             protect_public(ops, content.clone(), group.context(), Some(key))

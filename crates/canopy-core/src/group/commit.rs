@@ -253,7 +253,7 @@ impl Group {
         };
         let mut signed =
             sign_content(ops, wire_format, content, &self.signer, Some(&self.context))?;
-        let nh = ops.params().hash_len();
+        let nh = ops.params().kdf_len();
         let commit_secret = pending_path
             .as_ref()
             .map_or_else(|| Secret::zero(nh), |p| p.commit_secret().clone());

@@ -119,7 +119,7 @@ impl Group {
         let context = &group_info.group_context;
         let suite = context.cipher_suite;
         let ops = env.ops(suite)?;
-        let nh = ops.params().hash_len();
+        let nh = ops.params().kdf_len();
         let wire_tree = match typed::<wire::RatchetTree>(&group_info.extensions)? {
             Some(t) => t,
             None => ratchet_tree.ok_or(GroupError::MissingRatchetTree)?,

@@ -354,7 +354,7 @@ impl Group {
             extensions,
         } = params;
         let ops = env.ops(suite)?;
-        let nh = ops.params().hash_len();
+        let nh = ops.params().kdf_len();
         let lifetime = own_lifetime(env, &config)?;
         // RFC 9420 §5.3.1: the external senders a group starts with are validated too.
         crate::rules::proposal::external_senders(env.credentials, &extensions, env.now)?;

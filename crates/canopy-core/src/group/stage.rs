@@ -192,7 +192,7 @@ impl Group {
         // Our leaf may already hold a new member (Adds fill removed leaves first).
         let self_removed = transition.applied.removed.contains(&own);
         let new_leaves = transition.applied.new_leaves();
-        let nh = ops.params().hash_len();
+        let nh = ops.params().kdf_len();
         // RFC 9420 §8.3: an external commit's init_secret comes from its ExternalInit.
         let external_init = match (&committer, &transition.applied.external_init) {
             (Committer::NewMember, Some(kem_output)) => {

@@ -193,13 +193,13 @@ impl Group {
                     "past-epoch records do not match the past epochs",
                 ));
             }
-            let hash_len = crypto
+            let nh = crypto
                 .suite(group.cipher_suite())
                 .map_err(|e| GroupError::Crypto(e.into()))?
                 .params()
-                .hash_len();
+                .kdf_len();
             for (past, record) in group.past.iter_mut().zip(extra.0) {
-                let (membership_key, senders) = record.into_parts(hash_len)?;
+                let (membership_key, senders) = record.into_parts(nh)?;
                 past.membership_key = membership_key;
                 past.senders = senders;
             }
@@ -258,8 +258,8 @@ impl Group {
             .0
             .into_iter()
             .map(|p| {
-                check_len(&p.sender_data_secret, ops.params().hash_len())?;
-                check_len(&p.resumption_psk, ops.params().hash_len())?;
+                check_len(&p.sender_data_secret, ops.params().kdf_len())?;
+                check_len(&p.resumption_psk, ops.params().kdf_len())?;
                 Ok(PastEpoch {
                     context: p.context,
                     sender_data_secret: p.sender_data_secret,
@@ -715,7 +715,7 @@ impl EpochRecord {
             epoch_authenticator: s.epoch_authenticator,
             init_secret: s.init_secret,
         };
-        let nh = ops.params().hash_len();
+        let nh = ops.params().kdf_len();
         for secret in [
             &secrets.sender_data_secret,
             &secrets.encryption_secret,

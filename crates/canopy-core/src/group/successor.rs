@@ -109,7 +109,7 @@ impl Group {
                 .config(config)
                 .extensions(params.extensions),
         )?;
-        let nh = env.ops(params.suite)?.params().hash_len();
+        let nh = env.ops(params.suite)?.params().kdf_len();
         let id = PreSharedKeyId {
             psk: Psk::Resumption {
                 usage: params.usage,

@@ -179,7 +179,7 @@ pub(crate) fn remove_member(tree: &impl TreeRead, removed: u32) -> Result<(), Vi
 /// PR-03, RFC 9420 §12.1.4: the `psk_nonce` has length `KDF.Nh`.
 pub(crate) fn psk_nonce(ops: &dyn SuiteOps, psk: &PreSharedKeyId) -> Result<(), Violation> {
     let len = psk.psk_nonce.len();
-    ensure(len == ops.params().hash_len(), Rule::ProposalPskNonce)
+    ensure(len == ops.params().kdf_len(), Rule::ProposalPskNonce)
         .map_err(|v| v.with(Detail::Length(len)))
 }
 

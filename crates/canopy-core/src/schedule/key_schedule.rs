@@ -31,7 +31,7 @@ impl JoinerSecrets {
         psk_secret: &Secret,
         group_context: &[u8],
     ) -> Result<Self, MlsCryptoError> {
-        let nh = ops.params().hash_len();
+        let nh = ops.params().kdf_len();
         let prk = ops.kdf_extract(init_secret.as_bytes(), commit_secret.as_bytes());
         let joiner_secret = expand_with_label(ops, prk.as_bytes(), b"joiner", group_context, nh)?;
         Ok(Self::from_joiner_secret(ops, joiner_secret, psk_secret))
@@ -98,7 +98,7 @@ impl JoinerSecrets {
         ops: &dyn SuiteOps,
         group_context: &[u8],
     ) -> Result<EpochSecrets, MlsCryptoError> {
-        let nh = ops.params().hash_len();
+        let nh = ops.params().kdf_len();
         let epoch = expand_with_label(
             ops,
             self.member_secret.as_bytes(),

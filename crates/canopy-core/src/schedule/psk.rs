@@ -36,7 +36,7 @@ fn psk_label(id: &[u8], index: u16, count: u16) -> Vec<u8> {
 /// # Errors
 /// [`MlsCryptoError::Codec`] if there are more than 65535 PSKs; backend errors.
 pub fn psk_secret(ops: &dyn SuiteOps, psks: &[PskInput<'_>]) -> Result<Secret, MlsCryptoError> {
-    let nh = ops.params().hash_len();
+    let nh = ops.params().kdf_len();
     let count = u16::try_from(psks.len()).map_err(|_| CodecError::LengthTooLarge)?;
     let zero = vec![0u8; nh];
     let mut secret = Secret::zero(nh);

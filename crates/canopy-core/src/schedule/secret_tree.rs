@@ -67,7 +67,7 @@ pub fn sender_data_key(
     ciphertext: &[u8],
 ) -> Result<KeyAndNonce, ScheduleError> {
     let p = ops.params();
-    let sample = ciphertext.get(..p.hash_len()).unwrap_or(ciphertext);
+    let sample = ciphertext.get(..p.kdf_len()).unwrap_or(ciphertext);
     Ok(KeyAndNonce {
         key: expand_with_label(
             ops,
@@ -137,7 +137,7 @@ impl SenderRatchet {
             self.secret.as_bytes(),
             b"secret",
             g,
-            ops.params().hash_len(),
+            ops.params().kdf_len(),
         )?;
         self.next_generation = next;
         Ok(())
@@ -401,7 +401,7 @@ impl SecretTree {
             .get(&node.value())
             .cloned()
             .ok_or(ScheduleError::Internal("frontier secret vanished"))?;
-        let nh = ops.params().hash_len();
+        let nh = ops.params().kdf_len();
         for &next in path.iter().skip(start.saturating_add(1)) {
             let (Some(left), Some(right)) = (math::left(node), math::right(node)) else {
                 return Err(out_of_range);

@@ -171,7 +171,7 @@ impl TreeDiff<'_> {
         self.require_member(sender)?;
         let filtered = self.filtered_direct_path(sender)?;
         let random_secret = || -> Result<Secret, TreeError> {
-            let mut secret = vec![0u8; ops.params().hash_len()];
+            let mut secret = vec![0u8; ops.params().kdf_len()];
             provider.fill_random(&mut secret)?;
             Ok(Secret::new(secret))
         };

@@ -1,7 +1,9 @@
 #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
 
 use ::hpke::{Deserializable, Kem as HpkeKem, OpModeR, OpModeS, Serializable};
-use canopy_crypto::{CipherSuite, CryptoProvider, HpkeCiphertext, KemAlgorithm, SuiteProfile};
+use canopy_crypto::{
+    CipherSuite, CryptoProvider, HpkeCiphertext, KemAlgorithm, PqKeyDerivation, SuiteProfile,
+};
 
 use crate::DeterministicRandom;
 
@@ -23,7 +25,9 @@ macro_rules! differential {
             let (p, suite) = ops($profile, $suite);
             let ops = p.suite(suite).unwrap();
             for i in 0..4u8 {
-                let ikm = vec![i; 32 + usize::from(i)];
+                // Nsk bytes, as TreeKEM's node secrets are for ts-mls's ML-KEM suites, whose
+                // seed is the ikm itself.
+                let ikm = vec![i; ops.params().kem.private_key_len()];
                 let ours = ops.hpke_derive_key_pair(&ikm).unwrap();
                 assert_eq!(
                     ours.private.as_bytes().len(),
@@ -158,6 +162,25 @@ fn derive_key_pair_is_shake256_of_the_ikm_then_the_seed_key_pair() {
         assert_eq!(pair.public.as_bytes().len(), kem.public_key_len());
     }
     assert!(super::PqKem::new(KemAlgorithm::DhKemX25519).is_none());
+}
+
+#[test]
+fn ikm_is_seed_derivation_takes_exactly_nsk_bytes_as_the_seed() {
+    let k =
+        super::PqKem::with_derivation(KemAlgorithm::MlKem768, PqKeyDerivation::IkmIsSeed).unwrap();
+    let pair = k.derive_key_pair(&[9; 64]).unwrap();
+    assert_eq!(pair.private.as_bytes(), &[9; 64]);
+    let shake = super::PqKem::new(KemAlgorithm::MlKem768).unwrap();
+    assert_eq!(
+        pair.public.as_bytes(),
+        shake.public_key(&[9; 64]).unwrap().as_slice()
+    );
+    assert_ne!(
+        pair.public.as_bytes(),
+        shake.derive_key_pair(&[9; 64]).unwrap().public.as_bytes()
+    );
+    assert!(k.derive_key_pair(&[9; 48]).is_err());
+    assert!(k.derive_key_pair(&[9; 65]).is_err());
 }
 
 #[test]

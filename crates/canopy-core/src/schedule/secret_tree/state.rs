@@ -132,7 +132,7 @@ impl SenderRatchet {
 
     fn from_record(ops: &dyn SuiteOps, record: SenderRatchetRecord) -> Result<Self, &'static str> {
         let p = ops.params();
-        if record.secret.len() != p.hash_len() {
+        if record.secret.len() != p.kdf_len() {
             return Err("ratchet secret length");
         }
         let mut retained = BTreeMap::new();
@@ -262,7 +262,7 @@ impl SecretTree {
         record: SecretTreeRecord,
     ) -> Result<Self, &'static str> {
         let leaves = LeafCount::new(record.leaves).ok_or("secret tree leaf count")?;
-        let nh = ops.params().hash_len();
+        let nh = ops.params().kdf_len();
         let mut frontier = BTreeMap::new();
         for f in record.frontier.0 {
             if f.node >= leaves.width() {
