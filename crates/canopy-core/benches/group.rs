@@ -344,31 +344,13 @@ fn group_ops(c: &mut Criterion) {
     }
 }
 
-/// Criterion's median of `group`/`name` in this run, in seconds, if it wrote one.
-fn measured(group: &str, name: &str) -> Option<f64> {
-    let safe = |s: &str| s.replace(['?', '"', '/', '\\', '*', '<', '>', ':', '|', '^'], "_");
-    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let roots = [
-        std::env::var_os("CARGO_TARGET_DIR").map(|d| std::path::PathBuf::from(d).join("criterion")),
-        Some(workspace.join("target/criterion")),
-    ];
-    roots.into_iter().flatten().find_map(|root| {
-        let path = root
-            .join(safe(group))
-            .join(safe(name))
-            .join("new/estimates.json");
-        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-        Some(json["median"]["point_estimate"].as_f64()? / 1e9)
-    })
-}
-
 /// The table of every benchmark's median beside its floor.
 fn floors_table() {
     let mut t = String::from(
         "| group | benchmark | Canopy (median) | floor | Canopy / floor |\n|---|---|---|---|---|\n",
     );
     for (group, name, floor) in FLOORS.lock().unwrap().iter() {
-        let (time, ratio) = match measured(group, name) {
+        let (time, ratio) = match floors::measured(group, name) {
             Some(m) => (floors::fmt(m), format!("{:.2}", m / floor)),
             None => ("-".to_owned(), "-".to_owned()),
         };

@@ -23,6 +23,8 @@
     clippy::indexing_slicing
 )]
 
+mod floors;
+
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -243,24 +245,6 @@ fn pq_ops(c: &mut Criterion) {
     }
 }
 
-/// Criterion's median of `group`/`name` in this run, in seconds, if it wrote one.
-fn measured(group: &str, name: &str) -> Option<f64> {
-    let safe = |s: &str| s.replace(['?', '"', '/', '\\', '*', '<', '>', ':', '|', '^'], "_");
-    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
-    let roots = [
-        std::env::var_os("CARGO_TARGET_DIR").map(|d| std::path::PathBuf::from(d).join("criterion")),
-        Some(workspace.join("target/criterion")),
-    ];
-    roots.into_iter().flatten().find_map(|root| {
-        let path = root
-            .join(safe(group))
-            .join(safe(name))
-            .join("new/estimates.json");
-        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
-        Some(json["median"]["point_estimate"].as_f64()? / 1e9)
-    })
-}
-
 fn fmt_time(s: f64) -> String {
     if s >= 1.0 {
         format!("{s:.2} s")
@@ -290,8 +274,8 @@ fn table() {
     );
     for n in sizes() {
         for op in OPS {
-            let a = measured(&format!("{} n={n}", label(CLASSICAL)), op);
-            let b = measured(&format!("{} n={n}", label(XWING)), op);
+            let a = floors::measured(&format!("{} n={n}", label(CLASSICAL)), op);
+            let b = floors::measured(&format!("{} n={n}", label(XWING)), op);
             let (ta, tb) = (
                 a.map_or_else(|| "-".to_owned(), fmt_time),
                 b.map_or_else(|| "-".to_owned(), fmt_time),
@@ -343,7 +327,7 @@ fn table() {
                 .iter()
                 .find(|(s, m, _)| *s == suite && *m == n)
                 .map(|x| x.2);
-            let time = measured(&format!("{} n={n}", label(suite)), OPS[3]);
+            let time = floors::measured(&format!("{} n={n}", label(suite)), OPS[3]);
             if let (Some(floor), Some(time)) = (floor, time) {
                 t.push_str(&format!(
                     "| {n} | {} | {} | {} | {:.2} |\n",

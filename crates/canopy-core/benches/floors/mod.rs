@@ -283,3 +283,21 @@ pub(crate) fn fmt(d: f64) -> String {
         format!("{} µs", digits(d * 1e6))
     }
 }
+
+/// Criterion's median of `group`/`name` in this run, in seconds, if it wrote one.
+pub(crate) fn measured(group: &str, name: &str) -> Option<f64> {
+    let safe = |s: &str| s.replace(['?', '"', '/', '\\', '*', '<', '>', ':', '|', '^'], "_");
+    let workspace = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let roots = [
+        std::env::var_os("CARGO_TARGET_DIR").map(|d| std::path::PathBuf::from(d).join("criterion")),
+        Some(workspace.join("target/criterion")),
+    ];
+    roots.into_iter().flatten().find_map(|root| {
+        let path = root
+            .join(safe(group))
+            .join(safe(name))
+            .join("new/estimates.json");
+        let json: serde_json::Value = serde_json::from_slice(&std::fs::read(path).ok()?).ok()?;
+        Some(json["median"]["point_estimate"].as_f64()? / 1e9)
+    })
+}
