@@ -78,7 +78,9 @@ pub trait SuiteOps: Send + Sync {
     /// The suite these primitives implement.
     fn suite(&self) -> CipherSuite;
 
-    /// The suite's parameters (sizes and algorithm ids).
+    /// The suite's parameters (sizes and algorithm ids). The default knows RFC 9420's seven
+    /// suites only: a backend that runs profile suites (post-quantum ones) must return their
+    /// parameters here, since the core reads key lengths and `KDF.Nh` from it.
     fn params(&self) -> SuiteParams {
         self.suite().params().unwrap_or(SuiteParams::UNKNOWN)
     }
