@@ -359,15 +359,7 @@ fn floors_table() {
             floors::fmt(*floor)
         ));
     }
-    println!("\n{t}");
-    if let Some(dir) = std::env::var_os("CANOPY_BENCH_OUT") {
-        // Relative to the workspace root (cargo runs benchmarks in the crate's directory).
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("group.md"), t).unwrap();
-    }
+    floors::print_table(&t, "group.md");
 }
 
 criterion_group!(benches, group_ops);

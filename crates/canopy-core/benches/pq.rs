@@ -245,16 +245,6 @@ fn pq_ops(c: &mut Criterion) {
     }
 }
 
-fn fmt_time(s: f64) -> String {
-    if s >= 1.0 {
-        format!("{s:.2} s")
-    } else if s >= 1e-3 {
-        format!("{:.1} ms", s * 1e3)
-    } else {
-        format!("{:.0} µs", s * 1e6)
-    }
-}
-
 fn fmt_len(n: usize) -> String {
     #[allow(clippy::cast_precision_loss)]
     let f = n as f64;
@@ -277,8 +267,8 @@ fn table() {
             let a = floors::measured(&format!("{} n={n}", label(CLASSICAL)), op);
             let b = floors::measured(&format!("{} n={n}", label(XWING)), op);
             let (ta, tb) = (
-                a.map_or_else(|| "-".to_owned(), fmt_time),
-                b.map_or_else(|| "-".to_owned(), fmt_time),
+                a.map_or_else(|| "-".to_owned(), floors::fmt),
+                b.map_or_else(|| "-".to_owned(), floors::fmt),
             );
             let ratio = match (a, b) {
                 (Some(a), Some(b)) => format!("{:.2}", b / a),
@@ -332,21 +322,14 @@ fn table() {
                 t.push_str(&format!(
                     "| {n} | {} | {} | {} | {:.2} |\n",
                     label(suite),
-                    fmt_time(time),
-                    fmt_time(floor),
+                    floors::fmt(time),
+                    floors::fmt(floor),
                     time / floor
                 ));
             }
         }
     }
-    println!("\n{t}");
-    if let Some(dir) = std::env::var_os("CANOPY_BENCH_OUT") {
-        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../..")
-            .join(dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        std::fs::write(dir.join("pq.md"), t).unwrap();
-    }
+    floors::print_table(&t, "pq.md");
 }
 
 criterion_group!(benches, pq_ops);

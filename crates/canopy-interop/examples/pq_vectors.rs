@@ -114,6 +114,27 @@ fn deliver(members: &mut Vec<Box<dyn Member>>, from: usize, message: &[u8]) -> R
     Ok(())
 }
 
+/// `members[committer]` commits `spec` (after `proposals`, already delivered), merges, and the
+/// commit goes to everyone else. Returns the epoch's passive-client record (with the
+/// committer's new epoch authenticator) and the Welcome, if any.
+fn commit_round(
+    members: &mut Vec<Box<dyn Member>>,
+    committer: usize,
+    spec: &CommitSpec,
+    proposals: Vec<Vec<u8>>,
+) -> Res<(Value, Option<Vec<u8>>)> {
+    let c = members[committer].commit(spec)?;
+    members[committer].merge_pending()?;
+    let epoch_authenticator = members[committer].epoch_authenticator();
+    deliver(members, committer, &c.commit)?;
+    let epoch = json!({
+        "proposals": proposals.iter().map(|p| hex(p)).collect::<Vec<_>>(),
+        "commit": hex(&c.commit),
+        "epoch_authenticator": hex(&epoch_authenticator),
+    });
+    Ok((epoch, c.welcome))
+}
+
 struct Generated {
     welcome: Value,
     passive: Value,
@@ -169,25 +190,12 @@ fn group(suite: u16) -> Res<Generated> {
     // Epochs: every commit and proposal by OpenMLS members.
     let mut members = vec![alice, bob];
     let mut epochs = Vec::new();
-    let mut record = |members: &Vec<Box<dyn Member>>,
-                      committer: usize,
-                      proposals: Vec<Vec<u8>>,
-                      commit: Vec<u8>| {
-        epochs.push(json!({
-            "proposals": proposals.iter().map(|p| hex(p)).collect::<Vec<_>>(),
-            "commit": hex(&commit),
-            "epoch_authenticator": hex(&members[committer].epoch_authenticator()),
-        }));
-    };
     let update = CommitSpec {
         force_path: true,
         ..CommitSpec::default()
     };
     // 1. Alice updates.
-    let c = members[0].commit(&update)?;
-    members[0].merge_pending()?;
-    deliver(&mut members, 0, &c.commit)?;
-    record(&members, 0, Vec::new(), c.commit);
+    epochs.push(commit_round(&mut members, 0, &update, Vec::new())?.0);
     // 2. Bob adds Carol and Dave.
     let mut carol = openmls("carol", suite)?;
     let mut dave = openmls("dave", suite)?;
@@ -195,40 +203,27 @@ fn group(suite: u16) -> Res<Generated> {
         add: vec![carol.key_package()?, dave.key_package()?],
         ..CommitSpec::default()
     };
-    let c = members[1].commit(&add)?;
-    members[1].merge_pending()?;
-    deliver(&mut members, 1, &c.commit)?;
-    let welcome2 = c.welcome.ok_or("no Welcome")?;
+    let (epoch, welcome2) = commit_round(&mut members, 1, &add, Vec::new())?;
+    epochs.push(epoch);
+    let welcome2 = welcome2.ok_or("no Welcome")?;
     carol.join(&welcome2)?;
     dave.join(&welcome2)?;
-    record(&members, 1, Vec::new(), c.commit);
     members.push(carol);
     members.push(dave);
     // 3. Carol proposes to remove Bob; Dave commits it by reference.
     let bob_leaf = members[1].own_leaf();
     let p = members[2].propose_remove(bob_leaf)?;
     deliver(&mut members, 2, &p)?;
-    let c = members[3].commit(&CommitSpec::default())?;
-    members[3].merge_pending()?;
-    deliver(&mut members, 3, &c.commit)?;
-    // Bob has left the list: Dave is now at index 2.
-    record(&members, 2, vec![p], c.commit);
-    // 4. Carol updates.
-    let c = members[1].commit(&update)?;
-    members[1].merge_pending()?;
-    deliver(&mut members, 1, &c.commit)?;
-    record(&members, 1, Vec::new(), c.commit);
+    epochs.push(commit_round(&mut members, 3, &CommitSpec::default(), vec![p])?.0);
+    // 4. Carol (now at index 1: Bob has left) updates.
+    epochs.push(commit_round(&mut members, 1, &update, Vec::new())?.0);
     // 5. Alice removes Dave by value, with a path.
-    let dave_leaf = members[2].own_leaf();
     let remove = CommitSpec {
-        remove: vec![dave_leaf],
+        remove: vec![members[2].own_leaf()],
         force_path: true,
         ..CommitSpec::default()
     };
-    let c = members[0].commit(&remove)?;
-    members[0].merge_pending()?;
-    deliver(&mut members, 0, &c.commit)?;
-    record(&members, 0, Vec::new(), c.commit);
+    epochs.push(commit_round(&mut members, 0, &remove, Vec::new())?.0);
 
     let passive_case = json!({
         "cipher_suite": suite,

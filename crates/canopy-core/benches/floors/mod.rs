@@ -301,3 +301,16 @@ pub(crate) fn measured(group: &str, name: &str) -> Option<f64> {
         Some(json["median"]["point_estimate"].as_f64()? / 1e9)
     })
 }
+
+/// Prints a benchmark's table and, with `CANOPY_BENCH_OUT=DIR` (relative to the workspace
+/// root; cargo runs benchmarks in the crate's directory), also writes it to `DIR/file`.
+pub(crate) fn print_table(table: &str, file: &str) {
+    println!("\n{table}");
+    if let Some(dir) = std::env::var_os("CANOPY_BENCH_OUT") {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../..")
+            .join(dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(file), table).unwrap();
+    }
+}
