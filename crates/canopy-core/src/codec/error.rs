@@ -42,10 +42,13 @@ pub enum CodeKind {
     /// RFC 9420 §5.3 `CredentialType` inside a `Credential`: only basic(1) and x509(2) bodies
     /// can be delimited.
     CredentialType,
+    /// draft-ietf-mls-extensions §AppDataUpdate `AppDataUpdateOperation`: update(1),
+    /// remove(2).
+    AppDataUpdateOperation,
 }
 
 /// Every [`CodeKind`] with its RFC 9420 name, for display and for the tls_codec tag.
-const CODE_KINDS: [(CodeKind, &str); 10] = [
+const CODE_KINDS: [(CodeKind, &str); 11] = [
     (CodeKind::WireFormat, "WireFormat"),
     (CodeKind::ContentType, "ContentType"),
     (CodeKind::SenderType, "SenderType"),
@@ -56,6 +59,7 @@ const CODE_KINDS: [(CodeKind, &str); 10] = [
     (CodeKind::ProposalOrRefType, "ProposalOrRefType"),
     (CodeKind::ProposalType, "ProposalType"),
     (CodeKind::CredentialType, "CredentialType"),
+    (CodeKind::AppDataUpdateOperation, "AppDataUpdateOperation"),
 ];
 
 impl CodeKind {
@@ -159,6 +163,11 @@ pub enum CodecError {
     #[cfg(feature = "extensions")]
     #[error("component {0} is out of order or repeated")]
     ComponentOrder(u16),
+    /// draft-ietf-mls-extensions §Content Advertisement: a `MediaTypeList` must contain at
+    /// least one media type.
+    #[cfg(feature = "extensions")]
+    #[error("empty media type list")]
+    EmptyMediaTypes,
     /// RFC 9420 §6.3.1: the padding of a PrivateMessageContent holds a non-zero byte.
     #[error("non-zero byte in PrivateMessageContent padding")]
     NonZeroPadding,
@@ -209,6 +218,8 @@ impl CodecError {
             Self::LimitExceeded { limit, value, max } => format!("limit {limit} {value} {max}"),
             #[cfg(feature = "extensions")]
             Self::ComponentOrder(c) => format!("component order {c}"),
+            #[cfg(feature = "extensions")]
+            Self::EmptyMediaTypes => "empty media types".to_owned(),
             Self::Truncated
             | Self::TrailingBytes { .. }
             | Self::InvalidEnumValue(_)
@@ -245,6 +256,10 @@ impl CodecError {
         }
         if let Some(i) = tag.strip_prefix("misplaced node ") {
             return i.parse().ok().map(Self::MisplacedNode);
+        }
+        #[cfg(feature = "extensions")]
+        if tag == "empty media types" {
+            return Some(Self::EmptyMediaTypes);
         }
         #[cfg(feature = "extensions")]
         if let Some(c) = tag.strip_prefix("component order ") {

@@ -49,6 +49,10 @@ pub struct CommitOptions {
     pub include_pending: bool,
     /// The commit's `authenticated_data`.
     pub authenticated_data: Vec<u8>,
+    /// More proposals by value, after the others: AppEphemeral and AppDataUpdate proposals
+    /// (draft-ietf-mls-extensions), in the order given.
+    #[cfg(feature = "extensions")]
+    pub proposals: Vec<Proposal>,
 }
 
 impl Default for CommitOptions {
@@ -62,6 +66,8 @@ impl Default for CommitOptions {
             force_path: false,
             include_pending: true,
             authenticated_data: Vec::new(),
+            #[cfg(feature = "extensions")]
+            proposals: Vec::new(),
         }
     }
 }
@@ -345,6 +351,10 @@ impl Group {
             has_path: pending_path.is_some(),
             self_removed: false,
             new_epoch: context.epoch,
+            #[cfg(feature = "extensions")]
+            app_ephemeral: applied.app_ephemeral.clone(),
+            #[cfg(feature = "extensions")]
+            app_data_updated: applied.app_data_updated,
         };
         let staged = StagedCommit {
             base: self.base_id(),
@@ -680,6 +690,8 @@ fn by_value(options: &CommitOptions) -> Vec<Proposal> {
     if let Some(reinit) = &options.reinit {
         by_value.push(Proposal::ReInit(reinit.clone()));
     }
+    #[cfg(feature = "extensions")]
+    by_value.extend(options.proposals.iter().cloned());
     by_value
 }
 

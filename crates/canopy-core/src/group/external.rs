@@ -167,6 +167,8 @@ impl Group {
             tree: &tree,
             lifetime: env.lifetime(&config),
             validator: env.credentials,
+            #[cfg(feature = "extensions")]
+            components: env.components,
             successor_psk: None,
         };
         let base = Base {

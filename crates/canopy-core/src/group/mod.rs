@@ -32,6 +32,8 @@
 //! operation clones the tree or walks all members except where the RFC requires it (a
 //! Welcome's tree, a new member's credential-type check against every member).
 
+#[cfg(feature = "extensions")]
+mod app_data;
 mod batch;
 mod commit;
 mod error;
@@ -78,6 +80,8 @@ pub(crate) use proposals::{CachedProposal, accept_received};
 pub use records::{Change, RecordKey, RecordKind, StateDelta};
 pub use roster::{Member, MembershipStatus};
 pub(crate) use roster::{member_of, members_of};
+#[cfg(feature = "extensions")]
+pub use stage::ReceivedEphemeral;
 pub(crate) use stage::{committer_of, receive_and_seal, start_commit};
 pub use state::STATE_FORMAT_VERSION;
 pub(crate) use transition::{Base, Transcript};
@@ -123,6 +127,10 @@ pub struct Env<'a> {
     /// §7.2); `None` skips them (and [`Group::create`] then refuses to run: its leaf needs a
     /// lifetime).
     pub now: Option<u64>,
+    /// The application's components (draft-ietf-mls-extensions §AppDataUpdate,
+    /// §AppEphemeral); none by default.
+    #[cfg(feature = "extensions")]
+    pub components: &'a dyn crate::extensions::AppComponents,
 }
 
 impl<'a> Env<'a> {
@@ -133,6 +141,8 @@ impl<'a> Env<'a> {
             credentials,
             policy: &policy::DEFAULT_POLICY,
             now: None,
+            #[cfg(feature = "extensions")]
+            components: &crate::extensions::registry::NO_COMPONENTS,
         }
     }
 
@@ -149,6 +159,13 @@ impl<'a> Env<'a> {
     #[must_use]
     pub fn with_policy(self, policy: &'a dyn ProposalPolicy) -> Self {
         Self { policy, ..self }
+    }
+
+    /// The same environment with the application's `components`.
+    #[cfg(feature = "extensions")]
+    #[must_use]
+    pub fn with_components(self, components: &'a dyn crate::extensions::AppComponents) -> Self {
+        Self { components, ..self }
     }
 
     pub(crate) fn ops(&self, suite: CipherSuite) -> Result<&'a dyn SuiteOps, GroupError> {
@@ -322,6 +339,10 @@ pub struct Group {
     /// RFC 9420 §7.3: the members' credential types, computed once per epoch when a proposal
     /// needs them.
     credential_types: OnceLock<CredentialTypes>,
+    /// draft-ietf-mls-extensions §AppAck: the application messages received this epoch
+    /// (kept in memory only: a group loaded from its records starts an empty log).
+    #[cfg(feature = "extensions")]
+    acks: crate::extensions::AckLog,
     /// What changed since the records were last taken ([`Group::take_delta`]).
     dirty: state::Dirty,
 }
@@ -429,6 +450,8 @@ impl Group {
             successor_psk: None,
             own_updates: Vec::new(),
             credential_types: OnceLock::new(),
+            #[cfg(feature = "extensions")]
+            acks: crate::extensions::AckLog::default(),
             dirty: state::Dirty::everything(),
         }
     }

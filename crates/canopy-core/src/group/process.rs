@@ -438,6 +438,11 @@ impl Group {
     /// Applies what [`Self::handle_verified`] accepted: the consumed key, the cached proposal.
     pub(super) fn accept(&mut self, handled: Handled) -> Result<ProcessedMessage, GroupError> {
         if let Some(pending) = handled.consume {
+            #[cfg(feature = "extensions")]
+            if matches!(handled.processed, ProcessedMessage::Application { .. }) {
+                let (sender, generation) = pending.position();
+                self.acks.record(sender, generation);
+            }
             self.epoch.secret_tree.commit_decryption(pending)?;
         }
         if let Some(c) = handled.cached {

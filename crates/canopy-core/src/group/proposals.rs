@@ -62,6 +62,8 @@ impl Group {
             tree: &self.tree,
             lifetime: env.lifetime(&self.config),
             validator: env.credentials,
+            #[cfg(feature = "extensions")]
+            components: env.components,
             successor_psk: self.successor_psk.as_ref().map(|(id, _)| id),
         }
     }
@@ -320,6 +322,14 @@ pub(crate) fn check_in_epoch(
         }
         #[cfg(feature = "extensions")]
         Proposal::SelfRemove(s) => crate::rules::proposal::self_remove_capable(tree, s.code)?,
+        #[cfg(feature = "extensions")]
+        Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_) => {
+            crate::rules::proposal::app_proposal_capable(
+                scope.context,
+                tree,
+                proposal.proposal_type(),
+            )?;
+        }
         _ => {}
     }
     Ok(())

@@ -52,6 +52,33 @@ pub struct CommitSummary {
     pub self_removed: bool,
     /// The epoch the commit starts.
     pub new_epoch: u64,
+    /// draft-ietf-mls-extensions §AppEphemeral: the AppEphemeral proposals, in commit
+    /// order, for their components to apply. (Our own pending commit restored from the
+    /// group's records reports none here, nor in `app_data_updated`: we made them.)
+    #[cfg(feature = "extensions")]
+    pub app_ephemeral: Vec<ReceivedEphemeral>,
+    /// draft-ietf-mls-extensions §AppDataUpdate: the components whose data in the
+    /// GroupContext's `app_data_dictionary` the commit changed, ascending.
+    #[cfg(feature = "extensions")]
+    pub app_data_updated: Vec<u16>,
+}
+
+/// An AppEphemeral proposal of a commit and who proposed it.
+#[cfg(feature = "extensions")]
+#[derive(
+    Clone,
+    Debug,
+    PartialEq,
+    Eq,
+    tls_codec::TlsSerialize,
+    tls_codec::TlsDeserializeBytes,
+    tls_codec::TlsSize,
+)]
+pub struct ReceivedEphemeral {
+    /// The proposer (the committer for a proposal by value).
+    pub sender: Sender,
+    /// The proposal.
+    pub ephemeral: crate::wire::AppEphemeral,
 }
 
 /// How our private tree state changes with a commit.
@@ -277,6 +304,10 @@ impl Group {
             has_path,
             self_removed,
             new_epoch: provisional.epoch,
+            #[cfg(feature = "extensions")]
+            app_ephemeral: applied.app_ephemeral.clone(),
+            #[cfg(feature = "extensions")]
+            app_data_updated: applied.app_data_updated.clone(),
         };
         if self_removed {
             return Ok(StagedCommit {
@@ -429,6 +460,8 @@ impl Group {
         }
         self.proposals.clear();
         self.credential_types = std::sync::OnceLock::new();
+        #[cfg(feature = "extensions")]
+        self.acks.clear();
         let Some(mut epoch) = epoch.filter(|_| !summary.self_removed) else {
             return Ok(Merged::Removed);
         };

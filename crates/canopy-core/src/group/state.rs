@@ -340,6 +340,8 @@ impl Group {
             successor_psk: None,
             own_updates: Vec::new(),
             credential_types: std::sync::OnceLock::new(),
+            #[cfg(feature = "extensions")]
+            acks: crate::extensions::AckLog::default(),
             dirty: Dirty::default(),
         })
     }
@@ -1141,6 +1143,11 @@ impl SummaryRecord {
             has_path: flag(self.has_path)?,
             self_removed: flag(self.self_removed)?,
             new_epoch: self.new_epoch,
+            // Not recorded: the record is our own pending commit, whose proposals we made.
+            #[cfg(feature = "extensions")]
+            app_ephemeral: Vec::new(),
+            #[cfg(feature = "extensions")]
+            app_data_updated: Vec::new(),
         })
     }
 }

@@ -63,6 +63,13 @@ pub(crate) struct Applied {
     pub(crate) psks: Vec<PreSharedKeyId>,
     pub(crate) reinit: Option<ReInit>,
     pub(crate) external_init: Option<Vec<u8>>,
+    /// draft-ietf-mls-extensions: the AppEphemerals, in commit order.
+    #[cfg(feature = "extensions")]
+    pub(crate) app_ephemeral: Vec<crate::group::ReceivedEphemeral>,
+    /// draft-ietf-mls-extensions: the components whose `app_data_dictionary` data the
+    /// AppDataUpdates changed, ascending.
+    #[cfg(feature = "extensions")]
+    pub(crate) app_data_updated: Vec<u16>,
 }
 
 impl Applied {
@@ -75,10 +82,13 @@ impl Applied {
 /// RFC 9420 §12.4: whether a proposal type requires the commit to carry a path (all but
 /// `add`, `psk` and `reinit`).
 pub(crate) fn requires_path(proposal: &Proposal) -> bool {
-    !matches!(
-        proposal,
-        Proposal::Add(_) | Proposal::PreSharedKey(_) | Proposal::ReInit(_)
-    )
+    match proposal {
+        Proposal::Add(_) | Proposal::PreSharedKey(_) | Proposal::ReInit(_) => false,
+        // draft-ietf-mls-extensions: "Path Required: N".
+        #[cfg(feature = "extensions")]
+        Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_) => false,
+        _ => true,
+    }
 }
 
 /// CM-10, RFC 9420 §12.4: whether a commit of `list` must carry a path (it is empty, or holds
@@ -112,11 +122,14 @@ impl<'a> Transition<'a> {
         ListCheck::check_list(committer, base.tree, list)?;
         check_unchecked(scope, list)?;
         let mut diff = base.tree.diff();
-        let applied = apply_proposals(&mut diff, list)?;
+        #[allow(unused_mut)]
+        let mut applied = apply_proposals(&mut diff, list)?;
         check_credential_types(base.tree, &diff, &applied)?;
         if let Some(extensions) = &applied.extensions {
             new_extensions_supported(members(&diff), extensions)?;
         }
+        #[cfg(feature = "extensions")]
+        apply_app_data(&base, scope, &diff, list, &mut applied)?;
         let extensions = applied
             .extensions
             .clone()
@@ -397,10 +410,54 @@ pub(crate) fn apply_proposals(
                 applied.external_init = Some(init.kem_output.0.clone());
             }
             Proposal::ReInit(reinit) => applied.reinit = Some(reinit.clone()),
+            #[cfg(feature = "extensions")]
+            Proposal::AppEphemeral(ephemeral) => {
+                applied.app_ephemeral.push(crate::group::ReceivedEphemeral {
+                    sender: r.sender,
+                    ephemeral: ephemeral.clone(),
+                });
+            }
             _ => {}
         }
     }
     Ok(applied)
+}
+
+/// draft-ietf-mls-extensions §AppDataUpdate: applies the AppDataUpdates of `list` to the
+/// extensions the RFC 9420 proposals left (AD-02 to AD-04), then, if they create the
+/// `app_data_dictionary` or change what it requires, checks every member against the new
+/// extensions once (PR-06, XT-01 to XT-03).
+#[cfg(feature = "extensions")]
+fn apply_app_data(
+    base: &Base<'_>,
+    scope: &Scope<'_>,
+    diff: &TreeDiff<'_>,
+    list: &[Resolved],
+    applied: &mut Applied,
+) -> Result<(), GroupError> {
+    use crate::extensions::negotiation::same_requirements;
+    let updates = list.iter().filter_map(|r| match &r.proposal {
+        Proposal::AppDataUpdate(u) => Some(u),
+        _ => None,
+    });
+    let before = applied
+        .extensions
+        .as_ref()
+        .unwrap_or(&base.context.extensions);
+    let Some((after, changed)) =
+        crate::extensions::data_update::apply(scope.components, before, updates)?
+    else {
+        return Ok(());
+    };
+    let dictionary = crate::extensions::APP_DATA_DICTIONARY;
+    let created = before.find(dictionary).is_none();
+    // A GroupContextExtensions of this commit was checked against every member already.
+    if applied.extensions.is_none() && (created || !same_requirements(before, &after)) {
+        new_extensions_supported(members(diff), &after)?;
+    }
+    applied.extensions = Some(after);
+    applied.app_data_updated = changed;
+    Ok(())
 }
 
 /// LN-04, LN-05, RFC 9420 §7.3: every added leaf, and every updated leaf whose credential

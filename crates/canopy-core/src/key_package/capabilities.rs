@@ -59,6 +59,10 @@ pub(crate) fn allowed_in(t: ExtensionType, place: Place) -> bool {
     match t {
         ExtensionType::APPLICATION_ID => place == Place::LeafNode,
         ExtensionType::LAST_RESORT => place == Place::KeyPackage,
+        #[cfg(feature = "extensions")]
+        crate::extensions::SUPPORTED_WIRE_FORMATS => place == Place::LeafNode,
+        #[cfg(feature = "extensions")]
+        crate::extensions::REQUIRED_WIRE_FORMATS => false,
         t if is_default_extension(t) => false,
         _ => true,
     }
@@ -72,20 +76,41 @@ pub fn default_capabilities(suite: CipherSuite) -> Capabilities {
     Capabilities {
         versions: VarVec(vec![ProtocolVersion::MLS10]),
         cipher_suites: vec![suite],
-        extensions: VarVec::default(),
+        extensions: default_extensions(),
         proposals: default_proposals(),
         credentials: VarVec(vec![CredentialType::BASIC]),
     }
 }
 
-/// The non-default proposal types Canopy supports: none for RFC 9420; SelfRemove under both
-/// its code points with the `extensions` feature.
+/// The non-default extension types Canopy supports: none for RFC 9420; with the
+/// `extensions` feature, `app_data_dictionary` (whose `app_components` and `safe_aad`
+/// components it understands), `supported_wire_formats` and `required_wire_formats`.
+fn default_extensions() -> VarVec<ExtensionType> {
+    #[cfg(feature = "extensions")]
+    {
+        VarVec(vec![
+            crate::extensions::APP_DATA_DICTIONARY,
+            crate::extensions::SUPPORTED_WIRE_FORMATS,
+            crate::extensions::REQUIRED_WIRE_FORMATS,
+        ])
+    }
+    #[cfg(not(feature = "extensions"))]
+    {
+        VarVec::default()
+    }
+}
+
+/// The non-default proposal types Canopy supports: none for RFC 9420; with the
+/// `extensions` feature, SelfRemove under both its code points, AppDataUpdate and
+/// AppEphemeral.
 fn default_proposals() -> VarVec<ProposalType> {
     #[cfg(feature = "extensions")]
     {
         VarVec(vec![
             ProposalType::SELF_REMOVE,
             ProposalType::SELF_REMOVE_F003,
+            ProposalType::APP_DATA_UPDATE,
+            ProposalType::APP_EPHEMERAL,
         ])
     }
     #[cfg(not(feature = "extensions"))]

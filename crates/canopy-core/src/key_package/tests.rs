@@ -299,15 +299,32 @@ fn default_capabilities_are_the_minimum_without_grease() {
     assert_eq!(caps.versions.as_slice(), &[ProtocolVersion::MLS10]);
     assert_eq!(caps.cipher_suites, vec![SUITE]);
     assert_eq!(caps.credentials.as_slice(), &[CredentialType::BASIC]);
+    #[cfg(not(feature = "extensions"))]
     assert!(caps.extensions.as_slice().is_empty());
     #[cfg(not(feature = "extensions"))]
     assert!(caps.proposals.as_slice().is_empty());
-    // With the extensions draft: SelfRemove, under both of its code points.
+    // With the extensions draft: SelfRemove under both of its code points, AppDataUpdate,
+    // AppEphemeral, and the draft's three extensions.
     #[cfg(feature = "extensions")]
-    assert_eq!(
-        caps.proposals.as_slice(),
-        &[ProposalType::SELF_REMOVE, ProposalType::SELF_REMOVE_F003]
-    );
+    {
+        assert_eq!(
+            caps.proposals.as_slice(),
+            &[
+                ProposalType::SELF_REMOVE,
+                ProposalType::SELF_REMOVE_F003,
+                ProposalType::APP_DATA_UPDATE,
+                ProposalType::APP_EPHEMERAL
+            ]
+        );
+        assert_eq!(
+            caps.extensions.as_slice(),
+            &[
+                crate::extensions::APP_DATA_DICTIONARY,
+                crate::extensions::SUPPORTED_WIRE_FORMATS,
+                crate::extensions::REQUIRED_WIRE_FORMATS
+            ]
+        );
+    }
     assert!(is_default_extension(ExtensionType::EXTERNAL_SENDERS));
     assert!(!is_default_extension(ExtensionType::LAST_RESORT));
     assert!(is_default_proposal(ProposalType::GROUP_CONTEXT_EXTENSIONS));
@@ -479,8 +496,10 @@ fn default_key_package_greases_only_the_capability_lists_and_lists_every_extensi
                 "{suite:?}: {t:?}"
             );
         }
-        // Listed: 0x1234, 0x2345, last_resort and the one GREASE value; nothing else.
-        assert_eq!(caps.extensions.as_slice().len(), 4);
+        // Listed: 0x1234, 0x2345, last_resort and the one GREASE value; nothing else (but
+        // the draft's three with the extensions feature).
+        let draft = if cfg!(feature = "extensions") { 3 } else { 0 };
+        assert_eq!(caps.extensions.as_slice().len(), 4 + draft);
         c.validate(kp).unwrap();
     }
 }

@@ -492,6 +492,10 @@ impl PublicGroup {
             has_path: commit.path.is_some(),
             self_removed: false,
             new_epoch: context.epoch,
+            #[cfg(feature = "extensions")]
+            app_ephemeral: applied.app_ephemeral.clone(),
+            #[cfg(feature = "extensions")]
+            app_data_updated: applied.app_data_updated,
         };
         Ok(PublicStaged {
             context,
@@ -667,6 +671,8 @@ impl PublicGroup {
                 max_total: self.max_leaf_lifetime,
             },
             validator: env.credentials,
+            #[cfg(feature = "extensions")]
+            components: env.components,
             successor_psk: None,
         }
     }

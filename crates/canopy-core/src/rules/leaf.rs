@@ -68,6 +68,8 @@ pub(crate) fn check_leaf(
             .map_err(|_| Violation::new(Rule::LeafRequiredCapabilities))?;
         required_capabilities(leaf, required.as_ref())?;
         group_extensions(leaf, extensions)?;
+        #[cfg(feature = "extensions")]
+        crate::extensions::negotiation::check_leaf(leaf, extensions)?;
     }
     self::lifetime(leaf, lifetime)?;
     if let LeafNodeRole::Update { replaced, .. } = role {

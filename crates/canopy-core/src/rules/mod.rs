@@ -290,6 +290,32 @@ rules! {
     SelfRemoveCommitter = "SR-06", "ext §SelfRemove", "the committer does not commit its own SelfRemove";
     /// One SelfRemove per member and epoch.
     SelfRemoveOnce = "SR-07", "ext §SelfRemove", "a member sends at most one SelfRemove proposal per epoch";
+
+    // ----- draft-ietf-mls-extensions §AppDataUpdate, §AppEphemeral (feature `extensions`) -----
+    /// A known component.
+    AppDataUpdateComponent = "AD-01", "ext §AppDataUpdate", "an AppDataUpdate names a component the application knows";
+    /// Removing present data.
+    AppDataUpdateRemoveAbsent = "AD-02", "ext §AppDataUpdate", "an AppDataUpdate remove names a component with data in the GroupContext";
+    /// One remove, or only updates.
+    AppDataUpdateList = "AD-03", "ext §AppDataUpdate", "per component, a commit holds a single remove or only updates";
+    /// The component's logic.
+    AppDataUpdateRefused = "AD-04", "ext §AppDataUpdate", "the component's logic accepts the updates of a commit and yields its new data";
+    /// GroupContextExtensions leaves app data alone.
+    AppDataUpdateExtensions = "AD-05", "ext §AppDataUpdate", "with AppDataUpdate required, a GroupContextExtensions proposal leaves app_data_dictionary as it was";
+    /// Supported by every member.
+    AppProposalCapable = "AD-06", "ext §AppDataUpdate, §AppEphemeral", "every member lists the AppDataUpdate or AppEphemeral proposal type it receives";
+    /// A known component.
+    AppEphemeralComponent = "AE-01", "ext §AppEphemeral", "an AppEphemeral names a component the application knows";
+    /// Valid data.
+    AppEphemeralRefused = "AE-02", "ext §AppEphemeral", "the component's logic accepts the AppEphemeral data (an AppAck for app_ack)";
+
+    // ----- draft-ietf-mls-extensions §Negotiating Extensions and Components (feature `extensions`) -----
+    /// Required wire formats.
+    LeafWireFormats = "XT-01", "ext §Negotiating Extensions and Components", "a member's leaf lists every wire format of the group's required_wire_formats in supported_wire_formats";
+    /// Required components.
+    LeafComponents = "XT-02", "ext §Negotiating Extensions and Components", "a member's leaf lists every component of the group's app_components and safe_aad";
+    /// Required media types.
+    LeafMediaTypes = "XT-03", "ext §Content Advertisement", "a member's leaf lists every media type of the group's content_media_types";
 }
 
 impl core::fmt::Display for Rule {

@@ -50,6 +50,9 @@ pub(crate) struct Scope<'a> {
     /// RFC 9420 §11.2, §11.3: the `reinit` or `branch` PSK the first commit of a successor
     /// group injects, the only one such a proposal may name.
     pub(crate) successor_psk: Option<&'a PreSharedKeyId>,
+    /// The application's components (draft-ietf-mls-extensions).
+    #[cfg(feature = "extensions")]
+    pub(crate) components: &'a dyn crate::extensions::AppComponents,
 }
 
 /// RFC 9420 §12.1: checks one proposal from `sender`, with `extensions` as the GroupContext
@@ -121,7 +124,31 @@ pub(crate) fn check_proposal_with(
         Proposal::ExternalInit(_) => Ok(()),
         Proposal::GroupContextExtensions(gce) => {
             external_senders(scope.validator, &gce.extensions, scope.lifetime.now)?;
+            #[cfg(feature = "extensions")]
+            app_data_left_alone(scope.context, &gce.extensions)?;
             new_extensions_supported(members(scope.tree), &gce.extensions)
+        }
+        #[cfg(feature = "extensions")]
+        Proposal::AppDataUpdate(update) => ensure(
+            crate::extensions::registry::knows_data(scope.components, update.component_id),
+            Rule::AppDataUpdateComponent,
+        )
+        .map_err(|v| v.with(Detail::Reason(format!("component {}", update.component_id)))),
+        #[cfg(feature = "extensions")]
+        Proposal::AppEphemeral(ephemeral) => {
+            let component = ephemeral.component_id;
+            ensure(
+                crate::extensions::registry::knows_ephemeral(scope.components, component),
+                Rule::AppEphemeralComponent,
+            )
+            .map_err(|v| v.with(Detail::Reason(format!("component {component}"))))?;
+            crate::extensions::registry::check_ephemeral(
+                scope.components,
+                component,
+                sender,
+                ephemeral.data.as_slice(),
+            )
+            .map_err(|r| Violation::new(Rule::AppEphemeralRefused).with(r.into_detail()))
         }
         #[cfg(feature = "extensions")]
         Proposal::SelfRemove(_) => {
@@ -136,6 +163,63 @@ pub(crate) fn check_proposal_with(
             )
             .map_err(|v| v.at(At::Leaf(*l)))
         }
+    }
+}
+
+/// AD-05, draft-ietf-mls-extensions §AppDataUpdate: when the group requires AppDataUpdate,
+/// a GroupContextExtensions proposal leaves the `app_data_dictionary` extension as it was
+/// (present with the same data, or absent).
+#[cfg(feature = "extensions")]
+fn app_data_left_alone(context: &GroupContext, new: &Extensions) -> Result<(), Violation> {
+    let required = context
+        .extensions
+        .typed::<RequiredCapabilities>()
+        .ok()
+        .flatten()
+        .is_some_and(|r| {
+            r.proposal_types
+                .as_slice()
+                .contains(&ProposalType::APP_DATA_UPDATE)
+        });
+    let dictionary = crate::extensions::APP_DATA_DICTIONARY;
+    ensure(
+        !required || context.extensions.find(dictionary) == new.find(dictionary),
+        Rule::AppDataUpdateExtensions,
+    )
+}
+
+/// AD-06, draft-ietf-mls-extensions §Negotiating Extensions and Components: every member
+/// lists `code`. O(1) when the group's `required_capabilities` lists it (every member then
+/// does), else O(n), once per proposal received and once per proposal type of a commit.
+#[cfg(feature = "extensions")]
+pub(crate) fn app_proposal_capable<T: TreeRead + ?Sized>(
+    context: &GroupContext,
+    tree: &T,
+    code: ProposalType,
+) -> Result<(), Violation> {
+    let required = context
+        .extensions
+        .typed::<RequiredCapabilities>()
+        .ok()
+        .flatten()
+        .is_some_and(|r| r.proposal_types.as_slice().contains(&code));
+    if required {
+        return Ok(());
+    }
+    app_members_capable(tree, code)
+}
+
+/// AD-06 by scanning the members: O(n).
+#[cfg(feature = "extensions")]
+fn app_members_capable<T: TreeRead + ?Sized>(
+    tree: &T,
+    code: ProposalType,
+) -> Result<(), Violation> {
+    match members(tree).find(|(_, leaf)| !leaf.capabilities.proposals.as_slice().contains(&code)) {
+        Some((l, _)) => Err(Violation::new(Rule::AppProposalCapable)
+            .at(At::Leaf(l))
+            .with(Detail::Proposal(code))),
+        None => Ok(()),
     }
 }
 
@@ -255,7 +339,13 @@ pub(crate) fn new_extensions_supported<'l>(
         .flat_map(|r| r.proposal_types.as_slice().iter().copied())
         .filter(|&p| !is_default_proposal(p))
         .collect();
+    #[cfg(feature = "extensions")]
+    let requirements = crate::extensions::negotiation::Requirements::of(extensions)?;
     for (index, leaf) in members {
+        #[cfg(feature = "extensions")]
+        requirements
+            .check(leaf)
+            .map_err(|v| v.at(At::Leaf(index)))?;
         let caps = &leaf.capabilities;
         let broken = |d| {
             Violation::new(Rule::ProposalGroupExtensions)
@@ -303,6 +393,12 @@ pub(crate) struct ListCheck<'a> {
     /// The SelfRemove code points SR-04 was checked for in this list (at most the two).
     #[cfg(feature = "extensions")]
     self_remove_capable: Vec<ProposalType>,
+    /// The AppDataUpdate and AppEphemeral types AD-06 was checked for in this list.
+    #[cfg(feature = "extensions")]
+    app_capable: Vec<ProposalType>,
+    /// AD-03: per component, whether the list removes its data (`true`) or updates it.
+    #[cfg(feature = "extensions")]
+    app_data_ops: std::collections::BTreeMap<u16, bool>,
 }
 
 impl<'a> ListCheck<'a> {
@@ -321,6 +417,10 @@ impl<'a> ListCheck<'a> {
             len: 0,
             #[cfg(feature = "extensions")]
             self_remove_capable: Vec::new(),
+            #[cfg(feature = "extensions")]
+            app_capable: Vec::new(),
+            #[cfg(feature = "extensions")]
+            app_data_ops: std::collections::BTreeMap::new(),
         }
     }
 
@@ -423,7 +523,33 @@ impl<'a> ListCheck<'a> {
             Proposal::ExternalInit(_) => Err(Violation::new(Rule::CommitExternalInit)),
             #[cfg(feature = "extensions")]
             Proposal::SelfRemove(s) => self.self_remove(me, r, s.code),
+            #[cfg(feature = "extensions")]
+            Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_) => self.app_proposal(r),
         }
+    }
+
+    /// AD-06 once per proposal type of the list, AD-03 for an AppDataUpdate.
+    #[cfg(feature = "extensions")]
+    fn app_proposal(&mut self, r: &Resolved) -> Result<(), Violation> {
+        let code = r.proposal.proposal_type();
+        if let Proposal::AppDataUpdate(update) = &r.proposal {
+            let remove = matches!(update.op, crate::wire::AppDataOp::Remove);
+            if let Some(&seen) = self.app_data_ops.get(&update.component_id)
+                && (seen || remove)
+            {
+                return Err(Violation::new(Rule::AppDataUpdateList)
+                    .with(Detail::Reason(format!("component {}", update.component_id))));
+            }
+        }
+        if !self.app_capable.contains(&code) {
+            app_members_capable(self.tree, code)?;
+            self.app_capable.push(code);
+        }
+        if let Proposal::AppDataUpdate(update) = &r.proposal {
+            let remove = matches!(update.op, crate::wire::AppDataOp::Remove);
+            self.app_data_ops.insert(update.component_id, remove);
+        }
+        Ok(())
     }
 
     /// SR-02 to SR-06 for one SelfRemove of a member's commit; the O(n) capability check
@@ -492,6 +618,10 @@ impl<'a> ListCheck<'a> {
                 Ok(())
             }
             Proposal::PreSharedKey(psk) => self.psk(&psk.psk),
+            // draft-ietf-mls-extensions: AppDataUpdate and AppEphemeral may be in an
+            // external commit.
+            #[cfg(feature = "extensions")]
+            Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_) => self.app_proposal(r),
             _ => Err(extra),
         }
     }

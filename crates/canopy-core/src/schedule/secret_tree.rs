@@ -222,6 +222,12 @@ pub struct PendingDecryption {
 }
 
 impl PendingDecryption {
+    /// The sender's leaf and the generation of the message.
+    #[cfg(feature = "extensions")]
+    pub(crate) fn position(&self) -> (u32, u32) {
+        (self.leaf, self.generation)
+    }
+
     /// The key and nonce to open the message with.
     pub fn key(&self) -> &KeyAndNonce {
         &self.key

@@ -84,6 +84,19 @@ impl Extensions {
             .transpose()
     }
 
+    /// Replaces the extension of `extension`'s type in place, or appends it.
+    #[cfg(feature = "extensions")]
+    pub(crate) fn set(&mut self, extension: Extension) {
+        match self
+            .0
+            .iter_mut()
+            .find(|e| e.extension_type == extension.extension_type)
+        {
+            Some(slot) => *slot = extension,
+            None => self.0.push(extension),
+        }
+    }
+
     /// RFC 9420 §13.4: the extensions, in wire order.
     pub fn into_vec(self) -> Vec<Extension> {
         self.0

@@ -54,6 +54,8 @@
 mod commit;
 mod credential;
 mod extensions;
+#[cfg(feature = "extensions")]
+pub(crate) use extensions::extension_view;
 mod framing;
 mod group_context;
 mod group_info;
@@ -94,6 +96,8 @@ pub use proposals::{
     Add, ExternalInit, GroupContextExtensions, PreSharedKey, PreSharedKeyId, Proposal,
     ProposalOrRef, Psk, PskType, ReInit, Remove, ResumptionPskUsage, Update,
 };
+#[cfg(feature = "extensions")]
+pub use proposals::{AppDataOp, AppDataUpdate, AppEphemeral};
 pub use tree::{
     HpkeCiphertext, HpkeCiphertexts, Node, NodeType, ParentNode, RatchetTree, UpdatePath,
     UpdatePathNode,

@@ -168,6 +168,10 @@ impl ProposalType {
     pub const SELF_REMOVE: Self = Self(0x000a);
     /// The private-use value RCS (GSMA UP 3.0) and mls-rs use for SelfRemove (0xF003).
     pub const SELF_REMOVE_F003: Self = Self(0xF003);
+    /// `app_data_update` (0x0008), draft-ietf-mls-extensions §AppDataUpdate (suggested).
+    pub const APP_DATA_UPDATE: Self = Self(0x0008);
+    /// `app_ephemeral` (0x0009), draft-ietf-mls-extensions §AppEphemeral (suggested).
+    pub const APP_EPHEMERAL: Self = Self(0x0009);
 }
 
 open_code!(

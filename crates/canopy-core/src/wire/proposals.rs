@@ -201,6 +201,85 @@ pub struct SelfRemove {
     pub code: ProposalType,
 }
 
+/// draft-ietf-mls-extensions §AppDataUpdate `AppDataUpdateOperation` and the body it
+/// selects.
+#[cfg(feature = "extensions")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum AppDataOp {
+    /// `update(1)`: `opaque update<V>`, interpreted by the component's application logic.
+    Update(VarBytes),
+    /// `remove(2)`: the component's entry is removed.
+    Remove,
+}
+
+/// draft-ietf-mls-extensions §AppDataUpdate: a change to one component's entry of the
+/// GroupContext's `app_data_dictionary`.
+#[cfg(feature = "extensions")]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct AppDataUpdate {
+    /// `ComponentID component_id`.
+    pub component_id: u16,
+    /// `AppDataUpdateOperation op` and its body.
+    pub op: AppDataOp,
+}
+
+#[cfg(feature = "extensions")]
+impl Size for AppDataUpdate {
+    fn tls_serialized_len(&self) -> usize {
+        let body = match &self.op {
+            AppDataOp::Update(update) => update.tls_serialized_len(),
+            AppDataOp::Remove => 0,
+        };
+        body.saturating_add(3)
+    }
+}
+
+#[cfg(feature = "extensions")]
+impl Serialize for AppDataUpdate {
+    fn tls_serialize<W: Write>(&self, writer: &mut W) -> Result<usize, tls_codec::Error> {
+        let mut written = self.component_id.tls_serialize(writer)?;
+        match &self.op {
+            AppDataOp::Update(update) => {
+                written = written.saturating_add(1u8.tls_serialize(writer)?);
+                written = written.saturating_add(update.tls_serialize(writer)?);
+            }
+            AppDataOp::Remove => written = written.saturating_add(2u8.tls_serialize(writer)?),
+        }
+        Ok(written)
+    }
+}
+
+#[cfg(feature = "extensions")]
+impl DeserializeBytes for AppDataUpdate {
+    fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
+        let (component_id, rest) = u16::tls_deserialize_bytes(bytes)?;
+        let (op, rest) = u8::tls_deserialize_bytes(rest)?;
+        let (op, rest) = match op {
+            1 => body(rest, AppDataOp::Update)?,
+            2 => (AppDataOp::Remove, rest),
+            value => {
+                return Err(CodecError::InvalidCode {
+                    kind: CodeKind::AppDataUpdateOperation,
+                    value: value.into(),
+                }
+                .into_tls_decoding());
+            }
+        };
+        Ok((Self { component_id, op }, rest))
+    }
+}
+
+/// draft-ietf-mls-extensions §AppEphemeral: application data for one component, bound to
+/// the commit that carries it.
+#[cfg(feature = "extensions")]
+#[derive(Clone, Debug, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
+pub struct AppEphemeral {
+    /// `ComponentID component_id`.
+    pub component_id: u16,
+    /// `opaque data<V>`.
+    pub data: VarBytes,
+}
+
 /// RFC 9420 §12.1 `Proposal`: a `ProposalType` and the body it selects.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -222,6 +301,12 @@ pub enum Proposal {
     /// `self_remove` (draft-ietf-mls-extensions): the sender leaves the group.
     #[cfg(feature = "extensions")]
     SelfRemove(SelfRemove),
+    /// `app_data_update` (draft-ietf-mls-extensions, 0x0008).
+    #[cfg(feature = "extensions")]
+    AppDataUpdate(AppDataUpdate),
+    /// `app_ephemeral` (draft-ietf-mls-extensions, 0x0009).
+    #[cfg(feature = "extensions")]
+    AppEphemeral(AppEphemeral),
 }
 
 impl Proposal {
@@ -237,6 +322,10 @@ impl Proposal {
             Self::GroupContextExtensions(_) => ProposalType::GROUP_CONTEXT_EXTENSIONS,
             #[cfg(feature = "extensions")]
             Self::SelfRemove(s) => s.code,
+            #[cfg(feature = "extensions")]
+            Self::AppDataUpdate(_) => ProposalType::APP_DATA_UPDATE,
+            #[cfg(feature = "extensions")]
+            Self::AppEphemeral(_) => ProposalType::APP_EPHEMERAL,
         }
     }
 }
@@ -253,6 +342,10 @@ impl Size for Proposal {
             Self::GroupContextExtensions(p) => p.tls_serialized_len(),
             #[cfg(feature = "extensions")]
             Self::SelfRemove(_) => 0,
+            #[cfg(feature = "extensions")]
+            Self::AppDataUpdate(p) => p.tls_serialized_len(),
+            #[cfg(feature = "extensions")]
+            Self::AppEphemeral(p) => p.tls_serialized_len(),
         };
         body.saturating_add(2)
     }
@@ -271,6 +364,10 @@ impl Serialize for Proposal {
             Self::GroupContextExtensions(p) => p.tls_serialize(writer)?,
             #[cfg(feature = "extensions")]
             Self::SelfRemove(_) => 0,
+            #[cfg(feature = "extensions")]
+            Self::AppDataUpdate(p) => p.tls_serialize(writer)?,
+            #[cfg(feature = "extensions")]
+            Self::AppEphemeral(p) => p.tls_serialize(writer)?,
         };
         Ok(head.saturating_add(body))
     }
@@ -306,6 +403,10 @@ impl DeserializeBytes for Proposal {
             code @ (ProposalType::SELF_REMOVE | ProposalType::SELF_REMOVE_F003) => {
                 Ok((Self::SelfRemove(SelfRemove { code }), rest))
             }
+            #[cfg(feature = "extensions")]
+            ProposalType::APP_DATA_UPDATE => body(rest, Self::AppDataUpdate),
+            #[cfg(feature = "extensions")]
+            ProposalType::APP_EPHEMERAL => body(rest, Self::AppEphemeral),
             ProposalType(value) => Err(CodecError::InvalidCode {
                 kind: CodeKind::ProposalType,
                 value,

@@ -12,6 +12,8 @@ use std::path::{Path, PathBuf};
 use super::*;
 use crate::wire::ExtensionType;
 
+#[cfg(feature = "extensions")]
+mod app_data;
 mod commit;
 mod defects;
 mod framing;
@@ -28,7 +30,12 @@ fn rule_ids_are_unique_well_formed_and_round_trip() {
         let id = rule.id();
         assert!(seen.insert(id), "duplicate id {id}");
         let (prefix, number) = id.split_once('-').expect("PREFIX-NN");
-        assert!(["FR", "LN", "KP", "TR", "PR", "CM", "EX", "WE", "AP", "SR"].contains(&prefix));
+        assert!(
+            [
+                "FR", "LN", "KP", "TR", "PR", "CM", "EX", "WE", "AP", "SR", "AD", "AE", "XT"
+            ]
+            .contains(&prefix)
+        );
         assert_eq!(number.len(), 2, "{id}");
         assert!(number.chars().all(|c| c.is_ascii_digit()), "{id}");
         assert_eq!(Rule::from_id(id), Some(rule));

@@ -175,7 +175,7 @@ fn reserved_and_unknown_psk_types_and_usages_are_rejected() {
 #[test]
 fn unknown_proposal_types_are_rejected() {
     let remove = [0x00, 0x03, 0, 0, 0, 1];
-    for value in [0u16, 8, 0x0A0A, 0xF000, u16::MAX] {
+    for value in [0u16, 0x000b, 0x0A0A, 0xF000, u16::MAX] {
         let mut bad = remove;
         bad[..2].copy_from_slice(&value.to_be_bytes());
         assert_eq!(
@@ -198,8 +198,8 @@ fn unknown_proposal_types_are_rejected() {
     let at = 4 + 17 + 8 + 5 + 4 + 1;
     assert_eq!(&message[at..at + 2], [0, 3]);
     assert_eq!(
-        MlsMessage::from_bytes(&patched(&message, at + 1, 0x09)),
-        Err(invalid(CodeKind::ProposalType, 9))
+        MlsMessage::from_bytes(&patched(&message, at + 1, 0x0b)),
+        Err(invalid(CodeKind::ProposalType, 0x0b))
     );
 }
 

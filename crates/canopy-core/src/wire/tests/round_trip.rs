@@ -216,9 +216,59 @@ fn every_proposal_type_round_trips_with_and_without_its_type() {
             }
             #[cfg(feature = "extensions")]
             Proposal::SelfRemove(_) => body.is_empty(),
+            #[cfg(feature = "extensions")]
+            Proposal::AppDataUpdate(_) | Proposal::AppEphemeral(_) => true,
         };
         assert!(same, "{proposal:?}");
         assert_eq!(Proposal::from_bytes(&encoded).unwrap(), proposal);
+    }
+}
+
+/// draft-ietf-mls-extensions §AppDataUpdate, §AppEphemeral: the bodies' layout, both
+/// operations, and an `invalid(0)` or unknown operation refused.
+#[cfg(feature = "extensions")]
+#[test]
+fn app_data_update_and_app_ephemeral_round_trip_and_refuse_unknown_operations() {
+    use crate::wire::{AppDataOp, AppDataUpdate, AppEphemeral};
+    let cases = [
+        (
+            Proposal::AppDataUpdate(AppDataUpdate {
+                component_id: 0x8001,
+                op: AppDataOp::Update(VarBytes(b"hi".to_vec())),
+            }),
+            vec![0x00, 0x08, 0x80, 0x01, 0x01, 0x02, b'h', b'i'],
+        ),
+        (
+            Proposal::AppDataUpdate(AppDataUpdate {
+                component_id: 7,
+                op: AppDataOp::Remove,
+            }),
+            vec![0x00, 0x08, 0x00, 0x07, 0x02],
+        ),
+        (
+            Proposal::AppEphemeral(AppEphemeral {
+                component_id: 5,
+                data: VarBytes(vec![9]),
+            }),
+            vec![0x00, 0x09, 0x00, 0x05, 0x01, 9],
+        ),
+    ];
+    for (proposal, bytes) in cases {
+        assert_eq!(proposal.to_bytes().unwrap(), bytes);
+        assert_eq!(Proposal::from_bytes(&bytes).unwrap(), proposal);
+    }
+    for op in [0u8, 3] {
+        let err = Proposal::from_bytes(&[0x00, 0x08, 0x00, 0x07, op]).unwrap_err();
+        assert!(
+            matches!(
+                err,
+                CodecError::InvalidCode {
+                    kind: crate::codec::CodeKind::AppDataUpdateOperation,
+                    ..
+                }
+            ),
+            "{err:?}"
+        );
     }
 }
 

@@ -1,0 +1,97 @@
+//! A group's application components (draft-ietf-mls-extensions §Updating Application Data in
+//! the GroupContext, §Attaching Application Data to a Commit, §AppAck): the components'
+//! data in the GroupContext, the proposals that change it or ride on a commit, and the
+//! acknowledgement of the messages received this epoch.
+
+use super::{Env, Group, GroupError};
+use crate::codec::VarBytes;
+use crate::extensions::{APP_ACK, AppAck, AppDataDictionary, ComponentId};
+use crate::wire::{AppDataOp, AppDataUpdate, AppEphemeral, Proposal};
+
+impl Group {
+    /// The GroupContext's `app_data_dictionary` (empty if the group has none).
+    ///
+    /// # Errors
+    /// [`GroupError::Codec`] if the extension does not decode (it was checked when it
+    /// entered the GroupContext, so only a corrupted state gets here).
+    pub fn app_data(&self) -> Result<AppDataDictionary, GroupError> {
+        Ok(self
+            .context()
+            .extensions
+            .typed::<AppDataDictionary>()?
+            .unwrap_or_default())
+    }
+
+    /// Sends an AppDataUpdate proposal setting `component`'s data through `update`, for its
+    /// logic to apply when the proposal is committed.
+    ///
+    /// # Errors
+    /// As [`Group::propose`]: AD-01 for a component the application does not know, AD-06 if
+    /// a member does not support AppDataUpdate.
+    pub fn propose_app_data_update(
+        &mut self,
+        env: &Env<'_>,
+        component: ComponentId,
+        update: Vec<u8>,
+    ) -> Result<Vec<u8>, GroupError> {
+        self.propose(
+            env,
+            Proposal::AppDataUpdate(AppDataUpdate {
+                component_id: component,
+                op: AppDataOp::Update(VarBytes(update)),
+            }),
+        )
+    }
+
+    /// Sends an AppDataUpdate proposal removing `component`'s data.
+    ///
+    /// # Errors
+    /// As [`Group::propose_app_data_update`].
+    pub fn propose_app_data_remove(
+        &mut self,
+        env: &Env<'_>,
+        component: ComponentId,
+    ) -> Result<Vec<u8>, GroupError> {
+        self.propose(
+            env,
+            Proposal::AppDataUpdate(AppDataUpdate {
+                component_id: component,
+                op: AppDataOp::Remove,
+            }),
+        )
+    }
+
+    /// Sends an AppEphemeral proposal with `data` for `component`.
+    ///
+    /// # Errors
+    /// As [`Group::propose`]: AE-01, AE-02, AD-06.
+    pub fn propose_app_ephemeral(
+        &mut self,
+        env: &Env<'_>,
+        component: ComponentId,
+        data: Vec<u8>,
+    ) -> Result<Vec<u8>, GroupError> {
+        self.propose(
+            env,
+            Proposal::AppEphemeral(AppEphemeral {
+                component_id: component,
+                data: VarBytes(data),
+            }),
+        )
+    }
+
+    /// The AppAck of the application messages this member received in the current epoch
+    /// (by sender leaf and generation; its own are not included).
+    pub fn app_ack(&self) -> AppAck {
+        self.acks.to_ack()
+    }
+
+    /// Sends [`Self::app_ack`] as an AppEphemeral proposal of the `app_ack` component.
+    ///
+    /// # Errors
+    /// As [`Group::propose_app_ephemeral`].
+    pub fn propose_app_ack(&mut self, env: &Env<'_>) -> Result<Vec<u8>, GroupError> {
+        let ack = self.app_ack().to_bytes()?;
+        self.propose_app_ephemeral(env, APP_ACK, ack)
+    }
+}
