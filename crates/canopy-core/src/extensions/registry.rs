@@ -7,6 +7,8 @@
 //! `safe_aad` or `content_media_types` replaces the entry with its (last) update, which must
 //! decode as the component's type, and an AppEphemeral of `app_ack` must be an `AppAck`.
 
+use canopy_crypto::Secret;
+
 use super::ComponentId;
 use super::app_ack::AppAck;
 use super::media_types::MediaTypeList;
@@ -53,6 +55,14 @@ pub trait AppComponents: Send + Sync {
             .last()
             .map(|u| u.to_vec())
             .ok_or_else(|| PolicyRefusal::new("no update"))
+    }
+
+    /// The value of `component`'s PSK `psk_id` (draft-ietf-mls-extensions §Pre-Shared Keys:
+    /// `PSKType` `application`), or `None` if the application does not hold it (the commit
+    /// or Welcome that needs it then fails with `MissingPsk`). The default holds none.
+    fn psk(&self, component: ComponentId, psk_id: &[u8]) -> Option<Secret> {
+        let _ = (component, psk_id);
+        None
     }
 }
 

@@ -264,6 +264,7 @@ impl Group {
             .as_ref()
             .map_or_else(|| Secret::zero(nh), |p| p.commit_secret().clone());
         let (context, epoch, joiner) = self.next_epoch(
+            env,
             ops,
             Transcript::of(&signed),
             provisional,

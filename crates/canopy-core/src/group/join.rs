@@ -110,7 +110,7 @@ impl Group {
             .psks
             .as_slice()
             .iter()
-            .map(|id| lookup_psk(id, psks.external, psks.resumption, None))
+            .map(|id| lookup_psk(env, id, psks.external, psks.resumption, None))
             .collect::<Result<Vec<_>, _>>()?;
         let (group_info, joiner) = open_group_info(ops, welcome, &secrets, &psk_values)?;
         let context = group_info.group_context.clone();

@@ -581,14 +581,20 @@ impl Group {
 
     /// The value of a PSK for this group: external from the store, resumption from this
     /// group's current or retained epochs.
-    fn psk_value(&self, id: &PreSharedKeyId) -> Result<Secret, GroupError> {
+    fn psk_value(&self, env: &Env<'_>, id: &PreSharedKeyId) -> Result<Secret, GroupError> {
         let own = self.resumption_psks();
         if let Some((successor, value)) = &self.successor_psk
             && successor == id
         {
             return Ok(value.clone());
         }
-        lookup_psk(id, &self.psks, &own, Some(ResumptionPskUsage::Application))
+        lookup_psk(
+            env,
+            id,
+            &self.psks,
+            &own,
+            Some(ResumptionPskUsage::Application),
+        )
     }
 
     /// RFC 9420 §8.6: `(group_id, epoch, resumption_psk)` of the current and the retained
@@ -616,13 +622,17 @@ impl Group {
     }
 }
 
-/// RFC 9420 §8.4: the value of the PSK `id`. A resumption PSK must have `usage` when given.
+/// RFC 9420 §8.4: the value of the PSK `id`. A resumption PSK must have `usage` when given;
+/// an application PSK (draft-ietf-mls-extensions) comes from the application's components.
 fn lookup_psk(
+    env: &Env<'_>,
     id: &PreSharedKeyId,
     external: &BTreeMap<Vec<u8>, Secret>,
     resumption: &[(Vec<u8>, u64, Secret)],
     usage: Option<ResumptionPskUsage>,
 ) -> Result<Secret, GroupError> {
+    #[cfg(not(feature = "extensions"))]
+    let _ = env;
     match &id.psk {
         Psk::External { psk_id } => external
             .get(psk_id.as_slice())
@@ -642,6 +652,14 @@ fn lookup_psk(
                 .map(|(_, _, s)| s.clone())
                 .ok_or(GroupError::MissingPsk)
         }
+        #[cfg(feature = "extensions")]
+        Psk::Application {
+            component_id,
+            psk_id,
+        } => env
+            .components
+            .psk(*component_id, psk_id.as_slice())
+            .ok_or(GroupError::MissingPsk),
     }
 }
 

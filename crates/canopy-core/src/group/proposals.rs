@@ -241,7 +241,7 @@ impl Group {
                 .into());
         }
         if let Proposal::PreSharedKey(psk) = &r.proposal {
-            self.psk_value(&psk.psk)?;
+            self.psk_value(env, &psk.psk)?;
         }
         keys.check(r)?;
         check.push(r)?;

@@ -327,6 +327,7 @@ impl Group {
             confirmed: received.confirmed,
         };
         let (context, epoch, _) = self.next_epoch(
+            env,
             ops,
             transcript,
             provisional,
@@ -353,6 +354,7 @@ impl Group {
     /// PSK secret of `psks`.
     pub(crate) fn next_epoch(
         &self,
+        env: &Env<'_>,
         ops: &dyn SuiteOps,
         content: Transcript<'_>,
         provisional: GroupContext,
@@ -363,7 +365,7 @@ impl Group {
     ) -> Result<(GroupContext, EpochState, JoinerSecrets), GroupError> {
         let values = psks
             .iter()
-            .map(|id| self.psk_value(id))
+            .map(|id| self.psk_value(env, id))
             .collect::<Result<Vec<_>, _>>()?;
         let psk_secret = psk_secret_of(ops, psks, &values)?;
         advance_epoch(

@@ -27,6 +27,10 @@ closed_enum!(
         External = 1,
         /// `resumption(2)`: the `resumption_psk` of an earlier epoch.
         Resumption = 2,
+        /// `application(3)`, draft-ietf-mls-extensions §Pre-Shared Keys: a PSK of an
+        /// application component. A `PreSharedKeyID` of this type decodes only with the
+        /// `extensions` feature.
+        Application = 3,
     }
 );
 
@@ -59,6 +63,16 @@ pub enum Psk {
         /// `uint64 psk_epoch`.
         psk_epoch: u64,
     },
+    /// `application` (draft-ietf-mls-extensions §Pre-Shared Keys): the PSK `psk_id` of the
+    /// component `component_id`, whose value the application's
+    /// [`AppComponents::psk`](crate::extensions::AppComponents::psk) gives.
+    #[cfg(feature = "extensions")]
+    Application {
+        /// `ComponentID component_id`.
+        component_id: u16,
+        /// `opaque psk_id<V>`.
+        psk_id: VarBytes,
+    },
 }
 
 impl Psk {
@@ -67,6 +81,8 @@ impl Psk {
         match self {
             Self::External { .. } => PskType::External,
             Self::Resumption { .. } => PskType::Resumption,
+            #[cfg(feature = "extensions")]
+            Self::Application { .. } => PskType::Application,
         }
     }
 }
@@ -79,6 +95,8 @@ impl Size for Psk {
                 // `usage` (1 byte) and `psk_epoch` (8 bytes) around the group id.
                 psk_group_id.tls_serialized_len().saturating_add(9)
             }
+            #[cfg(feature = "extensions")]
+            Self::Application { psk_id, .. } => psk_id.tls_serialized_len().saturating_add(2),
         };
         body.saturating_add(1)
     }
@@ -97,6 +115,13 @@ impl Serialize for Psk {
                 .tls_serialize(writer)?
                 .saturating_add(psk_group_id.tls_serialize(writer)?)
                 .saturating_add(psk_epoch.tls_serialize(writer)?),
+            #[cfg(feature = "extensions")]
+            Self::Application {
+                component_id,
+                psk_id,
+            } => component_id
+                .tls_serialize(writer)?
+                .saturating_add(psk_id.tls_serialize(writer)?),
         };
         Ok(head.saturating_add(body))
     }
@@ -121,6 +146,24 @@ impl DeserializeBytes for Psk {
                 };
                 Ok((psk, rest))
             }
+            #[cfg(feature = "extensions")]
+            PskType::Application => {
+                let (component_id, rest) = u16::tls_deserialize_bytes(rest)?;
+                let (psk_id, rest) = VarBytes::tls_deserialize_bytes(rest)?;
+                Ok((
+                    Self::Application {
+                        component_id,
+                        psk_id,
+                    },
+                    rest,
+                ))
+            }
+            #[cfg(not(feature = "extensions"))]
+            PskType::Application => Err(CodecError::InvalidCode {
+                kind: CodeKind::PskType,
+                value: PskType::Application.value().into(),
+            }
+            .into_tls_decoding()),
         }
     }
 }

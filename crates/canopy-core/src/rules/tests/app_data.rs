@@ -683,3 +683,64 @@ fn xt_03_a_required_media_type_a_new_member_does_not_list() {
     );
     assert_rule(refused, Rule::LeafMediaTypes);
 }
+
+/// Components holding one application PSK, `CHAT`'s `b"room key"`, with the value `value`.
+struct PskHolder(Vec<u8>);
+
+impl AppComponents for PskHolder {
+    fn knows(&self, component: ComponentId) -> bool {
+        component == CHAT
+    }
+
+    fn psk(&self, component: ComponentId, psk_id: &[u8]) -> Option<canopy_crypto::Secret> {
+        (component == CHAT && psk_id == b"room key")
+            .then(|| canopy_crypto::Secret::from_slice(&self.0))
+    }
+}
+
+#[test]
+fn an_application_psk_enters_the_key_schedule_only_where_the_component_holds_it() {
+    use crate::wire::{PreSharedKeyId, Psk};
+    let h = Harness::default_suite(1014);
+    let holder = PskHolder(b"shared password".to_vec());
+    let env = h.env().with_components(&holder);
+    let (mut alice, mut bob, mut carol) = h.three();
+    let psk = PreSharedKeyId {
+        psk: Psk::Application {
+            component_id: CHAT,
+            psk_id: VarBytes(b"room key".to_vec()),
+        },
+        psk_nonce: VarBytes(vec![7; 32]),
+    };
+    // Its encoding: psktype 3, the component, the id, the nonce.
+    let bytes = crate::codec::encode(&psk).unwrap();
+    assert_eq!(bytes[..3], [3, 0x80, 0x01]);
+    assert_eq!(
+        crate::codec::decode_exact::<PreSharedKeyId>(&bytes).unwrap(),
+        psk
+    );
+    let out = alice
+        .commit(
+            &env,
+            CommitOptions {
+                psks: vec![psk.clone()],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    let _ = alice.merge_pending_commit().unwrap();
+    // Carol's application does not hold it; another value gives another epoch.
+    assert!(matches!(
+        carol.process_message(&h.env(), &out.commit),
+        Err(crate::group::GroupError::MissingPsk)
+    ));
+    let other = PskHolder(b"another password".to_vec());
+    assert!(
+        carol
+            .process_message(&h.env().with_components(&other), &out.commit)
+            .is_err()
+    );
+    let summary = deliver(&env, &mut bob, &out.commit).unwrap();
+    assert_eq!(summary.psks, [psk]);
+    assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
+}

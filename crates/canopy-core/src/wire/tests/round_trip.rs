@@ -485,7 +485,7 @@ fn closed_enums_map_values_both_ways() {
         );
         assert_eq!(
             PskType::from_value(v).map(PskType::value),
-            (1..=2).contains(&v).then_some(v)
+            (1..=3).contains(&v).then_some(v)
         );
         assert_eq!(
             ResumptionPskUsage::from_value(v).map(ResumptionPskUsage::value),
