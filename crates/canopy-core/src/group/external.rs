@@ -101,11 +101,51 @@ impl Group {
                 signer,
                 resync,
                 psks,
+                &[],
+            )
+        })
+    }
+
+    /// [`Group::join_external`] into a self-remove-capable group, including by reference
+    /// the pending SelfRemove proposals `self_removes` (encoded MLSMessages, fetched with
+    /// the GroupInfo), as draft-ietf-mls-extensions §SelfRemove requires of a joiner. Each
+    /// is validated first, except for its membership tag, which a non-member cannot check:
+    /// a PublicMessage (SR-01) of the GroupInfo's group and epoch (FR-01, FR-02) carrying a
+    /// SelfRemove (SR-08) from a member (SR-03, FR-07) whose signature verifies (FR-03), at
+    /// most one per member (SR-07; the same message twice counts once).
+    ///
+    /// # Errors
+    /// As [`Group::join_external`], and the rules above for the SelfRemoves.
+    #[cfg(feature = "extensions")]
+    #[allow(clippy::too_many_arguments)]
+    pub fn join_external_with_self_removes(
+        env: &Env<'_>,
+        config: GroupConfig,
+        group_info: &GroupInfo,
+        ratchet_tree: Option<wire::RatchetTree>,
+        leaf: &LeafNodeParams,
+        signer: Arc<dyn Signer>,
+        resync: Option<LeafIndex>,
+        psks: &[(PreSharedKeyId, Secret)],
+        self_removes: &[&[u8]],
+    ) -> Result<(Self, Vec<u8>), GroupError> {
+        with_limits(config.limits, || {
+            Self::join_external_within_limits(
+                env,
+                config,
+                group_info,
+                ratchet_tree,
+                leaf,
+                signer,
+                resync,
+                psks,
+                self_removes,
             )
         })
     }
 
     /// [`Group::join_external`], under `config`'s limits.
+    #[allow(clippy::too_many_arguments)]
     fn join_external_within_limits(
         env: &Env<'_>,
         config: GroupConfig,
@@ -115,6 +155,7 @@ impl Group {
         signer: Arc<dyn Signer>,
         resync: Option<LeafIndex>,
         psks: &[(PreSharedKeyId, Secret)],
+        self_removes: &[&[u8]],
     ) -> Result<(Self, Vec<u8>), GroupError> {
         let context = &group_info.group_context;
         let suite = context.cipher_suite;
@@ -153,7 +194,8 @@ impl Group {
             psks.iter()
                 .map(|(psk, _)| Proposal::PreSharedKey(PreSharedKey { psk: psk.clone() })),
         );
-        let list: Vec<Resolved> = proposals
+        #[allow(unused_mut)]
+        let mut list: Vec<Resolved> = proposals
             .iter()
             .map(|proposal| Resolved {
                 proposal: proposal.clone(),
@@ -161,6 +203,15 @@ impl Group {
                 by_reference: false,
             })
             .collect();
+        #[allow(unused_mut)]
+        let mut refs: Vec<Option<Vec<u8>>> = vec![None; list.len()];
+        #[cfg(feature = "extensions")]
+        for (reference, resolved) in pending_self_removes(ops, context, &tree, self_removes)? {
+            list.push(resolved);
+            refs.push(Some(reference));
+        }
+        #[cfg(not(feature = "extensions"))]
+        let _ = self_removes;
         let scope = Scope {
             ops,
             context,
@@ -199,9 +250,13 @@ impl Group {
         let (staged, provisional, _) = transition.stage()?;
 
         let commit = Commit {
-            proposals: proposals
+            proposals: list
                 .into_iter()
-                .map(ProposalOrRef::Proposal)
+                .zip(refs)
+                .map(|(r, reference)| match reference {
+                    Some(reference) => ProposalOrRef::Reference(VarBytes(reference)),
+                    None => ProposalOrRef::Proposal(r.proposal),
+                })
                 .collect::<Vec<_>>()
                 .into(),
             path: Some(path),
@@ -262,4 +317,58 @@ impl Group {
         );
         Ok((group, message))
     }
+}
+
+/// draft-ietf-mls-extensions §SelfRemove: the pending SelfRemoves a joiner includes in its
+/// external commit, each validated (but for its membership tag) and with its ProposalRef;
+/// see [`Group::join_external_with_self_removes`].
+#[cfg(feature = "extensions")]
+fn pending_self_removes(
+    ops: &dyn canopy_crypto::SuiteOps,
+    context: &wire::GroupContext,
+    tree: &crate::tree::RatchetTree,
+    messages: &[&[u8]],
+) -> Result<Vec<(Vec<u8>, Resolved)>, GroupError> {
+    use crate::tree::TreeRead;
+    let mut out: Vec<(Vec<u8>, Resolved)> = Vec::new();
+    for bytes in messages {
+        let MlsMessage::PublicMessage(message) = MlsMessage::from_bytes(bytes)? else {
+            return Err(Violation::new(Rule::SelfRemovePublic).into());
+        };
+        if !matches!(
+            message.content.body,
+            FramedContentBody::Proposal(Proposal::SelfRemove(_))
+        ) {
+            return Err(Violation::new(Rule::SelfRemoveExternal).into());
+        }
+        let Sender::Member(l) = message.content.sender else {
+            return Err(Violation::new(Rule::SelfRemoveSender).into());
+        };
+        let key = LeafIndex::new(l)
+            .and_then(|leaf| tree.leaf(leaf))
+            .map(|leaf| leaf.signature_key.clone())
+            .ok_or_else(|| Violation::new(Rule::FramingSender).at(crate::rules::At::Leaf(l)))?;
+        let verified =
+            crate::framing::open_public_without_membership_key(ops, *message, None, context, &key)?;
+        let content = verified.into_inner();
+        let reference = crate::crypto::proposal_ref(ops, &content.to_bytes()?)?;
+        if out.iter().any(|(r, _)| *r == reference) {
+            continue;
+        }
+        if out.iter().any(|(_, r)| r.sender == Sender::Member(l)) {
+            return Err(Violation::new(Rule::SelfRemoveOnce).into());
+        }
+        let FramedContentBody::Proposal(proposal) = content.content.body else {
+            return Err(Violation::new(Rule::SelfRemoveExternal).into());
+        };
+        out.push((
+            reference,
+            Resolved {
+                proposal,
+                sender: Sender::Member(l),
+                by_reference: true,
+            },
+        ));
+    }
+    Ok(out)
 }

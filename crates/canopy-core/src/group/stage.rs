@@ -571,12 +571,28 @@ pub(crate) fn start_commit<'a>(
 ) -> Result<Transition<'a>, GroupError> {
     // EX-02: an external commit carries everything by value (checked before references
     // are looked up, which would fail for another reason).
+    // With the extensions draft, references to cached SelfRemoves are allowed (and checked
+    // with the list).
+    let allowed = |r: &[u8]| {
+        #[cfg(feature = "extensions")]
+        {
+            cached.iter().any(|c| {
+                c.reference.as_slice() == r
+                    && matches!(c.proposal, crate::wire::Proposal::SelfRemove(_))
+            })
+        }
+        #[cfg(not(feature = "extensions"))]
+        {
+            let _ = r;
+            false
+        }
+    };
     if committer == Committer::NewMember
         && commit
             .proposals
             .as_slice()
             .iter()
-            .any(|p| matches!(p, ProposalOrRef::Reference(_)))
+            .any(|p| matches!(p, ProposalOrRef::Reference(r) if !allowed(r.as_slice())))
     {
         return Err(Violation::new(Rule::ExternalByValue).into());
     }

@@ -70,9 +70,25 @@ pub(crate) struct Applied {
     /// AppDataUpdates changed, ascending.
     #[cfg(feature = "extensions")]
     pub(crate) app_data_updated: Vec<u16>,
+    /// draft-ietf-mls-extensions: how many leaves SelfRemoves removed.
+    #[cfg(feature = "extensions")]
+    pub(crate) self_removes: usize,
 }
 
 impl Applied {
+    /// How many of the leading [`Self::removed`] leaves SelfRemoves removed (they come
+    /// before those of Removes); the Remove of an external commit's resync follows them.
+    pub(crate) fn self_removes(&self) -> usize {
+        #[cfg(feature = "extensions")]
+        {
+            self.self_removes
+        }
+        #[cfg(not(feature = "extensions"))]
+        {
+            0
+        }
+    }
+
     /// The leaves of the members this commit adds.
     pub(crate) fn new_leaves(&self) -> Vec<LeafIndex> {
         self.added.iter().map(|(l, _)| *l).collect()
@@ -221,7 +237,7 @@ impl<'a> Transition<'a> {
                 let resync = self
                     .applied
                     .removed
-                    .first()
+                    .get(self.applied.self_removes())
                     .and_then(|l| self.base.tree.leaf(*l));
                 (at, resync)
             }
@@ -388,6 +404,7 @@ pub(crate) fn apply_proposals(
                 .ok_or_else(|| Violation::new(Rule::FramingSender).at(At::Leaf(*l)))?;
             diff.remove_leaf(leaf)?;
             applied.removed.push(leaf);
+            applied.self_removes = applied.self_removes.saturating_add(1);
         }
     }
     for r in list {

@@ -290,6 +290,8 @@ rules! {
     SelfRemoveCommitter = "SR-06", "ext §SelfRemove", "the committer does not commit its own SelfRemove";
     /// One SelfRemove per member and epoch.
     SelfRemoveOnce = "SR-07", "ext §SelfRemove", "a member sends at most one SelfRemove proposal per epoch";
+    /// What an external commit references.
+    SelfRemoveExternal = "SR-08", "ext §SelfRemove", "an external commit references only SelfRemove proposals, each a member's, signed for the epoch it joins";
 
     // ----- draft-ietf-mls-extensions §AppDataUpdate, §AppEphemeral (feature `extensions`) -----
     /// A known component.

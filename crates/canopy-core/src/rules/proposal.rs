@@ -582,6 +582,28 @@ impl<'a> ListCheck<'a> {
         Ok(())
     }
 
+    /// SR-02, SR-03, SR-04, SR-05 for a SelfRemove of an external commit: by reference, a
+    /// member's, supported by every member, and not of the leaf the commit's Remove (a
+    /// resync) or another SelfRemove removes.
+    #[cfg(feature = "extensions")]
+    fn external_self_remove(&mut self, r: &Resolved, code: ProposalType) -> Result<(), Violation> {
+        if !r.by_reference {
+            return Err(Violation::new(Rule::SelfRemoveByReference));
+        }
+        let Sender::Member(l) = r.sender else {
+            return Err(Violation::new(Rule::SelfRemoveSender));
+        };
+        if self.changed.contains(&l) {
+            return Err(Violation::new(Rule::SelfRemoveRemove).at(At::Leaf(l)));
+        }
+        if !self.self_remove_capable.contains(&code) {
+            self_remove_capable(self.tree, code)?;
+            self.self_remove_capable.push(code);
+        }
+        self.changed.insert(l);
+        Ok(())
+    }
+
     /// CM-03: one Update or Remove per leaf.
     fn change(&mut self, leaf: u32) -> Result<(), Violation> {
         if self.changed.contains(&leaf) {
@@ -603,6 +625,12 @@ impl<'a> ListCheck<'a> {
     /// EX-01, EX-02, RFC 9420 §12.2, §12.4.3.2: an external commit has exactly one
     /// ExternalInit, at most one Remove, any PreSharedKeys, nothing else, all by value.
     fn push_external(&mut self, r: &'a Resolved) -> Result<(), Violation> {
+        // draft-ietf-mls-extensions §SelfRemove: an external commit includes the pending
+        // SelfRemoves, by reference.
+        #[cfg(feature = "extensions")]
+        if let Proposal::SelfRemove(s) = &r.proposal {
+            return self.external_self_remove(r, s.code);
+        }
         if r.by_reference {
             return Err(Violation::new(Rule::ExternalByValue));
         }
@@ -615,6 +643,7 @@ impl<'a> ListCheck<'a> {
             }
             Proposal::Remove(remove) if self.removed.is_empty() => {
                 self.removed.insert(remove.removed);
+                self.changed.insert(remove.removed);
                 Ok(())
             }
             Proposal::PreSharedKey(psk) => self.psk(&psk.psk),

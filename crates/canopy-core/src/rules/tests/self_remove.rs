@@ -271,3 +271,106 @@ fn components_sign_and_encrypt_with_group_keys() {
             .is_err()
     );
 }
+
+/// The GroupInfo `group` publishes for external joins, with its tree.
+fn group_info_of(h: &Harness, group: &crate::group::Group) -> crate::wire::GroupInfo {
+    let bytes = group.group_info(&h.env(), true).unwrap();
+    match crate::wire::MlsMessage::from_bytes(&bytes).unwrap() {
+        crate::wire::MlsMessage::GroupInfo(info) => *info,
+        other => panic!("not a GroupInfo: {other:?}"),
+    }
+}
+
+/// Dave joins externally with `self_removes`.
+fn dave_joins(
+    h: &Harness,
+    info: &crate::wire::GroupInfo,
+    resync: Option<crate::tree::math::LeafIndex>,
+    self_removes: &[&[u8]],
+) -> Result<(crate::group::Group, Vec<u8>), crate::group::GroupError> {
+    crate::group::Group::join_external_with_self_removes(
+        &h.env(),
+        GroupConfig::default(),
+        info,
+        None,
+        &h.leaf("dave"),
+        std::sync::Arc::new(h.signer()),
+        resync,
+        &[],
+        self_removes,
+    )
+}
+
+#[test]
+fn an_external_joiner_includes_the_pending_self_removes_by_reference() {
+    let h = Harness::default_suite(910);
+    let (mut alice, mut bob, mut carol) = h.three();
+    let mut ds = alice.public_view();
+    let proposal = carol.propose_self_remove(&h.env()).unwrap();
+    for g in [&mut alice, &mut bob] {
+        h.deliver(g, &proposal);
+    }
+    ds.process_message(&h.env(), &proposal).unwrap();
+    let info = group_info_of(&h, &alice);
+    // The same message twice counts once.
+    let (dave, commit) = dave_joins(&h, &info, None, &[&proposal, &proposal]).unwrap();
+    ds.process_message(&h.env(), &commit).unwrap();
+    for g in [&mut alice, &mut bob] {
+        h.deliver(g, &commit);
+        assert_eq!(g.member_count(), 3);
+        assert_eq!(g.epoch_authenticator(), dave.epoch_authenticator());
+    }
+    assert_eq!(ds.member_count(), 3);
+    // Dave took the leftmost blank leaf: Carol's.
+    assert_eq!(dave.own_leaf(), carol.own_leaf());
+    match carol.process_message(&h.env(), &commit).unwrap() {
+        ProcessedMessage::Commit(staged) => {
+            assert_eq!(carol.merge_staged_commit(*staged).unwrap(), Merged::Removed);
+        }
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn sr_08_an_external_joiner_given_a_proposal_that_is_not_a_self_remove() {
+    let h = Harness::default_suite(911);
+    let (mut alice, _bob, carol) = h.three();
+    let remove = alice
+        .propose(
+            &h.env(),
+            Proposal::Remove(Remove {
+                removed: carol.own_leaf().value(),
+            }),
+        )
+        .unwrap();
+    let info = group_info_of(&h, &alice);
+    assert_rule(
+        dave_joins(&h, &info, None, &[&remove]),
+        Rule::SelfRemoveExternal,
+    );
+}
+
+#[test]
+fn sr_05_an_external_commit_that_resyncs_the_leaf_a_self_remove_removes() {
+    let h = Harness::default_suite(912);
+    let (mut alice, _bob, mut carol) = h.three();
+    let proposal = carol.propose_self_remove(&h.env()).unwrap();
+    h.deliver(&mut alice, &proposal);
+    let info = group_info_of(&h, &alice);
+    assert_rule(
+        dave_joins(&h, &info, Some(carol.own_leaf()), &[&proposal]),
+        Rule::SelfRemoveRemove,
+    );
+    // A SelfRemove of another epoch is refused by the joiner.
+    let no_pending = CommitOptions {
+        include_pending: false,
+        ..CommitOptions::default()
+    };
+    let _ = alice.commit(&h.env(), no_pending).unwrap();
+    let _ = alice.merge_pending_commit().unwrap();
+    let info = group_info_of(&h, &alice);
+    assert_rule(
+        dave_joins(&h, &info, None, &[&proposal]),
+        Rule::FramingEpoch,
+    );
+}
