@@ -48,16 +48,20 @@ pub enum Limit {
     VectorLen,
     /// [`Limits::max_credential_len`]: the encoded body of one credential (RFC 9420 §5.3).
     CredentialLen,
+    /// [`Limits::max_credential_bindings`]: the bindings of one multi-credential
+    /// (draft-ietf-mls-extensions §Multi-Credentials).
+    CredentialBindings,
 }
 
 /// Every [`Limit`] with the name used in messages and tls_codec tags.
-const LIMIT_NAMES: [(Limit, &str); 6] = [
+const LIMIT_NAMES: [(Limit, &str); 7] = [
     (Limit::MessageLen, "message-len"),
     (Limit::DecodedBytes, "decoded-bytes"),
     (Limit::TreeLeaves, "tree-leaves"),
     (Limit::Extensions, "extensions"),
     (Limit::VectorLen, "vector-len"),
     (Limit::CredentialLen, "credential-len"),
+    (Limit::CredentialBindings, "credential-bindings"),
 ];
 
 impl Limit {
@@ -99,6 +103,7 @@ impl fmt::Display for Limit {
 /// | `max_extensions` | 1,024 | extensions in one list | a handful |
 /// | `max_vector_len` | 131,072 | elements of any other list: capabilities, unmerged leaves, proposals of a commit, PSKs, HPKE ciphertexts of an UpdatePath node, Welcome secrets, certificates | 50,000 (Adds of one commit, unmerged leaves of the root, ciphertexts to a mostly blank tree) |
 /// | `max_credential_len` | 64 KiB | the encoded body of one credential (an identity or a certificate chain) | tens of bytes (basic) to a few KiB (X.509) |
+/// | `max_credential_bindings` | 16 | bindings of one multi-credential (extensions draft), each a signature and an Authentication Service check | one per credential the member presents, usually 2 |
 ///
 /// Sizes (measured on suite 0x0001 with basic credentials): a member's leaf is about 195
 /// bytes on the wire and a parent node about 70, so the tree of 50,000 members is 10 to 13
@@ -137,6 +142,10 @@ pub struct Limits {
     /// The longest encoded credential body (RFC 9420 §5.3: a basic identity or an X.509
     /// chain), checked before it is copied.
     pub max_credential_len: usize,
+    /// The most credential bindings of one multi-credential (draft-ietf-mls-extensions
+    /// §Multi-Credentials, feature `extensions`), checked while decoding it: each costs a
+    /// signature verification and an Authentication Service check.
+    pub max_credential_bindings: usize,
 }
 
 impl Limits {
@@ -148,6 +157,7 @@ impl Limits {
         max_extensions: 1024,
         max_vector_len: 1 << 17,
         max_credential_len: 64 << 10,
+        max_credential_bindings: 16,
     };
 
     /// No limit at all, for records this implementation wrote itself (group state).
@@ -158,6 +168,7 @@ impl Limits {
         max_extensions: usize::MAX,
         max_vector_len: usize::MAX,
         max_credential_len: usize::MAX,
+        max_credential_bindings: usize::MAX,
     };
 
     /// The ceiling of `limit`.
@@ -169,6 +180,7 @@ impl Limits {
             Limit::Extensions => self.max_extensions,
             Limit::VectorLen => self.max_vector_len,
             Limit::CredentialLen => self.max_credential_len,
+            Limit::CredentialBindings => self.max_credential_bindings,
         }
     }
 

@@ -429,6 +429,7 @@ fn errors_survive_the_trip_through_tls_codec() {
         Limit::Extensions,
         Limit::VectorLen,
         Limit::CredentialLen,
+        Limit::CredentialBindings,
     ]
     .into_iter()
     .map(|limit| CodecError::LimitExceeded {

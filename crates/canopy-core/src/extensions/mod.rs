@@ -11,6 +11,7 @@
 //! | [`media_types`] | §Content Advertisement | `content_media_types`' `MediaTypeList`, `ApplicationFraming` |
 //! | [`registry`] | §AppDataUpdate, §AppEphemeral | [`AppComponents`], the application's logic per component |
 //! | [`app_ack`] | §AppAck | `AppAck`, and [`AckLog`], what a member received this epoch |
+//! | [`multi_credential`] | §Multi-Credentials | [`CredentialBinding`], the `multi` and `weak-multi` credentials' checks (MC-01 to MC-05) |
 //!
 //! The proposals are [`Proposal::SelfRemove`](crate::wire::Proposal) (rules SR-01 to SR-07,
 //! [`Group::propose_self_remove`](crate::group::Group::propose_self_remove)),
@@ -24,6 +25,7 @@ pub mod app_data;
 pub mod component;
 pub(crate) mod data_update;
 pub mod media_types;
+pub mod multi_credential;
 pub mod negotiation;
 pub mod registry;
 pub mod safe_aad;
@@ -35,6 +37,7 @@ pub use component::{
     safe_sign_with_label, safe_verify_with_label,
 };
 pub use media_types::{ApplicationFraming, MediaType, MediaTypeList, Parameter};
+pub use multi_credential::{CREDENTIAL_BINDING_LABEL, CredentialBinding};
 pub use negotiation::{
     APP_ACK, APP_COMPONENTS, CONTENT_MEDIA_TYPES, ComponentsList, LAST_RESORT_KEY_PACKAGE,
     REQUIRED_WIRE_FORMATS, RequiredWireFormats, SAFE_AAD, SUPPORTED_WIRE_FORMATS,

@@ -218,6 +218,7 @@ impl Group {
             tree: &tree,
             lifetime: env.lifetime(&config),
             validator: env.credentials,
+            crypto: env.crypto,
             #[cfg(feature = "extensions")]
             components: env.components,
             successor_psk: None,

@@ -190,7 +190,7 @@ impl<'a> Env<'a> {
     ) -> TreeChecks<'c> {
         TreeChecks {
             group_id: context.group_id.as_slice(),
-            group: GroupRequirements::from_context(context),
+            group: GroupRequirements::from_context(context).with_provider(self.crypto),
             lifetime: self.lifetime(config),
             validator: self.credentials,
         }

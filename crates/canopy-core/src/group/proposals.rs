@@ -62,6 +62,7 @@ impl Group {
             tree: &self.tree,
             lifetime: env.lifetime(&self.config),
             validator: env.credentials,
+            crypto: env.crypto,
             #[cfg(feature = "extensions")]
             components: env.components,
             successor_psk: self.successor_psk.as_ref().map(|(id, _)| id),
@@ -305,9 +306,7 @@ pub(crate) fn check_in_epoch(
             };
             let leaf = &update.leaf_node;
             let old = LeafIndex::new(*l).and_then(|i| tree.leaf(i));
-            if old.is_some_and(|o| {
-                o.credential.credential_type() != leaf.credential.credential_type()
-            }) {
+            if old.is_some_and(|o| CredentialTypes::recheck(o, leaf)) {
                 types().check(leaf)?;
             }
             key_unused(tree, &leaf.encryption_key)?;

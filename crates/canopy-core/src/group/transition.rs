@@ -245,6 +245,7 @@ impl<'a> Transition<'a> {
         let group = crate::key_package::GroupRequirements {
             version: self.provisional.version,
             extensions: Some(&self.provisional.extensions),
+            provider: Some(scope.crypto),
         };
         check_leaf(
             self.base.ops,
@@ -266,9 +267,7 @@ impl<'a> Transition<'a> {
             update_new_key(leaf, old)
                 .map_err(|_| Violation::new(Rule::CommitPathNewKey).at(At::Leaf(l.value())))?;
         }
-        let new_type = replaced.is_none_or(|old| {
-            old.credential.credential_type() != leaf.credential.credential_type()
-        });
+        let new_type = replaced.is_none_or(|old| CredentialTypes::recheck(old, leaf));
         if new_type {
             CredentialTypes::of(members(&self.diff))
                 .check(leaf)
@@ -488,7 +487,7 @@ fn check_credential_types(
     let changed_type = applied.updated.iter().filter_map(|l| {
         let new = diff.leaf(*l)?;
         let old = base.leaf(*l)?;
-        (old.credential.credential_type() != new.credential.credential_type()).then_some((*l, new))
+        CredentialTypes::recheck(old, new).then_some((*l, new))
     });
     let leaves: Vec<(LeafIndex, &crate::wire::LeafNode)> = applied
         .added

@@ -89,6 +89,19 @@ pub trait CredentialValidator: Send + Sync {
                 .first()
                 .map(|c| c.cert_data.0.clone())
                 .unwrap_or_default(),
+            // Each binding's identity, length-prefixed, in the credential's order.
+            #[cfg(feature = "extensions")]
+            Credential::Multi { bindings } | Credential::WeakMulti { bindings } => {
+                let mut out = Vec::new();
+                for b in bindings.as_slice() {
+                    let id = self.client_identity(&b.credential);
+                    out.extend_from_slice(
+                        &u32::try_from(id.len()).unwrap_or(u32::MAX).to_be_bytes(),
+                    );
+                    out.extend_from_slice(&id);
+                }
+                out
+            }
         }
     }
 }
@@ -141,6 +154,12 @@ impl CredentialValidator for BasicCredentialValidator {
             Credential::X509 { .. } => Err(CredentialRejected::new(
                 "x509 credentials are not accepted by this validator",
             )),
+            // canopy-core checks a multi-credential binding by binding and asks the
+            // validator about each binding's credential, never about the whole.
+            #[cfg(feature = "extensions")]
+            Credential::Multi { .. } | Credential::WeakMulti { .. } => Err(
+                CredentialRejected::new("a multi-credential is validated binding by binding"),
+            ),
         }
     }
 
@@ -148,6 +167,16 @@ impl CredentialValidator for BasicCredentialValidator {
         match (old, new) {
             (Credential::Basic { identity: a }, Credential::Basic { identity: b }) => a == b,
             (Credential::X509 { .. }, Credential::X509 { .. }) => self.accept_x509 && old == new,
+            // The same bindings' credentials, each a valid successor of its own.
+            #[cfg(feature = "extensions")]
+            (Credential::Multi { bindings: a }, Credential::Multi { bindings: b })
+            | (Credential::WeakMulti { bindings: a }, Credential::WeakMulti { bindings: b }) => {
+                a.as_slice().len() == b.as_slice().len()
+                    && a.as_slice()
+                        .iter()
+                        .zip(b.as_slice())
+                        .all(|(x, y)| self.valid_successor(&x.credential, &y.credential))
+            }
             _ => false,
         }
     }

@@ -114,6 +114,7 @@ impl Client {
         let group = GroupRequirements {
             version: ProtocolVersion::MLS10,
             extensions: Some(group_extensions),
+            provider: None,
         };
         validate_key_package(
             self.ops(),

@@ -92,12 +92,27 @@ impl LeafNodeRole<'_> {
 
 /// What the group requires of a leaf (RFC 9420 §11.1, §13.4): its protocol version and
 /// GroupContext extensions. The cipher suite is that of the [`SuiteOps`] passed alongside.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy)]
 pub struct GroupRequirements<'a> {
     /// The group's protocol version.
     pub version: ProtocolVersion,
     /// The GroupContext `extensions`, including any `required_capabilities`; `None` for none.
     pub extensions: Option<&'a Extensions>,
+    /// The provider whose other suites verify credential bindings of another cipher suite
+    /// than the group's (draft-ietf-mls-extensions §Multi-Credentials, feature
+    /// `extensions`); `None` verifies only bindings of the group's suite. Groups set it to
+    /// their [`Env`](crate::group::Env)'s provider.
+    pub provider: Option<&'a dyn canopy_crypto::CryptoProvider>,
+}
+
+impl core::fmt::Debug for GroupRequirements<'_> {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.debug_struct("GroupRequirements")
+            .field("version", &self.version)
+            .field("extensions", &self.extensions)
+            .field("provider", &self.provider.map(|p| p.supported()))
+            .finish()
+    }
 }
 
 impl<'a> GroupRequirements<'a> {
@@ -106,6 +121,16 @@ impl<'a> GroupRequirements<'a> {
         Self {
             version: context.version,
             extensions: Some(&context.extensions),
+            provider: None,
+        }
+    }
+
+    /// These requirements, with `provider` to verify credential bindings of other suites.
+    #[must_use]
+    pub fn with_provider(self, provider: &'a dyn canopy_crypto::CryptoProvider) -> Self {
+        Self {
+            provider: Some(provider),
+            ..self
         }
     }
 
@@ -114,6 +139,7 @@ impl<'a> GroupRequirements<'a> {
         Self {
             version: ProtocolVersion::MLS10,
             extensions: None,
+            provider: None,
         }
     }
 }

@@ -671,6 +671,7 @@ impl PublicGroup {
                 max_total: self.max_leaf_lifetime,
             },
             validator: env.credentials,
+            crypto: env.crypto,
             #[cfg(feature = "extensions")]
             components: env.components,
             successor_psk: None,

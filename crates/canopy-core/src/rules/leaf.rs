@@ -75,7 +75,7 @@ pub(crate) fn check_leaf(
     if let LeafNodeRole::Update { replaced, .. } = role {
         update_new_key(leaf, replaced)?;
     }
-    credential(validator, leaf, lifetime.now)?;
+    credential(ops, group, validator, leaf, lifetime.now)?;
     if let Some(old) = role.replaced() {
         credential_successor(validator, old, leaf)?;
     }
@@ -261,12 +261,28 @@ pub(crate) fn update_new_key(leaf: &LeafNode, replaced: &LeafNode) -> Result<(),
 }
 
 /// LN-01, RFC 9420 §5.3.1: the application's Authentication Service accepts the leaf's
-/// credential for its `signature_key` at the time `now`.
+/// credential for its `signature_key` at the time `now`. A multi-credential (feature
+/// `extensions`) is checked binding by binding instead, each binding's credential by the
+/// Authentication Service (MC-01, MC-04, MC-05).
 pub(crate) fn credential(
+    ops: &dyn SuiteOps,
+    group: &GroupRequirements<'_>,
     validator: &dyn CredentialValidator,
     leaf: &LeafNode,
     now: Option<u64>,
 ) -> Result<(), Violation> {
+    #[cfg(feature = "extensions")]
+    if leaf.credential.bindings().is_some() {
+        return crate::extensions::multi_credential::check_bindings(
+            ops,
+            group.provider,
+            validator,
+            leaf,
+            now,
+        );
+    }
+    #[cfg(not(feature = "extensions"))]
+    let _ = (ops, group);
     validator
         .validate_at(&leaf.credential, &leaf.signature_key, now)
         .map_err(|e| {
@@ -297,6 +313,9 @@ pub(crate) struct CredentialTypes {
     in_use: std::collections::BTreeMap<CredentialType, u32>,
     /// The types every member supports; `None` for a group without members.
     supported_by_all: Option<BTreeSet<CredentialType>>,
+    /// What the members support of, and need for, multi-credential bindings.
+    #[cfg(feature = "extensions")]
+    bindings: crate::extensions::multi_credential::BindingSupport,
 }
 
 impl CredentialTypes {
@@ -304,6 +323,8 @@ impl CredentialTypes {
     pub(crate) fn of<'l>(members: impl IntoIterator<Item = (u32, &'l LeafNode)>) -> Self {
         let mut types = Self::default();
         for (index, leaf) in members {
+            #[cfg(feature = "extensions")]
+            types.bindings.add(index, leaf);
             types
                 .in_use
                 .entry(leaf.credential.credential_type())
@@ -348,10 +369,27 @@ impl CredentialTypes {
         }
     }
 
-    /// LN-04 and LN-05 for a leaf entering the group.
+    /// LN-04 and LN-05 for a leaf entering the group (with the `extensions` feature also
+    /// MC-02 and MC-03, the support of multi-credential bindings).
     pub(crate) fn check(&self, leaf: &LeafNode) -> Result<(), Violation> {
         self.check_supported(leaf)?;
-        self.check_supports_all(leaf)
+        self.check_supports_all(leaf)?;
+        #[cfg(feature = "extensions")]
+        self.bindings.check(leaf, self.supported_by_all.as_ref())?;
+        Ok(())
+    }
+
+    /// Whether a leaf replacing `old` with `new` needs [`Self::check`]: its credential type
+    /// changed, or (feature `extensions`) it presents other multi-credential bindings.
+    pub(crate) fn recheck(old: &LeafNode, new: &LeafNode) -> bool {
+        if old.credential.credential_type() != new.credential.credential_type() {
+            return true;
+        }
+        #[cfg(feature = "extensions")]
+        if new.credential.bindings().is_some() && old.credential != new.credential {
+            return true;
+        }
+        false
     }
 }
 

@@ -318,6 +318,18 @@ rules! {
     LeafComponents = "XT-02", "ext §Negotiating Extensions and Components", "a member's leaf lists every component of the group's app_components and safe_aad";
     /// Required media types.
     LeafMediaTypes = "XT-03", "ext §Content Advertisement", "a member's leaf lists every media type of the group's content_media_types";
+
+    // ----- draft-ietf-mls-extensions §Multi-Credentials (feature `extensions`) -----
+    /// Bindings present.
+    MultiCredentialEmpty = "MC-01", "ext §Multi-Credentials", "a multi or weak-multi credential holds at least one credential binding";
+    /// Strong support.
+    MultiCredentialSupported = "MC-02", "ext §Verifying a Multi-Credential", "every member supports the cipher suite and credential type of every binding of a multi credential";
+    /// Weak support.
+    WeakMultiCredentialSupported = "MC-03", "ext §Verifying a Multi-Credential", "every member supports at least one binding of a weak-multi credential";
+    /// The Authentication Service accepts each binding.
+    MultiCredentialBindingValid = "MC-04", "ext §Verifying a Multi-Credential", "each binding (of a weak-multi credential: each this client supports) has a credential the Authentication Service accepts for its credential_key";
+    /// Binding signatures.
+    MultiCredentialSignature = "MC-05", "ext §Credential Bindings", "each binding's signature verifies under its credential_key over CredentialBindingTBS with the leaf's signature_key";
 }
 
 impl core::fmt::Display for Rule {

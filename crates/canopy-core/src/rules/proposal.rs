@@ -47,6 +47,8 @@ pub(crate) struct Scope<'a> {
     pub(crate) tree: &'a RatchetTree,
     pub(crate) lifetime: LifetimePolicy,
     pub(crate) validator: &'a dyn CredentialValidator,
+    /// The provider, for credential bindings of other suites than the group's.
+    pub(crate) crypto: &'a dyn canopy_crypto::CryptoProvider,
     /// RFC 9420 §11.2, §11.3: the `reinit` or `branch` PSK the first commit of a successor
     /// group injects, the only one such a proposal may name.
     pub(crate) successor_psk: Option<&'a PreSharedKeyId>,
@@ -80,6 +82,7 @@ pub(crate) fn check_proposal_with(
     let group = GroupRequirements {
         version: scope.context.version,
         extensions: Some(extensions),
+        provider: Some(scope.crypto),
     };
     match proposal {
         Proposal::Add(add) => super::key_package::check_key_package_with(

@@ -1,8 +1,8 @@
 //! Credentials (RFC 9420 §5.3), capabilities and lifetimes (§7.2): the identity-related parts
 //! of a LeafNode.
 //!
-//! A [`Credential`] with a type other than basic or x509 cannot be decoded, because its body
-//! has no known length; such a value is [`CodecError::InvalidCode`] for
+//! A [`Credential`] with a type other than basic or x509 (and, with the `extensions` feature,
+//! multi and weak-multi) cannot be decoded, because its body has no known length; such a value is [`CodecError::InvalidCode`] for
 //! [`CodeKind::CredentialType`]. Inside [`Capabilities`], credential types (like every other
 //! listed code point) are carried whatever their value, GREASE included (§13.5).
 
@@ -35,6 +35,20 @@ pub enum Credential {
         /// The certificate chain.
         certificates: VarVec<Certificate>,
     },
+    /// `multi` (draft-ietf-mls-extensions §Multi-Credentials): `CredentialBinding
+    /// bindings<V>`, every one of which each member supports and verifies.
+    #[cfg(feature = "extensions")]
+    Multi {
+        /// The credential bindings, at least one.
+        bindings: VarVec<crate::extensions::CredentialBinding>,
+    },
+    /// `weak-multi` (draft-ietf-mls-extensions §Multi-Credentials): like [`Self::Multi`],
+    /// but each member needs to support only one binding, and verifies those it supports.
+    #[cfg(feature = "extensions")]
+    WeakMulti {
+        /// The credential bindings, at least one.
+        bindings: VarVec<crate::extensions::CredentialBinding>,
+    },
 }
 
 impl Credential {
@@ -43,6 +57,20 @@ impl Credential {
         match self {
             Self::Basic { .. } => CredentialType::BASIC,
             Self::X509 { .. } => CredentialType::X509,
+            #[cfg(feature = "extensions")]
+            Self::Multi { .. } => CredentialType::MULTI,
+            #[cfg(feature = "extensions")]
+            Self::WeakMulti { .. } => CredentialType::WEAK_MULTI,
+        }
+    }
+
+    /// The bindings of a `multi` or `weak-multi` credential (draft-ietf-mls-extensions
+    /// §Multi-Credentials), `None` for any other.
+    #[cfg(feature = "extensions")]
+    pub fn bindings(&self) -> Option<&[crate::extensions::CredentialBinding]> {
+        match self {
+            Self::Multi { bindings } | Self::WeakMulti { bindings } => Some(bindings.as_slice()),
+            Self::Basic { .. } | Self::X509 { .. } => None,
         }
     }
 }
@@ -52,6 +80,10 @@ impl Size for Credential {
         let body = match self {
             Self::Basic { identity } => identity.tls_serialized_len(),
             Self::X509 { certificates } => certificates.tls_serialized_len(),
+            #[cfg(feature = "extensions")]
+            Self::Multi { bindings } | Self::WeakMulti { bindings } => {
+                bindings.tls_serialized_len()
+            }
         };
         body.saturating_add(2)
     }
@@ -63,6 +95,10 @@ impl Serialize for Credential {
         let body = match self {
             Self::Basic { identity } => identity.tls_serialize(writer)?,
             Self::X509 { certificates } => certificates.tls_serialize(writer)?,
+            #[cfg(feature = "extensions")]
+            Self::Multi { bindings } | Self::WeakMulti { bindings } => {
+                bindings.tls_serialize(writer)?
+            }
         };
         Ok(head.saturating_add(body))
     }
@@ -71,6 +107,27 @@ impl Serialize for Credential {
 impl DeserializeBytes for Credential {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
         let (credential_type, rest) = CredentialType::tls_deserialize_bytes(bytes)?;
+        #[cfg(feature = "extensions")]
+        if matches!(
+            credential_type,
+            CredentialType::MULTI | CredentialType::WEAK_MULTI
+        ) {
+            let (body, rest) = split_vector(rest).map_err(CodecError::into_tls_decoding)?;
+            check_count(Limit::CredentialLen, body.len())?;
+            // Each binding costs a signature and an Authentication Service check: their
+            // number is bounded while decoding, and a binding's own credential cannot be a
+            // multi-credential (`CredentialBinding`'s decoder refuses it).
+            let bindings = VarVec(crate::codec::decode_elements(
+                body,
+                Limit::CredentialBindings,
+            )?);
+            let credential = if credential_type == CredentialType::MULTI {
+                Self::Multi { bindings }
+            } else {
+                Self::WeakMulti { bindings }
+            };
+            return Ok((credential, rest));
+        }
         if matches!(
             credential_type,
             CredentialType::BASIC | CredentialType::X509

@@ -62,7 +62,7 @@ mod group_info;
 mod key_package;
 mod leaf_node;
 mod message;
-mod primitives;
+pub(crate) mod primitives;
 mod proposals;
 mod tree;
 mod welcome;

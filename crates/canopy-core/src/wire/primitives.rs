@@ -182,6 +182,10 @@ open_code!(
         BASIC = 0x0001,
         /// `x509` (0x0002).
         X509 = 0x0002,
+        /// `multi` (0x0003), draft-ietf-mls-extensions §Multi-Credentials (suggested).
+        MULTI = 0x0003,
+        /// `weak-multi` (0x0004), draft-ietf-mls-extensions §Multi-Credentials (suggested).
+        WEAK_MULTI = 0x0004,
     }
 );
 

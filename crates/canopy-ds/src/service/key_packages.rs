@@ -95,6 +95,7 @@ pub fn publish_key_packages(
         let requirements = GroupRequirements {
             version: ProtocolVersion::MLS10,
             extensions: None,
+            provider: None,
         };
         let lifetime = LifetimePolicy {
             now: Some(ctx.now),

@@ -19,6 +19,8 @@ mod defects;
 mod framing;
 mod harness;
 mod join;
+#[cfg(feature = "extensions")]
+mod multi_credential;
 mod proposal;
 #[cfg(feature = "extensions")]
 mod self_remove;
@@ -32,7 +34,7 @@ fn rule_ids_are_unique_well_formed_and_round_trip() {
         let (prefix, number) = id.split_once('-').expect("PREFIX-NN");
         assert!(
             [
-                "FR", "LN", "KP", "TR", "PR", "CM", "EX", "WE", "AP", "SR", "AD", "AE", "XT"
+                "FR", "LN", "KP", "TR", "PR", "CM", "EX", "WE", "AP", "SR", "AD", "AE", "XT", "MC"
             ]
             .contains(&prefix)
         );

@@ -308,6 +308,7 @@ pub(super) fn checks_with(
         group: crate::key_package::GroupRequirements {
             version: ProtocolVersion::MLS10,
             extensions,
+            provider: None,
         },
         lifetime,
         validator: &VALIDATOR,
