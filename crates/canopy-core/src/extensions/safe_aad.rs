@@ -4,8 +4,12 @@
 
 use tls_codec::{TlsSerialize, TlsSize};
 
-use super::{ComponentId, strictly_increasing};
+use tls_codec::DeserializeBytes;
+
+use super::{AppDataDictionary, ComponentId, strictly_increasing};
 use crate::codec::{CodecError, VarBytes, VarVec};
+use crate::rules::{Detail, Rule, Violation};
+use crate::wire::Extensions;
 
 /// The `safe_aad` component (0x0002): in an `app_data_dictionary`, the components that use
 /// Safe AAD.
@@ -74,13 +78,58 @@ impl SafeAad {
     }
 }
 
-impl tls_codec::DeserializeBytes for SafeAad {
+impl DeserializeBytes for SafeAad {
     fn tls_deserialize_bytes(bytes: &[u8]) -> Result<(Self, &[u8]), tls_codec::Error> {
         let (aad_items, rest) = VarVec::<SafeAadItem>::tls_deserialize_bytes(bytes)?;
         strictly_increasing(aad_items.as_slice().iter().map(|i| i.component_id))
             .map_err(CodecError::into_tls_decoding)?;
         Ok((Self { aad_items }, rest))
     }
+}
+
+/// Whether the GroupContext `extensions` frame every message's `authenticated_data` as a
+/// `SafeAAD`: their `app_data_dictionary` holds the `safe_aad` component, even with an empty
+/// list (draft-ietf-mls-extensions §Negotiating Extensions and Components). A dictionary that
+/// does not decode counts as requiring it (the stricter reading; a GroupContext is checked
+/// when it is set).
+pub(crate) fn required(extensions: &Extensions) -> bool {
+    match extensions.typed::<AppDataDictionary>() {
+        Ok(None) => false,
+        Ok(Some(dictionary)) => dictionary.get(SAFE_AAD_COMPONENT).is_some(),
+        Err(_) => true,
+    }
+}
+
+/// XT-04: where the group requires Safe AAD, `authenticated_data` starts with a `SafeAAD`
+/// whose items are sorted by component id. The draft's negotiation section says the field
+/// "always starts with the SafeAAD struct"; bytes after it are accepted, as that reading
+/// allows.
+pub(crate) fn check(extensions: &Extensions, authenticated_data: &[u8]) -> Result<(), Violation> {
+    if !required(extensions) {
+        return Ok(());
+    }
+    SafeAad::tls_deserialize_bytes(authenticated_data)
+        .map(|_| ())
+        .map_err(|e| {
+            Violation::new(Rule::SafeAadFraming)
+                .with(Detail::Reason(CodecError::from(e).to_string()))
+        })
+}
+
+/// The `authenticated_data` to send in a group with GroupContext `extensions`: as given,
+/// or, where Safe AAD is required and nothing is given, the empty `SafeAAD` (one zero byte).
+///
+/// # Errors
+/// XT-04 if Safe AAD is required and `authenticated_data` does not start with a `SafeAAD`.
+pub(crate) fn frame(
+    extensions: &Extensions,
+    authenticated_data: Vec<u8>,
+) -> Result<Vec<u8>, Violation> {
+    if authenticated_data.is_empty() && required(extensions) {
+        return Ok(vec![0]);
+    }
+    check(extensions, &authenticated_data)?;
+    Ok(authenticated_data)
 }
 
 #[cfg(test)]

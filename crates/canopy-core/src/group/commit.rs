@@ -105,6 +105,11 @@ pub(crate) struct PendingCommit {
 }
 
 impl Group {
+    /// [`framed_aad`] for the current epoch.
+    fn framed_aad(&self, authenticated_data: Vec<u8>) -> Result<Vec<u8>, GroupError> {
+        framed_aad(&self.context.extensions, authenticated_data)
+    }
+
     /// Builds a commit (RFC 9420 §12.4.1) and, if it adds members, their Welcome
     /// (§12.4.3.1). The commit stays pending in the group: send it, then call
     /// [`Group::merge_pending_commit`] once the Delivery Service accepts it (receiving its
@@ -254,7 +259,12 @@ impl Group {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,
             sender: me,
-            authenticated_data: VarBytes(plan.authenticated_data),
+            // A forgery (test builds) sends its bytes as they are.
+            authenticated_data: VarBytes(if forgery.is_none() {
+                self.framed_aad(plan.authenticated_data)?
+            } else {
+                plan.authenticated_data
+            }),
             body: FramedContentBody::Commit(Box::new(commit)),
         };
         let mut signed =
@@ -517,7 +527,7 @@ impl Group {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,
             sender: Sender::Member(own.value()),
-            authenticated_data: VarBytes(authenticated_data.to_vec()),
+            authenticated_data: VarBytes(self.framed_aad(authenticated_data.to_vec())?),
             body: FramedContentBody::Application(VarBytes(data.to_vec())),
         };
         let signed = sign_content(
@@ -646,7 +656,7 @@ impl Group {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,
             sender,
-            authenticated_data: VarBytes(Vec::new()),
+            authenticated_data: VarBytes(self.framed_aad(Vec::new())?),
             body: FramedContentBody::Proposal(proposal.clone()),
         };
         let wire_format = self.proposal_wire_format(&proposal);
@@ -664,6 +674,27 @@ impl Group {
 }
 
 /// The proposals `options` asks for, by value, in the order they go in the commit.
+/// The `authenticated_data` to send in a group with GroupContext `extensions`: with the
+/// `extensions` feature, framed as Safe AAD requires (XT-04: nothing given becomes the empty
+/// `SafeAAD`, anything else must start with one); otherwise as given.
+pub(super) fn framed_aad(
+    extensions: &Extensions,
+    authenticated_data: Vec<u8>,
+) -> Result<Vec<u8>, GroupError> {
+    #[cfg(feature = "extensions")]
+    {
+        Ok(crate::extensions::safe_aad::frame(
+            extensions,
+            authenticated_data,
+        )?)
+    }
+    #[cfg(not(feature = "extensions"))]
+    {
+        let _ = extensions;
+        Ok(authenticated_data)
+    }
+}
+
 fn by_value(options: &CommitOptions) -> Vec<Proposal> {
     let mut by_value: Vec<Proposal> = Vec::new();
     if let Some(extensions) = &options.extensions {

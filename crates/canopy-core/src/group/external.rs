@@ -266,7 +266,10 @@ impl Group {
             group_id: context.group_id.clone(),
             epoch: context.epoch,
             sender: Sender::NewMemberCommit,
-            authenticated_data: VarBytes(Vec::new()),
+            authenticated_data: VarBytes(super::commit::framed_aad(
+                &context.extensions,
+                Vec::new(),
+            )?),
             body: FramedContentBody::Commit(Box::new(commit)),
         };
         let mut signed = sign_content(

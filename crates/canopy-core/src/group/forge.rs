@@ -48,6 +48,8 @@ pub(crate) struct Forgery {
     /// below: the path is consistent (parent hashes, signature, encryption) but its keys do
     /// not derive from the secrets below them, which only the CM-18 check tells.
     pub(crate) break_path_at: Option<usize>,
+    /// The commit's `authenticated_data`, sent as it is (no Safe AAD framing).
+    pub(crate) authenticated_data: Vec<u8>,
 }
 
 impl Forgery {
@@ -101,7 +103,7 @@ impl Group {
             list,
             refs,
             path: forgery.path,
-            authenticated_data: Vec::new(),
+            authenticated_data: forgery.authenticated_data.clone(),
             left_out: Vec::new(),
             forgery: Some(forgery),
         };

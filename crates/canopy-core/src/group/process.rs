@@ -380,6 +380,11 @@ impl Group {
     ) -> Result<Handled, GroupError> {
         let content = received.content.content();
         let sender = content.content.sender;
+        #[cfg(feature = "extensions")]
+        crate::extensions::safe_aad::check(
+            &self.context.extensions,
+            content.content.authenticated_data.as_slice(),
+        )?;
         match &content.content.body {
             FramedContentBody::Application(data) => {
                 let unknown = || Violation::new(Rule::FramingSender);

@@ -392,6 +392,11 @@ impl PublicGroup {
             open_public_without_membership_key(ops, message, content_bytes, &self.context, &key)?;
         let content = verified.content();
         let sender = content.content.sender;
+        #[cfg(feature = "extensions")]
+        crate::extensions::safe_aad::check(
+            &self.context.extensions,
+            content.content.authenticated_data.as_slice(),
+        )?;
         match &content.content.body {
             FramedContentBody::Proposal(proposal) => {
                 let scope = self.scope(env, ops);

@@ -318,6 +318,8 @@ rules! {
     LeafComponents = "XT-02", "ext §Negotiating Extensions and Components", "a member's leaf lists every component of the group's app_components and safe_aad";
     /// Required media types.
     LeafMediaTypes = "XT-03", "ext §Content Advertisement", "a member's leaf lists every media type of the group's content_media_types";
+    /// Safe AAD framing.
+    SafeAadFraming = "XT-04", "ext §Safe AAD", "where the GroupContext holds the safe_aad component, a message's authenticated_data starts with a SafeAAD whose items are sorted by component id";
 
     // ----- draft-ietf-mls-extensions §Multi-Credentials (feature `extensions`) -----
     /// Bindings present.

@@ -744,3 +744,76 @@ fn an_application_psk_enters_the_key_schedule_only_where_the_component_holds_it(
     assert_eq!(summary.psks, [psk]);
     assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
 }
+
+#[test]
+fn xt_04_authenticated_data_is_a_safe_aad_where_the_group_requires_it() {
+    use crate::extensions::{SAFE_AAD, SafeAad, SafeAadItem};
+    let h = Harness::default_suite(1014);
+    let env = h.env();
+    let safe_leaf = |leaf: &mut LeafNodeParams| {
+        let mut d = AppDataDictionary::default();
+        let list = ComponentsList {
+            component_ids: VarVec(vec![CHAT]),
+        };
+        d.insert(SAFE_AAD, crate::codec::encode(&list).unwrap());
+        leaf.extensions = Extensions::new(vec![d.to_extension().unwrap()]).unwrap();
+    };
+    let (mut alice, mut bob) = pair(&h, &env, safe_leaf);
+    // Before Safe AAD is required, any bytes go.
+    let plain = alice.encrypt_application(&env, b"hi", b"free").unwrap();
+    assert!(bob.process_message(&env, &plain).is_ok());
+    let list = ComponentsList {
+        component_ids: VarVec(vec![CHAT]),
+    };
+    let out = alice
+        .commit(
+            &env,
+            CommitOptions {
+                proposals: vec![update(SAFE_AAD, &crate::codec::encode(&list).unwrap())],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    let _ = alice.merge_pending_commit().unwrap();
+    deliver(&env, &mut bob, &out.commit).unwrap();
+    // Nothing given: the empty SafeAAD is sent.
+    let empty = alice.encrypt_application(&env, b"hi", b"").unwrap();
+    match bob.process_message(&env, &empty).unwrap() {
+        ProcessedMessage::Application {
+            authenticated_data, ..
+        } => assert_eq!(authenticated_data, [0]),
+        other => panic!("not application data: {other:?}"),
+    }
+    let aad = SafeAad::new(vec![SafeAadItem {
+        component_id: CHAT,
+        aad_item_data: VarBytes(b"thread 7".to_vec()),
+    }])
+    .unwrap()
+    .to_bytes()
+    .unwrap();
+    let framed = alice.encrypt_application(&env, b"hi", &aad).unwrap();
+    assert!(bob.process_message(&env, &framed).is_ok());
+    // Bytes that are no SafeAAD are refused when sending...
+    assert_rule(
+        alice.encrypt_application(&env, b"hi", b"free"),
+        Rule::SafeAadFraming,
+    );
+    // ...and when received (a forged commit sends them as they are).
+    let me = Sender::Member(alice.own_leaf().value());
+    let forged = alice
+        .forge(
+            &env,
+            Forgery {
+                authenticated_data: vec![0x08, 0x80, 0x01],
+                ..Forgery::by_value(me, Vec::new())
+            },
+        )
+        .unwrap();
+    assert_rejected(&h, &mut bob, &forged.commit, Rule::SafeAadFraming);
+    assert!(alice.discard_pending_commit());
+    // The control: an ordinary commit (framed by Canopy) is accepted.
+    let out = alice.commit(&env, CommitOptions::default()).unwrap();
+    let _ = alice.merge_pending_commit().unwrap();
+    deliver(&env, &mut bob, &out.commit).unwrap();
+    assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
+}
