@@ -4,6 +4,7 @@
 //!
 //! | module | draft section | what |
 //! |---|---|---|
+//! | [`exporter`] | §Exported Secrets | the safe exporter: `application_export_secret` and its Exporter Tree, [`Group::safe_export_secret`](crate::group::Group::safe_export_secret) |
 //! | [`component`] | §Component IDs, §Safe HPKE, §Signature Keys | component ids, `ComponentOperationLabel`, `SafeEncryptWithLabel`, `SafeDecryptWithLabel`, `SafeSignWithLabel`, `SafeVerifyWithLabel` |
 //! | [`app_data`] | §Attaching Application Data to MLS Messages | the `app_data_dictionary` extension |
 //! | [`safe_aad`] | §Safe AAD | `SafeAAD`, the framing of `authenticated_data` |
@@ -24,6 +25,7 @@ pub mod app_ack;
 pub mod app_data;
 pub mod component;
 pub(crate) mod data_update;
+pub mod exporter;
 pub mod media_types;
 pub mod multi_credential;
 pub mod negotiation;
@@ -36,6 +38,7 @@ pub use component::{
     ComponentId, component_operation_label, safe_decrypt_with_label, safe_encrypt_with_label,
     safe_sign_with_label, safe_verify_with_label,
 };
+pub use exporter::{APPLICATION_EXPORT_LABEL, ExportError};
 pub use media_types::{ApplicationFraming, MediaType, MediaTypeList, Parameter};
 pub use multi_credential::{CREDENTIAL_BINDING_LABEL, CredentialBinding};
 pub use negotiation::{

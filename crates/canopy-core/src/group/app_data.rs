@@ -9,6 +9,27 @@ use crate::extensions::{APP_ACK, AppAck, AppDataDictionary, ComponentId};
 use crate::wire::{AppDataOp, AppDataUpdate, AppEphemeral, Proposal};
 
 impl Group {
+    /// `SafeExportSecret(component)` of the current epoch (draft-ietf-mls-extensions
+    /// §Exported Secrets): the leaf of the epoch's Exporter Tree for `component`, a secret of
+    /// `KDF.Nh` bytes every member derives alike. It is consumed: the state keeps neither it
+    /// nor what it was derived from, so asking again in the same epoch is an error. Persist
+    /// the change ([`Group::take_delta`]) before relying on that across restarts.
+    ///
+    /// # Errors
+    /// [`GroupError::SafeExport`] if it was exported already this epoch, or the state was
+    /// restored from a format without the Exporter Tree (until the next epoch);
+    /// [`GroupError::Crypto`] for an unsupported suite.
+    pub fn safe_export_secret(
+        &mut self,
+        env: &Env<'_>,
+        component: ComponentId,
+    ) -> Result<canopy_crypto::Secret, GroupError> {
+        let ops = env.ops(self.cipher_suite())?;
+        let secret = self.epoch.exporter.export(ops, component)?;
+        self.dirty.meta();
+        Ok(secret)
+    }
+
     /// The GroupContext's `app_data_dictionary` (empty if the group has none).
     ///
     /// # Errors

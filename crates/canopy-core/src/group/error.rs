@@ -124,6 +124,10 @@ pub enum GroupError {
     /// given.
     #[error("the current time is needed (Env::now)")]
     ClockRequired,
+    /// A safe export secret cannot be given (draft-ietf-mls-extensions §Exported Secrets).
+    #[cfg(feature = "extensions")]
+    #[error(transparent)]
+    SafeExport(#[from] crate::extensions::ExportError),
     /// An internal invariant failed: a bug in Canopy, never caused by peer input.
     #[error("internal error: {0}")]
     Internal(&'static str),

@@ -153,11 +153,7 @@ impl Group {
             tree,
             private,
             signer,
-            EpochState {
-                secrets: secrets_epoch,
-                secret_tree,
-                interim_transcript_hash: interim,
-            },
+            EpochState::new(secrets_epoch, secret_tree, interim),
             psks.external.clone(),
         );
         Ok((group, secrets.psks.0))

@@ -284,6 +284,32 @@ pub(crate) struct EpochState {
     secrets: EpochSecrets,
     secret_tree: SecretTree,
     interim_transcript_hash: Vec<u8>,
+    /// The epoch's safe exporter (draft-ietf-mls-extensions §Exported Secrets).
+    #[cfg(feature = "extensions")]
+    exporter: crate::extensions::exporter::SafeExporter,
+}
+
+impl EpochState {
+    /// A new epoch's state; its `application_export_secret` moves into the safe exporter.
+    #[cfg_attr(not(feature = "extensions"), allow(unused_mut))]
+    pub(crate) fn new(
+        mut secrets: EpochSecrets,
+        secret_tree: SecretTree,
+        interim_transcript_hash: Vec<u8>,
+    ) -> Self {
+        #[cfg(feature = "extensions")]
+        let exporter = crate::extensions::exporter::SafeExporter::new(core::mem::replace(
+            &mut secrets.application_export_secret,
+            Secret::new(Vec::new()),
+        ));
+        Self {
+            secrets,
+            secret_tree,
+            interim_transcript_hash,
+            #[cfg(feature = "extensions")]
+            exporter,
+        }
+    }
 }
 
 /// What is kept of a past epoch: enough to read late application messages and to inject its
@@ -415,11 +441,7 @@ impl Group {
             tree,
             private,
             signer,
-            EpochState {
-                secrets,
-                secret_tree,
-                interim_transcript_hash: interim,
-            },
+            EpochState::new(secrets, secret_tree, interim),
             BTreeMap::new(),
         ))
     }

@@ -99,7 +99,7 @@ use crate::wire::{self, GroupContext, LeafNode, Node, PreSharedKeyId, Proposal, 
 /// The format version of group state: [`Group::to_bytes`] writes it as the first byte, and
 /// the Meta record of [`Group::records`] starts with it. [`Group::from_bytes`] also reads
 /// versions 1 to 4.
-pub const STATE_FORMAT_VERSION: u8 = 6;
+pub const STATE_FORMAT_VERSION: u8 = 7;
 
 /// A group's state as every format version decodes it, before it becomes a [`Group`].
 pub(super) struct StateParts {
@@ -107,10 +107,13 @@ pub(super) struct StateParts {
     lifecycle: LifecycleRecord,
     past_extra: Option<VarVec<PastExtraRecord>>,
     config_extra: Option<ConfigExtraRecord>,
-    /// The tree's leaf count, where the format stores it (versions 5 and 6).
+    /// The tree's leaf count, where the format stores it (versions 5 to 7).
     leaf_count: Option<LeafCount>,
-    /// The first epoch we are not a member of, if a commit removed us (version 6).
+    /// The first epoch we are not a member of, if a commit removed us (versions 6 and 7).
     pub(super) removed: Option<u64>,
+    /// The current epoch's safe exporter frontier (version 7; empty before, or when the
+    /// state was written without the `extensions` feature).
+    pub(super) exporter: Vec<(u32, Secret)>,
 }
 
 impl Group {
@@ -129,7 +132,7 @@ impl Group {
         self.export_records()
     }
 
-    /// A group from bytes written by [`Group::to_bytes`] (format versions 5 and 6, which
+    /// A group from bytes written by [`Group::to_bytes`] (format versions 5 to 7, which
     /// need `signer`: the key of our leaf) or by an earlier version (1 to 4, which held the
     /// signature private key: `signer` may then be `None`). `crypto` must support the
     /// group's cipher suite.
@@ -141,7 +144,7 @@ impl Group {
     /// [`GroupError::StateVersion`] for an unknown format version,
     /// [`GroupError::Codec`] for bytes that do not decode exactly (trailing bytes included),
     /// [`GroupError::State`] for a record that contradicts itself (a tree that does not match
-    /// the GroupContext included, or a version-5 or 6 state without a signer),
+    /// the GroupContext included, or a version 5 to 7 state without a signer),
     /// [`GroupError::SignerMismatch`] for a signer that is not our leaf's,
     /// [`GroupError::Tree`] for a ratchet tree that cannot be rebuilt, [`GroupError::Crypto`]
     /// for an unsupported suite.
@@ -154,7 +157,7 @@ impl Group {
         // see `GroupConfig::limits`).
         with_limits(Limits::UNLIMITED, || {
             let (&version, body) = bytes.split_first().ok_or(CodecError::Truncated)?;
-            if version == STATE_FORMAT_VERSION || version == 5 {
+            if matches!(version, 5..=STATE_FORMAT_VERSION) {
                 return Self::import_records(crypto, body, signer);
             }
             let parts = legacy_parts(version, body)?;
@@ -178,9 +181,23 @@ impl Group {
             config_extra,
             leaf_count,
             removed,
+            exporter,
         } = parts;
         let mut group = Self::from_record(crypto, record, signer)?;
         group.removed = removed;
+        #[cfg(feature = "extensions")]
+        {
+            let nh = crypto
+                .suite(group.cipher_suite())
+                .map_err(|e| GroupError::Crypto(e.into()))?
+                .params()
+                .kdf_len();
+            group.epoch.exporter =
+                crate::extensions::exporter::SafeExporter::from_frontier(exporter, nh)
+                    .map_err(GroupError::State)?;
+        }
+        #[cfg(not(feature = "extensions"))]
+        drop(exporter);
         if leaf_count.is_some_and(|n| n != group.tree.leaf_count()) {
             return Err(GroupError::State("the tree's size differs from the record"));
         }
@@ -393,6 +410,7 @@ fn legacy_parts(version: u8, body: &[u8]) -> Result<StateParts, GroupError> {
         config_extra,
         leaf_count: None,
         removed: None,
+        exporter: Vec::new(),
     })
 }
 
@@ -716,6 +734,10 @@ impl EpochRecord {
             resumption_psk: s.resumption_psk,
             epoch_authenticator: s.epoch_authenticator,
             init_secret: s.init_secret,
+            // Moved into the safe exporter when the epoch started; the record keeps the
+            // exporter's frontier instead (format 7).
+            #[cfg(feature = "extensions")]
+            application_export_secret: Secret::new(Vec::new()),
         };
         let nh = ops.params().kdf_len();
         for secret in [
@@ -736,6 +758,8 @@ impl EpochRecord {
             secret_tree: SecretTree::from_record(ops, self.secret_tree)
                 .map_err(GroupError::State)?,
             interim_transcript_hash: self.interim_transcript_hash.0,
+            #[cfg(feature = "extensions")]
+            exporter: crate::extensions::exporter::SafeExporter::default(),
         })
     }
 }

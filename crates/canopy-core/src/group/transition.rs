@@ -610,11 +610,7 @@ pub(crate) fn advance_epoch(
     );
     Ok((
         context,
-        EpochState {
-            secrets,
-            secret_tree,
-            interim_transcript_hash: interim,
-        },
+        EpochState::new(secrets, secret_tree, interim),
         joiner,
     ))
 }

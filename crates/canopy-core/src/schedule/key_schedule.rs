@@ -140,6 +140,11 @@ pub struct EpochSecrets {
     pub epoch_authenticator: Secret,
     /// `"init"`: the next epoch's `init_secret`.
     pub init_secret: Secret,
+    /// `"application_export"` (draft-ietf-mls-extensions §Exported Secrets): the root of the
+    /// epoch's Exporter Tree. A group moves it into its safe exporter when the epoch starts
+    /// and keeps no other copy.
+    #[cfg(feature = "extensions")]
+    pub application_export_secret: Secret,
 }
 
 impl EpochSecrets {
@@ -162,6 +167,8 @@ impl EpochSecrets {
             resumption_psk: d(b"resumption")?,
             epoch_authenticator: d(b"authentication")?,
             init_secret: d(b"init")?,
+            #[cfg(feature = "extensions")]
+            application_export_secret: d(crate::extensions::APPLICATION_EXPORT_LABEL)?,
         })
     }
 

@@ -1,11 +1,11 @@
-//! State format versions 5 and 6: the group as records ([`RecordKey`], see `group::records`), and
+//! State format versions 5 to 7: the group as records ([`RecordKey`], see `group::records`), and
 //! what changed since they were last taken ([`Group::take_delta`]).
 //!
 //! Records (each the TLS presentation of a struct, RFC 9420 §2.1):
 //!
 //! ```text
 //! Meta:        struct {
-//!                  uint8 format_version;              // 6 (or 5)
+//!                  uint8 format_version;              // 7 (or 5, 6)
 //!                  ConfigRecord config; ConfigExtraRecord config_extra;
 //!                  GroupContext context;
 //!                  uint64 tree_generation; uint32 leaf_count;
@@ -20,9 +20,14 @@
 //!                  LifecycleRecord lifecycle;
 //!                  uint64 past<V>;                    // retained epochs, newest first
 //!              } MetaRecord;
-//!              followed, in version 6 only, by
+//!              followed, in versions 6 and 7, by
 //!              struct { optional<uint64> removed; } MetaTail;  // first epoch we are
 //!                                                               // not a member of
+//!              and, in version 7, by
+//!              struct { ExporterNodeRecord frontier<V>; } ExporterTail;
+//!                  // the safe exporter (extensions draft §Exported Secrets):
+//!                  // struct { uint32 node; opaque secret<V>; }, empty without the
+//!                  // `extensions` feature
 //! Node:        Node (RFC 9420 §7.8), only for non-blank nodes
 //! SecretNode:  struct { uint32 node; opaque secret<V>; }   // the key's index
 //! Ratchet:     LeafRatchetsRecord                         // its leaf is the key's index
@@ -35,7 +40,7 @@
 //! The signature private key is in none of them: the group holds a [`Signer`], which the
 //! caller gives again when loading.
 //!
-//! [`Group::to_bytes`] writes version 6 as all the records in one buffer:
+//! [`Group::to_bytes`] writes version 7 as all the records in one buffer:
 //! `uint8 format_version; struct { uint8 kind; uint64 epoch; uint32 index; opaque
 //! value<V>; } records<V>;`, in key order.
 //!
@@ -140,14 +145,29 @@ struct MetaRecord {
     past: VarVec<u64>,
 }
 
-/// The Meta record as version 6 writes it.
+/// The Meta record as version 7 writes it.
 #[derive(TlsSerialize, TlsSize)]
-struct MetaRecordV6 {
+struct MetaRecordV7 {
     meta: MetaRecord,
     tail: MetaTail,
+    exporter: ExporterTail,
 }
 
-/// What version 6 adds after the `MetaRecord`; see the module docs.
+/// What version 7 adds after the `MetaTail`; see the module docs.
+#[derive(TlsSerialize, TlsDeserializeBytes, TlsSize)]
+struct ExporterTail {
+    frontier: VarVec<ExporterNodeRecord>,
+}
+
+/// One node of the safe exporter's frontier.
+#[derive(TlsSerialize, TlsDeserializeBytes, TlsSize)]
+struct ExporterNodeRecord {
+    node: u32,
+    #[tls_codec(with = "crate::codec::fields::opaque")]
+    secret: Secret,
+}
+
+/// What versions 6 and 7 add after the `MetaRecord`; see the module docs.
 #[derive(TlsSerialize, TlsDeserializeBytes, TlsSize)]
 struct MetaTail {
     #[tls_codec(with = "crate::codec::fields::optional")]
@@ -371,10 +391,25 @@ impl Group {
             lifecycle: self.lifecycle_record(),
             past: VarVec(self.past.iter().map(|p| p.context.epoch).collect()),
         };
-        secret_encoding(&MetaRecordV6 {
+        #[cfg(feature = "extensions")]
+        let frontier = self
+            .epoch
+            .exporter
+            .frontier()
+            .map(|(node, secret)| ExporterNodeRecord {
+                node,
+                secret: secret.clone(),
+            })
+            .collect();
+        #[cfg(not(feature = "extensions"))]
+        let frontier = Vec::new();
+        secret_encoding(&MetaRecordV7 {
             meta,
             tail: MetaTail {
                 removed: self.removed,
+            },
+            exporter: ExporterTail {
+                frontier: VarVec(frontier),
             },
         })
     }
@@ -533,7 +568,7 @@ where
             RecordKind::Pending => pending = Some(decode_exact::<PendingCommitRecord>(value)?),
         }
     }
-    let (meta, MetaTail { removed }): (MetaRecord, MetaTail) =
+    let (meta, MetaTail { removed }, exporter): (MetaRecord, MetaTail, ExporterTail) =
         meta.ok_or(GroupError::State("no Meta record"))?;
     let leaf_count = LeafCount::new(meta.leaf_count).ok_or(GroupError::State("leaf count"))?;
     nodes.sort_by_key(|(x, _)| *x);
@@ -607,20 +642,37 @@ where
         config_extra: Some(meta.config_extra),
         leaf_count: Some(leaf_count),
         removed,
+        exporter: exporter
+            .frontier
+            .0
+            .into_iter()
+            .map(|r| (r.node, r.secret))
+            .collect(),
     })
 }
 
-/// A Meta record: version 5 is the `MetaRecord` alone, version 6 adds the `MetaTail`.
-fn decode_meta(value: &[u8]) -> Result<(MetaRecord, MetaTail), GroupError> {
+/// A Meta record: version 5 is the `MetaRecord` alone, version 6 adds the `MetaTail`,
+/// version 7 the `ExporterTail`.
+fn decode_meta(value: &[u8]) -> Result<(MetaRecord, MetaTail, ExporterTail), GroupError> {
+    let no_exporter = || ExporterTail {
+        frontier: VarVec(Vec::new()),
+    };
     match value.first() {
         Some(&5) => Ok((
             decode_exact::<MetaRecord>(value)?,
             MetaTail { removed: None },
+            no_exporter(),
         )),
+        Some(&6) => {
+            let (meta, rest) =
+                MetaRecord::tls_deserialize_bytes(value).map_err(CodecError::from)?;
+            Ok((meta, decode_exact::<MetaTail>(rest)?, no_exporter()))
+        }
         Some(&STATE_FORMAT_VERSION) => {
             let (meta, rest) =
                 MetaRecord::tls_deserialize_bytes(value).map_err(CodecError::from)?;
-            Ok((meta, decode_exact::<MetaTail>(rest)?))
+            let (tail, rest) = MetaTail::tls_deserialize_bytes(rest).map_err(CodecError::from)?;
+            Ok((meta, tail, decode_exact::<ExporterTail>(rest)?))
         }
         Some(&found) => Err(GroupError::StateVersion {
             found,

@@ -512,6 +512,17 @@ fn a_stored_version_6_state_still_loads() {
     assert_eq!(g.status(), crate::group::MembershipStatus::Member);
 }
 
+#[test]
+fn a_stored_version_7_state_still_loads() {
+    let text = include_str!(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../testdata/state/group-state-v7.txt"
+    ));
+    let g = check_stored_state(text, 7);
+    assert!(!g.past.is_empty(), "the fixture keeps past epochs");
+    assert!(g.has_pending_commit());
+}
+
 /// Prints a new fixture like the ones [`check_stored_state`] reads (only when the format
 /// version is bumped).
 #[test]

@@ -817,3 +817,38 @@ fn xt_04_authenticated_data_is_a_safe_aad_where_the_group_requires_it() {
     deliver(&env, &mut bob, &out.commit).unwrap();
     assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
 }
+
+#[test]
+fn the_safe_exporter_gives_every_member_the_same_secret_once_per_component_and_epoch() {
+    use crate::extensions::ExportError;
+    use crate::group::GroupError;
+    let h = Harness::default_suite(1015);
+    let env = h.env();
+    let (mut alice, mut bob) = pair(&h, &env, |_| {});
+    let a = alice.safe_export_secret(&env, CHAT).unwrap();
+    assert_eq!(a.as_bytes().len(), 32);
+    assert_eq!(bob.safe_export_secret(&env, CHAT).unwrap(), a);
+    // Consumed: not again this epoch, also not after a restart.
+    let consumed = Err(GroupError::SafeExport(ExportError::Consumed(CHAT)));
+    assert_eq!(alice.safe_export_secret(&env, CHAT), consumed);
+    let delta = alice.take_delta().unwrap();
+    assert!(
+        delta
+            .changes()
+            .iter()
+            .any(|c| matches!(c, crate::group::Change::Put { key, .. } if *key == crate::group::RecordKey::META))
+    );
+    let mut restored = h.fork(&alice);
+    assert_eq!(restored.safe_export_secret(&env, CHAT), consumed);
+    // Other components are still there, alike for everyone, and differ from each other.
+    let other = restored.safe_export_secret(&env, 7).unwrap();
+    assert_eq!(bob.safe_export_secret(&env, 7).unwrap(), other);
+    assert_ne!(other, a);
+    // A new epoch has a new tree.
+    let out = alice.commit(&env, CommitOptions::default()).unwrap();
+    let _ = alice.merge_pending_commit().unwrap();
+    deliver(&env, &mut bob, &out.commit).unwrap();
+    let next = alice.safe_export_secret(&env, CHAT).unwrap();
+    assert_ne!(next, a);
+    assert_eq!(bob.safe_export_secret(&env, CHAT).unwrap(), next);
+}
