@@ -6,7 +6,8 @@ use tls_codec::{TlsDeserializeBytes, TlsSerialize, TlsSize};
 
 use super::{ComponentId, strictly_increasing};
 use crate::codec::{CodecError, VarBytes, VarVec};
-use crate::wire::{Extension, ExtensionType, ExtensionView};
+use crate::rules::{Detail, Rule, Violation};
+use crate::wire::{Extension, ExtensionType, ExtensionView, Extensions};
 
 /// `app_data_dictionary` (0x0006, the value the draft suggests).
 pub const APP_DATA_DICTIONARY: ExtensionType = ExtensionType(0x0006);
@@ -96,6 +97,47 @@ impl ExtensionView for AppDataDictionary {
             extension_type: APP_DATA_DICTIONARY,
             extension_data: VarBytes(crate::codec::encode(self)?),
         })
+    }
+}
+
+/// draft-ietf-mls-extensions §Last-Resort KeyPackages: adds the `last_resort_key_package`
+/// component (empty data) to the `app_data_dictionary` of KeyPackage `extensions`, creating
+/// the dictionary if there is none.
+///
+/// # Errors
+/// [`CodecError`] if an existing dictionary does not decode.
+pub(crate) fn mark_last_resort(extensions: &mut Extensions) -> Result<(), CodecError> {
+    let mut dictionary = extensions.typed::<AppDataDictionary>()?.unwrap_or_default();
+    dictionary.insert(super::LAST_RESORT_KEY_PACKAGE, Vec::new());
+    extensions.set(dictionary.to_extension()?);
+    Ok(())
+}
+
+/// Whether KeyPackage `extensions` hold the `last_resort_key_package` component.
+pub(crate) fn is_marked_last_resort(extensions: &Extensions) -> bool {
+    extensions
+        .typed::<AppDataDictionary>()
+        .ok()
+        .flatten()
+        .is_some_and(|d| d.get(super::LAST_RESORT_KEY_PACKAGE).is_some())
+}
+
+/// XT-05: a `last_resort_key_package` component carries no data.
+///
+/// # Errors
+/// The violation.
+pub(crate) fn check_last_resort(extensions: &Extensions) -> Result<(), Violation> {
+    let dictionary = extensions
+        .typed::<AppDataDictionary>()
+        .map_err(|_| Violation::new(Rule::LastResortComponent))?;
+    match dictionary
+        .as_ref()
+        .and_then(|d| d.get(super::LAST_RESORT_KEY_PACKAGE))
+    {
+        Some(data) if !data.is_empty() => {
+            Err(Violation::new(Rule::LastResortComponent).with(Detail::Length(data.len())))
+        }
+        _ => Ok(()),
     }
 }
 

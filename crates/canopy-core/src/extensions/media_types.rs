@@ -4,7 +4,10 @@
 
 use tls_codec::{TlsDeserializeBytes, TlsSerialize, TlsSize};
 
+use super::AppDataDictionary;
 use crate::codec::{CodecError, VarBytes, VarVec};
+use crate::rules::{Detail, Rule, Violation};
+use crate::wire::Extensions;
 
 /// `Parameter`: one media-type parameter, without RFC 2045 quoting.
 #[derive(Clone, Debug, PartialEq, Eq, TlsDeserializeBytes, TlsSerialize, TlsSize)]
@@ -129,6 +132,65 @@ impl ApplicationFraming {
             Some(&self.media_type)
         }
     }
+}
+
+impl ApplicationFraming {
+    /// `content` of `media_type`, framed.
+    pub fn new(media_type: MediaType, content: Vec<u8>) -> Self {
+        Self {
+            media_type,
+            inner_application_content: VarBytes(content),
+        }
+    }
+
+    /// The encoded framing, the `application_data` to send.
+    ///
+    /// # Errors
+    /// [`CodecError::LengthTooLarge`] for content of 2^30 bytes or more.
+    pub fn to_bytes(&self) -> Result<Vec<u8>, CodecError> {
+        crate::codec::encode(self)
+    }
+
+    /// `application_data` read as an `ApplicationFraming` (exactly: trailing bytes are an
+    /// error).
+    ///
+    /// # Errors
+    /// Any [`CodecError`].
+    pub fn from_bytes(application_data: &[u8]) -> Result<Self, CodecError> {
+        crate::codec::decode_exact(application_data)
+    }
+}
+
+/// The GroupContext's `content_media_types` list, if its `app_data_dictionary` has one: then
+/// every `application_data` of the group is an [`ApplicationFraming`].
+pub(crate) fn group_media_types(
+    extensions: &Extensions,
+) -> Result<Option<MediaTypeList>, Violation> {
+    let broken = |_| Violation::new(Rule::ApplicationFramed);
+    let Some(dictionary) = extensions.typed::<AppDataDictionary>().map_err(broken)? else {
+        return Ok(None);
+    };
+    dictionary.media_types().map_err(broken)
+}
+
+/// XT-06: where the GroupContext lists media types, `application_data` is an
+/// `ApplicationFraming`.
+pub(crate) fn check_framed(
+    extensions: &Extensions,
+    application_data: &[u8],
+) -> Result<(), Violation> {
+    // Only the component's presence matters here: no need to decode the list per message.
+    let required = match extensions.typed::<AppDataDictionary>() {
+        Ok(None) => false,
+        Ok(Some(dictionary)) => dictionary.get(super::CONTENT_MEDIA_TYPES).is_some(),
+        Err(_) => true,
+    };
+    if !required {
+        return Ok(());
+    }
+    ApplicationFraming::from_bytes(application_data)
+        .map(|_| ())
+        .map_err(|e| Violation::new(Rule::ApplicationFramed).with(Detail::Reason(e.to_string())))
 }
 
 #[cfg(test)]

@@ -5,7 +5,11 @@
 
 use super::{Env, Group, GroupError};
 use crate::codec::VarBytes;
-use crate::extensions::{APP_ACK, AppAck, AppDataDictionary, ComponentId};
+use crate::extensions::media_types::group_media_types;
+use crate::extensions::{
+    APP_ACK, AppAck, AppDataDictionary, ApplicationFraming, ComponentId, MediaType,
+};
+use crate::rules::{Rule, Violation};
 use crate::wire::{AppDataOp, AppDataUpdate, AppEphemeral, Proposal};
 
 impl Group {
@@ -28,6 +32,43 @@ impl Group {
         let secret = self.epoch.exporter.export(ops, component)?;
         self.dirty.meta();
         Ok(secret)
+    }
+
+    /// Encrypts `content` of `media_type` as an `ApplicationFraming`
+    /// (draft-ietf-mls-extensions §Framing of application_data), the form application data
+    /// takes in a group whose GroupContext lists media types; an empty `media_type` means the
+    /// group's first one.
+    ///
+    /// # Errors
+    /// As [`Group::encrypt_application`].
+    pub fn encrypt_media(
+        &mut self,
+        env: &Env<'_>,
+        media_type: MediaType,
+        content: &[u8],
+        authenticated_data: &[u8],
+    ) -> Result<Vec<u8>, GroupError> {
+        let framed = ApplicationFraming::new(media_type, content.to_vec()).to_bytes()?;
+        self.encrypt_application(env, &framed, authenticated_data)
+    }
+
+    /// The media type and content of received `application_data` framed as an
+    /// `ApplicationFraming`: an empty type is the group's first media type.
+    ///
+    /// # Errors
+    /// XT-06 if it is not an `ApplicationFraming`, or the framing's type is empty and the
+    /// GroupContext lists no media types.
+    pub fn open_media(&self, application_data: &[u8]) -> Result<(MediaType, Vec<u8>), GroupError> {
+        let broken = || GroupError::from(Violation::new(Rule::ApplicationFramed));
+        let framing = ApplicationFraming::from_bytes(application_data).map_err(|_| broken())?;
+        let list = group_media_types(&self.context().extensions)?;
+        let media_type = if framing.media_type.media_type.as_slice().is_empty() {
+            list.and_then(|l| l.types().first().cloned())
+                .ok_or_else(broken)?
+        } else {
+            framing.media_type
+        };
+        Ok((media_type, framing.inner_application_content.0))
     }
 
     /// The GroupContext's `app_data_dictionary` (empty if the group has none).

@@ -512,6 +512,18 @@ impl Group {
         data: &[u8],
         authenticated_data: &[u8],
     ) -> Result<Vec<u8>, GroupError> {
+        self.encrypt_application_checked(env, data, authenticated_data, true)
+    }
+
+    /// [`Self::encrypt_application`]; `check_framing` false (test forgeries only) sends
+    /// `data` and `authenticated_data` as they are, unframed.
+    pub(crate) fn encrypt_application_checked(
+        &mut self,
+        env: &Env<'_>,
+        data: &[u8],
+        authenticated_data: &[u8],
+        check_framing: bool,
+    ) -> Result<Vec<u8>, GroupError> {
         let ops = env.ops(self.cipher_suite())?;
         let own = self.own_leaf();
         if self.is_removed() {
@@ -523,11 +535,20 @@ impl Group {
         if !self.config.dangerous_application_before_commit && self.has_proposals_to_commit(env) {
             return Err(Violation::new(Rule::ApplicationAfterProposals).into());
         }
+        #[cfg(feature = "extensions")]
+        if check_framing {
+            crate::extensions::media_types::check_framed(&self.context.extensions, data)?;
+        }
+        let authenticated_data = if check_framing {
+            self.framed_aad(authenticated_data.to_vec())?
+        } else {
+            authenticated_data.to_vec()
+        };
         let content = FramedContent {
             group_id: self.context.group_id.clone(),
             epoch: self.context.epoch,
             sender: Sender::Member(own.value()),
-            authenticated_data: VarBytes(self.framed_aad(authenticated_data.to_vec())?),
+            authenticated_data: VarBytes(authenticated_data),
             body: FramedContentBody::Application(VarBytes(data.to_vec())),
         };
         let signed = sign_content(

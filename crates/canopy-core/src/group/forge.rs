@@ -68,6 +68,18 @@ impl Forgery {
 }
 
 impl Group {
+    /// An application message of `data` and `authenticated_data` exactly as given, without
+    /// the framing checks of the extensions feature (Safe AAD, ApplicationFraming).
+    #[cfg(feature = "extensions")]
+    pub(crate) fn forge_application(
+        &mut self,
+        env: &Env<'_>,
+        data: &[u8],
+        authenticated_data: &[u8],
+    ) -> Result<Vec<u8>, GroupError> {
+        self.encrypt_application_checked(env, data, authenticated_data, false)
+    }
+
     /// Commits `forgery` as it is (no proposal or list check, no key-uniqueness check of the
     /// new tree), leaving it pending like [`Group::commit`].
     pub(crate) fn forge(

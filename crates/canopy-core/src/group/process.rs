@@ -391,6 +391,8 @@ impl Group {
                 let Sender::Member(l) = sender else {
                     return Err(unknown().into());
                 };
+                #[cfg(feature = "extensions")]
+                crate::extensions::media_types::check_framed(&self.context.extensions, &data.0)?;
                 let processed = ProcessedMessage::Application {
                     sender: LeafIndex::new(l).ok_or_else(unknown)?,
                     epoch: content.content.epoch,

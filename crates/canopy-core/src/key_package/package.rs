@@ -55,7 +55,9 @@ pub struct KeyPackageParams {
     /// non-default types are added to the leaf's capabilities (§10).
     pub extensions: Extensions,
     /// Whether to mark the KeyPackage as a last-resort KeyPackage (§16.8) with the
-    /// [`LastResort`] extension.
+    /// [`LastResort`] extension and, with the `extensions` feature, also with the
+    /// `last_resort_key_package` component of its `app_data_dictionary`
+    /// (draft-ietf-mls-extensions §Last-Resort KeyPackages).
     pub last_resort: bool,
 }
 
@@ -137,6 +139,10 @@ pub fn create_key_package(
         kp_extensions.push(LastResort.to_extension()?);
     }
     let mut kp_extensions = Extensions::new(kp_extensions)?;
+    #[cfg(feature = "extensions")]
+    if params.last_resort {
+        crate::extensions::app_data::mark_last_resort(&mut kp_extensions)?;
+    }
     if let Some(g) = grease.as_mut()
         && params.leaf.grease_extensions
     {
@@ -191,12 +197,17 @@ impl ValidatedKeyPackage {
         &self.reference
     }
 
-    /// Whether it carries the `last_resort` extension (RFC 9420 §16.8: it may be reused).
+    /// Whether it is marked last-resort (RFC 9420 §16.8: it may be reused): it carries the
+    /// `last_resort` extension or, with the `extensions` feature, the
+    /// `last_resort_key_package` component (draft-ietf-mls-extensions §Last-Resort
+    /// KeyPackages).
     pub fn is_last_resort(&self) -> bool {
-        self.key_package
-            .extensions
-            .find(LastResort::EXTENSION_TYPE)
-            .is_some()
+        let extensions = &self.key_package.extensions;
+        #[cfg(feature = "extensions")]
+        if crate::extensions::app_data::is_marked_last_resort(extensions) {
+            return true;
+        }
+        extensions.find(LastResort::EXTENSION_TYPE).is_some()
     }
 
     /// The KeyPackage, giving up the proof.
@@ -208,7 +219,8 @@ impl ValidatedKeyPackage {
 /// RFC 9420 §10.1: validates a received `key_package` for a group with cipher suite
 /// `ops.suite()` and requirements `group`: the KeyPackage rules KP-01, KP-02, KP-05, KP-03, the
 /// LeafNode rules for a `key_package` leaf (with `lifetime` and `validator`), KP-04 and KP-06
-/// of [`crate::rules`], in that order, then the `last_resort` extension's body.
+/// of [`crate::rules`], in that order, then the `last_resort` extension's body (and, with the
+/// `extensions` feature, XT-05: the `last_resort_key_package` component's).
 ///
 /// Unknown extensions and capabilities (GREASE included) are ignored (§10, §13.4), whether or
 /// not the leaf's capabilities list them, and the capabilities need not list the group's
@@ -227,6 +239,8 @@ pub fn validate_key_package(
 ) -> Result<ValidatedKeyPackage, KeyPackageError> {
     check_key_package(ops, &key_package, group, lifetime, validator)?;
     key_package.extensions.typed::<LastResort>()?;
+    #[cfg(feature = "extensions")]
+    crate::extensions::app_data::check_last_resort(&key_package.extensions)?;
     let reference = KeyPackageRef::compute(ops, &key_package)?;
     Ok(ValidatedKeyPackage {
         key_package,

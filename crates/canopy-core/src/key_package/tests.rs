@@ -488,7 +488,9 @@ fn default_key_package_greases_only_the_capability_lists_and_lists_every_extensi
         assert!(!leaf_ext.iter().any(|e| e.extension_type.is_grease()));
         assert!(!kp_ext.iter().any(|e| e.extension_type.is_grease()));
         assert_eq!(leaf_ext.len(), 2);
-        assert_eq!(kp_ext.len(), 2);
+        // With the extensions feature, last resort is also the app_data_dictionary's
+        // last_resort_key_package component.
+        assert_eq!(kp_ext.len(), 2 + usize::from(cfg!(feature = "extensions")));
         for e in leaf_ext.iter().chain(kp_ext) {
             let t = e.extension_type;
             assert_eq!(

@@ -320,6 +320,10 @@ rules! {
     LeafMediaTypes = "XT-03", "ext §Content Advertisement", "a member's leaf lists every media type of the group's content_media_types";
     /// Safe AAD framing.
     SafeAadFraming = "XT-04", "ext §Safe AAD", "where the GroupContext holds the safe_aad component, a message's authenticated_data starts with a SafeAAD whose items are sorted by component id";
+    /// Last-resort marker.
+    LastResortComponent = "XT-05", "ext §Last-Resort KeyPackages", "a KeyPackage's last_resort_key_package component carries no data";
+    /// Application framing.
+    ApplicationFramed = "XT-06", "ext §Framing of application_data", "where the GroupContext holds the content_media_types component, application_data is an ApplicationFraming";
 
     // ----- draft-ietf-mls-extensions §Multi-Credentials (feature `extensions`) -----
     /// Bindings present.

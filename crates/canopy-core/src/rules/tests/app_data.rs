@@ -852,3 +852,100 @@ fn the_safe_exporter_gives_every_member_the_same_secret_once_per_component_and_e
     assert_ne!(next, a);
     assert_eq!(bob.safe_export_secret(&env, CHAT).unwrap(), next);
 }
+
+#[test]
+fn xt_05_a_last_resort_key_package_carries_the_empty_component() {
+    use crate::extensions::LAST_RESORT_KEY_PACKAGE;
+    use crate::key_package::{GroupRequirements, LifetimePolicy, validate_key_package};
+    let h = Harness::default_suite(1016);
+    let signer = h.signer();
+    let mut params = KeyPackageParams::new(
+        h.leaf("dave"),
+        Lifetime {
+            not_before: 0,
+            not_after: u64::MAX,
+        },
+    );
+    params.last_resort = true;
+    let bundle = create_key_package(&h.provider, h.suite, &params, &signer).unwrap();
+    let dictionary = bundle
+        .key_package
+        .extensions
+        .typed::<AppDataDictionary>()
+        .unwrap()
+        .unwrap();
+    assert_eq!(dictionary.get(LAST_RESORT_KEY_PACKAGE), Some(&[][..]));
+    let validate = |kp: crate::wire::KeyPackage| {
+        validate_key_package(
+            h.ops(),
+            kp,
+            &GroupRequirements::mls10(),
+            &LifetimePolicy::at(super::harness::NOW),
+            &h.validator,
+        )
+    };
+    assert!(validate(bundle.key_package).unwrap().is_last_resort());
+    // Marked by the component alone, without the RFC-era extension.
+    let mut only_component = KeyPackageParams::new(h.leaf("erin"), params.lifetime);
+    let mut d = AppDataDictionary::default();
+    d.insert(LAST_RESORT_KEY_PACKAGE, Vec::new());
+    only_component.extensions = Extensions::new(vec![d.to_extension().unwrap()]).unwrap();
+    let kp = create_key_package(&h.provider, h.suite, &only_component, &h.signer()).unwrap();
+    assert!(validate(kp.key_package).unwrap().is_last_resort());
+    let (plain, _) = h.key_package("frank");
+    assert!(!validate(plain.key_package).unwrap().is_last_resort());
+    // The component with data is refused.
+    let mut d = AppDataDictionary::default();
+    d.insert(LAST_RESORT_KEY_PACKAGE, vec![1]);
+    only_component.extensions = Extensions::new(vec![d.to_extension().unwrap()]).unwrap();
+    let kp = create_key_package(&h.provider, h.suite, &only_component, &h.signer()).unwrap();
+    assert_rule(validate(kp.key_package), Rule::LastResortComponent);
+}
+
+#[test]
+fn xt_06_application_data_is_framed_where_the_group_lists_media_types() {
+    use crate::extensions::MediaType;
+    let h = Harness::default_suite(1017);
+    let env = h.env();
+    let (mut alice, mut bob) = pair(&h, &env, components_leaf(&[CHAT]));
+    let types = MediaTypeList::new(vec![MediaType::new("text/plain")]).unwrap();
+    let out = alice
+        .commit(
+            &env,
+            CommitOptions {
+                proposals: vec![update(CONTENT_MEDIA_TYPES, &types.to_bytes().unwrap())],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    let _ = alice.merge_pending_commit().unwrap();
+    deliver(&env, &mut bob, &out.commit).unwrap();
+    let received = |bob: &mut Group, message: &[u8]| match bob.process_message(&env, message) {
+        Ok(ProcessedMessage::Application { data, .. }) => data,
+        other => panic!("not application data: {other:?}"),
+    };
+    // Framed with a type, and with the empty type: the group's first.
+    let typed = alice
+        .encrypt_media(&env, MediaType::new("text/markdown"), b"*hi*", b"")
+        .unwrap();
+    let data = received(&mut bob, &typed);
+    let (media_type, content) = bob.open_media(&data).unwrap();
+    assert_eq!(media_type.normalized(), b"text/markdown");
+    assert_eq!(content, b"*hi*");
+    let default = alice
+        .encrypt_media(&env, MediaType::default(), b"hi", b"")
+        .unwrap();
+    let data = received(&mut bob, &default);
+    assert_eq!(
+        bob.open_media(&data).unwrap(),
+        (MediaType::new("text/plain"), b"hi".to_vec())
+    );
+    // Raw bytes are refused when sending and when received.
+    assert_rule(
+        alice.encrypt_application(&env, b"raw", b""),
+        Rule::ApplicationFramed,
+    );
+    let forged = alice.forge_application(&env, b"raw", b"").unwrap();
+    assert_rejected(&h, &mut bob, &forged, Rule::ApplicationFramed);
+    assert_rule(bob.open_media(b"raw"), Rule::ApplicationFramed);
+}
