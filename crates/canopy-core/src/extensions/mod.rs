@@ -11,6 +11,7 @@
 //! | [`negotiation`] | §Negotiating Extensions and Components | `supported_wire_formats`, `required_wire_formats`, `app_components`, `safe_aad`; a leaf meets the group's requirements (XT-01 to XT-03) |
 //! | [`media_types`] | §Content Advertisement | `content_media_types`' `MediaTypeList`, `ApplicationFraming` |
 //! | [`registry`] | §AppDataUpdate, §AppEphemeral | [`AppComponents`], the application's logic per component |
+//! | [`grease`] | §GREASE | GREASE component ids in a LeafNode's or KeyPackage's `app_data_dictionary` |
 //! | [`app_ack`] | §AppAck | `AppAck`, and [`AckLog`], what a member received this epoch |
 //! | [`multi_credential`] | §Multi-Credentials | [`CredentialBinding`], the `multi` and `weak-multi` credentials' checks (MC-01 to MC-05) |
 //!
@@ -26,6 +27,7 @@ pub mod app_data;
 pub mod component;
 pub(crate) mod data_update;
 pub mod exporter;
+pub mod grease;
 pub mod media_types;
 pub mod multi_credential;
 pub mod negotiation;

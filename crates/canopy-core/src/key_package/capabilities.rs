@@ -225,7 +225,9 @@ pub(crate) struct GreasePicker {
 impl GreasePicker {
     /// Pre-draws enough randomness for one LeafNode and one KeyPackage.
     pub(crate) fn new(provider: &dyn CryptoProvider) -> Result<Self, KeyPackageError> {
-        let mut bytes = vec![0u8; 32];
+        // With the extensions feature, component GREASE (a dictionary entry and two lists,
+        // in a LeafNode and a KeyPackage) draws from the same bytes.
+        let mut bytes = vec![0u8; 64];
         provider.fill_random(&mut bytes)?;
         Ok(Self { bytes })
     }
@@ -240,6 +242,12 @@ impl GreasePicker {
             .filter(|g| !taken.contains(g))
             .collect();
         free.get(r.checked_rem(free.len())?).copied()
+    }
+
+    /// One random byte.
+    #[cfg(feature = "extensions")]
+    pub(crate) fn byte(&mut self) -> u8 {
+        self.bytes.pop().unwrap_or(0)
     }
 
     /// A random number of random bytes (0 to 7) for a GREASE extension's data.

@@ -80,11 +80,15 @@ impl LeafNodeParams {
             .filter(|e| !e.extension_type.is_grease())
             .cloned()
             .collect();
+        // A sub-list of a duplicate-free list is duplicate-free.
+        let extensions = Extensions::new(kept).unwrap_or_default();
+        // With the extensions feature, the component GREASE of its app_data_dictionary too.
+        #[cfg(feature = "extensions")]
+        let extensions = crate::extensions::grease::strip(&extensions);
         Self {
             credential: leaf.credential.clone(),
             capabilities: strip_grease(&leaf.capabilities),
-            // A sub-list of a duplicate-free list is duplicate-free.
-            extensions: Extensions::new(kept).unwrap_or_default(),
+            extensions,
             grease: has_grease(&leaf.capabilities),
             grease_extensions: leaf
                 .extensions
@@ -207,10 +211,17 @@ pub(crate) fn build_leaf(
             .into());
     }
     let mut grease = grease;
-    let extensions = match grease.as_mut() {
+    #[cfg_attr(not(feature = "extensions"), allow(unused_mut))]
+    let mut extensions = match grease.as_mut() {
         Some(g) if params.grease_extensions => g.grease_extensions(&params.extensions)?,
         _ => params.extensions.clone(),
     };
+    #[cfg(feature = "extensions")]
+    if let Some(g) = grease.as_mut()
+        && params.grease
+    {
+        crate::extensions::grease::add(&mut extensions, g)?;
+    }
     let mut capabilities = complete_capabilities(
         &params.capabilities,
         ops.suite(),

@@ -74,7 +74,7 @@
 //! function panics on any input; a [`ValidatedKeyPackage`] exists only for a KeyPackage that
 //! passed every check of [`validate_key_package`].
 
-mod capabilities;
+pub(crate) mod capabilities;
 mod credential;
 mod error;
 mod leaf;

@@ -143,6 +143,12 @@ pub fn create_key_package(
     if params.last_resort {
         crate::extensions::app_data::mark_last_resort(&mut kp_extensions)?;
     }
+    #[cfg(feature = "extensions")]
+    if let Some(g) = grease.as_mut()
+        && params.leaf.grease
+    {
+        crate::extensions::grease::add(&mut kp_extensions, g)?;
+    }
     if let Some(g) = grease.as_mut()
         && params.leaf.grease_extensions
     {

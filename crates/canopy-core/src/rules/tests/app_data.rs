@@ -949,3 +949,42 @@ fn xt_06_application_data_is_framed_where_the_group_lists_media_types() {
     assert_rejected(&h, &mut bob, &forged, Rule::ApplicationFramed);
     assert_rule(bob.open_media(b"raw"), Rule::ApplicationFramed);
 }
+
+#[test]
+fn leaves_carry_component_grease_that_members_ignore_and_resigning_renews() {
+    use crate::extensions::grease::is_grease_component;
+    use crate::tree::TreeRead;
+    let h = Harness::default_suite(1018);
+    let env = h.env();
+    let (mut alice, mut bob) = pair(&h, &env, components_leaf(&[CHAT]));
+    let grease_in = |g: &Group| {
+        let leaf = g.tree().leaf(g.own_leaf()).unwrap();
+        let d = leaf
+            .extensions
+            .typed::<AppDataDictionary>()
+            .unwrap()
+            .unwrap();
+        let entries = d
+            .entries()
+            .iter()
+            .filter(|e| is_grease_component(e.component_id))
+            .count();
+        let listed = d
+            .components_list(APP_COMPONENTS)
+            .unwrap()
+            .unwrap()
+            .component_ids
+            .0
+            .into_iter()
+            .filter(|&c| is_grease_component(c))
+            .count();
+        (entries, listed)
+    };
+    assert_eq!(grease_in(&bob), (1, 1));
+    // Bob's update re-signs his leaf: the old GREASE goes, new GREASE comes.
+    let out = bob.commit(&env, CommitOptions::default()).unwrap();
+    let _ = bob.merge_pending_commit().unwrap();
+    deliver(&env, &mut alice, &out.commit).unwrap();
+    assert_eq!(grease_in(&bob), (1, 1));
+    assert_eq!(alice.epoch_authenticator(), bob.epoch_authenticator());
+}
