@@ -241,6 +241,46 @@ fn a_seeded_random_group_life_stays_in_sync_on_post_quantum_suites() {
     }
 }
 
+/// The QSF hybrids of draft-ietf-hpke-pq (ML-KEM-768 + P-256, ML-KEM-1024 + P-384) with the
+/// PQ cipher-suite draft's AEAD, hash and signatures, under private code points: no peer
+/// numbers them yet, so an application runs them through a profile of its own.
+#[test]
+fn a_seeded_random_group_life_stays_in_sync_on_the_qsf_hybrid_suites() {
+    use canopy_crypto::{
+        AeadAlgorithm, HashAlgorithm, KemAlgorithm, PqKeyDerivation, SignatureScheme, SuiteParams,
+        SuiteProfile,
+    };
+    const SUITES: &[SuiteParams] = &[
+        SuiteParams::new(
+            CipherSuite(0xF050),
+            KemAlgorithm::MlKem768P256,
+            HashAlgorithm::Sha384,
+            AeadAlgorithm::Aes256Gcm,
+            SignatureScheme::ECDSA_SECP256R1_SHA256,
+        )
+        .with_pq_derivation(PqKeyDerivation::LabeledShake256),
+        SuiteParams::new(
+            CipherSuite(0xF051),
+            KemAlgorithm::MlKem1024P384,
+            HashAlgorithm::Sha384,
+            AeadAlgorithm::Aes256Gcm,
+            SignatureScheme::ECDSA_SECP384R1_SHA384,
+        )
+        .with_pq_derivation(PqKeyDerivation::LabeledShake256),
+    ];
+    let profile = SuiteProfile::custom("qsf", SUITES).unwrap();
+    let mut ran = std::collections::BTreeSet::new();
+    for (seed, suite) in [(13u64, 0xF050), (17, 0xF051)] {
+        let mut w = World::new();
+        w.provider = canopy_crypto_rustcrypto::DeterministicRandom::provider_with(0x95F, profile);
+        w.suite = CipherSuite(suite);
+        run_random_life_in(w, seed, 20, &mut ran);
+    }
+    for op in ["add", "update", "remove", "messages"] {
+        assert!(ran.contains(op), "the driver never ran {op}: {ran:?}");
+    }
+}
+
 fn run_random_life(seed: u64, steps: usize, ran: &mut std::collections::BTreeSet<&'static str>) {
     run_random_life_in(World::new(), seed, steps, ran);
 }

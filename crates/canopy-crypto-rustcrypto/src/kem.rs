@@ -62,10 +62,10 @@ fn padded_scalar(bytes: &[u8], nsk: usize) -> Result<Zeroizing<Vec<u8>>, CryptoE
 
 macro_rules! nist {
     ($krate:ident) => {
-        mod $krate {
+        pub(crate) mod $krate {
             use super::*;
 
-            pub(super) fn secret(
+            pub(crate) fn secret(
                 sk: &[u8],
                 nsk: usize,
             ) -> Result<::$krate::SecretKey, CryptoError> {
@@ -73,7 +73,7 @@ macro_rules! nist {
                 ::$krate::SecretKey::from_slice(&bytes).map_err(|_| CryptoError::InvalidPrivateKey)
             }
 
-            pub(super) fn public(
+            pub(crate) fn public(
                 pk: &[u8],
                 npk: usize,
             ) -> Result<::$krate::PublicKey, CryptoError> {
@@ -84,11 +84,11 @@ macro_rules! nist {
                 ::$krate::PublicKey::from_sec1_bytes(pk).map_err(|_| CryptoError::InvalidPublicKey)
             }
 
-            pub(super) fn public_of(sk: &[u8], nsk: usize) -> Result<Vec<u8>, CryptoError> {
+            pub(crate) fn public_of(sk: &[u8], nsk: usize) -> Result<Vec<u8>, CryptoError> {
                 Ok(secret(sk, nsk)?.public_key().to_sec1_bytes().to_vec())
             }
 
-            pub(super) fn dh(
+            pub(crate) fn dh(
                 sk: &[u8],
                 pk: &[u8],
                 nsk: usize,
@@ -101,7 +101,7 @@ macro_rules! nist {
             }
 
             /// Whether `candidate` is a valid scalar (non-zero and below the order).
-            pub(super) fn is_valid_scalar(candidate: &[u8]) -> bool {
+            pub(crate) fn is_valid_scalar(candidate: &[u8]) -> bool {
                 ::$krate::SecretKey::from_slice(candidate).is_ok()
             }
         }

@@ -87,6 +87,7 @@ mod hpke;
 mod kem;
 mod ml_dsa;
 mod pq_kem;
+mod qsf;
 mod sig;
 
 use std::sync::Arc;

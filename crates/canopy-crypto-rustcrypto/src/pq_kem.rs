@@ -1,13 +1,15 @@
 //! The post-quantum KEMs of the PQ cipher-suite draft: ML-KEM-768 and ML-KEM-1024 (FIPS 203,
-//! RustCrypto's `ml-kem`) and X-Wing (`draft-connolly-cfrg-xwing-kem-06`, RustCrypto's
-//! `x-wing`), as HPKE KEMs.
+//! RustCrypto's `ml-kem`), X-Wing (`draft-connolly-cfrg-xwing-kem-06`, RustCrypto's
+//! `x-wing`) and the QSF hybrids MLKEM768-P256 and MLKEM1024-P384 ([`crate::qsf`]), as HPKE
+//! KEMs.
 //!
 //! - A private key is the seed: 64 bytes `d || z` for ML-KEM (FIPS 203 §7.1
 //!   `ML-KEM.KeyGen_internal`), 32 bytes for X-Wing (draft 06 §5.2). The expanded key is
 //!   recomputed from it when needed and never stored.
 //! - `DeriveKeyPair(ikm)`: `seed = SHAKE256(ikm, Nsk)`, then key generation from the seed
 //!   (X-Wing draft 06 §5.4 "Use in HPKE"; `draft-connolly-cfrg-hpke-mlkem` for ML-KEM), the
-//!   derivation OpenMLS (hpke-rs) and ts-mls (hpke-js) use.
+//!   derivation OpenMLS (hpke-rs) and ts-mls (hpke-js) use; or, as the suite's profile says,
+//!   the seed itself, or the labelled `SHAKE256.LabeledDerive` of `draft-ietf-hpke-pq-03`.
 //! - `Encap` draws its randomness from the provider's source and encapsulates
 //!   deterministically with it, so that seeded tests replay.
 //! - X-Wing's `Decap` is composed here (draft 06 §5.3: ML-KEM-768 decapsulation, X25519,
@@ -26,6 +28,8 @@ use canopy_crypto::{
 use ml_kem::{Decapsulate, KeyExport, TryKeyInit};
 use shake::{ExtendableOutput, Update, XofReader};
 use zeroize::Zeroizing;
+
+use crate::qsf::Qsf;
 
 /// One post-quantum KEM.
 #[derive(Clone, Copy, Debug)]
@@ -75,6 +79,9 @@ impl PqKem {
 
     /// `SerializePublicKey(pk(sk))`: the encapsulation key of the seed `sk`.
     pub(crate) fn public_key(&self, sk: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        if let Some(q) = Qsf::new(self.kem) {
+            return q.public_key(sk);
+        }
         match self.kem {
             KemAlgorithm::MlKem768 => {
                 let dk = ml_kem::DecapsulationKey768::from_seed(seed64(sk)?);
@@ -95,6 +102,9 @@ impl PqKem {
 
     /// Checks a received public key (see the module docs).
     pub(crate) fn validate_public_key(&self, pk: &[u8]) -> Result<(), CryptoError> {
+        if let Some(q) = Qsf::new(self.kem) {
+            return q.validate_public_key(pk);
+        }
         self.check_len(pk)?;
         let parsed = match self.kem {
             KemAlgorithm::MlKem768 => ml_kem::EncapsulationKey768::new_from_slice(pk).map(|_| ()),
@@ -126,8 +136,11 @@ impl PqKem {
                 }
                 Secret::from_slice(ikm)
             }
-            (_, KemAlgorithm::XWingDraft06) => Secret::new(shake256::<32>(ikm).to_vec()),
-            _ => Secret::new(shake256::<64>(ikm).to_vec()),
+            (PqKeyDerivation::LabeledShake256, kem) => labeled_derive(kem, ikm),
+            (_, KemAlgorithm::MlKem768 | KemAlgorithm::MlKem1024) => {
+                Secret::new(shake256::<64>(ikm).to_vec())
+            }
+            _ => Secret::new(shake256::<32>(ikm).to_vec()),
         };
         let public = HpkePublicKey::new(self.public_key(seed.as_bytes())?);
         Ok(HpkeKeyPair {
@@ -143,6 +156,9 @@ impl PqKem {
         pk_r: &[u8],
         randomness: &[u8],
     ) -> Result<(Secret, Vec<u8>), CryptoError> {
+        if let Some(q) = Qsf::new(self.kem) {
+            return q.encap(pk_r, randomness);
+        }
         self.check_len(pk_r)?;
         let bad_rand = |_| CryptoError::InvalidLength {
             what: "KEM encapsulation randomness",
@@ -177,6 +193,9 @@ impl PqKem {
     /// `Decap(enc, skR)`. ML-KEM's implicit rejection gives a pseudo-random secret for a
     /// ciphertext that was not made for this key; the AEAD after it then fails.
     pub(crate) fn decap(&self, enc: &[u8], sk_r: &[u8]) -> Result<Secret, CryptoError> {
+        if let Some(q) = Qsf::new(self.kem) {
+            return q.decap(enc, sk_r);
+        }
         if enc.len() != self.kem.enc_len() {
             return Err(CryptoError::InvalidPublicKey);
         }
@@ -192,6 +211,26 @@ impl PqKem {
         ss.map(Secret::new)
             .map_err(|_| CryptoError::InvalidPublicKey)
     }
+}
+
+/// `SHAKE256.LabeledDerive(ikm, "DeriveKeyPair", "", Nsk)` (`draft-ietf-hpke-pq-03`, the
+/// one-stage KDF's labelling): `SHAKE256(ikm || "HPKE-v1" || "KEM" || I2OSP(kem_id, 2) ||
+/// I2OSP(len(label), 2) || label || I2OSP(Nsk, 2) || context, Nsk)`.
+fn labeled_derive(kem: KemAlgorithm, ikm: &[u8]) -> Secret {
+    const LABEL: &[u8] = b"DeriveKeyPair";
+    let nsk = kem.private_key_len();
+    let mut h = shake::Shake256::default();
+    h.update(ikm);
+    h.update(b"HPKE-v1");
+    h.update(b"KEM");
+    h.update(&kem.id().to_be_bytes());
+    // Both lengths are constants below 2^16.
+    h.update(&u16::try_from(LABEL.len()).unwrap_or(u16::MAX).to_be_bytes());
+    h.update(LABEL);
+    h.update(&u16::try_from(nsk).unwrap_or(u16::MAX).to_be_bytes());
+    let mut out = Zeroizing::new(vec![0u8; nsk]);
+    h.finalize_xof().read(out.as_mut_slice());
+    Secret::new(core::mem::take(&mut *out))
 }
 
 /// X-Wing's label in the combiner (draft 06 §5.3): `\.//^\`.

@@ -218,6 +218,12 @@ pub enum KemAlgorithm {
     /// X-Wing (`draft-connolly-cfrg-xwing-kem-06`): ML-KEM-768 and X25519 with the X-Wing
     /// SHA3-256 combiner, HPKE KEM id 0x647a.
     XWingDraft06,
+    /// MLKEM768-P256 (`draft-ietf-hpke-pq-03`): ML-KEM-768 and P-256 with the QSF SHA3-256
+    /// combiner of `draft-irtf-cfrg-hybrid-kems`, HPKE KEM id 0x0050.
+    MlKem768P256,
+    /// MLKEM1024-P384 (`draft-ietf-hpke-pq-03`): ML-KEM-1024 and P-384 with the QSF
+    /// combiner, HPKE KEM id 0x0051.
+    MlKem1024P384,
 }
 
 impl KemAlgorithm {
@@ -232,6 +238,8 @@ impl KemAlgorithm {
             Self::MlKem768 => 0x0041,
             Self::MlKem1024 => 0x0042,
             Self::XWingDraft06 => 0x647a,
+            Self::MlKem768P256 => 0x0050,
+            Self::MlKem1024P384 => 0x0051,
         }
     }
 
@@ -249,7 +257,14 @@ impl KemAlgorithm {
 
     /// Whether this KEM resists a quantum adversary (ML-KEM, alone or in a hybrid).
     pub const fn is_post_quantum(self) -> bool {
-        matches!(self, Self::MlKem768 | Self::MlKem1024 | Self::XWingDraft06)
+        matches!(
+            self,
+            Self::MlKem768
+                | Self::MlKem1024
+                | Self::XWingDraft06
+                | Self::MlKem768P256
+                | Self::MlKem1024P384
+        )
     }
 
     /// The hash of a DHKEM's own HKDF (RFC 9180 §7.1); the post-quantum KEMs use none, and
@@ -259,7 +274,11 @@ impl KemAlgorithm {
             Self::DhKemP256 | Self::DhKemX25519 => HashAlgorithm::Sha256,
             Self::DhKemP384 => HashAlgorithm::Sha384,
             Self::DhKemP521 | Self::DhKemX448 => HashAlgorithm::Sha512,
-            Self::MlKem768 | Self::MlKem1024 | Self::XWingDraft06 => HashAlgorithm::Sha256,
+            Self::MlKem768
+            | Self::MlKem1024
+            | Self::XWingDraft06
+            | Self::MlKem768P256
+            | Self::MlKem1024P384 => HashAlgorithm::Sha256,
         }
     }
 
@@ -279,6 +298,8 @@ impl KemAlgorithm {
             Self::MlKem768 => 1184,
             Self::MlKem1024 => 1568,
             Self::XWingDraft06 => 1216,
+            Self::MlKem768P256 => 1184 + 65,
+            Self::MlKem1024P384 => 1568 + 97,
         }
     }
 
@@ -289,6 +310,8 @@ impl KemAlgorithm {
             Self::MlKem768 => 1088,
             Self::MlKem1024 => 1568,
             Self::XWingDraft06 => 1120,
+            Self::MlKem768P256 => 1088 + 65,
+            Self::MlKem1024P384 => 1568 + 97,
             _ => self.public_key_len(),
         }
     }
@@ -296,7 +319,11 @@ impl KemAlgorithm {
     /// `Nsk`: the serialized private key length (for the post-quantum KEMs, the seed).
     pub const fn private_key_len(self) -> usize {
         match self {
-            Self::DhKemP256 | Self::DhKemX25519 | Self::XWingDraft06 => 32,
+            Self::DhKemP256
+            | Self::DhKemX25519
+            | Self::XWingDraft06
+            | Self::MlKem768P256
+            | Self::MlKem1024P384 => 32,
             Self::DhKemP384 => 48,
             Self::DhKemP521 => 66,
             Self::DhKemX448 => 56,
@@ -306,11 +333,15 @@ impl KemAlgorithm {
 
     /// How many random bytes one `Encap` consumes: a DHKEM derives its ephemeral key pair
     /// from `Nsk` random bytes; ML-KEM's encapsulation takes the 32-byte message `m` (FIPS 203
-    /// §6.2), X-Wing 64 bytes (32 for ML-KEM, 32 for the X25519 ephemeral key).
+    /// §6.2), X-Wing 64 bytes (32 for ML-KEM, 32 for the X25519 ephemeral key), the QSF
+    /// hybrids 32 for ML-KEM and `Group.Nseed` for the ephemeral scalar's rejection sampling
+    /// (128 for P-256, 48 for P-384).
     pub const fn encap_randomness_len(self) -> usize {
         match self {
             Self::MlKem768 | Self::MlKem1024 => 32,
             Self::XWingDraft06 => 64,
+            Self::MlKem768P256 => 32 + 128,
+            Self::MlKem1024P384 => 32 + 48,
             _ => self.private_key_len(),
         }
     }
@@ -327,6 +358,11 @@ pub enum PqKeyDerivation {
     /// `seed = ikm`, which must be exactly `Nsk` bytes (hpke-js's ML-KEM, so ts-mls's ML-KEM
     /// suites, whose KDF gives 64-byte node secrets).
     IkmIsSeed,
+    /// `seed = SHAKE256.LabeledDerive(ikm, "DeriveKeyPair", "", Nsk)` (`draft-ietf-hpke-pq-03`
+    /// and later, with the one-stage KDF's labelling: `ikm || "HPKE-v1" || "KEM" || kem_id ||
+    /// len(label) || label || Nsk || context`), the derivation of the HPKE PQ draft itself
+    /// and of the `hpke` crate.
+    LabeledShake256,
 }
 
 /// The hash functions of RFC 9420's suites (and their HKDF ids in RFC 9180 §7.2).

@@ -144,6 +144,121 @@ differential!(
     ::hpke::aead::AesGcm256
 );
 
+/// The QSF hybrids under private code points, with the HPKE PQ draft's labelled
+/// `DeriveKeyPair`, as an application would run them (`SuiteProfile::custom`).
+const QSF_SUITES: &[canopy_crypto::SuiteParams] = &[
+    canopy_crypto::SuiteParams::new(
+        CipherSuite(0xF050),
+        KemAlgorithm::MlKem768P256,
+        canopy_crypto::HashAlgorithm::Sha384,
+        canopy_crypto::AeadAlgorithm::Aes256Gcm,
+        canopy_crypto::SignatureScheme::ECDSA_SECP256R1_SHA256,
+    )
+    .with_pq_derivation(PqKeyDerivation::LabeledShake256),
+    canopy_crypto::SuiteParams::new(
+        CipherSuite(0xF051),
+        KemAlgorithm::MlKem1024P384,
+        canopy_crypto::HashAlgorithm::Sha384,
+        canopy_crypto::AeadAlgorithm::Aes256Gcm,
+        canopy_crypto::SignatureScheme::ECDSA_SECP384R1_SHA384,
+    )
+    .with_pq_derivation(PqKeyDerivation::LabeledShake256),
+];
+
+fn qsf_profile() -> SuiteProfile {
+    SuiteProfile::custom("qsf-test", QSF_SUITES).unwrap()
+}
+
+differential!(
+    mlkem768_p256_hkdf_sha384_aes256_matches_hpke_crate,
+    qsf_profile(),
+    0xF050,
+    ::hpke::kem::MlKem768P256,
+    ::hpke::kdf::HkdfSha384,
+    ::hpke::aead::AesGcm256
+);
+differential!(
+    mlkem1024_p384_hkdf_sha384_aes256_matches_hpke_crate,
+    qsf_profile(),
+    0xF051,
+    ::hpke::kem::MlKem1024P384,
+    ::hpke::kdf::HkdfSha384,
+    ::hpke::aead::AesGcm256
+);
+
+/// `LabeledShake256` is the `hpke` crate's own `DeriveKeyPair` (`draft-ietf-hpke-pq`), for
+/// every post-quantum KEM.
+#[test]
+fn labeled_derivation_is_the_hpke_pq_drafts_derive_key_pair() {
+    fn check<K: HpkeKem>(kem: KemAlgorithm) {
+        let ours = super::PqKem::with_derivation(kem, PqKeyDerivation::LabeledShake256).unwrap();
+        for ikm in [&b""[..], b"node secret", &[7u8; 64]] {
+            let pair = ours.derive_key_pair(ikm).unwrap();
+            let (sk, pk) = K::derive_keypair(ikm);
+            assert_eq!(pair.private.as_bytes(), sk.to_bytes().as_slice(), "{kem:?}");
+            assert_eq!(pair.public.as_bytes(), pk.to_bytes().as_slice(), "{kem:?}");
+        }
+    }
+    check::<::hpke::kem::MlKem768>(KemAlgorithm::MlKem768);
+    check::<::hpke::kem::MlKem1024>(KemAlgorithm::MlKem1024);
+    check::<::hpke::kem::XWing>(KemAlgorithm::XWingDraft06);
+    check::<::hpke::kem::MlKem768P256>(KemAlgorithm::MlKem768P256);
+    check::<::hpke::kem::MlKem1024P384>(KemAlgorithm::MlKem1024P384);
+}
+
+/// A QSF key or ciphertext whose group half is no point, or not uncompressed, is refused;
+/// so is one whose ML-KEM half fails the modulus check.
+#[test]
+fn qsf_keys_and_ciphertexts_with_a_bad_half_are_refused() {
+    let p = DeterministicRandom::provider_with(5, qsf_profile());
+    for (suite, nek, nct) in [(0xF050, 1184, 1088), (0xF051, 1568, 1568)] {
+        let ops = p.suite(CipherSuite(suite)).unwrap();
+        let pair = ops.hpke_generate_key_pair().unwrap();
+        ops.hpke_validate_public_key(&pair.public).unwrap();
+        let info = ops.hpke_prepare_info(b"info");
+        let ct = ops.hpke_seal(&pair.public, &info, b"", b"m").unwrap();
+        let bad_key = |f: &dyn Fn(&mut Vec<u8>)| {
+            let mut k = pair.public.as_bytes().to_vec();
+            f(&mut k);
+            ops.hpke_validate_public_key(&canopy_crypto::HpkePublicKey::new(k))
+                .is_err()
+        };
+        // Compressed-point prefix, a point off the curve, an ML-KEM coefficient of q.
+        assert!(bad_key(&|k| k[nek] = 0x02));
+        assert!(bad_key(&|k| {
+            let last = k.len() - 1;
+            k[last] ^= 1;
+        }));
+        assert!(bad_key(&|k| {
+            k[0] = 0xff;
+            k[1] |= 0x0f;
+        }));
+        assert!(
+            ops.hpke_seal(
+                &canopy_crypto::HpkePublicKey::new(vec![0; 10]),
+                &info,
+                b"",
+                b"m"
+            )
+            .is_err()
+        );
+        // A ciphertext whose group half is off the curve.
+        let mut off = ct.clone();
+        let last = off.kem_output.len() - 1;
+        off.kem_output[last] ^= 1;
+        assert!(ops.hpke_open(&pair.private, &off, &info, b"").is_err());
+        let mut prefix = ct.clone();
+        prefix.kem_output[nct] = 0x03;
+        assert!(ops.hpke_open(&pair.private, &prefix, &info, b"").is_err());
+        assert_eq!(
+            ops.hpke_open(&pair.private, &ct, &info, b"")
+                .unwrap()
+                .as_bytes(),
+            b"m"
+        );
+    }
+}
+
 #[test]
 fn derive_key_pair_is_shake256_of_the_ikm_then_the_seed_key_pair() {
     use shake::{ExtendableOutput, Update, XofReader};
@@ -151,6 +266,8 @@ fn derive_key_pair_is_shake256_of_the_ikm_then_the_seed_key_pair() {
         (KemAlgorithm::XWingDraft06, 32),
         (KemAlgorithm::MlKem768, 64),
         (KemAlgorithm::MlKem1024, 64),
+        (KemAlgorithm::MlKem768P256, 32),
+        (KemAlgorithm::MlKem1024P384, 32),
     ] {
         let k = super::PqKem::new(kem).unwrap();
         let pair = k.derive_key_pair(b"node secret").unwrap();
