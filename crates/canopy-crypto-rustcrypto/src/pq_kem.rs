@@ -47,6 +47,14 @@ fn shake256<const N: usize>(ikm: &[u8]) -> Zeroizing<[u8; N]> {
     out
 }
 
+/// The bytes of a shared secret the KEM crates return in an `Array`, which is zeroized once
+/// copied (the caller keeps them in a zeroizing `Secret`).
+pub(crate) fn take<A: AsRef<[u8]> + zeroize::Zeroize>(mut secret: A) -> Vec<u8> {
+    let out = secret.as_ref().to_vec();
+    secret.zeroize();
+    out
+}
+
 fn seed64(sk: &[u8]) -> Result<ml_kem::Seed, CryptoError> {
     ml_kem::Seed::try_from(sk).map_err(|_| CryptoError::InvalidPrivateKey)
 }
@@ -170,21 +178,21 @@ impl PqKem {
                     .map_err(|_| CryptoError::InvalidPublicKey)?;
                 let m = ml_kem::B32::try_from(randomness).map_err(bad_rand)?;
                 let (ct, ss) = ek.encapsulate_deterministic(&m);
-                (ct.to_vec(), ss.to_vec())
+                (ct.to_vec(), take(ss))
             }
             KemAlgorithm::MlKem1024 => {
                 let ek = ml_kem::EncapsulationKey1024::new_from_slice(pk_r)
                     .map_err(|_| CryptoError::InvalidPublicKey)?;
                 let m = ml_kem::B32::try_from(randomness).map_err(bad_rand)?;
                 let (ct, ss) = ek.encapsulate_deterministic(&m);
-                (ct.to_vec(), ss.to_vec())
+                (ct.to_vec(), take(ss))
             }
             _ => {
                 let ek = x_wing::EncapsulationKey::new_from_slice(pk_r)
                     .map_err(|_| CryptoError::InvalidPublicKey)?;
                 let r = ml_kem::array::Array::try_from(randomness).map_err(bad_rand)?;
                 let (ct, ss) = ek.encapsulate_deterministic(&r);
-                (ct.to_vec(), ss.to_vec())
+                (ct.to_vec(), take(ss))
             }
         };
         Ok((Secret::new(ss), ct))
@@ -202,10 +210,10 @@ impl PqKem {
         let ss = match self.kem {
             KemAlgorithm::MlKem768 => ml_kem::DecapsulationKey768::from_seed(seed64(sk_r)?)
                 .decapsulate_slice(enc)
-                .map(|s| s.to_vec()),
+                .map(take),
             KemAlgorithm::MlKem1024 => ml_kem::DecapsulationKey1024::from_seed(seed64(sk_r)?)
                 .decapsulate_slice(enc)
-                .map(|s| s.to_vec()),
+                .map(take),
             _ => return xwing_decap(enc, &*seed32(sk_r)?),
         };
         ss.map(Secret::new)
@@ -248,10 +256,10 @@ fn xwing_decap(enc: &[u8], sk: &[u8; 32]) -> Result<Secret, CryptoError> {
     let expanded = shake256::<96>(sk);
     let (seed_m, sk_x) = expanded.split_at(64);
     let dk_m = ml_kem::DecapsulationKey768::from_seed(seed64(seed_m)?);
-    let ss_m = Zeroizing::new(
+    let ss_m = Zeroizing::new(take(
         dk_m.decapsulate_slice(ct_m)
             .map_err(|_| CryptoError::InvalidPublicKey)?,
-    );
+    ));
     let sk_x = x25519_dalek::StaticSecret::from(
         <[u8; 32]>::try_from(sk_x).map_err(|_| CryptoError::InvalidPrivateKey)?,
     );

@@ -24,6 +24,8 @@ use ml_kem::{Decapsulate, KeyExport, TryKeyInit};
 use shake::{ExtendableOutput, Update, XofReader};
 use zeroize::Zeroizing;
 
+use crate::pq_kem::take;
+
 /// One QSF hybrid: its sizes and label.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Qsf {
@@ -211,12 +213,12 @@ impl Qsf {
             let ek = ml_kem::EncapsulationKey768::new_from_slice(ek_pq)
                 .map_err(|_| CryptoError::InvalidPublicKey)?;
             let (ct, ss) = ek.encapsulate_deterministic(&m);
-            (ct.to_vec(), Zeroizing::new(ss.to_vec()))
+            (ct.to_vec(), Zeroizing::new(take(ss)))
         } else {
             let ek = ml_kem::EncapsulationKey1024::new_from_slice(ek_pq)
                 .map_err(|_| CryptoError::InvalidPublicKey)?;
             let (ct, ss) = ek.encapsulate_deterministic(&m);
-            (ct.to_vec(), Zeroizing::new(ss.to_vec()))
+            (ct.to_vec(), Zeroizing::new(take(ss)))
         };
         let sk_e = self.random_scalar(seed_t)?;
         let ct_t = self.base_exp(&sk_e)?;
@@ -236,8 +238,8 @@ impl Qsf {
         let (ct_pq, ct_t) = enc.split_at(s.nct);
         let e = self.expand(sk)?;
         let ss_pq = match &e.dk_pq {
-            PqKey::K768(dk) => dk.decapsulate_slice(ct_pq).map(|s| s.to_vec()),
-            PqKey::K1024(dk) => dk.decapsulate_slice(ct_pq).map(|s| s.to_vec()),
+            PqKey::K768(dk) => dk.decapsulate_slice(ct_pq).map(take),
+            PqKey::K1024(dk) => dk.decapsulate_slice(ct_pq).map(take),
         }
         .map(Zeroizing::new)
         .map_err(|_| CryptoError::InvalidPublicKey)?;
