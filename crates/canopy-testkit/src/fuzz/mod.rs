@@ -16,6 +16,7 @@
 //! | [`decode_group_state`] | state record | loading; the record written back is the one read; sending and committing do not panic |
 //! | [`join_from_welcome`] | mode byte + Welcome or GroupInfo | joining; a mutated Welcome joins only to the original group |
 //! | [`process_message`] | snapshot byte + steps | see [`process`](self::process_message): state unchanged on error, accepted content was signed |
+//! | [`pq_kem`] | mode byte + key, KEM output and ciphertext, or ikm | on every post-quantum KEM: an accepted key can be sealed to, opening never panics, a derived pair fits together, seal then open round-trips |
 //! | [`validate_x509`] | mode byte + x509 credential body + key | `X509Validator` at three times: no panic; an accepted chain is within the limit, starts with its end-entity certificate, has an identity |
 //!
 //! The inputs are built with the [`InsecureFuzzProvider`](crate::InsecureFuzzProvider);
@@ -24,6 +25,7 @@
 mod decode;
 mod join;
 mod mutate;
+mod pq;
 mod process;
 pub mod seeds;
 mod x509;
@@ -33,6 +35,7 @@ pub use decode::{
     decode_welcome,
 };
 pub use join::{FIX_CONFIRMATION_TAG, FIX_SIGNATURE, FIX_TREE_HASH, join_from_welcome};
+pub use pq::pq_kem;
 pub use process::{AS_IS, MAX_STEPS, MERGE, MUTATE, RAW, RESIGN, process_message};
 pub use x509::validate_x509;
 
@@ -50,4 +53,5 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("join_from_welcome", join_from_welcome),
     ("process_message", process_message),
     ("validate_x509", validate_x509),
+    ("pq_kem", pq_kem),
 ];

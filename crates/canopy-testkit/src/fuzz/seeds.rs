@@ -73,6 +73,7 @@ pub fn seeds(target: &str) -> Result<Option<Vec<Seed>>, BuildError> {
                 })
                 .collect()
         }
+        "pq_kem" => pq_seeds(),
         _ => return Ok(None),
     }))
 }
@@ -129,4 +130,41 @@ fn process_seeds(f: &Fixture) -> Result<Vec<Seed>, BuildError> {
     }
     out.push(("sequence_merge_then_late".into(), sequence));
     Ok(out)
+}
+
+/// For each of the eight suites: a valid key, a KEM output and ciphertext sealed to the
+/// target's key pair, and two `ikm`s.
+fn pq_seeds() -> Vec<Seed> {
+    use canopy_crypto::CryptoProvider;
+    let mut out = Vec::new();
+    for index in 0u8..8 {
+        let Some((provider, suite)) = super::pq::provider_for_seeds(usize::from(index)) else {
+            continue;
+        };
+        let Ok(ops) = provider.suite(suite) else {
+            continue;
+        };
+        let info = ops.hpke_prepare_info(b"fuzz");
+        let ikm = super::pq::target_ikm(ops);
+        if let Ok(pair) = ops.hpke_derive_key_pair(&ikm) {
+            let mut validate = vec![index];
+            validate.extend_from_slice(pair.public.as_bytes());
+            out.push((format!("validate_{index}"), validate));
+        }
+        if let Ok(pair) = ops.hpke_derive_key_pair(&ikm)
+            && let Ok(ct) = ops.hpke_seal(&pair.public, &info, b"", b"hello")
+        {
+            let mut open = vec![0x10 | index];
+            open.extend_from_slice(&ct.kem_output);
+            open.extend_from_slice(&ct.ciphertext);
+            out.push((format!("open_{index}"), open));
+        }
+        let mut derive = vec![0x20 | index];
+        derive.extend_from_slice(&ikm);
+        out.push((format!("derive_{index}"), derive));
+        let mut round_trip = vec![0x30 | index];
+        round_trip.extend_from_slice(&ikm);
+        out.push((format!("round_trip_{index}"), round_trip));
+    }
+    out
 }
