@@ -188,7 +188,27 @@ pub(crate) fn check_bindings(
     leaf: &LeafNode,
     now: Option<u64>,
 ) -> Result<(), Violation> {
-    let (bindings, strong) = match &leaf.credential {
+    check_credential_bindings(
+        ops,
+        provider,
+        validator,
+        &leaf.credential,
+        &leaf.signature_key,
+        now,
+    )
+}
+
+/// [`check_bindings`] of `credential` presented with `signature_key` (a LeafNode's, or an
+/// external sender's).
+pub(crate) fn check_credential_bindings(
+    ops: &dyn SuiteOps,
+    provider: Option<&dyn CryptoProvider>,
+    validator: &dyn CredentialValidator,
+    credential: &Credential,
+    signature_key: &SignaturePublicKey,
+    now: Option<u64>,
+) -> Result<(), Violation> {
+    let (bindings, strong) = match credential {
         Credential::Multi { bindings } => (bindings.as_slice(), true),
         Credential::WeakMulti { bindings } => (bindings.as_slice(), false),
         Credential::Basic { .. } | Credential::X509 { .. } => return Ok(()),
@@ -214,12 +234,10 @@ pub(crate) fn check_bindings(
             }
             continue;
         };
-        binding
-            .verify(binding_ops, &leaf.signature_key)
-            .map_err(|_| {
-                Violation::new(Rule::MultiCredentialSignature)
-                    .with(Detail::Reason(format!("binding {i}")))
-            })?;
+        binding.verify(binding_ops, signature_key).map_err(|_| {
+            Violation::new(Rule::MultiCredentialSignature)
+                .with(Detail::Reason(format!("binding {i}")))
+        })?;
         validator
             .validate_at(&binding.credential, &binding.credential_key, now)
             .map_err(|e| {

@@ -218,7 +218,13 @@ pub(crate) fn received_tree(
         return Err(Violation::new(Rule::TreeHash).into());
     }
     tree.validate(ops, &env.tree_checks(config, context))?;
-    external_senders(env.credentials, &context.extensions, env.now)?;
+    external_senders(
+        ops,
+        env.crypto,
+        env.credentials,
+        &context.extensions,
+        env.now,
+    )?;
     Ok(tree)
 }
 

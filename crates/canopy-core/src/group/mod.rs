@@ -404,7 +404,13 @@ impl Group {
         let nh = ops.params().kdf_len();
         let lifetime = own_lifetime(env, &config)?;
         // RFC 9420 §5.3.1: the external senders a group starts with are validated too.
-        crate::rules::proposal::external_senders(env.credentials, &extensions, env.now)?;
+        crate::rules::proposal::external_senders(
+            ops,
+            env.crypto,
+            env.credentials,
+            &extensions,
+            env.now,
+        )?;
         let (leaf_node, encryption_private) = generate_leaf_node(
             env.crypto,
             suite,

@@ -126,7 +126,13 @@ pub(crate) fn check_proposal_with(
         ),
         Proposal::ExternalInit(_) => Ok(()),
         Proposal::GroupContextExtensions(gce) => {
-            external_senders(scope.validator, &gce.extensions, scope.lifetime.now)?;
+            external_senders(
+                scope.ops,
+                scope.crypto,
+                scope.validator,
+                &gce.extensions,
+                scope.lifetime.now,
+            )?;
             #[cfg(feature = "extensions")]
             app_data_left_alone(scope.context, &gce.extensions)?;
             new_extensions_supported(members(scope.tree), &gce.extensions)
@@ -290,6 +296,8 @@ pub(crate) fn psk_usage(
 /// `extensions` is accepted by the Authentication Service ("When an `external_senders`
 /// extension is added to the group").
 pub(crate) fn external_senders(
+    ops: &dyn SuiteOps,
+    crypto: &dyn canopy_crypto::CryptoProvider,
     validator: &dyn CredentialValidator,
     extensions: &Extensions,
     now: Option<u64>,
@@ -298,6 +306,22 @@ pub(crate) fn external_senders(
         .typed()
         .map_err(|_| Violation::new(Rule::ProposalExternalSenders))?;
     for sender in senders.iter().flat_map(|s| s.senders.as_slice()) {
+        // A multi-credential (feature `extensions`) is checked binding by binding, as in a
+        // LeafNode (MC-01, MC-04, MC-05).
+        #[cfg(feature = "extensions")]
+        if sender.credential.bindings().is_some() {
+            crate::extensions::multi_credential::check_credential_bindings(
+                ops,
+                Some(crypto),
+                validator,
+                &sender.credential,
+                &sender.signature_key,
+                now,
+            )?;
+            continue;
+        }
+        #[cfg(not(feature = "extensions"))]
+        let _ = (ops, crypto);
         validator
             .validate_at(&sender.credential, &sender.signature_key, now)
             .map_err(|e| {

@@ -357,3 +357,35 @@ fn mc05_each_binding_signature_covers_the_leaf_signature_key() {
     });
     assert_rule(validate(&h, &kp), Rule::MultiCredentialSignature);
 }
+
+#[test]
+fn an_external_sender_with_a_multi_credential_is_checked_binding_by_binding() {
+    use crate::wire::{ExtensionView, Extensions, ExternalSender, ExternalSenders};
+    let h = Harness::default_suite(9);
+    let create = |credential: Credential, key: &SignatureKeyPair| {
+        let senders = ExternalSenders {
+            senders: VarVec(vec![ExternalSender {
+                signature_key: key.public.clone(),
+                credential,
+            }]),
+        };
+        Group::create(
+            &h.env(),
+            CreateParams::new(
+                h.suite,
+                b"ds".to_vec(),
+                &capable(basic("alice"), &h, &[h.suite, P256]),
+                Arc::new(h.signer()),
+            )
+            .extensions(Extensions::new(vec![senders.to_extension().unwrap()]).unwrap()),
+        )
+    };
+    let ds = h.signer();
+    assert!(create(strong(&h, &ds), &ds).is_ok());
+    // Bindings made for another key.
+    let other = h.signer();
+    assert_rule(
+        create(strong(&h, &other), &ds),
+        Rule::MultiCredentialSignature,
+    );
+}
