@@ -588,13 +588,36 @@ impl<'a> ListCheck<'a> {
         r: &Resolved,
         code: ProposalType,
     ) -> Result<(), Violation> {
+        let l = self.self_remove_of(r, code, Some(me))?;
+        self.removed.insert(l);
+        Ok(())
+    }
+
+    /// SR-02, SR-03, SR-04, SR-05 for a SelfRemove of an external commit: by reference, a
+    /// member's, supported by every member, and not of the leaf the commit's Remove (a
+    /// resync) or another SelfRemove removes.
+    #[cfg(feature = "extensions")]
+    fn external_self_remove(&mut self, r: &Resolved, code: ProposalType) -> Result<(), Violation> {
+        self.self_remove_of(r, code, None).map(|_| ())
+    }
+
+    /// The checks both kinds of commit share: SR-02 by reference, SR-03 a member's, SR-06 not
+    /// the `committer`'s own (a member's commit), SR-05 no other change to the leaf, SR-04
+    /// supported by every member. Returns the leaf it removes, now marked changed.
+    #[cfg(feature = "extensions")]
+    fn self_remove_of(
+        &mut self,
+        r: &Resolved,
+        code: ProposalType,
+        committer: Option<LeafIndex>,
+    ) -> Result<u32, Violation> {
         if !r.by_reference {
             return Err(Violation::new(Rule::SelfRemoveByReference));
         }
         let Sender::Member(l) = r.sender else {
             return Err(Violation::new(Rule::SelfRemoveSender));
         };
-        if l == me.value() {
+        if committer.is_some_and(|me| l == me.value()) {
             return Err(Violation::new(Rule::SelfRemoveCommitter));
         }
         if self.changed.contains(&l) {
@@ -605,30 +628,7 @@ impl<'a> ListCheck<'a> {
             self.self_remove_capable.push(code);
         }
         self.changed.insert(l);
-        self.removed.insert(l);
-        Ok(())
-    }
-
-    /// SR-02, SR-03, SR-04, SR-05 for a SelfRemove of an external commit: by reference, a
-    /// member's, supported by every member, and not of the leaf the commit's Remove (a
-    /// resync) or another SelfRemove removes.
-    #[cfg(feature = "extensions")]
-    fn external_self_remove(&mut self, r: &Resolved, code: ProposalType) -> Result<(), Violation> {
-        if !r.by_reference {
-            return Err(Violation::new(Rule::SelfRemoveByReference));
-        }
-        let Sender::Member(l) = r.sender else {
-            return Err(Violation::new(Rule::SelfRemoveSender));
-        };
-        if self.changed.contains(&l) {
-            return Err(Violation::new(Rule::SelfRemoveRemove).at(At::Leaf(l)));
-        }
-        if !self.self_remove_capable.contains(&code) {
-            self_remove_capable(self.tree, code)?;
-            self.self_remove_capable.push(code);
-        }
-        self.changed.insert(l);
-        Ok(())
+        Ok(l)
     }
 
     /// CM-03: one Update or Remove per leaf.
