@@ -22,7 +22,9 @@
 //! ```
 //!
 //! The second form writes Canopy KeyPackages for ts-mls's suites (`SuiteProfile::TS_MLS`),
-//! which `tools/ts-mls-vectors/generate.mjs` adds to ts-mls groups (see its README).
+//! which `tools/ts-mls-vectors/generate.mjs` adds to ts-mls groups (see its README). The
+//! third, `ts-mls-groups KEY_PACKAGES OUT`, is the other direction: Canopy groups that add
+//! ts-mls KeyPackages, for `tools/ts-mls-vectors/follow.mjs` to follow as a member.
 //!
 //! OpenMLS's key generation is not seeded, so each run writes different bytes. `canopy vectors
 //! --profile openmls --profile openmls-ml-dsa OUT_DIR/*.json` checks the output (the CLI tests run it on the copies in
@@ -69,12 +71,21 @@ fn passive_key_package(
     provider: &RustCryptoProvider,
     suite: CipherSuite,
 ) -> Res<(KeyPackageBundle, canopy_crypto::SignatureKeyPair)> {
+    passive_key_package_named(provider, suite, "passive")
+}
+
+/// A Canopy KeyPackage of the basic identity `name`, valid from 0 to the far future.
+fn passive_key_package_named(
+    provider: &RustCryptoProvider,
+    suite: CipherSuite,
+    name: &str,
+) -> Res<(KeyPackageBundle, canopy_crypto::SignatureKeyPair)> {
     let ops = provider.suite(suite)?;
     let signer = ops.signature_generate_key_pair()?;
     let params = KeyPackageParams::new(
         LeafNodeParams::new(
             Credential::Basic {
-                identity: VarBytes(b"passive".to_vec()),
+                identity: VarBytes(name.as_bytes().to_vec()),
             },
             suite,
         ),
@@ -414,8 +425,156 @@ fn ts_mls_inputs(file: &str) -> Res<()> {
     Ok(())
 }
 
+/// `ts-mls-groups KEY_PACKAGES OUT`: for each ts-mls KeyPackage of `KEY_PACKAGES` (written by
+/// `tools/ts-mls-vectors/follow.mjs keypackages`), a group of Canopy members that adds it and
+/// then commits: Alice updates, Bob adds Carol, Carol updates, Alice removes Bob. `OUT` holds
+/// each group's Welcome, commits and Canopy's epoch authenticators, for `follow.mjs follow`
+/// to check that ts-mls, as a member, agrees on every epoch.
+fn ts_mls_groups(input: &str, out: &str) -> Res<()> {
+    use canopy_core::group::{CommitOptions, CreateParams, Merged, ProcessedMessage};
+    let provider = RustCryptoProvider::new()
+        .with_profile(SuiteProfile::TS_MLS)
+        .map_err(|s| format!("profile conflict at {s}"))?;
+    let validator = BasicCredentialValidator::new();
+    // ts-mls's default lifetime is 0 to 2^63 - 1: any time is inside it.
+    let env = Env::new(&provider, &validator).at(1_780_000_000);
+    let cases: Vec<Value> = serde_json::from_str(&std::fs::read_to_string(input)?)?;
+    let welcome_of = |bytes: &[u8]| -> Res<wire::Welcome> {
+        match MlsMessage::from_bytes(bytes)? {
+            MlsMessage::Welcome(w) => Ok(w),
+            _ => Err("not a Welcome".into()),
+        }
+    };
+    let deliver = |group: &mut Group, commit: &[u8]| -> Res<()> {
+        match group.process_message(&env, commit)? {
+            ProcessedMessage::Commit(staged) => match group.merge_staged_commit(*staged)? {
+                Merged::Member { .. } => Ok(()),
+                Merged::Removed => Err("removed".into()),
+            },
+            _ => Err("not a commit".into()),
+        }
+    };
+    let mut groups = Vec::new();
+    for case in cases {
+        let suite = CipherSuite(
+            case["cipher_suite"]
+                .as_u64()
+                .and_then(|s| u16::try_from(s).ok())
+                .ok_or("cipher_suite")?,
+        );
+        let kp_hex = case["key_package"].as_str().ok_or("key_package")?;
+        let MlsMessage::KeyPackage(ts_kp) = MlsMessage::from_bytes(&hex::decode(kp_hex)?)? else {
+            return Err("not a KeyPackage".into());
+        };
+        let member = |name: &str| passive_key_package_named(&provider, suite, name);
+        let leaf = |name: &str| {
+            LeafNodeParams::new(
+                Credential::Basic {
+                    identity: VarBytes(name.as_bytes().to_vec()),
+                },
+                suite,
+            )
+        };
+        let ops = provider.suite(suite)?;
+        let mut alice = Group::create(
+            &env,
+            CreateParams::new(
+                suite,
+                b"a Canopy group with ts-mls".to_vec(),
+                &leaf("alice"),
+                Arc::new(ops.signature_generate_key_pair()?),
+            ),
+        )?;
+        let (bob_kp, bob_signer) = member("bob")?;
+        let out = alice.commit(
+            &env,
+            CommitOptions {
+                add: vec![*ts_kp, bob_kp.key_package.clone()],
+                ..CommitOptions::default()
+            },
+        )?;
+        let _ = alice.merge_pending_commit()?;
+        let welcome = out.welcome.ok_or("no Welcome")?;
+        let mut bob = Group::join(
+            &env,
+            JoinParams::new(&welcome_of(&welcome)?, &bob_kp, Arc::new(bob_signer)),
+        )?;
+        let initial = alice.epoch_authenticator().to_vec();
+        let mut epochs = Vec::new();
+        let mut record = |commit: &[u8], authenticator: &[u8]| {
+            epochs.push(json!({
+                "proposals": [],
+                "commit": hex(commit),
+                "epoch_authenticator": hex(authenticator),
+            }));
+        };
+        let update = CommitOptions {
+            force_path: true,
+            ..CommitOptions::default()
+        };
+        // 1. Alice updates.
+        let c = alice.commit(&env, update.clone())?;
+        let _ = alice.merge_pending_commit()?;
+        deliver(&mut bob, &c.commit)?;
+        record(&c.commit, alice.epoch_authenticator());
+        // 2. Bob adds Carol.
+        let (carol_kp, carol_signer) = member("carol")?;
+        let c = bob.commit(
+            &env,
+            CommitOptions {
+                add: vec![carol_kp.key_package.clone()],
+                ..CommitOptions::default()
+            },
+        )?;
+        let _ = bob.merge_pending_commit()?;
+        deliver(&mut alice, &c.commit)?;
+        let mut carol = Group::join(
+            &env,
+            JoinParams::new(
+                &welcome_of(&c.welcome.ok_or("no Welcome")?)?,
+                &carol_kp,
+                Arc::new(carol_signer),
+            ),
+        )?;
+        record(&c.commit, bob.epoch_authenticator());
+        // 3. Carol updates.
+        let c = carol.commit(&env, update)?;
+        let _ = carol.merge_pending_commit()?;
+        deliver(&mut alice, &c.commit)?;
+        deliver(&mut bob, &c.commit)?;
+        record(&c.commit, carol.epoch_authenticator());
+        // 4. Alice removes Bob (leaf 2: Alice 0, ts-mls 1, Bob 2, Carol 3).
+        let c = alice.commit(
+            &env,
+            CommitOptions {
+                remove: vec![canopy_core::LeafIndex::new(2).ok_or("leaf")?],
+                ..CommitOptions::default()
+            },
+        )?;
+        let _ = alice.merge_pending_commit()?;
+        deliver(&mut carol, &c.commit)?;
+        record(&c.commit, alice.epoch_authenticator());
+        if carol.epoch_authenticator() != alice.epoch_authenticator() {
+            return Err("Carol disagrees with Alice".into());
+        }
+        groups.push(json!({
+            "cipher_suite": suite.0,
+            "key_package": kp_hex,
+            "welcome": hex(&welcome),
+            "initial_epoch_authenticator": hex(&initial),
+            "epochs": epochs,
+        }));
+    }
+    std::fs::write(out, serde_json::to_string_pretty(&groups)? + "\n")?;
+    Ok(())
+}
+
 fn main() -> Res<()> {
     let args: Vec<String> = std::env::args().collect();
+    if args.get(1).map(String::as_str) == Some("ts-mls-groups") {
+        let usage = "usage: pq_vectors ts-mls-groups KEY_PACKAGES OUT";
+        return ts_mls_groups(args.get(2).ok_or(usage)?, args.get(3).ok_or(usage)?);
+    }
     if args.get(1).map(String::as_str) == Some("ts-mls-inputs") {
         return ts_mls_inputs(args.get(2).ok_or("usage: pq_vectors ts-mls-inputs FILE")?);
     }
