@@ -7,7 +7,7 @@
 //! are `ExpandWithLabel(secret, "tree", "left", KDF.Nh)` and `ExpandWithLabel(secret, "tree",
 //! "right", KDF.Nh)`, and `SafeExportSecret(component)` is the secret of leaf `component`.
 //!
-//! [`SafeExporter`] keeps only the frontier: the secrets of the subtrees not yet walked into.
+//! The group's safe exporter keeps only the frontier: the secrets of the subtrees not yet walked into.
 //! Exporting a component removes the frontier node above its leaf and puts the siblings of
 //! the path down in its place, so the component's secret, and every secret it was derived
 //! from, is gone from the state once exported (the draft: the secret is "consumed"). The

@@ -2,7 +2,7 @@
 //! carries an `app_data_dictionary`, Canopy adds one GREASE component entry to it and one
 //! GREASE id to each of its `app_components` and `safe_aad` lists, as RFC 9420 §13.5 does
 //! for capabilities. Receivers ignore unknown components, GREASE included; re-signing a leaf
-//! strips them first ([`strip`]) and draws new ones.
+//! strips them first (`strip`) and draws new ones.
 
 use super::{APP_COMPONENTS, AppDataDictionary, ComponentId, ComponentsList, SAFE_AAD};
 use crate::codec::{CodecError, VarVec};
