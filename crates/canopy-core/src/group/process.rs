@@ -244,6 +244,16 @@ impl Group {
         let (verified, pending) = decrypted.verify(ops, &key)?;
         let content = verified.into_inner().content;
         let epoch = past.context.epoch;
+        // The framing that epoch's GroupContext required (XT-04, XT-06), checked before its
+        // key is consumed.
+        #[cfg(feature = "extensions")]
+        {
+            let extensions = &past.context.extensions;
+            crate::extensions::safe_aad::check(extensions, content.authenticated_data.as_slice())?;
+            if let FramedContentBody::Application(data) = &content.body {
+                crate::extensions::media_types::check_framed(extensions, data.as_slice())?;
+            }
+        }
         self.past
             .get_mut(index)
             .ok_or(GroupError::Internal("past epoch index"))?

@@ -948,6 +948,15 @@ fn xt_06_application_data_is_framed_where_the_group_lists_media_types() {
     let forged = alice.forge_application(&env, b"raw", b"").unwrap();
     assert_rejected(&h, &mut bob, &forged, Rule::ApplicationFramed);
     assert_rule(bob.open_media(b"raw"), Rule::ApplicationFramed);
+    // Also once its epoch is past (read with that epoch's GroupContext).
+    let out = alice.commit(&env, CommitOptions::default()).unwrap();
+    let _ = alice.merge_pending_commit().unwrap();
+    deliver(&env, &mut bob, &out.commit).unwrap();
+    assert_rejected(&h, &mut bob, &forged, Rule::ApplicationFramed);
+    let framed = alice
+        .encrypt_media(&env, MediaType::default(), b"x", b"")
+        .unwrap();
+    assert!(bob.process_message(&env, &framed).is_ok());
 }
 
 #[test]
