@@ -274,7 +274,7 @@ fn a_seeded_random_group_life_stays_in_sync_on_the_qsf_hybrid_suites() {
         let mut w = World::new();
         w.provider = canopy_crypto_rustcrypto::DeterministicRandom::provider_with(0x95F, profile);
         w.suite = CipherSuite(suite);
-        run_random_life_in(w, seed, 20, &mut ran);
+        run_random_life_in(w, seed, 12, &mut ran);
     }
     for op in ["add", "update", "remove", "messages"] {
         assert!(ran.contains(op), "the driver never ran {op}: {ran:?}");
