@@ -14,7 +14,7 @@
 //! header, so that large contents are copied once.
 
 use canopy_crypto::{
-    CryptoError, HpkeCiphertext, HpkePrivateKey, HpkePublicKey, PreparedInfo, Secret,
+    CryptoError, HpkeCiphertext, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, PreparedInfo, Secret,
     SignaturePublicKey, Signer, SuiteOps,
 };
 
@@ -287,6 +287,24 @@ pub fn decrypt_with_label(
 ) -> Result<Secret, MlsCryptoError> {
     let prepared = prepare_encrypt_context(ops, label, context)?;
     Ok(ops.hpke_open(private_key, ciphertext, &prepared, b"")?)
+}
+
+/// [`decrypt_with_label`] with a key pair the caller holds: its public key need not be
+/// computed from the private key again for the KEM context
+/// ([`SuiteOps::hpke_open_with_public_key`]). TreeKEM opens path secrets this way (RFC 9420
+/// §7.6): the pair is one whose public key is the node's in the tree.
+///
+/// # Errors
+/// As [`decrypt_with_label`].
+pub(crate) fn decrypt_with_key_pair(
+    ops: &dyn SuiteOps,
+    pair: &HpkeKeyPair,
+    label: &[u8],
+    context: &[u8],
+    ciphertext: &HpkeCiphertext,
+) -> Result<Secret, MlsCryptoError> {
+    let prepared = prepare_encrypt_context(ops, label, context)?;
+    Ok(ops.hpke_open_with_public_key(&pair.private, &pair.public, ciphertext, &prepared, b"")?)
 }
 
 /// HPKE public keys of the right length that every suite must refuse: low-order X25519 and

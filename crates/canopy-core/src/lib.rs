@@ -96,6 +96,8 @@ pub mod rules;
 pub mod wire;
 
 pub mod advanced;
+#[cfg(feature = "parallel")]
+mod parallel;
 pub(crate) use advanced::{codec, crypto, framing, schedule, tree};
 
 // The paved path: what an application needs to create, join and use groups.

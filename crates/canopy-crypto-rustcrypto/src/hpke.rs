@@ -158,15 +158,20 @@ pub(crate) fn seal(
     })
 }
 
-/// `OpenBase(enc, skR, info, aad, ct)`.
+/// `OpenBase(enc, skR, info, aad, ct)`; `public_key`, when the caller holds it, is `pkR`.
 pub(crate) fn open(
     params: &SuiteParams,
     private_key: &[u8],
+    public_key: Option<&[u8]>,
     ct: &HpkeCiphertext,
     info: &PreparedInfo,
     aad: &[u8],
 ) -> Result<Secret, CryptoError> {
-    let shared_secret = Kem::for_suite(params).decap(&ct.kem_output, private_key)?;
+    let kem = Kem::for_suite(params);
+    let shared_secret = match public_key {
+        Some(pk_r) => kem.decap_with_public_key(&ct.kem_output, private_key, pk_r)?,
+        None => kem.decap(&ct.kem_output, private_key)?,
+    };
     let (key, nonce) = key_and_nonce(params, &shared_secret, info)?;
     aead::open(
         params.aead,

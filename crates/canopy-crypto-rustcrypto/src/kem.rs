@@ -369,6 +369,19 @@ impl Dhkem {
         let pk_r = self.public_key(sk_r)?;
         self.extract_and_expand(&dh, enc, &pk_r)
     }
+
+    /// `Decap(enc, skR)` with `pkRm = pk_r` given rather than computed from `sk_r`
+    /// (RFC 9180 §4.1); a `pk_r` that is not `sk_r`'s gives another shared secret.
+    pub(crate) fn decap_with_public_key(
+        &self,
+        enc: &[u8],
+        sk_r: &[u8],
+        pk_r: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        self.check_public_key(enc)?;
+        let dh = self.dh(sk_r, enc)?;
+        self.extract_and_expand(&dh, enc, pk_r)
+    }
 }
 
 /// The KEM of a suite: a DHKEM or a post-quantum KEM, with one interface.
@@ -428,6 +441,20 @@ impl Kem {
     pub(crate) fn decap(&self, enc: &[u8], sk_r: &[u8]) -> Result<Secret, CryptoError> {
         match self {
             Self::Dh(k) => k.decap(enc, sk_r),
+            Self::Pq(k) => k.decap(enc, sk_r),
+        }
+    }
+
+    /// `Decap(enc, skR)` for a recipient that holds its public key `pk_r`: a DHKEM uses it
+    /// as `pkRm`; the post-quantum KEMs do not need it.
+    pub(crate) fn decap_with_public_key(
+        &self,
+        enc: &[u8],
+        sk_r: &[u8],
+        pk_r: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        match self {
+            Self::Dh(k) => k.decap_with_public_key(enc, sk_r, pk_r),
             Self::Pq(k) => k.decap(enc, sk_r),
         }
     }

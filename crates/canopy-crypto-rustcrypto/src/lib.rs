@@ -374,7 +374,32 @@ impl SuiteOps for Suite {
         info: &PreparedInfo,
         aad: &[u8],
     ) -> Result<Secret, CryptoError> {
-        hpke::open(&self.params, private_key.as_bytes(), ciphertext, info, aad)
+        hpke::open(
+            &self.params,
+            private_key.as_bytes(),
+            None,
+            ciphertext,
+            info,
+            aad,
+        )
+    }
+
+    fn hpke_open_with_public_key(
+        &self,
+        private_key: &HpkePrivateKey,
+        public_key: &HpkePublicKey,
+        ciphertext: &HpkeCiphertext,
+        info: &PreparedInfo,
+        aad: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        hpke::open(
+            &self.params,
+            private_key.as_bytes(),
+            Some(public_key.as_bytes()),
+            ciphertext,
+            info,
+            aad,
+        )
     }
 
     fn hpke_export_seal(

@@ -174,6 +174,32 @@ fn hpke_round_trips_for_every_suite_and_rejects_tampering() {
 }
 
 #[test]
+fn hpke_open_with_the_public_key_agrees_with_open_and_fails_with_another_key() {
+    let p = provider();
+    for s in CipherSuite::ALL {
+        let ops = p.suite(s).unwrap();
+        let kp = ops.hpke_generate_key_pair().unwrap();
+        let other = ops.hpke_generate_key_pair().unwrap();
+        let info = ops.hpke_prepare_info(b"info");
+        let ct = ops.hpke_seal(&kp.public, &info, b"aad", b"secret").unwrap();
+        let pt = ops
+            .hpke_open_with_public_key(&kp.private, &kp.public, &ct, &info, b"aad")
+            .unwrap();
+        assert_eq!(pt.as_bytes(), b"secret", "suite {s:?}");
+        // pkR is in the KEM context: the wrong one gives another key and the AEAD refuses.
+        assert_eq!(
+            ops.hpke_open_with_public_key(&kp.private, &other.public, &ct, &info, b"aad"),
+            Err(CryptoError::AeadOpenFailed),
+            "suite {s:?}"
+        );
+        assert!(
+            ops.hpke_open_with_public_key(&other.private, &kp.public, &ct, &info, b"aad")
+                .is_err()
+        );
+    }
+}
+
+#[test]
 fn prepared_info_is_bound_to_its_suite() {
     let p = provider();
     let a = p.suite(CipherSuite(1)).unwrap();

@@ -163,6 +163,27 @@ pub trait SuiteOps: Send + Sync {
         aad: &[u8],
     ) -> Result<Secret, CryptoError>;
 
+    /// [`SuiteOps::hpke_open`] for a recipient that also holds its public key:
+    /// `public_key` must be the one of `private_key`, and a backend may put it into the KEM
+    /// context (RFC 9180 §4.1, `pkRm` of `Decap`) instead of computing it from the private
+    /// key again, which for a DHKEM saves one scalar multiplication. With any other public
+    /// key the KEM's shared secret differs and the open fails as with a wrong private key.
+    /// The default ignores `public_key`.
+    ///
+    /// # Errors
+    /// As [`SuiteOps::hpke_open`].
+    fn hpke_open_with_public_key(
+        &self,
+        private_key: &HpkePrivateKey,
+        public_key: &HpkePublicKey,
+        ciphertext: &HpkeCiphertext,
+        info: &PreparedInfo,
+        aad: &[u8],
+    ) -> Result<Secret, CryptoError> {
+        let _ = public_key;
+        self.hpke_open(private_key, ciphertext, info, aad)
+    }
+
     /// HPKE base-mode sender export (RFC 9180 §5.3, §6.2): `SetupBaseS(recipient, info)`,
     /// then `Export(exporter_context, length)`. Returns the KEM output and the exported
     /// secret. MLS uses it for external joins (RFC 9420 §8.3).

@@ -259,7 +259,11 @@ pub(crate) fn verify_all(
     #[cfg(feature = "parallel")]
     {
         use rayon::prelude::*;
-        items.par_iter().enumerate().try_for_each(check)?;
+        if items.len() >= crate::parallel::CONTENT_SIGNATURES {
+            items.par_iter().enumerate().try_for_each(check)?;
+        } else {
+            items.iter().enumerate().try_for_each(check)?;
+        }
     }
     #[cfg(not(feature = "parallel"))]
     items.iter().enumerate().try_for_each(check)?;
@@ -268,11 +272,6 @@ pub(crate) fn verify_all(
         .map(|(content, _)| VerifiedContent(content.content))
         .collect())
 }
-
-/// The signed size from which a received PublicMessage is checked on two threads (see
-/// `public::open_public_alongside`).
-#[cfg(feature = "parallel")]
-const PARALLEL_SIGNED_BYTES: usize = 64 * 1024;
 
 /// RFC 9420 §6.1: `VerifyWithLabel(key, "FramedContentTBS", tbs, signature)`.
 fn verify_signature(

@@ -119,7 +119,7 @@ pub fn open_and_verify_public(
 /// function is not public: bytes other than the content's own would verify something else
 /// than the content returned.
 ///
-/// With the `parallel` feature and a content of at least 64 KiB (a commit to a large, mostly
+/// With the `parallel` feature and a content of at least 256 KiB (a commit to a large, mostly
 /// blank tree carries a ciphertext per member), the signature is checked on one thread while
 /// the membership tag and then `work` run on the other; otherwise all run in sequence, `work`
 /// last. `work` therefore must not have effects that outlive a rejection.
@@ -156,7 +156,7 @@ pub(crate) fn open_public_alongside<R: Send>(
     let check_signature =
         || super::verify_signature(ops, key, &signed, &authenticated.auth.signature);
     #[cfg(feature = "parallel")]
-    if signed.signed_len() >= super::PARALLEL_SIGNED_BYTES {
+    if signed.signed_len() >= crate::parallel::SIGNED_BYTES {
         let (signature, (tag, result)) = rayon::join(check_signature, || {
             let tag = check_tag();
             let result = tag.is_ok().then(|| work(&authenticated));

@@ -16,11 +16,6 @@ use crate::wire::{
 /// The label of `EncryptWithLabel` for GroupSecrets (RFC 9420 §12.4.3.1).
 const WELCOME_LABEL: &[u8] = b"Welcome";
 
-/// Below this many recipients a Welcome is sealed on the calling thread: spreading a few
-/// HPKE operations over threads costs more than it saves.
-#[cfg(feature = "parallel")]
-const PARALLEL_RECIPIENTS: usize = 16;
-
 /// One new member of a Welcome.
 #[derive(Clone, Debug)]
 pub struct WelcomeRecipient<'a> {
@@ -104,7 +99,7 @@ pub fn seal_welcome(
         })
     };
     #[cfg(feature = "parallel")]
-    let secrets: Vec<EncryptedGroupSecrets> = if recipients.len() < PARALLEL_RECIPIENTS {
+    let secrets: Vec<EncryptedGroupSecrets> = if recipients.len() < crate::parallel::SEALS {
         recipients.iter().map(seal_one).collect::<Result<_, _>>()?
     } else {
         use rayon::prelude::*;

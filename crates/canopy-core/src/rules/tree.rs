@@ -228,8 +228,12 @@ fn leaves(
     #[cfg(feature = "parallel")]
     let results: Vec<Result<(), Violation>> = {
         use rayon::prelude::*;
-        let batch = batch_len(leaves.len(), rayon::current_num_threads());
-        leaves.par_chunks(batch).map(check).collect()
+        if leaves.len() >= crate::parallel::LEAF_SIGNATURES {
+            let batch = batch_len(leaves.len(), rayon::current_num_threads());
+            leaves.par_chunks(batch).map(check).collect()
+        } else {
+            leaves.chunks(SIGNATURE_BATCH).map(check).collect()
+        }
     };
     #[cfg(not(feature = "parallel"))]
     let results: Vec<Result<(), Violation>> = leaves.chunks(SIGNATURE_BATCH).map(check).collect();

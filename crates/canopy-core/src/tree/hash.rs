@@ -155,7 +155,7 @@ pub(crate) fn all_tree_hashes(
             #[cfg(feature = "parallel")]
             let level_hashes: Vec<Vec<u8>> = {
                 use rayon::prelude::*;
-                if indices.len() >= PARALLEL_MIN {
+                if indices.len() >= crate::parallel::TREE_HASHES {
                     let store = &hashes;
                     indices
                         .par_iter()
@@ -242,7 +242,3 @@ impl HashStore {
 
 /// How many tree hashes are computed before they are stored (RFC 9420 §7.8).
 const HASH_CHUNK: usize = 4096;
-
-/// Below this many independent items, work stays on the calling thread.
-#[cfg(feature = "parallel")]
-pub(crate) const PARALLEL_MIN: usize = 64;

@@ -160,16 +160,26 @@ impl PrivateTree {
     /// The private key for node `x` if this member holds it and it matches `x`'s public key
     /// in `tree`.
     pub fn key_for<T: TreeRead + ?Sized>(&self, tree: &T, x: NodeIndex) -> Option<&HpkePrivateKey> {
+        self.pair_for(tree, x).map(|pair| &pair.private)
+    }
+
+    /// The key pair for node `x` if this member holds it and its public key is `x`'s in
+    /// `tree`.
+    pub(crate) fn pair_for<T: TreeRead + ?Sized>(
+        &self,
+        tree: &T,
+        x: NodeIndex,
+    ) -> Option<&HpkeKeyPair> {
         if x == self.leaf.node() {
             return tree
                 .leaf(self.leaf)
                 .filter(|l| l.encryption_key == self.leaf_key.public)
-                .map(|_| &self.leaf_key.private);
+                .map(|_| &self.leaf_key);
         }
         let pair = self.path.get(&x)?;
         tree.parent_node(x)
             .filter(|p| p.encryption_key == pair.public)
-            .map(|_| &pair.private)
+            .map(|_| pair)
     }
 
     /// The member's leaf key pair (for group state records).

@@ -19,8 +19,8 @@
 //! recipients they run on the rayon pool.
 
 use canopy_crypto::{
-    CryptoProvider, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, PreparedInfo, Secret,
-    SignaturePublicKey, Signer, SuiteOps,
+    CryptoProvider, HpkeKeyPair, HpkePublicKey, PreparedInfo, Secret, SignaturePublicKey, Signer,
+    SuiteOps,
 };
 
 use super::diff::{TreeDiff, fresh_parent};
@@ -31,7 +31,7 @@ use super::private::PrivateTree;
 use super::view::{TreeRead, in_subtree, resolve_node};
 use crate::codec::{VarBytes, VarVec};
 use crate::crypto::{
-    decrypt_with_label, derive_secret, encrypt_with_prepared, prepare_encrypt_context,
+    decrypt_with_key_pair, derive_secret, encrypt_with_prepared, prepare_encrypt_context,
     sign_with_label,
 };
 use crate::rules::{At, Detail, Rule, Violation};
@@ -422,7 +422,7 @@ impl PendingUpdatePath {
         #[cfg(feature = "parallel")]
         {
             use rayon::prelude::*;
-            if jobs.len() >= super::hash::PARALLEL_MIN {
+            if jobs.len() >= crate::parallel::SEALS {
                 return jobs.par_iter().map(seal).collect();
             }
         }
@@ -485,7 +485,7 @@ fn own_resolution_entry<'k, T: TreeRead + ?Sized>(
     private: &'k PrivateTree,
     x: NodeIndex,
     excluded: &[LeafIndex],
-) -> Option<(usize, &'k HpkePrivateKey)> {
+) -> Option<(usize, &'k HpkeKeyPair)> {
     let me = private.leaf().node();
     if !in_subtree(me, x) {
         return None;
@@ -497,8 +497,8 @@ fn own_resolution_entry<'k, T: TreeRead + ?Sized>(
         if resolve_node(y, view.node(y), excluded, &mut block) {
             return block.iter().enumerate().find_map(|(k, &r)| {
                 private
-                    .key_for(view, r)
-                    .map(|key| (before.saturating_add(k), key))
+                    .pair_for(view, r)
+                    .map(|pair| (before.saturating_add(k), pair))
             });
         }
         let (l, r) = (left(y)?, right(y)?);
@@ -566,7 +566,7 @@ pub fn decrypt_path<T: TreeRead + ?Sized>(
         .get(start)
         .and_then(|n| n.encrypted_path_secret.get(k))
         .ok_or(TreeError::Internal("ciphertext index"))?;
-    let path_secret = decrypt_with_label(ops, key, UPDATE_PATH_NODE, group_context, &ct.into())
+    let path_secret = decrypt_with_key_pair(ops, key, UPDATE_PATH_NODE, group_context, &ct.into())
         .map_err(|_| Violation::new(Rule::CommitPathDecrypt).at(At::Node(x.value())))?;
     let mut current = path_secret.clone();
     let mut keys = Vec::new();
