@@ -7,7 +7,9 @@
 //! one add-everyone commit without a path (so the next path's copath resolves to the leaves);
 //! the other members' KeyPackages are made once by Canopy and the same bytes go to all
 //! three, and every implementation validates them inside the add (OpenMLS's
-//! `KeyPackageIn::validate` too). "process" includes merging the commit.
+//! `KeyPackageIn::validate` too). "process" includes merging the commit. Application messages
+//! are timed in runs of 16 (the per-message time of a busy sender or receiver); every other
+//! operation once per sample.
 //!
 //! ```sh
 //! cargo bench -p canopy-interop --bench peers                     # n = 100, 1,000, 10,000
@@ -199,13 +201,25 @@ fn run(kind: Impl, n: u32, others: &[Vec<u8>]) -> (BTreeMap<Op, Duration>, Sizes
         out.entry(Op::Join).or_default().push(t);
     }
 
+    // Messages in runs of 16, each run timed as a whole (one message alone is a few tens of
+    // microseconds, and the first after another member's work finds cold caches): the
+    // per-message time of a busy sender or receiver, as criterion measures the floors.
     let kib = vec![0x42u8; 1024];
+    const RUN: u32 = 16;
     for _ in 0..s.max(9) {
-        let (ct, t) = timed(|| creator.encrypt(&kib).unwrap());
-        out.entry(Op::Encrypt).or_default().push(t);
-        let (got, t) = timed(|| b.process(&ct).unwrap());
-        assert_eq!(got, Received::Application(kib.clone()));
-        out.entry(Op::Decrypt).or_default().push(t);
+        let (cts, t) = timed(|| {
+            (0..RUN)
+                .map(|_| creator.encrypt(&kib).unwrap())
+                .collect::<Vec<_>>()
+        });
+        out.entry(Op::Encrypt).or_default().push(t / RUN);
+        let (got, t) = timed(|| {
+            cts.iter()
+                .map(|ct| b.process(ct).unwrap())
+                .collect::<Vec<_>>()
+        });
+        assert!(got.iter().all(|g| *g == Received::Application(kib.clone())));
+        out.entry(Op::Decrypt).or_default().push(t / RUN);
     }
 
     let update = CommitSpec {
@@ -268,7 +282,11 @@ fn list(sizes: &BTreeMap<u32, Sizes>, f: impl Fn(&Sizes) -> usize) -> String {
 
 type Results = BTreeMap<(Op, u32), BTreeMap<Impl, Duration>>;
 
-fn table(results: &Results, floors: &Floors, sizes: &BTreeMap<u32, Sizes>) -> String {
+fn table(
+    results: &Results,
+    floors: &BTreeMap<u32, Floors>,
+    sizes: &BTreeMap<u32, Sizes>,
+) -> String {
     let mut t = String::from(
         "| operation | n | OpenMLS | mls-rs | Canopy | Canopy / faster peer | floor | Canopy / floor |\n|---|---|---|---|---|---|---|---|\n",
     );
@@ -279,7 +297,12 @@ fn table(results: &Results, floors: &Floors, sizes: &BTreeMap<u32, Sizes>) -> St
             .into_iter()
             .filter_map(get)
             .fold(f64::INFINITY, f64::min);
-        let floor = floor(floors, *op, *n, sizes.get(n).copied().unwrap_or_default());
+        let floor = floor(
+            &floors[n],
+            *op,
+            *n,
+            sizes.get(n).copied().unwrap_or_default(),
+        );
         let canopy = get(Impl::Canopy);
         let ratio = canopy.map_or_else(|| "–".to_owned(), |c| format!("{:.2}", c / faster));
         let to_floor = canopy.map_or_else(|| "–".to_owned(), |c| format!("{:.2}", c / floor));
@@ -298,7 +321,7 @@ fn table(results: &Results, floors: &Floors, sizes: &BTreeMap<u32, Sizes>) -> St
 
 /// A horizontal bar chart, one row per operation and size, one bar per implementation and
 /// the floor, on a log scale: SVG written directly (no font or image library to install).
-fn svg(results: &Results, floors: &Floors, sizes: &BTreeMap<u32, Sizes>) -> String {
+fn svg(results: &Results, floors: &BTreeMap<u32, Floors>, sizes: &BTreeMap<u32, Sizes>) -> String {
     let colours = [
         ("OpenMLS", "#d95f02"),
         ("mls-rs", "#7570b3"),
@@ -355,7 +378,7 @@ fn svg(results: &Results, floors: &Floors, sizes: &BTreeMap<u32, Sizes>) -> Stri
             by.get(&Impl::MlsRs).map(Duration::as_secs_f64),
             by.get(&Impl::Canopy).map(Duration::as_secs_f64),
             Some(floor(
-                floors,
+                &floors[n],
                 *op,
                 *n,
                 sizes.get(n).copied().unwrap_or_default(),
@@ -400,8 +423,9 @@ fn main() {
     if std::env::var_os("CANOPY_PEERS_50K").is_some() {
         sizes.push(50_000);
     }
-    let floors = Floors::measure();
-    println!("{}", floors.describe());
+    // The floors are measured again before each size: the machine is shared and its speed
+    // drifts over a run of many minutes, so each size's ratios use primitives timed next to it.
+    let mut floors: BTreeMap<u32, Floors> = BTreeMap::new();
     let most = sizes.iter().copied().max().unwrap_or(0) as usize;
     let start = Instant::now();
     let others: Vec<Vec<u8>> = (0..most)
@@ -415,6 +439,9 @@ fn main() {
     let mut results: Results = BTreeMap::new();
     let mut message_sizes: BTreeMap<u32, Sizes> = BTreeMap::new();
     for &n in &sizes {
+        let f = Floors::measure();
+        println!("n = {n}: {}", f.describe());
+        floors.insert(n, f);
         for kind in PEERS {
             let start = Instant::now();
             let (r, s) = run(kind, n, &others);
@@ -451,8 +478,13 @@ fn main() {
         let header = format!(
             "Suite 0x0001, handshakes as PublicMessage, tree after one add-everyone commit without a path; \
              OpenMLS 0.9.2 (openmls_rust_crypto), mls-rs 0.57 (mls-rs-crypto-rustcrypto), Canopy at its defaults; \
-             one process, release build, medians. {}. Canopy's update commits: {}; its add-everyone Welcomes: {}.\n\n",
-            floors.describe(),
+             one process, release build, medians. The floors' primitives, measured before each size: {}. \
+             Canopy's update commits: {}; its add-everyone Welcomes: {}.\n\n",
+            floors
+                .iter()
+                .map(|(n, f)| format!("at n = {n}, {}", f.describe()))
+                .collect::<Vec<_>>()
+                .join("; "),
             list(&message_sizes, |s| s.commit),
             list(&message_sizes, |s| s.welcome),
         );
