@@ -135,9 +135,11 @@ fn group_ops(c: &mut Criterion) {
         validator: BasicCredentialValidator::new(),
     };
     let env = f.env();
-    let floors = floors::Floors::measure();
-    println!("{}", floors.describe());
     for n in sizes() {
+        // Measured again for each size: the machine is shared and its speed drifts over a
+        // run of many minutes.
+        let floors = floors::Floors::measure();
+        println!("n = {n}: {}", floors.describe());
         let members: Vec<_> = (1..n).map(|i| f.member(i)).collect();
         let key_packages: Vec<KeyPackage> =
             members.iter().map(|(b, _)| b.key_package.clone()).collect();

@@ -121,10 +121,12 @@ fn floor(floors: &Floors, op: Op, n: u32, sizes: Sizes) -> f64 {
     }
 }
 
+/// Samples per operation: single runs on a shared machine are noisy, so small sizes, where a
+/// sample is cheap, take many.
 fn samples(n: u32) -> usize {
     match n {
-        0..=100 => 9,
-        101..=1_000 => 5,
+        0..=100 => 21,
+        101..=1_000 => 9,
         1_001..=10_000 => 3,
         _ => 2,
     }

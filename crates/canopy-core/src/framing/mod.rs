@@ -44,7 +44,7 @@ pub use error::FramingError;
 pub(crate) use private::open_sender_data;
 pub use private::{DecryptedMessage, Padding, open_private, protect_private, unprotect_private};
 pub use public::{open_and_verify_public, open_public, protect_public, unprotect_public};
-pub(crate) use public::{open_public_alongside, open_public_without_membership_key};
+pub(crate) use public::{open_public_alongside, open_public_without_membership_key_alongside};
 
 use canopy_crypto::{SignaturePublicKey, Signer, SuiteOps};
 

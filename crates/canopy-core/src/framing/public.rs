@@ -181,14 +181,17 @@ pub(crate) fn open_public_alongside<R: Send>(
 /// the signature (under a key of the tree or of the `external_senders` extension) is all
 /// that authenticates the message.
 ///
-/// `content_bytes` is as for [`open_public_alongside`].
-pub(crate) fn open_public_without_membership_key(
+/// `content_bytes` is as for [`open_public_alongside`]. `work` runs on the content while the
+/// signature is verified, as in [`open_public_alongside`] (on two threads from the same size,
+/// with the `parallel` feature); it therefore must not have effects that outlive a rejection.
+pub(crate) fn open_public_without_membership_key_alongside<R: Send>(
     ops: &dyn SuiteOps,
     message: PublicMessage,
     content_bytes: Option<&[u8]>,
     context: &GroupContext,
     key: &SignaturePublicKey,
-) -> Result<VerifiedContent, FramingError> {
+    work: impl FnOnce(&AuthenticatedContent) -> R + Send,
+) -> Result<(VerifiedContent, R), FramingError> {
     let signed = prepare_public(&message, content_bytes, context)?;
     if matches!(message.content.sender, Sender::Member(_)) && message.membership_tag.is_none() {
         return Err(FramingError::BadMembershipTag);
@@ -199,8 +202,17 @@ pub(crate) fn open_public_without_membership_key(
         content,
         auth,
     };
-    super::verify_signature(ops, key, &signed, &authenticated.auth.signature)?;
-    Ok(VerifiedContent(authenticated))
+    let check_signature =
+        || super::verify_signature(ops, key, &signed, &authenticated.auth.signature);
+    #[cfg(feature = "parallel")]
+    if signed.signed_len() >= crate::parallel::SIGNED_BYTES {
+        let (signature, result) = rayon::join(check_signature, || work(&authenticated));
+        signature?;
+        return Ok((VerifiedContent(authenticated), result));
+    }
+    check_signature()?;
+    let result = work(&authenticated);
+    Ok((VerifiedContent(authenticated), result))
 }
 
 /// The checks of a received PublicMessage that need no key (group and epoch, sender and

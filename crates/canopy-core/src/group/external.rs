@@ -352,8 +352,14 @@ fn pending_self_removes(
             .and_then(|leaf| tree.leaf(leaf))
             .map(|leaf| leaf.signature_key.clone())
             .ok_or_else(|| Violation::new(Rule::FramingSender).at(crate::rules::At::Leaf(l)))?;
-        let verified =
-            crate::framing::open_public_without_membership_key(ops, *message, None, context, &key)?;
+        let (verified, ()) = crate::framing::open_public_without_membership_key_alongside(
+            ops,
+            *message,
+            None,
+            context,
+            &key,
+            |_| (),
+        )?;
         let content = verified.into_inner();
         let reference = crate::crypto::proposal_ref(ops, &content.to_bytes()?)?;
         if out.iter().any(|(r, _)| *r == reference) {

@@ -136,11 +136,11 @@ pub use state::PUBLIC_STATE_FORMAT_VERSION;
 
 use crate::codec::{Limits, with_limits};
 use crate::crypto::proposal_ref;
-use crate::framing::open_public_without_membership_key;
+use crate::framing::open_public_without_membership_key_alongside;
 use crate::group::{
     Base, CachedProposal, CommitSummary, Env, Group, GroupConfig, GroupError, Member, Transcript,
     accept_received, committer_of, group_info_signer, member_of, members_of, receive_and_seal,
-    received_tree, sender_key_with, start_commit,
+    received_transcript_hash, received_tree, sender_key_with, start_commit,
 };
 use crate::join::verify_group_info;
 use crate::key_package::LifetimePolicy;
@@ -388,8 +388,25 @@ impl PublicGroup {
         let key = sender_key_with(&message.content, &self.context.extensions, |leaf| {
             self.member_key(leaf)
         })?;
-        let verified =
-            open_public_without_membership_key(ops, message, content_bytes, &self.context, &key)?;
+        // While the signature is verified: the transcript hash of a commit, public data only.
+        let interim = &self.interim_transcript_hash;
+        let (verified, transcript) = open_public_without_membership_key_alongside(
+            ops,
+            message,
+            content_bytes,
+            &self.context,
+            &key,
+            |content| match (&content.content.body, content_bytes) {
+                (FramedContentBody::Commit(_), Some(bytes)) => Some(received_transcript_hash(
+                    ops,
+                    interim,
+                    bytes,
+                    content.auth.signature.as_slice(),
+                )),
+                _ => None,
+            },
+        )?;
+        let confirmed = transcript.transpose()?;
         let content = verified.content();
         let sender = content.content.sender;
         #[cfg(feature = "extensions")]
@@ -425,7 +442,14 @@ impl PublicGroup {
                 })
             }
             FramedContentBody::Commit(commit) => {
-                let staged = self.stage_commit(env, ops, content, commit, content_bytes)?;
+                let staged = self.stage_commit(
+                    env,
+                    ops,
+                    content,
+                    commit,
+                    content_bytes,
+                    confirmed.as_deref(),
+                )?;
                 self.merge(staged)
             }
             // FR-05: refused by the framing checks already.
@@ -446,6 +470,7 @@ impl PublicGroup {
         content: &AuthenticatedContent,
         commit: &Commit,
         encoded: Option<&[u8]>,
+        confirmed: Option<&[u8]>,
     ) -> Result<PublicStaged, GroupError> {
         let sender = content.content.sender;
         let committer = committer_of(sender)?;
@@ -474,7 +499,7 @@ impl PublicGroup {
         let transcript = Transcript {
             content,
             encoded,
-            confirmed: None,
+            confirmed,
         };
         let confirmed = transcript.confirmed_hash(ops, &self.interim_transcript_hash)?;
         // A commit always carries a confirmation tag (RFC 9420 §6.1); it cannot be verified

@@ -433,6 +433,38 @@ fn a_forged_signature_an_unknown_sender_and_a_replay_are_refused() {
 }
 
 #[test]
+fn a_large_commit_is_followed_with_its_transcript_hashed_beside_the_signature() {
+    // 300 KiB of authenticated data: past the size from which the signature is verified on
+    // one thread and the transcript hashed on the other (`parallel` feature).
+    let s = Suite::new(X25519, 5);
+    let (mut public, mut groups) = three(&s);
+    let out = groups[0]
+        .commit(
+            &s.env(),
+            CommitOptions {
+                force_path: true,
+                authenticated_data: vec![0xA5; 300 * 1024],
+                ..CommitOptions::default()
+            },
+        )
+        .unwrap();
+    let forged = tampered(&out.commit, |m| {
+        if let Some(b) = m.auth.signature.0.last_mut() {
+            *b ^= 1;
+        }
+    });
+    assert_rejected(&s, &mut public, &forged, Rule::FramingSignature);
+    let forged = tampered(&out.commit, |m| {
+        if let Some(b) = m.content.authenticated_data.0.get_mut(1000) {
+            *b ^= 1;
+        }
+    });
+    assert_rejected(&s, &mut public, &forged, Rule::FramingSignature);
+    broadcast(&s.env(), &mut public, &mut groups, &out.commit);
+    assert_all_same(&s, &public, &groups);
+}
+
+#[test]
 fn invalid_commits_and_proposals_are_refused_with_their_rule() {
     for (suite, seed) in [(X25519, 5), (P256, 6)] {
         let s = Suite::new(suite, seed);
