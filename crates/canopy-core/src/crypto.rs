@@ -292,19 +292,21 @@ pub fn decrypt_with_label(
 /// [`decrypt_with_label`] with a key pair the caller holds: its public key need not be
 /// computed from the private key again for the KEM context
 /// ([`SuiteOps::hpke_open_with_public_key`]). TreeKEM opens path secrets this way (RFC 9420
-/// §7.6): the pair is one whose public key is the node's in the tree.
+/// §7.6), with a pair whose public key is the node's in the tree, and a joiner its
+/// GroupSecrets (§12.4.3.1), with its KeyPackage's init key.
 ///
 /// # Errors
 /// As [`decrypt_with_label`].
 pub(crate) fn decrypt_with_key_pair(
     ops: &dyn SuiteOps,
-    pair: &HpkeKeyPair,
+    private_key: &HpkePrivateKey,
+    public_key: &HpkePublicKey,
     label: &[u8],
     context: &[u8],
     ciphertext: &HpkeCiphertext,
 ) -> Result<Secret, MlsCryptoError> {
     let prepared = prepare_encrypt_context(ops, label, context)?;
-    Ok(ops.hpke_open_with_public_key(&pair.private, &pair.public, ciphertext, &prepared, b"")?)
+    Ok(ops.hpke_open_with_public_key(private_key, public_key, ciphertext, &prepared, b"")?)
 }
 
 /// HPKE public keys of the right length that every suite must refuse: low-order X25519 and

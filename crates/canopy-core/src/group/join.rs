@@ -11,7 +11,7 @@ use canopy_crypto::{Secret, Signer, SuiteOps};
 use super::{Env, EpochState, Group, GroupConfig, GroupError, JoinParams, lookup_psk};
 use crate::codec::{Limit, with_limits};
 use crate::join::{
-    JoinError, open_group_info, open_group_secrets, verify_confirmation_tag, verify_group_info,
+    JoinError, open_group_info, open_group_secrets_with, verify_confirmation_tag, verify_group_info,
 };
 use crate::key_package::KeyPackageBundle;
 use crate::rules::proposal::external_senders;
@@ -104,7 +104,13 @@ impl Group {
         }
         check_signer(&*signer, &bundle.key_package.leaf_node)?;
         let reference = bundle.reference(ops)?;
-        let secrets = open_group_secrets(ops, welcome, reference.as_bytes(), &bundle.init_private)?;
+        let secrets = open_group_secrets_with(
+            ops,
+            welcome,
+            reference.as_bytes(),
+            &bundle.init_private,
+            Some(&bundle.key_package.init_key),
+        )?;
         successor_psks(secrets.psks.as_slice(), psks.kind)?;
         let psk_values = secrets
             .psks

@@ -25,6 +25,7 @@ mod tests;
 
 pub use error::JoinError;
 pub use group_info::{sign_group_info, verify_confirmation_tag, verify_group_info};
+pub(crate) use welcome::open_group_secrets_with;
 pub use welcome::{
     WelcomeRecipient, open_group_info, open_group_secrets, psk_secret_of, seal_welcome,
 };

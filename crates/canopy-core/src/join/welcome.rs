@@ -132,6 +132,18 @@ pub fn open_group_secrets(
     key_package_ref: &[u8],
     init_private: &HpkePrivateKey,
 ) -> Result<GroupSecrets, JoinError> {
+    open_group_secrets_with(ops, welcome, key_package_ref, init_private, None)
+}
+
+/// [`open_group_secrets`] by a joiner that also holds the KeyPackage's `init_key`, which the
+/// HPKE open then need not compute again ([`SuiteOps::hpke_open_with_public_key`]).
+pub(crate) fn open_group_secrets_with(
+    ops: &dyn SuiteOps,
+    welcome: &Welcome,
+    key_package_ref: &[u8],
+    init_private: &HpkePrivateKey,
+    init_public: Option<&HpkePublicKey>,
+) -> Result<GroupSecrets, JoinError> {
     if welcome.cipher_suite != ops.suite() {
         return Err(JoinError::CipherSuiteMismatch);
     }
@@ -141,13 +153,19 @@ pub fn open_group_secrets(
         .iter()
         .find(|s| s.new_member.as_slice() == key_package_ref)
         .ok_or(JoinError::NotForUs)?;
-    let plaintext = decrypt_with_label(
-        ops,
-        init_private,
-        WELCOME_LABEL,
-        welcome.encrypted_group_info.as_slice(),
-        &ours.encrypted_group_secrets.clone().into(),
-    )
+    let ciphertext = ours.encrypted_group_secrets.clone().into();
+    let context = welcome.encrypted_group_info.as_slice();
+    let plaintext = match init_public {
+        Some(public) => crate::crypto::decrypt_with_key_pair(
+            ops,
+            init_private,
+            public,
+            WELCOME_LABEL,
+            context,
+            &ciphertext,
+        ),
+        None => decrypt_with_label(ops, init_private, WELCOME_LABEL, context, &ciphertext),
+    }
     .map_err(|_| JoinError::GroupSecretsUndecryptable)?;
     Ok(GroupSecrets::from_bytes(plaintext.as_bytes())?)
 }

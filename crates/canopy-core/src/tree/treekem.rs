@@ -566,8 +566,15 @@ pub fn decrypt_path<T: TreeRead + ?Sized>(
         .get(start)
         .and_then(|n| n.encrypted_path_secret.get(k))
         .ok_or(TreeError::Internal("ciphertext index"))?;
-    let path_secret = decrypt_with_key_pair(ops, key, UPDATE_PATH_NODE, group_context, &ct.into())
-        .map_err(|_| Violation::new(Rule::CommitPathDecrypt).at(At::Node(x.value())))?;
+    let path_secret = decrypt_with_key_pair(
+        ops,
+        &key.private,
+        &key.public,
+        UPDATE_PATH_NODE,
+        group_context,
+        &ct.into(),
+    )
+    .map_err(|_| Violation::new(Rule::CommitPathDecrypt).at(At::Node(x.value())))?;
     let mut current = path_secret.clone();
     let mut keys = Vec::new();
     for (&(y, _), node) in filtered.iter().zip(nodes).skip(start) {
