@@ -119,7 +119,7 @@ pub fn open_and_verify_public(
 /// function is not public: bytes other than the content's own would verify something else
 /// than the content returned.
 ///
-/// With the `parallel` feature and a content of at least 256 KiB (a commit to a large, mostly
+/// With the `parallel` feature and a content of at least 512 KiB (a commit to a large, mostly
 /// blank tree carries a ciphertext per member), the signature is checked on one thread while
 /// the membership tag and then `work` run on the other; otherwise all run in sequence, `work`
 /// last. `work` therefore must not have effects that outlive a rejection.
@@ -182,8 +182,8 @@ pub(crate) fn open_public_alongside<R: Send>(
 /// that authenticates the message.
 ///
 /// `content_bytes` is as for [`open_public_alongside`]. `work` runs on the content while the
-/// signature is verified, as in [`open_public_alongside`] (on two threads from the same size,
-/// with the `parallel` feature); it therefore must not have effects that outlive a rejection.
+/// signature is verified, as in [`open_public_alongside`] (on two threads from 1 MiB, with
+/// the `parallel` feature); it therefore must not have effects that outlive a rejection.
 pub(crate) fn open_public_without_membership_key_alongside<R: Send>(
     ops: &dyn SuiteOps,
     message: PublicMessage,
@@ -205,7 +205,7 @@ pub(crate) fn open_public_without_membership_key_alongside<R: Send>(
     let check_signature =
         || super::verify_signature(ops, key, &signed, &authenticated.auth.signature);
     #[cfg(feature = "parallel")]
-    if signed.signed_len() >= crate::parallel::SIGNED_BYTES {
+    if signed.signed_len() >= crate::parallel::SIGNED_BYTES_WITHOUT_TAG {
         let (signature, result) = rayon::join(check_signature, || work(&authenticated));
         signature?;
         return Ok((VerifiedContent(authenticated), result));

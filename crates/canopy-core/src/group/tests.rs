@@ -158,7 +158,7 @@ fn bad_commits_are_rejected_and_leave_the_group_unchanged() {
 
 #[test]
 fn a_large_commit_is_checked_and_staged_on_two_threads_with_the_same_outcomes() {
-    // 300 KiB of authenticated data takes the commit past the size from which its signature
+    // 600 KiB of authenticated data takes the commit past the size from which its signature
     // is verified alongside the membership tag and the staging (`parallel` feature).
     let w = World::new();
     let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
@@ -167,7 +167,7 @@ fn a_large_commit_is_checked_and_staged_on_two_threads_with_the_same_outcomes() 
             &w.env(),
             CommitOptions {
                 force_path: true,
-                authenticated_data: vec![0x5A; 300 * 1024],
+                authenticated_data: vec![0x5A; 600 * 1024],
                 ..CommitOptions::default()
             },
         )

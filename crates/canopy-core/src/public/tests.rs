@@ -434,7 +434,7 @@ fn a_forged_signature_an_unknown_sender_and_a_replay_are_refused() {
 
 #[test]
 fn a_large_commit_is_followed_with_its_transcript_hashed_beside_the_signature() {
-    // 300 KiB of authenticated data: past the size from which the signature is verified on
+    // 1.1 MiB of authenticated data: past the size from which the signature is verified on
     // one thread and the transcript hashed on the other (`parallel` feature).
     let s = Suite::new(X25519, 5);
     let (mut public, mut groups) = three(&s);
@@ -443,7 +443,7 @@ fn a_large_commit_is_followed_with_its_transcript_hashed_beside_the_signature() 
             &s.env(),
             CommitOptions {
                 force_path: true,
-                authenticated_data: vec![0xA5; 300 * 1024],
+                authenticated_data: vec![0xA5; 1100 * 1024],
                 ..CommitOptions::default()
             },
         )

@@ -222,10 +222,10 @@ impl CredentialValidator for Counting {
 
 #[test]
 fn defect_7_nothing_is_staged_before_the_signature_verifies() {
-    // A commit large enough to be checked on two threads (256 KiB and more): 1,200 Adds.
+    // A commit large enough to be checked on two threads (512 KiB and more): 2,400 Adds.
     let h = Harness::default_suite(504);
     let (mut alice, mut bob, _carol) = h.three();
-    let adds: Vec<KeyPackage> = (0..1_200)
+    let adds: Vec<KeyPackage> = (0..2_400)
         .map(|i| h.key_package(&format!("m{i}")).0.key_package)
         .collect();
     let out = alice
@@ -237,7 +237,7 @@ fn defect_7_nothing_is_staged_before_the_signature_verifies() {
             },
         )
         .unwrap();
-    assert!(out.commit.len() > 256 * 1024);
+    assert!(out.commit.len() > 512 * 1024);
     let crate::wire::MlsMessage::PublicMessage(mut m) =
         crate::wire::MlsMessage::from_bytes(&out.commit).unwrap()
     else {
@@ -272,7 +272,7 @@ fn defect_7_nothing_is_staged_before_the_signature_verifies() {
         bob.process_message(&env, &out.commit).unwrap(),
         ProcessedMessage::Commit(_)
     ));
-    assert!(counting.0.load(Ordering::Relaxed) >= 1_200);
+    assert!(counting.0.load(Ordering::Relaxed) >= 2_400);
 }
 
 #[test]
