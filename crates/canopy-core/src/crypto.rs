@@ -14,7 +14,7 @@
 //! header, so that large contents are copied once.
 
 use canopy_crypto::{
-    CryptoError, HpkeCiphertext, HpkeKeyPair, HpkePrivateKey, HpkePublicKey, PreparedInfo, Secret,
+    CryptoError, HpkeCiphertext, HpkePrivateKey, HpkePublicKey, PreparedInfo, Secret,
     SignaturePublicKey, Signer, SuiteOps,
 };
 

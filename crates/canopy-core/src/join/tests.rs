@@ -154,19 +154,11 @@ fn each_bad_welcome_input_has_its_error() {
     // With the init key given (as `Group::join` opens): the same secrets, and another public
     // key in the KEM context gives another key.
     assert_eq!(
-        super::welcome::open_group_secrets_with(ops, &s.welcome, r, &kp.private, Some(&kp.public))
-            .unwrap(),
+        open_group_secrets_with(ops, &s.welcome, r, &kp.private, Some(&kp.public)).unwrap(),
         open_group_secrets(ops, &s.welcome, r, &kp.private).unwrap()
     );
     assert_eq!(
-        super::welcome::open_group_secrets_with(
-            ops,
-            &s.welcome,
-            r,
-            &kp.private,
-            Some(&other.public)
-        )
-        .unwrap_err(),
+        open_group_secrets_with(ops, &s.welcome, r, &kp.private, Some(&other.public)).unwrap_err(),
         JoinError::GroupSecretsUndecryptable
     );
     let mut wrong_suite = s.welcome.clone();
