@@ -364,10 +364,8 @@ impl Dhkem {
 
     /// `Decap(enc, skR)` (RFC 9180 §4.1).
     pub(crate) fn decap(&self, enc: &[u8], sk_r: &[u8]) -> Result<Secret, CryptoError> {
-        self.check_public_key(enc)?;
-        let dh = self.dh(sk_r, enc)?;
         let pk_r = self.public_key(sk_r)?;
-        self.extract_and_expand(&dh, enc, &pk_r)
+        self.decap_with_public_key(enc, sk_r, &pk_r)
     }
 
     /// `Decap(enc, skR)` with `pkRm = pk_r` given rather than computed from `sk_r`

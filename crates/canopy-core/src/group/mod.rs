@@ -84,7 +84,7 @@ pub(crate) use roster::{member_of, members_of};
 pub use stage::ReceivedEphemeral;
 pub(crate) use stage::{committer_of, receive_and_seal, start_commit};
 pub use state::STATE_FORMAT_VERSION;
-pub(crate) use transition::{Base, Transcript, received_transcript_hash};
+pub(crate) use transition::{Base, Transcript, commit_transcript_hash};
 
 use crate::codec::{Limits, VarBytes};
 use crate::framing::Padding;

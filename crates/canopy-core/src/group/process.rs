@@ -15,7 +15,7 @@ use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
 use super::proposals::CachedProposal;
 use super::stage::Received;
 pub use super::stage::{CommitSummary, Merged, StagedCommit};
-use super::transition::received_transcript_hash;
+use super::transition::commit_transcript_hash;
 use super::{Env, Group, GroupError};
 use crate::crypto::proposal_ref;
 use crate::framing::{
@@ -160,15 +160,7 @@ impl Group {
             &self.context,
             Some(&self.epoch.secrets.membership_key),
             &key,
-            |content| match (&content.content.body, content_bytes) {
-                (FramedContentBody::Commit(_), Some(bytes)) => Some(received_transcript_hash(
-                    ops,
-                    interim,
-                    bytes,
-                    content.auth.signature.as_slice(),
-                )),
-                _ => None,
-            },
+            |content| commit_transcript_hash(ops, interim, content, content_bytes),
         )?;
         let confirmed = transcript.transpose()?;
         let received = Received {

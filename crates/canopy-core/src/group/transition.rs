@@ -40,8 +40,8 @@ use crate::schedule::{
 use crate::tree::math::{LeafCount, LeafIndex};
 use crate::tree::{LeafTemplate, PendingUpdatePath, RatchetTree, StagedTree, TreeDiff, TreeRead};
 use crate::wire::{
-    AuthenticatedContent, Extensions, GroupContext, KeyPackage, PreSharedKeyId, Proposal, ReInit,
-    Sender, UpdatePath, WireFormat,
+    AuthenticatedContent, Extensions, FramedContentBody, GroupContext, KeyPackage, PreSharedKeyId,
+    Proposal, ReInit, Sender, UpdatePath, WireFormat,
 };
 
 /// The epoch a commit starts from: a member's current epoch, or for an external joiner the
@@ -566,6 +566,25 @@ pub(crate) fn received_transcript_hash(
         framed_content,
         signature,
     )?)
+}
+
+/// [`received_transcript_hash`] of `content` if it is a commit decoded from `content_bytes`:
+/// the work members and public groups do while a received commit's signature is verified.
+pub(crate) fn commit_transcript_hash(
+    ops: &dyn SuiteOps,
+    interim_before: &[u8],
+    content: &AuthenticatedContent,
+    content_bytes: Option<&[u8]>,
+) -> Option<Result<Vec<u8>, GroupError>> {
+    match (&content.content.body, content_bytes) {
+        (FramedContentBody::Commit(_), Some(bytes)) => Some(received_transcript_hash(
+            ops,
+            interim_before,
+            bytes,
+            content.auth.signature.as_slice(),
+        )),
+        _ => None,
+    }
 }
 
 /// What the key schedule of a new epoch starts from (RFC 9420 §8).

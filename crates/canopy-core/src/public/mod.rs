@@ -139,8 +139,8 @@ use crate::crypto::proposal_ref;
 use crate::framing::open_public_without_membership_key_alongside;
 use crate::group::{
     Base, CachedProposal, CommitSummary, Env, Group, GroupConfig, GroupError, Member, Transcript,
-    accept_received, committer_of, group_info_signer, member_of, members_of, receive_and_seal,
-    received_transcript_hash, received_tree, sender_key_with, start_commit,
+    accept_received, commit_transcript_hash, committer_of, group_info_signer, member_of,
+    members_of, receive_and_seal, received_tree, sender_key_with, start_commit,
 };
 use crate::join::verify_group_info;
 use crate::key_package::LifetimePolicy;
@@ -396,15 +396,7 @@ impl PublicGroup {
             content_bytes,
             &self.context,
             &key,
-            |content| match (&content.content.body, content_bytes) {
-                (FramedContentBody::Commit(_), Some(bytes)) => Some(received_transcript_hash(
-                    ops,
-                    interim,
-                    bytes,
-                    content.auth.signature.as_slice(),
-                )),
-                _ => None,
-            },
+            |content| commit_transcript_hash(ops, interim, content, content_bytes),
         )?;
         let confirmed = transcript.transpose()?;
         let content = verified.content();
