@@ -285,28 +285,32 @@ pub fn decrypt_with_label(
     context: &[u8],
     ciphertext: &HpkeCiphertext,
 ) -> Result<Secret, MlsCryptoError> {
-    let prepared = prepare_encrypt_context(ops, label, context)?;
-    Ok(ops.hpke_open(private_key, ciphertext, &prepared, b"")?)
+    decrypt_with_keys(ops, private_key, None, label, context, ciphertext)
 }
 
-/// [`decrypt_with_label`] with a key pair the caller holds: its public key need not be
-/// computed from the private key again for the KEM context
+/// [`decrypt_with_label`] by a recipient that may also hold its public key, which then need
+/// not be computed from the private key again for the KEM context
 /// ([`SuiteOps::hpke_open_with_public_key`]). TreeKEM opens path secrets this way (RFC 9420
 /// §7.6), with a pair whose public key is the node's in the tree, and a joiner its
 /// GroupSecrets (§12.4.3.1), with its KeyPackage's init key.
 ///
 /// # Errors
 /// As [`decrypt_with_label`].
-pub(crate) fn decrypt_with_key_pair(
+pub(crate) fn decrypt_with_keys(
     ops: &dyn SuiteOps,
     private_key: &HpkePrivateKey,
-    public_key: &HpkePublicKey,
+    public_key: Option<&HpkePublicKey>,
     label: &[u8],
     context: &[u8],
     ciphertext: &HpkeCiphertext,
 ) -> Result<Secret, MlsCryptoError> {
     let prepared = prepare_encrypt_context(ops, label, context)?;
-    Ok(ops.hpke_open_with_public_key(private_key, public_key, ciphertext, &prepared, b"")?)
+    Ok(match public_key {
+        Some(public) => {
+            ops.hpke_open_with_public_key(private_key, public, ciphertext, &prepared, b"")?
+        }
+        None => ops.hpke_open(private_key, ciphertext, &prepared, b"")?,
+    })
 }
 
 /// HPKE public keys of the right length that every suite must refuse: low-order X25519 and

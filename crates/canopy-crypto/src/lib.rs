@@ -166,9 +166,10 @@ pub trait SuiteOps: Send + Sync {
     /// [`SuiteOps::hpke_open`] for a recipient that also holds its public key:
     /// `public_key` must be the one of `private_key`, and a backend may put it into the KEM
     /// context (RFC 9180 §4.1, `pkRm` of `Decap`) instead of computing it from the private
-    /// key again, which for a DHKEM saves one scalar multiplication. With any other public
-    /// key the KEM's shared secret differs and the open fails as with a wrong private key.
-    /// The default ignores `public_key`.
+    /// key again, which for a DHKEM saves one scalar multiplication; a backend that does so
+    /// derives another shared secret from any other public key, and the open fails as with a
+    /// wrong private key. The default ignores `public_key`, as KEMs whose decapsulation does
+    /// not take the public key may.
     ///
     /// # Errors
     /// As [`SuiteOps::hpke_open`].

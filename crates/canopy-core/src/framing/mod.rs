@@ -256,21 +256,20 @@ pub(crate) fn verify_all(
     let check = |(i, (content, key)): (usize, &(UnverifiedContent, SignaturePublicKey))| {
         verify_signature(ops, key, &content.signed, &content.content.auth.signature).map_err(|_| i)
     };
+    let verified = |items: Vec<(UnverifiedContent, SignaturePublicKey)>| {
+        items
+            .into_iter()
+            .map(|(content, _)| VerifiedContent(content.content))
+            .collect()
+    };
     #[cfg(feature = "parallel")]
-    {
+    if items.len() >= crate::parallel::CONTENT_SIGNATURES {
         use rayon::prelude::*;
-        if items.len() >= crate::parallel::CONTENT_SIGNATURES {
-            items.par_iter().enumerate().try_for_each(check)?;
-        } else {
-            items.iter().enumerate().try_for_each(check)?;
-        }
+        items.par_iter().enumerate().try_for_each(check)?;
+        return Ok(verified(items));
     }
-    #[cfg(not(feature = "parallel"))]
     items.iter().enumerate().try_for_each(check)?;
-    Ok(items
-        .into_iter()
-        .map(|(content, _)| VerifiedContent(content.content))
-        .collect())
+    Ok(verified(items))
 }
 
 /// RFC 9420 §6.1: `VerifyWithLabel(key, "FramedContentTBS", tbs, signature)`.

@@ -6,7 +6,7 @@ use canopy_crypto::{HpkePrivateKey, HpkePublicKey, Secret, SuiteOps};
 use super::JoinError;
 use crate::codec::{self, VarBytes, VarVec};
 use crate::crypto::{
-    MlsCryptoError, decrypt_with_label, encrypt_with_prepared, prepare_encrypt_context,
+    MlsCryptoError, decrypt_with_keys, encrypt_with_prepared, prepare_encrypt_context,
 };
 use crate::schedule::{JoinerSecrets, PskInput, psk_secret};
 use crate::wire::{
@@ -153,19 +153,14 @@ pub(crate) fn open_group_secrets_with(
         .iter()
         .find(|s| s.new_member.as_slice() == key_package_ref)
         .ok_or(JoinError::NotForUs)?;
-    let ciphertext = ours.encrypted_group_secrets.clone().into();
-    let context = welcome.encrypted_group_info.as_slice();
-    let plaintext = match init_public {
-        Some(public) => crate::crypto::decrypt_with_key_pair(
-            ops,
-            init_private,
-            public,
-            WELCOME_LABEL,
-            context,
-            &ciphertext,
-        ),
-        None => decrypt_with_label(ops, init_private, WELCOME_LABEL, context, &ciphertext),
-    }
+    let plaintext = decrypt_with_keys(
+        ops,
+        init_private,
+        init_public,
+        WELCOME_LABEL,
+        welcome.encrypted_group_info.as_slice(),
+        &ours.encrypted_group_secrets.clone().into(),
+    )
     .map_err(|_| JoinError::GroupSecretsUndecryptable)?;
     Ok(GroupSecrets::from_bytes(plaintext.as_bytes())?)
 }

@@ -226,18 +226,14 @@ fn leaves(
     let types = CredentialTypes::of(leaves.iter().map(|(l, leaf)| (l.value(), *leaf)));
     let check = |chunk: &[(LeafIndex, &LeafNode)]| check_chunk(ops, checks, &types, chunk);
     #[cfg(feature = "parallel")]
-    let results: Vec<Result<(), Violation>> = {
+    if leaves.len() >= crate::parallel::LEAF_SIGNATURES {
         use rayon::prelude::*;
-        if leaves.len() >= crate::parallel::LEAF_SIGNATURES {
-            let batch = batch_len(leaves.len(), rayon::current_num_threads());
-            leaves.par_chunks(batch).map(check).collect()
-        } else {
-            leaves.chunks(SIGNATURE_BATCH).map(check).collect()
-        }
-    };
-    #[cfg(not(feature = "parallel"))]
-    let results: Vec<Result<(), Violation>> = leaves.chunks(SIGNATURE_BATCH).map(check).collect();
-    results.into_iter().collect()
+        let batch = batch_len(leaves.len(), rayon::current_num_threads());
+        let results: Vec<Result<(), Violation>> = leaves.par_chunks(batch).map(check).collect();
+        return results.into_iter().collect();
+    }
+    // In order, so the first failing chunk is the lowest one.
+    leaves.chunks(SIGNATURE_BATCH).try_for_each(check)
 }
 
 /// The checks of consecutive leaves, their signatures verified as one batch; if the batch

@@ -31,7 +31,7 @@ use super::private::PrivateTree;
 use super::view::{TreeRead, in_subtree, resolve_node};
 use crate::codec::{VarBytes, VarVec};
 use crate::crypto::{
-    decrypt_with_key_pair, derive_secret, encrypt_with_prepared, prepare_encrypt_context,
+    decrypt_with_keys, derive_secret, encrypt_with_prepared, prepare_encrypt_context,
     sign_with_label,
 };
 use crate::rules::{At, Detail, Rule, Violation};
@@ -566,10 +566,10 @@ pub fn decrypt_path<T: TreeRead + ?Sized>(
         .get(start)
         .and_then(|n| n.encrypted_path_secret.get(k))
         .ok_or(TreeError::Internal("ciphertext index"))?;
-    let path_secret = decrypt_with_key_pair(
+    let path_secret = decrypt_with_keys(
         ops,
         &key.private,
-        &key.public,
+        Some(&key.public),
         UPDATE_PATH_NODE,
         group_context,
         &ct.into(),
