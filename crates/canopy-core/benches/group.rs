@@ -296,7 +296,7 @@ fn group_ops(c: &mut Criterion) {
         floor(
             &group,
             "64 x 1 KiB application messages decrypted at once",
-            64.0 * floors.decrypt() / floors.cores,
+            floors.decrypt_backlog(64.0),
         );
         floor(
             &group,

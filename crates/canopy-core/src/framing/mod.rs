@@ -43,6 +43,7 @@ mod tests;
 pub use error::FramingError;
 pub(crate) use private::open_sender_data;
 pub use private::{DecryptedMessage, Padding, open_private, protect_private, unprotect_private};
+pub(crate) use private::{open_content, open_key};
 pub use public::{open_and_verify_public, open_public, protect_public, unprotect_public};
 pub(crate) use public::{open_public_alongside, open_public_without_membership_key_alongside};
 
@@ -245,31 +246,54 @@ impl UnverifiedContent {
     }
 }
 
-/// RFC 9420 §6.1: verifies every content of `items` with its sender's key, each with the
-/// same single-signature check as [`UnverifiedContent::verify`] (never a batch equation), on
-/// the rayon pool with the `parallel` feature. The proof values come back only if every
-/// signature verifies; otherwise the index of a failing item.
+/// RFC 9420 §6.1: verifies every content of `items` with its sender's key. The signatures
+/// are checked in batches with [`SuiteOps::verify_batch`], which accepts exactly what the
+/// single check of [`UnverifiedContent::verify`] accepts (the rustcrypto backend sums the
+/// equations of one sender's signatures under one decompressed key); a batch that fails is
+/// checked one signature at a time, so a failure is always that single check's. The proof
+/// values come back only if every signature verifies; otherwise the index of a failing item.
 pub(crate) fn verify_all(
     ops: &dyn SuiteOps,
     items: Vec<(UnverifiedContent, SignaturePublicKey)>,
 ) -> Result<Vec<VerifiedContent>, usize> {
-    let check = |(i, (content, key)): (usize, &(UnverifiedContent, SignaturePublicKey))| {
-        verify_signature(ops, key, &content.signed, &content.content.auth.signature).map_err(|_| i)
-    };
-    let verified = |items: Vec<(UnverifiedContent, SignaturePublicKey)>| {
-        items
-            .into_iter()
-            .map(|(content, _)| VerifiedContent(content.content))
-            .collect()
-    };
-    #[cfg(feature = "parallel")]
-    if items.len() >= crate::parallel::CONTENT_SIGNATURES {
-        use rayon::prelude::*;
-        items.par_iter().enumerate().try_for_each(check)?;
-        return Ok(verified(items));
+    let batch = crate::rules::tree::SIGNATURE_BATCH;
+    items
+        .chunks(batch)
+        .enumerate()
+        .try_for_each(|(c, chunk)| verify_batch(ops, c.saturating_mul(batch), chunk))?;
+    Ok(items
+        .into_iter()
+        .map(|(content, _)| VerifiedContent(content.content))
+        .collect())
+}
+
+/// The signatures of `chunk` (items `start..` of [`verify_all`]'s list) as one batch, and one
+/// by one if the batch fails (or has one item), to name the first failing item.
+fn verify_batch(
+    ops: &dyn SuiteOps,
+    start: usize,
+    chunk: &[(UnverifiedContent, SignaturePublicKey)],
+) -> Result<(), usize> {
+    if chunk.len() >= 2 {
+        let checks: Vec<canopy_crypto::SignatureCheck<'_>> = chunk
+            .iter()
+            .map(|(content, key)| canopy_crypto::SignatureCheck {
+                public_key: key,
+                message: content.signed.sign_content(),
+                signature: content.content.auth.signature.as_slice(),
+            })
+            .collect();
+        if ops.verify_batch(&checks).is_ok() {
+            return Ok(());
+        }
     }
-    items.iter().enumerate().try_for_each(check)?;
-    Ok(verified(items))
+    chunk
+        .iter()
+        .enumerate()
+        .try_for_each(|(i, (content, key))| {
+            verify_signature(ops, key, &content.signed, &content.content.auth.signature)
+                .map_err(|_| start.saturating_add(i))
+        })
 }
 
 /// RFC 9420 §6.1: `VerifyWithLabel(key, "FramedContentTBS", tbs, signature)`.

@@ -6,7 +6,7 @@ use canopy_crypto::{Secret, SignaturePublicKey, SuiteOps};
 use super::{FramingError, SignedBytes, UnverifiedContent, VerifiedContent, check_group_and_epoch};
 use crate::codec::{self, CodecError, VarBytes, encode_varint};
 use crate::crypto::MlsCryptoError;
-use crate::schedule::{ContentKind, PendingDecryption, SecretTree, sender_data_key};
+use crate::schedule::{ContentKind, KeyAndNonce, PendingDecryption, SecretTree, sender_data_key};
 use crate::tree::math::LeafIndex;
 use crate::wire::{
     AuthenticatedContent, ContentType, FramedContent, GroupContext, PrivateMessage,
@@ -229,13 +229,6 @@ impl DecryptedMessage {
         let verified = self.content.verify(ops, key)?;
         Ok((verified, self.pending))
     }
-
-    /// The content before verification and the secret-tree change, for a caller that applies
-    /// the change at once and verifies many messages together, undoing the changes if any
-    /// signature fails.
-    pub(crate) fn into_parts(self) -> (UnverifiedContent, PendingDecryption) {
-        (self.content, self.pending)
-    }
 }
 
 /// RFC 9420 §6.3.2: decrypts the sender data of `message` with `sender_data_secret`: the
@@ -284,16 +277,50 @@ pub fn open_private(
     sender_data_secret: &Secret,
     secret_tree: &SecretTree,
 ) -> Result<DecryptedMessage, FramingError> {
+    let (leaf, reuse_guard, pending) =
+        open_key(ops, message, context, sender_data_secret, secret_tree)?;
+    let content = open_content(ops, message, context, leaf, reuse_guard, pending.key())?;
+    Ok(DecryptedMessage {
+        content,
+        leaf,
+        pending,
+    })
+}
+
+/// The first half of [`open_private`]: group and epoch checked, the sender data decrypted,
+/// and the sender's key for the generation it names prepared (the secret tree unchanged).
+/// Returns the sender's leaf, the reuse guard and the pending key.
+pub(crate) fn open_key(
+    ops: &dyn SuiteOps,
+    message: &PrivateMessage,
+    context: &GroupContext,
+    sender_data_secret: &Secret,
+    secret_tree: &SecretTree,
+) -> Result<(LeafIndex, [u8; 4], PendingDecryption), FramingError> {
     check_group_and_epoch(message.group_id.as_slice(), message.epoch, context)?;
     let (leaf, sender_data) = open_sender_data(ops, message, sender_data_secret)?;
-
     let pending = secret_tree.prepare_decryption(
         ops,
         leaf,
         kind_of(message.content_type),
         sender_data.generation,
     )?;
-    let nonce = guarded_nonce(&pending.key().nonce, sender_data.reuse_guard);
+    Ok((leaf, sender_data.reuse_guard, pending))
+}
+
+/// The second half of [`open_private`]: the content of `message` from `leaf` decrypted with
+/// `key` and the sender data's `reuse_guard`, decoded (padding must be zeros), and laid out
+/// for its signature. It needs nothing mutable, so a batch can run it away from the secret
+/// tree once the keys are taken in order.
+pub(crate) fn open_content(
+    ops: &dyn SuiteOps,
+    message: &PrivateMessage,
+    context: &GroupContext,
+    leaf: LeafIndex,
+    reuse_guard: [u8; 4],
+    key: &KeyAndNonce,
+) -> Result<UnverifiedContent, FramingError> {
+    let nonce = guarded_nonce(&key.nonce, reuse_guard);
     let content_aad = content_aad(
         message.group_id.as_slice(),
         message.epoch,
@@ -302,7 +329,7 @@ pub fn open_private(
     )?;
     let plaintext = ops
         .aead_open(
-            pending.key().key.as_bytes(),
+            key.key.as_bytes(),
             nonce.as_bytes(),
             &content_aad,
             message.ciphertext.as_slice(),
@@ -318,17 +345,13 @@ pub fn open_private(
         body: decoded.body,
     };
     let signed = SignedBytes::new(&content, None, WireFormat::PrivateMessage, Some(context))?;
-    Ok(DecryptedMessage {
-        content: UnverifiedContent {
-            content: AuthenticatedContent {
-                wire_format: WireFormat::PrivateMessage,
-                content,
-                auth: decoded.auth,
-            },
-            signed,
+    Ok(UnverifiedContent {
+        content: AuthenticatedContent {
+            wire_format: WireFormat::PrivateMessage,
+            content,
+            auth: decoded.auth,
         },
-        leaf,
-        pending,
+        signed,
     })
 }
 

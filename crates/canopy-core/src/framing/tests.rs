@@ -725,3 +725,50 @@ fn open_and_verify_public_checks_tag_and_signature_small_and_large() {
         );
     }
 }
+
+#[test]
+fn contents_verified_together_pass_only_if_each_would_and_a_failure_names_its_item() {
+    let e = Epoch::new();
+    let other = e.ops().signature_generate_key_pair().unwrap();
+    // More than one batch of the serial path, so that the index is counted across batches.
+    let count = crate::rules::tree::SIGNATURE_BATCH + 5;
+    let items = |bad: Option<usize>| -> Vec<(UnverifiedContent, SignaturePublicKey)> {
+        (0..count)
+            .map(|i| {
+                let content = open_public(
+                    e.ops(),
+                    e.public(remove_of(i)),
+                    &e.context,
+                    Some(&e.membership_key),
+                )
+                .unwrap();
+                let key = if bad == Some(i) {
+                    other.public.clone()
+                } else {
+                    e.signer.public.clone()
+                };
+                (content, key)
+            })
+            .collect()
+    };
+    let verified = verify_all(e.ops(), items(None)).unwrap();
+    assert_eq!(verified.len(), count);
+    // Each one checked alone agrees, and the order is kept.
+    for (i, v) in verified.iter().enumerate() {
+        assert_eq!(v.content().content.body, remove_of(i));
+    }
+    for bad in [0, 7, crate::rules::tree::SIGNATURE_BATCH, count - 1] {
+        assert_eq!(verify_all(e.ops(), items(Some(bad))), Err(bad));
+    }
+    // One item alone takes the single check.
+    let mut one = items(Some(0));
+    one.truncate(1);
+    assert_eq!(verify_all(e.ops(), one), Err(0));
+}
+
+/// A Remove proposal of leaf `i`: a distinct content per item.
+fn remove_of(i: usize) -> FramedContentBody {
+    FramedContentBody::Proposal(Proposal::Remove(Remove {
+        removed: u32::try_from(i).unwrap(),
+    }))
+}

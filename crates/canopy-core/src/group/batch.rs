@@ -1,18 +1,22 @@
 //! Processing a sequence of received messages at once (RFC 9420 §6.3): consecutive
-//! application messages of the current epoch are decrypted in order and their signatures
-//! verified together, on the rayon pool with the `parallel` feature.
+//! application messages of the current epoch have their keys taken in order, then are
+//! decrypted and their signatures verified as batches, on the rayon pool with the `parallel`
+//! feature.
 //!
 //! The results are exactly those of [`Group::process_message`] on each message in turn: a run
 //! is only answered from the fast path when every message in it decrypts and verifies, and
 //! otherwise the run's secret-tree changes are undone and its messages processed one by one.
 
-use canopy_crypto::SuiteOps;
+use canopy_crypto::{SignaturePublicKey, SuiteOps};
 
-use super::process::{Handled, ProcessedMessage};
+use super::process::{Handled, ProcessedMessage, leaf_signature_key};
 use super::stage::Received;
-use super::{Env, Group, GroupError};
-use crate::framing::verify_all;
-use crate::wire::{ContentType, MlsMessage, PrivateMessage};
+use super::{Env, EpochState, Group, GroupError};
+use crate::framing::{VerifiedContent, open_content, open_key, verify_all};
+use crate::schedule::KeyAndNonce;
+use crate::tree::RatchetTree;
+use crate::tree::math::LeafIndex;
+use crate::wire::{ContentType, GroupContext, MlsMessage, PrivateMessage};
 
 impl Group {
     /// Processes `messages` in the order given, with the same results, and the same final
@@ -23,11 +27,14 @@ impl Group {
     /// of the next epoch: fewer results than messages means the rest were not looked at yet.
     ///
     /// Runs of two or more consecutive application messages of the current epoch (a client
-    /// catching up on a backlog, a busy group) are decrypted first, each key consumed as it
-    /// would be one by one, and their signatures then verified together, spread over the
-    /// rayon pool with the `parallel` feature from eight messages on (on a 2-vCPU machine:
-    /// 36 µs per 1 KiB message instead of 41 µs; more cores give more). If any message of a run fails, the run is
-    /// undone and processed one message at a time, so each message gets its own result.
+    /// catching up on a backlog, a busy group) first have their keys consumed in order, as
+    /// they would be one by one; then they are decrypted and their signatures verified as
+    /// batches ([`canopy_crypto::SuiteOps::verify_batch`], which accepts exactly what one
+    /// verification each accepts), one batch per thread of the rayon pool with the
+    /// `parallel` feature from 16 messages on. On a 2-vCPU machine 64 messages of 1 KiB from
+    /// one sender take about 15 µs each, against 39 µs one at a time. If any message of a run
+    /// fails, the run is undone and processed one message at a time, so each message gets its
+    /// own result.
     pub fn process_messages<M: AsRef<[u8]>>(
         &mut self,
         env: &Env<'_>,
@@ -109,7 +116,7 @@ impl Group {
         processed
     }
 
-    /// Decrypts `run` in order, consuming each key, then verifies every signature; `None` at
+    /// Decrypts `run` in order, consuming each key, and verifies every signature; `None` at
     /// the first failure (the caller undoes the consumed keys).
     fn run_all(
         &mut self,
@@ -117,15 +124,7 @@ impl Group {
         ops: &dyn SuiteOps,
         run: &[PrivateMessage],
     ) -> Option<Vec<ProcessedMessage>> {
-        let mut opened = Vec::with_capacity(run.len());
-        for message in run {
-            let decrypted = self.open_current(ops, message).ok()?;
-            let key = self.member_key(decrypted.sender_leaf()).ok()?;
-            let (content, pending) = decrypted.into_parts();
-            self.epoch.secret_tree.commit_decryption(pending).ok()?;
-            opened.push((content, key));
-        }
-        let verified = verify_all(ops, opened).ok()?;
+        let verified = self.open_and_verify(ops, run)?;
         verified
             .iter()
             .map(|content| {
@@ -140,6 +139,123 @@ impl Group {
             })
             .collect()
     }
+
+    /// The messages of `run` decrypted in order, then their signatures verified in batches
+    /// ([`verify_all`]).
+    #[cfg(not(feature = "parallel"))]
+    fn open_and_verify(
+        &mut self,
+        ops: &dyn SuiteOps,
+        run: &[PrivateMessage],
+    ) -> Option<Vec<VerifiedContent>> {
+        let keyed = take_keys(ops, run, &self.context, &mut self.epoch, &self.tree)?;
+        open_keyed(ops, &self.context, keyed)
+    }
+
+    /// The keys of `run` taken in order on the calling thread (each depends on the one
+    /// before), then, from [`crate::parallel::CONTENT_SIGNATURES`] messages on, each
+    /// [`crate::parallel::CONTENT_BATCH`] of them decrypted and verified on the rayon pool,
+    /// the last batch here while the pool works on the others.
+    #[cfg(feature = "parallel")]
+    fn open_and_verify(
+        &mut self,
+        ops: &dyn SuiteOps,
+        run: &[PrivateMessage],
+    ) -> Option<Vec<VerifiedContent>> {
+        use std::sync::OnceLock;
+        let mut keyed = take_keys(ops, run, &self.context, &mut self.epoch, &self.tree)?;
+        let context = &self.context;
+        if run.len() < crate::parallel::CONTENT_SIGNATURES {
+            return open_keyed(ops, context, keyed);
+        }
+        let len = crate::rules::tree::batch_len(run.len(), rayon::current_num_threads());
+        let mut batches = Vec::with_capacity(run.len().div_ceil(len));
+        while !keyed.is_empty() {
+            let rest = keyed.split_off(keyed.len().min(len));
+            batches.push(core::mem::replace(&mut keyed, rest));
+        }
+        let slots: Vec<OnceLock<Option<Vec<VerifiedContent>>>> =
+            batches.iter().map(|_| OnceLock::new()).collect();
+        let mut batches = batches.into_iter().zip(&slots);
+        let here = batches.next();
+        rayon::in_place_scope_fifo(|scope| {
+            for (batch, slot) in batches {
+                scope.spawn_fifo(move |_| {
+                    // Each slot is set once, by its own batch.
+                    let _ = slot.set(open_keyed(ops, context, batch));
+                });
+            }
+            if let Some((batch, slot)) = here {
+                let _ = slot.set(open_keyed(ops, context, batch));
+            }
+        });
+        let mut verified = Vec::with_capacity(run.len());
+        for slot in slots {
+            verified.extend(slot.into_inner()??);
+        }
+        Some(verified)
+    }
+}
+
+/// A message of a run whose key was taken from the secret tree.
+struct Keyed<'m> {
+    message: &'m PrivateMessage,
+    leaf: LeafIndex,
+    reuse_guard: [u8; 4],
+    key: KeyAndNonce,
+    signature_key: SignaturePublicKey,
+}
+
+/// RFC 9420 §6.3.2: the sender data of each message of `run` decrypted and its key consumed
+/// from the secret tree of `epoch`, in order, with the sender's signature key from `tree`;
+/// `None` at the first failure (the caller undoes the consumed keys).
+fn take_keys<'m>(
+    ops: &dyn SuiteOps,
+    run: &'m [PrivateMessage],
+    context: &GroupContext,
+    epoch: &mut EpochState,
+    tree: &RatchetTree,
+) -> Option<Vec<Keyed<'m>>> {
+    run.iter()
+        .map(|message| {
+            let (leaf, reuse_guard, pending) = open_key(
+                ops,
+                message,
+                context,
+                &epoch.secrets.sender_data_secret,
+                &epoch.secret_tree,
+            )
+            .ok()?;
+            let signature_key = leaf_signature_key(tree, leaf).ok()?;
+            let key = pending.key().clone();
+            epoch.secret_tree.commit_decryption(pending).ok()?;
+            Some(Keyed {
+                message,
+                leaf,
+                reuse_guard,
+                key,
+                signature_key,
+            })
+        })
+        .collect()
+}
+
+/// RFC 9420 §6.3.2, §6.1: the contents of `keyed` decrypted and decoded, and their
+/// signatures verified together; `None` if any fails.
+fn open_keyed(
+    ops: &dyn SuiteOps,
+    context: &GroupContext,
+    keyed: Vec<Keyed<'_>>,
+) -> Option<Vec<VerifiedContent>> {
+    let items = keyed
+        .into_iter()
+        .map(|k| {
+            let content =
+                open_content(ops, k.message, context, k.leaf, k.reuse_guard, &k.key).ok()?;
+            Some((content, k.signature_key))
+        })
+        .collect::<Option<Vec<_>>>()?;
+    verify_all(ops, items).ok()
 }
 
 #[cfg(test)]

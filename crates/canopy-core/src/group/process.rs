@@ -353,10 +353,7 @@ impl Group {
 
     /// The signature key of the member at `leaf`.
     pub(super) fn member_key(&self, leaf: LeafIndex) -> Result<SignaturePublicKey, GroupError> {
-        self.tree
-            .leaf(leaf)
-            .map(|l| l.signature_key.clone())
-            .ok_or_else(unknown_sender)
+        leaf_signature_key(&self.tree, leaf)
     }
 
     /// RFC 9420 §6.1: the key that verifies content from its claimed sender: a member's leaf,
@@ -507,6 +504,17 @@ impl Handled {
     pub(super) fn into_processed(self) -> ProcessedMessage {
         self.processed
     }
+}
+
+/// The signature key of the member at `leaf` of `tree`; FR-07 if the leaf is blank or
+/// outside the tree.
+pub(super) fn leaf_signature_key(
+    tree: &crate::tree::RatchetTree,
+    leaf: LeafIndex,
+) -> Result<SignaturePublicKey, GroupError> {
+    tree.leaf(leaf)
+        .map(|l| l.signature_key.clone())
+        .ok_or_else(unknown_sender)
 }
 
 /// FR-07: the claimed sender is no member, no listed external sender, and no new member

@@ -194,10 +194,13 @@ fn processing_many_messages_at_once_gives_the_results_of_one_at_a_time() {
     let env = w.env();
     let (mut alice, mut bob, mut carol) = three_members(&w, GroupConfig::default());
     let mut messages: Vec<Vec<u8>> = Vec::new();
-    for i in 0..4u8 {
+    // A clean run of 24 messages (with the `parallel` feature, batches on the pool), ended
+    // by bytes that are no message.
+    for i in 0..12u8 {
         messages.push(alice.encrypt_application(&env, &[i; 100], b"").unwrap());
         messages.push(carol.encrypt_application(&env, &[i; 50], b"ad").unwrap());
     }
+    messages.push(vec![0, 1, 2]);
     // A replay, a tampered message, a good one after it, and bytes that are no message.
     messages.push(messages[2].clone());
     let mut tampered = alice.encrypt_application(&env, b"tampered", b"").unwrap();
@@ -255,13 +258,14 @@ fn processing_many_messages_at_once_gives_the_results_of_one_at_a_time() {
         bob.to_bytes().unwrap().as_bytes(),
         single.to_bytes().unwrap().as_bytes()
     );
-    // The outcomes are the expected ones: 8 + 1 read, the replay and the forgery refused.
+    // The outcomes are the expected ones: 24 + 1 read; the replay, the forgery and the two
+    // non-messages refused.
     let read = expected
         .iter()
         .filter(|e| e.contains("Application"))
         .count();
-    assert_eq!(read, 8 + 1 + 6);
-    assert_eq!(expected.iter().filter(|e| e.starts_with("Err")).count(), 3);
+    assert_eq!(read, 24 + 1 + 6);
+    assert_eq!(expected.iter().filter(|e| e.starts_with("Err")).count(), 4);
     assert_eq!(bob.epoch(), alice.epoch());
 }
 

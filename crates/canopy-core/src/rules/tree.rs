@@ -191,7 +191,7 @@ pub(crate) fn parent_keys(ops: &dyn SuiteOps, tree: &RatchetTree) -> Result<(), 
 /// them only if a batch accepts nothing that one `verify` each would refuse (the rustcrypto
 /// backend batches Ed25519 under its cofactored rule); a failed batch is re-checked one by one,
 /// which decides, and names the lowest bad leaf.
-const SIGNATURE_BATCH: usize = 256;
+pub(crate) const SIGNATURE_BATCH: usize = 256;
 
 /// The smallest batch [`batch_len`] makes (below it a batch saves little).
 #[cfg(feature = "parallel")]
