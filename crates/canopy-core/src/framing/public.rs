@@ -119,10 +119,10 @@ pub fn open_and_verify_public(
 /// function is not public: bytes other than the content's own would verify something else
 /// than the content returned.
 ///
-/// With the `parallel` feature and a content of at least 512 KiB (a commit to a large, mostly
-/// blank tree carries a ciphertext per member), the signature is checked on one thread while
-/// the membership tag and then `work` run on the other; otherwise all run in sequence, `work`
-/// last. `work` therefore must not have effects that outlive a rejection.
+/// With the `parallel` feature and a content of at least 256 KiB (a commit to a large, mostly
+/// blank tree carries a ciphertext per member), the signature is checked on the calling
+/// thread while the membership tag and then `work` run on the rayon pool; otherwise all run
+/// in sequence, `work` last. `work` therefore must not have effects that outlive a rejection.
 pub(crate) fn open_public_alongside<R: Send>(
     ops: &dyn SuiteOps,
     message: PublicMessage,
@@ -130,7 +130,7 @@ pub(crate) fn open_public_alongside<R: Send>(
     context: &GroupContext,
     membership_key: Option<&Secret>,
     key: &SignaturePublicKey,
-    work: impl FnOnce(&AuthenticatedContent) -> R + Send,
+    work: impl Fn(&AuthenticatedContent) -> R + Sync,
 ) -> Result<(VerifiedContent, R), FramingError> {
     let signed = prepare_public(&message, content_bytes, context)?;
     let is_member = matches!(message.content.sender, Sender::Member(_));
@@ -157,7 +157,7 @@ pub(crate) fn open_public_alongside<R: Send>(
         || super::verify_signature(ops, key, &signed, &authenticated.auth.signature);
     #[cfg(feature = "parallel")]
     if signed.signed_len() >= crate::parallel::SIGNED_BYTES {
-        let (signature, (tag, result)) = rayon::join(check_signature, || {
+        let (signature, (tag, result)) = crate::parallel::here_and_there(check_signature, &|| {
             let tag = check_tag();
             let result = tag.is_ok().then(|| work(&authenticated));
             (tag, result)
@@ -182,7 +182,7 @@ pub(crate) fn open_public_alongside<R: Send>(
 /// that authenticates the message.
 ///
 /// `content_bytes` is as for [`open_public_alongside`]. `work` runs on the content while the
-/// signature is verified, as in [`open_public_alongside`] (on two threads from 1 MiB, with
+/// signature is verified, as in [`open_public_alongside`] (on the pool from 256 KiB, with
 /// the `parallel` feature); it therefore must not have effects that outlive a rejection.
 pub(crate) fn open_public_without_membership_key_alongside<R: Send>(
     ops: &dyn SuiteOps,
@@ -190,7 +190,7 @@ pub(crate) fn open_public_without_membership_key_alongside<R: Send>(
     content_bytes: Option<&[u8]>,
     context: &GroupContext,
     key: &SignaturePublicKey,
-    work: impl FnOnce(&AuthenticatedContent) -> R + Send,
+    work: impl Fn(&AuthenticatedContent) -> R + Sync,
 ) -> Result<(VerifiedContent, R), FramingError> {
     let signed = prepare_public(&message, content_bytes, context)?;
     if matches!(message.content.sender, Sender::Member(_)) && message.membership_tag.is_none() {
@@ -206,7 +206,8 @@ pub(crate) fn open_public_without_membership_key_alongside<R: Send>(
         || super::verify_signature(ops, key, &signed, &authenticated.auth.signature);
     #[cfg(feature = "parallel")]
     if signed.signed_len() >= crate::parallel::SIGNED_BYTES_WITHOUT_TAG {
-        let (signature, result) = rayon::join(check_signature, || work(&authenticated));
+        let (signature, result) =
+            crate::parallel::here_and_there(check_signature, &|| work(&authenticated));
         signature?;
         return Ok((VerifiedContent(authenticated), result));
     }

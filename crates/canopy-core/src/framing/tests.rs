@@ -626,10 +626,15 @@ fn borrowed_aads_match_the_wire_structs() {
 fn open_and_verify_public_checks_tag_and_signature_small_and_large() {
     let e = Epoch::new();
     let stranger = e.ops().signature_generate_key_pair().unwrap();
-    // A proposal and a commit with 100 KiB of authenticated data.
+    // A proposal, and a commit with authenticated data past the size from which the
+    // signature and the tag are checked on two threads (with the `parallel` feature).
     let small = e.public(remove_proposal());
     let mut big_content = e.content(Sender::Member(SENDER), commit());
-    big_content.authenticated_data = VarBytes(vec![7; 100 * 1024]);
+    #[cfg(feature = "parallel")]
+    let large_len = crate::parallel::SIGNED_BYTES;
+    #[cfg(not(feature = "parallel"))]
+    let large_len = 100 * 1024;
+    big_content.authenticated_data = VarBytes(vec![7; large_len]);
     let mut signed = sign_content(
         e.ops(),
         WireFormat::PublicMessage,
@@ -686,6 +691,29 @@ fn open_and_verify_public_checks_tag_and_signature_small_and_large() {
                     bytes,
                     &e.context,
                     Some(&e.membership_key),
+                    &stranger.public,
+                    |_| (),
+                )
+                .unwrap_err(),
+                FramingError::BadSignature
+            );
+            // Without the membership key (a public group): the signature alone decides.
+            let (ok, seen) = open_public_without_membership_key_alongside(
+                e.ops(),
+                message.clone(),
+                bytes,
+                &e.context,
+                &e.signer.public,
+                |content| content.content.epoch,
+            )
+            .unwrap();
+            assert_eq!(seen, ok.content().content.epoch);
+            assert_eq!(
+                open_public_without_membership_key_alongside(
+                    e.ops(),
+                    message.clone(),
+                    bytes,
+                    &e.context,
                     &stranger.public,
                     |_| (),
                 )
