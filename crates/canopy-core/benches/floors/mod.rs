@@ -225,24 +225,26 @@ impl Floors {
     /// Adding n-1 members: each KeyPackage's signature and its LeafNode's (batched) and the
     /// tree hash over 2n-1 nodes; then the GroupInfo (most of the Welcome's bytes) signed
     /// and encrypted, one pass each; then one Welcome seal per new member, whose context is
-    /// that encrypted GroupInfo; the commit and the GroupInfo signed.
+    /// that encrypted GroupInfo (hashed once into the HPKE `info`, RFC 9180 §5.1); the commit
+    /// and the GroupInfo signed.
     pub(crate) fn add_everyone(&self, n: u32, welcome_bytes: usize) -> f64 {
         let n = f64::from(n);
         let welcome = welcome_bytes as f64;
         self.par((n - 1.0) * 2.0 * self.verify_batched + (2.0 * n) * self.hash)
-            + welcome * (self.sign_byte + self.aead_byte)
+            + welcome * (self.sign_byte + self.aead_byte + self.sha256_byte)
             + self.par((n - 1.0) * self.seal)
             + 2.0 * self.sign
     }
 
-    /// Joining from that Welcome: the group secrets opened, the GroupInfo decrypted (one
+    /// Joining from that Welcome: the group secrets opened (their HPKE `info` holds the
+    /// encrypted GroupInfo: one SHA-256 pass, RFC 9180 §5.1), the GroupInfo decrypted (one
     /// pass); then its signature verified (one pass over its bytes) beside every leaf's
     /// signature (batched) and the tree hash over 2n-1 nodes.
     pub(crate) fn join(&self, n: u32, welcome_bytes: usize) -> f64 {
         let n = f64::from(n);
         let welcome = welcome_bytes as f64;
         self.open
-            + welcome * self.aead_byte
+            + welcome * (self.sha256_byte + self.aead_byte)
             + self.verify
             + self.beside(
                 welcome * self.verify_byte,
