@@ -1,8 +1,9 @@
 //! When work goes to the rayon pool (the `parallel` feature): the thresholds in one place.
 //!
 //! A group operation is called from the application's thread, which is not one of the pool's,
-//! so every parallel section injects a job, wakes a sleeping worker (which wakes the next),
-//! and blocks the caller until the last one finishes. On the 2-vCPU virtual machine the
+//! so a parallel section injects a job, wakes a sleeping worker (which wakes the next), and
+//! blocks the caller until the last one finishes, unless the caller takes a share itself
+//! ([`here_and_there`], the batches of `Group::process_messages`). On the 2-vCPU virtual machine the
 //! benchmarks run on, one `rayon::join` of two halves costs 30–60 µs more than running them in
 //! sequence while the pool is busy, and 150–250 µs once its threads have gone to sleep (waking
 //! a halted vCPU takes the hypervisor). A section therefore only pays when each half is worth
@@ -56,9 +57,9 @@ pub(crate) const SIGNED_BYTES_WITHOUT_TAG: usize = 256 * 1024;
 /// [`rayon::join`] called from outside the pool queues both halves there and blocks the
 /// caller until the pool's threads have woken for them, one after the other. Here the
 /// caller starts on `here` at once and one worker wakes for `there`: with `here` the longer
-/// half, the wake-up is hidden behind it. If the pool did not run `there` (its task
-/// panicked, and the scope has re-raised that panic), it is called here, which only keeps
-/// the function total.
+/// half, the wake-up is hidden behind it. When the scope returns, `there` has run (a panic
+/// in it is re-raised by the scope); the call of `there` here if its result is missing only
+/// keeps the function total without a panic path.
 #[cfg(feature = "parallel")]
 pub(crate) fn here_and_there<RA, RB: Send>(
     here: impl FnOnce() -> RA,

@@ -140,8 +140,8 @@ impl Group {
             .collect()
     }
 
-    /// The messages of `run` decrypted in order, then their signatures verified in batches
-    /// ([`verify_all`]).
+    /// The keys of `run` taken in order, then its messages decrypted and their signatures
+    /// verified in batches ([`verify_all`]).
     #[cfg(not(feature = "parallel"))]
     fn open_and_verify(
         &mut self,
@@ -153,9 +153,9 @@ impl Group {
     }
 
     /// The keys of `run` taken in order on the calling thread (each depends on the one
-    /// before), then, from [`crate::parallel::CONTENT_SIGNATURES`] messages on, each
-    /// [`crate::parallel::CONTENT_BATCH`] of them decrypted and verified on the rayon pool,
-    /// the last batch here while the pool works on the others.
+    /// before); then, from [`crate::parallel::CONTENT_SIGNATURES`] messages on, the messages
+    /// decrypted and verified in one batch per thread (`rules::tree::batch_len`): the first
+    /// batch here, the others on the rayon pool, whose workers wake while this thread works.
     #[cfg(feature = "parallel")]
     fn open_and_verify(
         &mut self,
