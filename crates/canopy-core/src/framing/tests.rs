@@ -781,7 +781,7 @@ fn contents_verified_together_pass_only_if_each_would_and_a_failure_names_its_it
     };
     let verified = verify_all(e.ops(), items(None)).unwrap();
     assert_eq!(verified.len(), count);
-    // Each one checked alone agrees, and the order is kept.
+    // The order is kept.
     for (i, v) in verified.iter().enumerate() {
         assert_eq!(v.content().content.body, remove_of(i));
     }

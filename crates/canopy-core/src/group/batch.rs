@@ -163,17 +163,16 @@ impl Group {
         run: &[PrivateMessage],
     ) -> Option<Vec<VerifiedContent>> {
         use std::sync::OnceLock;
-        let mut keyed = take_keys(ops, run, &self.context, &mut self.epoch, &self.tree)?;
+        let keyed = take_keys(ops, run, &self.context, &mut self.epoch, &self.tree)?;
         let context = &self.context;
         if run.len() < crate::parallel::CONTENT_SIGNATURES {
             return open_keyed(ops, context, keyed);
         }
         let len = crate::rules::tree::batch_len(run.len(), rayon::current_num_threads());
-        let mut batches = Vec::with_capacity(run.len().div_ceil(len));
-        while !keyed.is_empty() {
-            let rest = keyed.split_off(keyed.len().min(len));
-            batches.push(core::mem::replace(&mut keyed, rest));
-        }
+        let mut keyed = keyed.into_iter();
+        let batches: Vec<Vec<Keyed<'_>>> = (0..run.len().div_ceil(len))
+            .map(|_| keyed.by_ref().take(len).collect())
+            .collect();
         let slots: Vec<OnceLock<Option<Vec<VerifiedContent>>>> =
             batches.iter().map(|_| OnceLock::new()).collect();
         let mut batches = batches.into_iter().zip(&slots);

@@ -186,8 +186,9 @@ pub(crate) fn parent_keys(ops: &dyn SuiteOps, tree: &RatchetTree) -> Result<(), 
     Ok(())
 }
 
-/// At most how many leaf signatures are handed to [`SuiteOps::verify_batch`] at once (with the
-/// `parallel` feature, `batch_len` sizes the batches, each a unit of work). A backend may batch
+/// At most how many leaf signatures (and, in `framing::verify_all`, content signatures) are
+/// handed to [`SuiteOps::verify_batch`] at once (with the `parallel` feature, `batch_len`
+/// sizes the batches, each a unit of work). A backend may batch
 /// them only if a batch accepts nothing that one `verify` each would refuse (the rustcrypto
 /// backend batches Ed25519 under its cofactored rule); a failed batch is re-checked one by one,
 /// which decides, and names the lowest bad leaf.
